@@ -1,0 +1,414 @@
+"""Bring a topology up in Mininet namespaces and tear it down again.
+
+The :class:`Testbed` is the live handle: Mininet nodes (one namespace each)
+for routers and hosts, point-to-point veth links (no switch, no controller,
+no OVS), FRR on every router, and the run folder.  Everything it starts is
+recorded in the state file (:mod:`testbed.net.state`) before it runs, so any
+exit path, or ``anycast-testbed clean`` after a SIGKILL, can undo it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+from testbed.errors import TestbedError
+from testbed.net import frr, links
+from testbed.net.cleanup import clean_state, leftovers
+from testbed.net.netns import RouteTable, iproute_in, read_routes, route_lookup
+from testbed.net.state import State, Tracked, load_state, proc_start_time, remove_state
+from testbed.topology.model import Topology
+from testbed.topology.plan import HostPlan, Plan, RouterPlan, make_plan
+
+Log = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+@dataclass
+class Convergence:
+    """The outcome of waiting for BGP to converge."""
+
+    converged: bool
+    seconds: float  # from daemon start to the last route change
+    missing: Dict[str, List[str]] = field(default_factory=dict)  # router -> prefixes
+
+
+def _mininet():
+    """Import Mininet late: only root code paths need it."""
+    from mininet.link import Link
+    from mininet.log import setLogLevel
+    from mininet.net import Mininet
+    from mininet.node import Node
+
+    setLogLevel("error")
+
+    class PrebuiltLink(Link):
+        """A Mininet link whose veth pair the testbed already created in batch."""
+
+        @classmethod
+        def makeIntfPair(cls, *args, **kwargs):  # noqa: N802 (Mininet's name)
+            return None
+
+    return Mininet, Node, PrebuiltLink
+
+
+class Testbed:
+    """A running topology: Mininet nodes, links, FRR routers, and its run folder."""
+
+    def __init__(self, topo: Topology, run_dir: Path, log: Log = _quiet):
+        self.topo = topo
+        self.plan: Plan = make_plan(topo)
+        self.run_dir = Path(run_dir)
+        self.log = log
+        self.net = None
+        self.nodes: Dict[str, object] = {}
+        self.state: Optional[State] = None
+        self.warnings: List[str] = []
+        self.timings: Dict[str, float] = {}
+        self.netem = False
+        self._ipr: Dict[str, object] = {}
+        self.frr_started_at: Optional[float] = None
+
+    # ----------------------------------------------------------------- life
+    def __enter__(self) -> Testbed:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        """Build the network and start FRR on every router.
+
+        Raises:
+            TestbedError: another testbed runs, or something failed to start.
+        """
+        self._claim()
+        t0 = time.monotonic()
+        configs = self._render_configs()
+        frr.check_configs(configs)
+        self.timings["render"] = time.monotonic() - t0
+        t1 = time.monotonic()
+        self._create_nodes()
+        self._create_links()
+        self._configure_nodes()
+        self._shape_links()
+        self.timings["network"] = time.monotonic() - t1
+        t2 = time.monotonic()
+        self._start_frr(configs)
+        self.timings["frr"] = time.monotonic() - t2
+
+    def stop(self) -> None:
+        """Stop everything this testbed started; keep the run folder."""
+        for ipr in self._ipr.values():
+            try:
+                ipr.close()
+            except Exception:  # noqa: BLE001 - closing must not stop teardown
+                pass
+        self._ipr.clear()
+        self._collect_logs()
+        if self.state is not None:
+            clean_state(self.state)
+            left = leftovers(self.state)
+            if left:
+                self.log(f"warning: still present after teardown: {', '.join(left)}")
+            remove_state()
+            self.state = None
+        if self.net is not None:
+            for node in self.net.hosts:  # reap the shells and close their ptys
+                for close in (lambda n=node: n.shell and n.shell.wait(timeout=5),
+                              lambda n=node: n.stdin.close(),
+                              lambda n=node: os.close(n.slave)):
+                    try:
+                        close()
+                    except Exception:  # noqa: BLE001 - teardown goes on regardless
+                        pass
+            self.net = None
+        self.nodes.clear()
+
+    # ------------------------------------------------------------ building
+    def _claim(self) -> None:
+        old = load_state()
+        if old is not None:
+            if old.owner_alive():
+                raise TestbedError(
+                    f"another testbed is up (pid {old.owner}, topology {old.topology}); "
+                    "only one can run at a time"
+                )
+            self.log("cleaning up after a testbed that was killed")
+            clean_state(old)
+            remove_state()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.state = State(
+            owner=os.getpid(),
+            owner_start=proc_start_time(os.getpid()),
+            topology=self.topo.name,
+            run_dir=str(self.run_dir),
+        )
+        self.state.save()
+
+    def _render_configs(self) -> Dict[str, Path]:
+        out: Dict[str, Path] = {}
+        for router in self.plan.routers.values():
+            folder = self.run_dir / "routers" / router.name
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / "frr.conf"
+            path.write_text(frr.render_config(router, self.plan))
+            out[router.name] = path
+        return out
+
+    def _create_nodes(self) -> None:
+        mininet, node_cls, _ = _mininet()
+        self.net = mininet(topo=None, controller=None, build=False, autoSetMacs=False)
+        names = list(self.plan.routers) + list(self.plan.hosts)
+        for name in names:
+            node = self.net.addHost(name, cls=node_cls, ip=None)
+            self.nodes[name] = node
+            self.state.nodes[name] = Tracked(name, "namespace", node.pid, proc_start_time(node.pid))
+        self.state.save()
+
+    def _create_links(self) -> None:
+        _, _, link_cls = _mininet()
+        lines = []
+        for link in self.plan.links:
+            pa, pb = self.nodes[link.a.node].pid, self.nodes[link.b.node].pid
+            lines.append(
+                f"link add name {link.a.name} netns {pa} type veth peer name {link.b.name} netns {pb}"
+            )
+        _ip_batch(lines)
+        for link in self.plan.links:
+            mlink = self.net.addLink(
+                self.nodes[link.a.node], self.nodes[link.b.node], cls=link_cls,
+                intfName1=link.a.name, intfName2=link.b.name, addr1=None, addr2=None,
+                params1={"up": None}, params2={"up": None},
+            )
+            for intf, end in ((mlink.intf1, link.a), (mlink.intf2, link.b)):
+                intf.ip, intf.prefixLen = str(end.address.ip), end.address.network.prefixlen
+
+    def _configure_nodes(self) -> None:
+        """Addresses, routes and sysctls: one shell line per node, all nodes at once."""
+        commands = {}
+        for name in self.nodes:
+            if name in self.plan.routers:
+                commands[name] = _router_setup(self.plan.routers[name])
+            else:
+                commands[name] = _host_setup(self.plan.hosts[name])
+        failures = self._run_everywhere(commands)
+        if failures:
+            node, out = next(iter(failures.items()))
+            raise TestbedError(f"configuring node {node} failed: {out.strip()}")
+
+    def _shape_links(self) -> None:
+        shaped = [link for link in self.plan.links if link.params.shaped()]
+        if not shaped:
+            return
+        first = shaped[0].a
+        self.netem = self._run(first.node, links.probe_command(first.name) + "; echo rc=$?").strip().endswith("rc=0")
+        if not self.netem and any(
+            link.params.delay or link.params.jitter or link.params.loss for link in shaped
+        ):
+            self.warnings.append(links.NETEM_UNAVAILABLE)
+        commands: Dict[str, List[str]] = {}
+        for link in shaped:
+            for end in (link.a, link.b):
+                commands.setdefault(end.node, []).extend(
+                    links.shaping_commands(end.name, link.params, self.netem)
+                )
+        failures = self._run_everywhere({n: " && ".join(c) for n, c in commands.items() if c})
+        if failures:
+            node, out = next(iter(failures.items()))
+            raise TestbedError(f"tc on node {node} failed: {out.strip()}")
+
+    def _start_frr(self, configs: Dict[str, Path]) -> None:
+        for name in self.plan.routers:
+            directory = frr.prepare_runtime_dir(self.plan.routers[name], configs[name].read_text())
+            self.state.dirs.append(str(directory))
+        self.state.save()
+        self.frr_started_at = time.time()
+        commands = {
+            name: frr.start_command(router) + " >/dev/null 2>&1; echo rc=$?"
+            for name, router in self.plan.routers.items()
+        }
+        outputs = self._run_everywhere(commands, expect=None)
+        for name, router in self.plan.routers.items():
+            for daemon in frr.daemons_for(router):
+                pid = frr.read_pid(name, daemon)
+                if pid:
+                    self.state.processes.append(Tracked(name, daemon, pid, proc_start_time(pid)))
+        self.state.save()
+        bad = [n for n, out in outputs.items() if not out.strip().endswith("rc=0")]
+        if bad:
+            log = frr.runtime_dir(bad[0]) / "frr.log"
+            tail = log.read_text().strip().splitlines()[-3:] if log.exists() else []
+            raise TestbedError(f"FRR failed to start on {', '.join(bad)}: {' | '.join(tail)}")
+
+    def _collect_logs(self) -> None:
+        for name in self.plan.routers:
+            src = frr.runtime_dir(name) / "frr.log"
+            if src.exists() and self.run_dir.exists():
+                dest = self.run_dir / "routers" / name
+                dest.mkdir(parents=True, exist_ok=True)
+                try:
+                    shutil.copyfile(src, dest / "frr.log")
+                except OSError:
+                    pass
+
+    # ---------------------------------------------------------- node shells
+    def _run(self, node: str, command: str) -> str:
+        return self.nodes[node].cmd(command)
+
+    def _run_everywhere(self, commands: Dict[str, str], expect: Optional[str] = "") -> Dict[str, str]:
+        """Run one shell line per node, all nodes in parallel.
+
+        Returns:
+            node -> output for the nodes whose output differs from ``expect``
+            (all outputs when ``expect`` is None).
+        """
+        for name, command in commands.items():
+            self.nodes[name].sendCmd(command)
+        outputs = {name: self.nodes[name].waitOutput() for name in commands}
+        if expect is None:
+            return outputs
+        return {n: o for n, o in outputs.items() if o.strip() != expect}
+
+    def cmd(self, node: str, command: str) -> str:
+        """Run a shell command in a node's namespace and return its output."""
+        if node not in self.nodes:
+            raise TestbedError(f"no node called {node!r}")
+        return self._run(node, command)
+
+    # ------------------------------------------------------------- routing
+    def netlink(self, router: str):
+        """A pyroute2 IPRoute bound to a router's namespace (cached)."""
+        if router not in self._ipr:
+            self._ipr[router] = iproute_in(self.nodes[router].pid)
+        return self._ipr[router]
+
+    def routes(self, prefixes=None) -> Dict[str, RouteTable]:
+        """Every router's kernel routes (to ``prefixes`` only, if given)."""
+        return {r: read_routes(self.netlink(r), prefixes) for r in self.plan.routers}
+
+    def wait_converged(self, timeout: float = 60.0, quiet: float = 1.0, poll: float = 0.1) -> Convergence:
+        """Wait until every router has a route to every announced prefix and
+        no route has changed for ``quiet`` seconds.
+
+        Args:
+            timeout: give up after this many seconds.
+            quiet: how long the routes must stay unchanged.
+            poll: seconds between netlink reads.
+
+        Returns:
+            Whether it converged, and the time from daemon start to the last change.
+        """
+        expected = self.plan.expected_prefixes()
+        start = self.frr_started_at or time.time()
+        deadline = time.monotonic() + timeout
+        last_tables: Optional[Dict[str, RouteTable]] = None
+        last_change = time.time()
+        while True:
+            tables = self.routes(expected)
+            now = time.time()
+            if tables != last_tables:
+                last_tables, last_change = tables, now
+            missing = {
+                r: [str(p) for p in expected if p not in t] for r, t in tables.items()
+            }
+            missing = {r: m for r, m in missing.items() if m}
+            if not missing and now - last_change >= quiet:
+                return Convergence(True, max(last_change - start, 0.0))
+            if time.monotonic() > deadline:
+                return Convergence(False, now - start, missing)
+            time.sleep(poll)
+
+    def path_to(self, client: str, address: Optional[IPv4Address] = None) -> List[str]:
+        """The routers a packet from ``client`` to ``address`` crosses (by the FIBs).
+
+        Args:
+            client: a host name.
+            address: destination (default: the first site's service address).
+
+        Returns:
+            Router names in order; ends at a site router when the service is reachable.
+        """
+        host: HostPlan = self.plan.hosts[client]
+        target = address or (self.topo.sites[0].service if self.topo.sites else None)
+        node = self.plan.owner_of(host.gateway)
+        path: List[str] = []
+        while node in self.plan.routers and node not in path and len(path) < 64:
+            path.append(node)
+            router: RouterPlan = self.plan.routers[node]
+            if router.site:
+                break
+            hops = route_lookup(read_routes(self.netlink(node)), target)
+            if not hops or hops[0] in ("blackhole", "connected"):
+                break
+            node = self.plan.owner_of(IPv4Address(hops[0]))
+        return path
+
+    def site_of(self, client: str) -> Optional[str]:
+        """The site a client's packets to the service reach now (None: none)."""
+        path = self.path_to(client)
+        return self.plan.routers[path[-1]].site if path else None
+
+    def bgp_sessions(self, router: str) -> Dict[str, str]:
+        """Peer name -> BGP state, from ``show bgp summary json``."""
+        import json
+
+        out = json.loads(frr.vtysh(router, "show bgp ipv4 unicast summary json") or "{}")
+        peers = out.get("peers", {})
+        names = {str(n.address): n.peer for n in self.plan.routers[router].neighbors}
+        return {names.get(addr, addr): info.get("state", "?") for addr, info in peers.items()}
+
+
+def _ip_batch(lines: List[str]) -> None:
+    """Run ``ip -batch`` in the root namespace (veth pairs created straight into namespaces)."""
+    if not lines:
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".ip", delete=False) as fh:
+        fh.write("\n".join(lines) + "\n")
+        path = fh.name
+    try:
+        proc = subprocess.run(["ip", "-batch", path], capture_output=True, text=True, timeout=120)
+    finally:
+        os.unlink(path)
+    if proc.returncode != 0:
+        raise TestbedError(f"creating veth links failed: {proc.stderr.strip()}")
+
+
+_SYSCTL = (
+    "for f in /proc/sys/net/ipv4/conf/*/rp_filter; do echo 0 > $f; done; "
+    "sysctl -qw net.ipv4.ip_forward={fwd} net.ipv6.conf.all.disable_ipv6=1"
+)
+
+
+def _router_setup(router: RouterPlan) -> str:
+    parts = ["ip link set lo up", f"ip addr add {router.router_id}/32 dev lo"]
+    for intf in router.interfaces:
+        parts += [f"ip addr add {intf.address} dev {intf.name}", f"ip link set {intf.name} up"]
+    return " && ".join(parts) + "; " + _SYSCTL.format(fwd=1)
+
+
+def _host_setup(host: HostPlan) -> str:
+    parts = ["ip link set lo up"]
+    parts += [f"ip addr add {lo} dev lo" for lo in host.loopbacks]
+    parts += [
+        f"ip addr add {host.interface.address} dev {host.interface.name}",
+        f"ip link set {host.interface.name} up",
+        f"ip route add default via {host.gateway}",
+    ]
+    return " && ".join(parts) + "; " + _SYSCTL.format(fwd=0)
+

@@ -1,0 +1,227 @@
+"""FRR per router: config rendering, dry-run check, and daemon command lines.
+
+Each router runs zebra, staticd, bgpd (and bfdd when a session uses BFD)
+inside its namespace, with its own pathspace (``-N ROUTER``) so that
+``vtysh -N ROUTER`` works from the root namespace.  Everything of a router
+lives in ``/run/frr/ROUTER/`` (owned by user frr: the daemons drop to it).
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from testbed.errors import TestbedError
+from testbed.topology.plan import Plan, RouterPlan
+
+FRR_DAEMON_DIR = Path(os.environ.get("FRR_DAEMON_DIR", "/usr/lib/frr"))
+FRR_RUN_DIR = Path("/run/frr")
+VTYSH = shutil.which("vtysh") or "/usr/bin/vtysh"
+
+_env = Environment(
+    loader=PackageLoader("testbed", "templates"),
+    undefined=StrictUndefined,
+    keep_trailing_newline=True,
+    autoescape=False,
+)
+
+
+def runtime_dir(router: str) -> Path:
+    """The router's FRR pathspace directory (sockets, pids, config, log)."""
+    return FRR_RUN_DIR / router
+
+
+def daemons_for(router: RouterPlan) -> List[str]:
+    """The FRR daemons a router needs, in start order."""
+    names = ["zebra", "staticd"]
+    if any(n.bfd for n in router.neighbors):
+        names.append("bfdd")
+    names.append("bgpd")
+    return names
+
+
+def render_config(router: RouterPlan, plan: Plan, logfile: Optional[str] = None) -> str:
+    """Render the router's frr.conf.
+
+    Args:
+        router: the router from the plan.
+        plan: the whole plan (for topology-wide defaults).
+        logfile: where the daemons log (default: the router's runtime dir).
+
+    Returns:
+        The configuration text.
+    """
+    return _env.get_template("frr.conf.j2").render(
+        r=router,
+        topology=plan.topology.name,
+        defaults=plan.topology.bgp,
+        bfd_peers=[n for n in router.neighbors if n.bfd],
+        logfile=logfile or str(runtime_dir(router.name) / "frr.log"),
+    )
+
+
+def dry_run(config_path: Path) -> Optional[str]:
+    """Check a config with ``vtysh --dryrun``; return the error text or None."""
+    proc = subprocess.run(
+        [VTYSH, "--dryrun", "--inputfile", str(config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if proc.returncode != 0:
+        return (proc.stdout + proc.stderr).strip() or f"exit status {proc.returncode}"
+    return None
+
+
+def check_configs(paths: Dict[str, Path]) -> None:
+    """Dry-run every router's config in parallel.
+
+    Raises:
+        TestbedError: naming the first router whose config FRR rejects.
+    """
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = dict(zip(paths, pool.map(dry_run, paths.values())))
+    for router, err in results.items():
+        if err:
+            raise TestbedError(f"FRR rejects the config of {router} ({paths[router]}): {err}")
+
+
+def prepare_runtime_dir(router: RouterPlan, config_text: str) -> Path:
+    """Create /run/frr/ROUTER owned by frr: frr.conf and one config per daemon.
+
+    Returns:
+        The directory.
+    """
+    uid, gid = pwd.getpwnam("frr").pw_uid, grp.getgrnam("frr").gr_gid
+    if not FRR_RUN_DIR.exists():
+        FRR_RUN_DIR.mkdir(mode=0o755, parents=True)
+        os.chown(FRR_RUN_DIR, uid, gid)
+    path = runtime_dir(router.name)
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(mode=0o755)
+    os.chown(path, uid, gid)
+    files = {"frr.conf": config_text}
+    for daemon, text in split_config(config_text, daemons_for(router)).items():
+        files[f"{daemon}.conf"] = text
+    for name, text in files.items():
+        conf = path / name
+        conf.write_text(text)
+        os.chown(conf, uid, gid)
+    log = path / "frr.log"
+    log.touch()
+    os.chown(log, uid, gid)
+    return path
+
+
+#: Top-level commands and the daemons that take them (the others reject them
+#: with "No such command", which would fill the log with noise).
+_OWNERS = {
+    "ip route": ("staticd",),
+    "route-map": ("bgpd", "zebra"),
+    "router bgp": ("bgpd",),
+    "bfd": ("bfdd",),
+    "line vty": ("zebra",),
+    "service": ("zebra",),
+}
+
+
+def split_config(text: str, daemons: List[str]) -> Dict[str, str]:
+    """Split an integrated frr.conf into one config per daemon, as vtysh would.
+
+    Common lines (frr version, hostname, log) go to every daemon; each block
+    (a top-level line with its indented lines) goes to the daemons that own it.
+
+    Args:
+        text: the integrated configuration.
+        daemons: the daemons that run.
+
+    Returns:
+        daemon -> its configuration text.
+    """
+    out: Dict[str, List[str]] = {d: [] for d in daemons}
+    owners: tuple = tuple(daemons)
+    for line in text.splitlines():
+        if line and not line[0].isspace() and not line.startswith(("!", "exit")):
+            owners = tuple(daemons)
+            for prefix, names in _OWNERS.items():
+                if line == prefix or line.startswith(prefix + " "):
+                    owners = tuple(d for d in names if d in daemons)
+                    break
+        for daemon in owners:
+            out[daemon].append(line)
+        if line.startswith("exit") and not line[0].isspace():
+            owners = tuple(daemons)
+    return {d: "\n".join(lines) + "\n" for d, lines in out.items()}
+
+
+def daemon_argv(daemon: str, router: str) -> List[str]:
+    """The command line that starts one FRR daemon of a router (daemonized)."""
+    d = runtime_dir(router)
+    argv = [
+        str(FRR_DAEMON_DIR / daemon),
+        "-d",
+        "-N", router,
+        "-f", str(d / f"{daemon}.conf"),
+        "-i", str(d / f"{daemon}.pid"),
+        "-z", str(d / "zserv.api"),
+        "--vty_socket", str(d),
+    ]
+    if daemon == "bfdd":
+        argv += ["--bfdctl", str(d / "bfdd.sock")]
+    return argv
+
+
+def start_command(router: RouterPlan) -> str:
+    """One shell line that starts all of a router's daemons in order."""
+    return " && ".join(" ".join(daemon_argv(d, router.name)) for d in daemons_for(router))
+
+
+def read_pid(router: str, daemon: str) -> Optional[int]:
+    """The PID in a daemon's pid file, if any."""
+    try:
+        return int((runtime_dir(router) / f"{daemon}.pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def vtysh_argv(router: str, commands: List[str]) -> List[str]:
+    """The vtysh command line that runs commands on a router."""
+    argv = [VTYSH, "--vty_socket", str(runtime_dir(router))]
+    for cmd in commands:
+        argv += ["-c", cmd]
+    return argv
+
+
+def vtysh(router: str, *commands: str, timeout: float = 20) -> str:
+    """Run vtysh commands on a router; return the output.
+
+    Raises:
+        TestbedError: when vtysh fails.
+    """
+    proc = subprocess.run(
+        vtysh_argv(router, list(commands)), capture_output=True, text=True, timeout=timeout
+    )
+    if proc.returncode != 0:
+        raise TestbedError(f"vtysh on {router} failed: {(proc.stderr or proc.stdout).strip()}")
+    return proc.stdout
+
+
+def frr_version() -> str:
+    """The installed FRR version (from ``zebra -v``), or 'unknown'."""
+    try:
+        out = subprocess.run(
+            [str(FRR_DAEMON_DIR / "zebra"), "-v"], capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    first = out.stdout.splitlines()[0] if out.stdout else ""
+    return first.split()[-1] if "version" in first else "unknown"

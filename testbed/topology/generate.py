@@ -1,0 +1,147 @@
+"""Python builder API and generated topologies (``chain:N``, ``clique:N``, ``two-sites``).
+
+Example::
+
+    b = TopologyBuilder("mini", "two transits, one site")
+    b.transit("t1", 65001); b.transit("t2", 65002); b.link("t1", "t2", delay="5ms")
+    b.anycast(64500); b.site("s1", upstream="t1")
+    b.eyeball("isp", 64512); b.link("isp", "t2"); b.client("c1", "isp")
+    topo = b.build()
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+
+from testbed.errors import InputError
+from testbed.topology.load import parse_topology
+from testbed.topology.model import Topology
+
+ANYCAST_ASN = 64500
+TRANSIT_ASN_BASE = 65000
+EYEBALL_ASN_BASE = 64512
+
+
+class TopologyBuilder:
+    """Build a topology in Python; :meth:`build` validates it like a file."""
+
+    def __init__(self, name: str, description: str = "", **defaults: Any):
+        self.data: Dict[str, Any] = {"name": name, "description": description}
+        self.data.update(defaults)
+        for key in ("ases", "links", "sessions", "sites", "clients"):
+            self.data[key] = []
+
+    def _as(self, name: str, asn: int, role: str, routers: Optional[List[str]]) -> TopologyBuilder:
+        entry: Dict[str, Any] = {"name": name, "asn": asn, "role": role}
+        if routers:
+            entry["routers"] = routers
+        self.data["ases"].append(entry)
+        return self
+
+    def transit(self, name: str, asn: int, routers: Optional[List[str]] = None) -> TopologyBuilder:
+        """Add a transit AS."""
+        return self._as(name, asn, "transit", routers)
+
+    def eyeball(self, name: str, asn: int, routers: Optional[List[str]] = None) -> TopologyBuilder:
+        """Add an eyeball AS (it announces its client prefix)."""
+        return self._as(name, asn, "eyeball", routers)
+
+    def anycast(self, asn: int = ANYCAST_ASN, name: str = "anycast") -> TopologyBuilder:
+        """Add the anycast AS that the sites belong to."""
+        return self._as(name, asn, "anycast", None)
+
+    def link(self, a: str, b: str, **params: Any) -> TopologyBuilder:
+        """Link two routers (or single-router ASes); params: delay, jitter, loss, bandwidth."""
+        self.data["links"].append({"a": a, "b": b, **params})
+        return self
+
+    def session(self, a: str, b: str, **policy: Any) -> TopologyBuilder:
+        """Override the session a -> b (prepend, med, local_pref, timers, bfd)."""
+        self.data["sessions"].append({"a": a, "b": b, **policy})
+        return self
+
+    def site(self, name: str, upstream: Union[str, List[str]], **opts: Any) -> TopologyBuilder:
+        """Add an anycast site behind ``upstream``."""
+        self.data["sites"].append({"name": name, "upstream": upstream, **opts})
+        return self
+
+    def client(self, name: str, asys: str, **opts: Any) -> TopologyBuilder:
+        """Add a client in eyeball AS ``asys``."""
+        self.data["clients"].append({"name": name, "as": asys, **opts})
+        return self
+
+    def build(self, source: Optional[str] = None) -> Topology:
+        """Validate and return the topology."""
+        return parse_topology(self.data, source or f"builder {self.data['name']}")
+
+
+def chain(n: int) -> Topology:
+    """N transit ASes in a line; a site at one end, a client at the other."""
+    b = TopologyBuilder(f"chain{n}", f"{n} transit ASes in a line, site at one end")
+    for i in range(1, n + 1):
+        b.transit(f"t{i}", TRANSIT_ASN_BASE + i)
+        if i > 1:
+            b.link(f"t{i - 1}", f"t{i}")
+    b.anycast().site("origin", upstream="t1")
+    b.eyeball("observer", EYEBALL_ASN_BASE).link("observer", f"t{n}").client("client", "observer")
+    return b.build(f"chain:{n}")
+
+
+def clique(n: int) -> Topology:
+    """A full mesh of N transit ASes with one origin (site) and one observer."""
+    b = TopologyBuilder(f"clique{n}", f"full mesh of {n} transit ASes (Labovitz)")
+    for i in range(1, n + 1):
+        b.transit(f"t{i}", TRANSIT_ASN_BASE + i)
+    for i in range(1, n + 1):
+        for j in range(i + 1, n + 1):
+            b.link(f"t{i}", f"t{j}")
+    b.anycast().site("origin", upstream="t1")
+    b.eyeball("observer", EYEBALL_ASN_BASE).link("observer", f"t{n}").client("client", "observer")
+    return b.build(f"clique:{n}")
+
+
+def two_sites() -> Topology:
+    """Two sites, two transits, two clients: the smallest interesting case.
+
+    The same topology as ``topologies/two-sites.yaml`` (a test keeps them equal).
+    """
+    b = TopologyBuilder(
+        "two-sites",
+        "Two sites behind two transits, one client each: the smallest interesting case",
+    )
+    b.transit("ta", 65001).transit("tb", 65002).link("ta", "tb", delay="10ms")
+    b.anycast(ANYCAST_ASN)
+    b.site("east", upstream="ta", link={"delay": "1ms"})
+    b.site("west", upstream="tb", link={"delay": "1ms"})
+    b.eyeball("ispa", 64512).link("ispa", "ta", delay="2ms").client("ca", "ispa")
+    b.eyeball("ispb", 64513).link("ispb", "tb", delay="2ms").client("cb", "ispb")
+    return b.build("two-sites")
+
+
+def _sized(func: Callable[[int], Topology], low: int, high: int) -> Callable[[str], Topology]:
+    def make(arg: str) -> Topology:
+        try:
+            n = int(arg)
+        except ValueError:
+            raise InputError(f"N must be a whole number, got {arg!r}", func.__name__) from None
+        if not low <= n <= high:
+            raise InputError(f"N must be between {low} and {high}, got {n}", func.__name__)
+        return func(n)
+
+    return make
+
+
+#: name -> (factory taking the text after the colon, one-line description)
+GENERATORS: Dict[str, Tuple[Callable[[str], Topology], str]] = {
+    "chain": (_sized(chain, 1, 500), "N transit ASes in a line; site at one end, client at the other"),
+    "clique": (_sized(clique, 2, 40), "full mesh of N transit ASes with one origin and one observer"),
+}
+
+
+def from_spec(spec: str) -> Topology:
+    """Build a generated topology from ``NAME:ARG`` (e.g. ``chain:10``)."""
+    name, _, arg = spec.partition(":")
+    if name not in GENERATORS:
+        known = ", ".join(f"{g}:N" for g in GENERATORS)
+        raise InputError(f"no generator {name!r} (known: {known})", spec)
+    return GENERATORS[name][0](arg)

@@ -1,0 +1,146 @@
+"""Load a topology from a YAML file, a shipped name, or a generator spec.
+
+``load_topology("world")`` reads ``topologies/world.yaml``;
+``load_topology("path/to/x.yaml")`` reads that file;
+``load_topology("chain:10")`` calls a generator from
+:mod:`testbed.topology.generate`.  Every error is an
+:class:`~testbed.errors.InputError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import yaml
+from pydantic import ValidationError
+
+from testbed.errors import InputError
+from testbed.topology.model import Topology
+from testbed.topology.validate import validate
+
+#: The project root (where topologies/ and scenarios/ live).
+ROOT = Path(os.environ.get("ANYCAST_TESTBED_HOME", Path(__file__).resolve().parents[2]))
+TOPOLOGY_DIR = ROOT / "topologies"
+
+
+def error_field(loc: Tuple[Any, ...]) -> str:
+    """Render a pydantic error location as ``links[3].delay``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith(("function-", "union[", "tagged-union[")) or part in (
+            "str",
+            "float",
+            "int",
+            "list[str]",
+        ):
+            continue
+        else:
+            out += ("." if out else "") + ("as" if part == "as_" else str(part))
+    return out or "(top level)"
+
+
+def from_validation_error(exc: ValidationError, source: str) -> InputError:
+    """Turn pydantic's first error into one clear InputError."""
+    err = exc.errors()[0]
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    elif "input" in err and err["type"] not in ("model_type",) and not isinstance(
+        err["input"], (dict, list)
+    ):
+        msg = f"{msg} (got {err['input']!r})"
+    return InputError(msg, source, error_field(tuple(err["loc"])))
+
+
+def parse_topology(data: Any, source: str) -> Topology:
+    """Validate a topology given as plain data (from YAML or a builder).
+
+    Args:
+        data: the mapping read from the file.
+        source: where it came from, for messages.
+
+    Returns:
+        The validated topology.
+
+    Raises:
+        InputError: naming the field and the problem.
+    """
+    if not isinstance(data, dict):
+        raise InputError("a topology file must hold a mapping (name:, ases:, ...)", source)
+    try:
+        topo = Topology.model_validate(data)
+    except ValidationError as exc:
+        raise from_validation_error(exc, source) from None
+    validate(topo, source)
+    return topo
+
+
+def read_yaml(path: Path) -> Any:
+    """Read a YAML file; syntax errors become an InputError with the line."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise InputError("no such file", str(path)) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"YAML syntax error: {problem}", str(path), where) from None
+
+
+def topology_path(ref: str) -> Path:
+    """The file for a topology reference (a path, or a name in topologies/)."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or os.sep in ref:
+        return path
+    return TOPOLOGY_DIR / f"{ref}.yaml"
+
+
+def load_topology(ref: str) -> Topology:
+    """Load a topology by name, path, or generator spec (``chain:10``).
+
+    Args:
+        ref: ``world``, ``topologies/x.yaml``, ``chain:N``, ``clique:N``...
+
+    Returns:
+        The validated topology.
+
+    Raises:
+        InputError: unknown name, bad file, or invalid content.
+    """
+    from testbed.topology.generate import GENERATORS, from_spec
+
+    name = ref.split(":", 1)[0]
+    if ":" in ref or (name in GENERATORS and not topology_path(ref).exists()):
+        return from_spec(ref)
+    path = topology_path(ref)
+    if not path.exists():
+        known = ", ".join(t for t, _ in list_topologies())
+        raise InputError(f"no topology {ref!r} (known: {known}; or give a file path)", ref)
+    return parse_topology(read_yaml(path), str(path))
+
+
+def list_topologies() -> List[Tuple[str, str]]:
+    """Shipped topology files and generators: (name, one-line description)."""
+    from testbed.topology.generate import GENERATORS
+
+    out: List[Tuple[str, str]] = []
+    for path in sorted(TOPOLOGY_DIR.glob("*.yaml")):
+        try:
+            data: Dict[str, Any] = read_yaml(path) or {}
+            desc = str(data.get("description", "")).strip().splitlines()
+        except InputError as exc:
+            desc = [f"(invalid: {exc})"]
+        out.append((path.stem, desc[0] if desc else ""))
+    for gen, (_, doc) in sorted(GENERATORS.items()):
+        out.append((f"{gen}:N", doc))
+    return out

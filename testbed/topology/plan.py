@@ -1,0 +1,301 @@
+"""The topology resolved into nodes, interfaces, addresses and BGP sessions.
+
+Pure and deterministic: the same topology always gives the same plan, so
+addresses are stable across runs.  Address pools (documented in
+docs/addressing.md):
+
+| pool | use |
+|---|---|
+| 100.64.0.0/16  | router-to-router links (site uplinks included), one /30 each, in order |
+| 100.65.0.0/16  | site router to server links, one /30 each |
+| 100.127.0.0/16 | router IDs (also on each router's loopback) |
+| 198.18.0.0/15  | client prefixes: one /24 per eyeball AS, a /30 per client |
+| 192.0.2.0/24   | the anycast prefix (per site: ``prefix``, ``service``) |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import Dict, List, Optional
+
+from testbed.topology.model import LinkParams, Topology
+from testbed.topology.validate import resolve_router
+
+INFRA_POOL = IPv4Network("100.64.0.0/16")
+SERVER_POOL = IPv4Network("100.65.0.0/16")
+ROUTER_ID_POOL = IPv4Network("100.127.0.0/16")
+CLIENT_POOL = IPv4Network("198.18.0.0/15")
+
+
+@dataclass
+class Interface:
+    """One end of a point-to-point link."""
+
+    name: str
+    node: str
+    address: IPv4Interface
+    peer: str
+    peer_address: IPv4Address
+
+
+@dataclass
+class LinkPlan:
+    """A point-to-point veth link and its shaping."""
+
+    kind: str  # infra | uplink | server | client
+    a: Interface
+    b: Interface
+    params: LinkParams = field(default_factory=LinkParams)
+
+
+@dataclass
+class Timers:
+    """Resolved BGP timers of one session (seconds)."""
+
+    keepalive: int
+    hold: int
+    mrai: int
+    connect_retry: int
+
+
+@dataclass
+class Neighbor:
+    """One BGP session as seen from one router."""
+
+    peer: str
+    address: IPv4Address
+    remote_as: int
+    ebgp: bool
+    timers: Timers
+    bfd: bool = False
+    bfd_interval: int = 100
+    bfd_multiplier: int = 3
+    prepend: int = 0
+    med: Optional[int] = None
+    local_pref: Optional[int] = None
+
+
+@dataclass
+class RouterPlan:
+    """A router: FRR in its own namespace."""
+
+    name: str
+    asn: int
+    as_name: str
+    role: str  # transit | eyeball | site
+    router_id: IPv4Address
+    interfaces: List[Interface] = field(default_factory=list)
+    neighbors: List[Neighbor] = field(default_factory=list)
+    networks: List[IPv4Network] = field(default_factory=list)
+    blackholes: List[IPv4Network] = field(default_factory=list)
+    statics: List[tuple] = field(default_factory=list)  # (prefix, next hop)
+    site: Optional[str] = None
+
+
+@dataclass
+class HostPlan:
+    """A client or a site server."""
+
+    name: str
+    kind: str  # client | server
+    interface: Interface
+    gateway: IPv4Address
+    loopbacks: List[IPv4Interface] = field(default_factory=list)
+    site: Optional[str] = None
+    as_name: Optional[str] = None
+
+
+@dataclass
+class Plan:
+    """Everything the builder needs, derived from a topology."""
+
+    topology: Topology
+    routers: Dict[str, RouterPlan]
+    hosts: Dict[str, HostPlan]
+    links: List[LinkPlan]
+
+    def owner_of(self, address: IPv4Address) -> Optional[str]:
+        """The node that holds an interface address."""
+        for link in self.links:
+            for end in (link.a, link.b):
+                if end.address.ip == address:
+                    return end.node
+        return None
+
+    def expected_prefixes(self) -> List[IPv4Network]:
+        """Prefixes every router must have a route to once BGP has converged."""
+        seen: List[IPv4Network] = []
+        for router in self.routers.values():
+            for net in router.networks:
+                if net not in seen:
+                    seen.append(net)
+        return seen
+
+    def site_routers(self) -> Dict[str, str]:
+        """Site name -> site router name."""
+        return {r.site: r.name for r in self.routers.values() if r.site}
+
+    def clients(self) -> List[HostPlan]:
+        """The client hosts, in topology order."""
+        return [h for h in self.hosts.values() if h.kind == "client"]
+
+    def servers(self, site: Optional[str] = None) -> List[HostPlan]:
+        """The server hosts (of one site, or all)."""
+        return [
+            h for h in self.hosts.values() if h.kind == "server" and site in (None, h.site)
+        ]
+
+
+def _slash30(pool: IPv4Network, index: int) -> IPv4Network:
+    base = int(pool.network_address) + 4 * index
+    net = IPv4Network((base, 30))
+    if net.broadcast_address not in pool:
+        raise ValueError(f"address pool {pool} exhausted")
+    return net
+
+
+class _Namer:
+    """Interface names NODE-eK, K counting per node in link order."""
+
+    def __init__(self) -> None:
+        self.count: Dict[str, int] = {}
+
+    def __call__(self, node: str) -> str:
+        k = self.count.get(node, 0)
+        self.count[node] = k + 1
+        return f"{node}-e{k}"
+
+
+def _pair(kind: str, net: IPv4Network, a: str, b: str, namer: _Namer, params=None) -> LinkPlan:
+    ip_a, ip_b = net.network_address + 1, net.network_address + 2
+    end_a = Interface(namer(a), a, IPv4Interface(f"{ip_a}/30"), b, ip_b)
+    end_b = Interface(namer(b), b, IPv4Interface(f"{ip_b}/30"), a, ip_a)
+    return LinkPlan(kind, end_a, end_b, params or LinkParams())
+
+
+def make_plan(topo: Topology) -> Plan:
+    """Resolve a validated topology into nodes, links, addresses and sessions.
+
+    Args:
+        topo: a topology that passed validation.
+
+    Returns:
+        The plan.
+    """
+    namer = _Namer()
+    routers: Dict[str, RouterPlan] = {}
+    index = 0
+    for asys in topo.ases:
+        for name in asys.router_names():
+            index += 1
+            routers[name] = RouterPlan(
+                name, asys.asn, asys.name, asys.role, ROUTER_ID_POOL.network_address + index
+            )
+    for site in topo.sites:
+        index += 1
+        asys = topo.site_as(site)
+        routers[site.name] = RouterPlan(
+            site.name, asys.asn, asys.name, "site", ROUTER_ID_POOL.network_address + index,
+            site=site.name,
+        )
+
+    links: List[LinkPlan] = []
+    n_infra = 0
+    for link in topo.links:
+        a, b = resolve_router(topo, link.a), resolve_router(topo, link.b)
+        params = LinkParams(**link.model_dump(exclude={"a", "b"}))
+        links.append(_pair("infra", _slash30(INFRA_POOL, n_infra), a, b, namer, params))
+        n_infra += 1
+    for site in topo.sites:
+        for up in site.upstreams():
+            router = resolve_router(topo, up)
+            net = _slash30(INFRA_POOL, n_infra)
+            links.append(_pair("uplink", net, site.name, router, namer, site.link))
+            n_infra += 1
+
+    hosts: Dict[str, HostPlan] = {}
+    n_server = 0
+    for site in topo.sites:
+        site_router = routers[site.name]
+        site_router.networks.append(site.prefix)
+        site_router.blackholes.append(site.prefix)
+        for k in range(site.servers):
+            server = f"{site.name}-{k + 1}"
+            link = _pair("server", _slash30(SERVER_POOL, n_server), site.name, server, namer)
+            n_server += 1
+            links.append(link)
+            site_router.statics.append((IPv4Network(f"{site.service}/32"), link.b.address.ip))
+            hosts[server] = HostPlan(
+                server, "server", link.b, link.a.address.ip,
+                [IPv4Interface(f"{site.service}/32")], site=site.name, as_name=site_router.as_name,
+            )
+
+    eyeball_index: Dict[str, int] = {}
+    per_as: Dict[str, int] = {}
+    for client in topo.clients:
+        asys = topo.as_by_name(client.as_)
+        if asys.name not in eyeball_index:
+            eyeball_index[asys.name] = len(eyeball_index)
+        k = eyeball_index[asys.name]
+        prefix = IPv4Network((int(CLIENT_POOL.network_address) + 256 * k, 24))
+        router = routers[client.router or asys.router_names()[0]]
+        if prefix not in router.networks:
+            router.networks.append(prefix)
+            router.blackholes.append(prefix)
+        j = per_as.get(asys.name, 0)
+        per_as[asys.name] = j + 1
+        net = IPv4Network((int(prefix.network_address) + 4 * j, 30))
+        link = _pair("client", net, router.name, client.name, namer, client.link)
+        links.append(link)
+        hosts[client.name] = HostPlan(
+            client.name, "client", link.b, link.a.address.ip, as_name=asys.name
+        )
+
+    for link in links:
+        for end in (link.a, link.b):
+            if end.node in routers:
+                routers[end.node].interfaces.append(end)
+    _add_sessions(topo, routers, links)
+    return Plan(topo, routers, hosts, links)
+
+
+def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[LinkPlan]) -> None:
+    overrides = {
+        (resolve_router(topo, s.a), resolve_router(topo, s.b)): s for s in topo.sessions
+    }
+    sites = {s.name: s for s in topo.sites}
+    for link in links:
+        if link.kind not in ("infra", "uplink"):
+            continue
+        for near, far in ((link.a, link.b), (link.b, link.a)):
+            me, peer = routers[near.node], routers[far.node]
+            out = overrides.get((me.name, peer.name))
+            back = overrides.get((peer.name, me.name))
+            timers = topo.bgp.model_dump()
+            for sess in (back, out):  # this end's own override wins
+                if sess and sess.timers:
+                    timers.update({k: v for k, v in sess.timers.model_dump().items() if v is not None})
+            bfd = topo.bfd.enabled
+            for sess in (back, out):
+                if sess and sess.bfd is not None:
+                    bfd = sess.bfd
+            neighbor = Neighbor(
+                peer=peer.name,
+                address=far.address.ip,
+                remote_as=peer.asn,
+                ebgp=peer.asn != me.asn,
+                timers=Timers(**timers),
+                bfd=bfd,
+                bfd_interval=topo.bfd.interval,
+                bfd_multiplier=topo.bfd.multiplier,
+            )
+            if out:
+                neighbor.prepend, neighbor.med, neighbor.local_pref = (
+                    out.prepend, out.med, out.local_pref
+                )
+            if me.site:
+                site = sites[me.site]
+                neighbor.prepend = neighbor.prepend or site.prepend
+                neighbor.med = neighbor.med if neighbor.med is not None else site.med
+            me.neighbors.append(neighbor)

@@ -1,0 +1,208 @@
+"""Whole-topology checks that a single field's schema cannot express.
+
+Every problem is reported as an :class:`~testbed.errors.InputError` naming the
+field (``links[3].b``) and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional, Set, Tuple
+
+from testbed.errors import InputError
+from testbed.topology.model import AS, NAME_MAX, Topology
+
+#: Interfaces are named NODE-eK; Linux allows at most 15 characters.
+MAX_INTERFACES = 100
+
+
+def resolve_router(topo: Topology, name: str) -> Optional[str]:
+    """Resolve a router name or an AS name to a router name.
+
+    Args:
+        topo: the topology.
+        name: a router name, a site name, or an AS name (its first router).
+
+    Returns:
+        The router name, or None if nothing has that name.
+    """
+    routers = topo.router_as()
+    if name in routers:
+        return name
+    asys = topo.as_by_name(name)
+    if asys is not None and asys.router_names():
+        return asys.router_names()[0]
+    return None
+
+
+def validate(topo: Topology, source: str) -> None:
+    """Check cross-references, roles and names of a parsed topology.
+
+    Args:
+        topo: the parsed topology.
+        source: the file (or generator) it came from, for messages.
+
+    Raises:
+        InputError: on the first problem found.
+    """
+
+    def fail(field: str, message: str) -> None:
+        raise InputError(message, source, field)
+
+    _check_ases(topo, fail)
+    _check_unique_nodes(topo, fail)
+    routers = topo.router_as()
+    links = _check_links(topo, fail)
+    _check_sites(topo, fail)
+    _check_clients(topo, fail)
+    _check_sessions(topo, links, fail)
+    _check_intra_as_mesh(topo, links, fail)
+    _check_interface_counts(topo, routers, links, fail)
+
+
+def _check_ases(topo: Topology, fail) -> None:
+    seen_names: Set[str] = set()
+    seen_asn: Dict[int, str] = {}
+    for i, asys in enumerate(topo.ases):
+        if asys.name in seen_names:
+            fail(f"ases[{i}].name", f"AS name {asys.name!r} is used twice")
+        seen_names.add(asys.name)
+        if asys.asn in seen_asn:
+            fail(f"ases[{i}].asn", f"AS number {asys.asn} is also used by {seen_asn[asys.asn]!r}")
+        seen_asn[asys.asn] = asys.name
+        if asys.role == "anycast" and asys.routers:
+            fail(f"ases[{i}].routers", "an anycast AS has no routers: its sites are its routers")
+    anycast = [a for a in topo.ases if a.role == "anycast"]
+    if topo.sites and not anycast:
+        fail("ases", "sites need an AS with role 'anycast'")
+
+
+def _node_names(topo: Topology) -> List[Tuple[str, str]]:
+    """Every Mininet node name with the field that defines it."""
+    out: List[Tuple[str, str]] = []
+    for i, asys in enumerate(topo.ases):
+        field = f"ases[{i}].routers" if asys.routers else f"ases[{i}].name"
+        out.extend((r, field) for r in asys.router_names())
+    for i, site in enumerate(topo.sites):
+        out.append((site.name, f"sites[{i}].name"))
+        out.extend((f"{site.name}-{k + 1}", f"sites[{i}].servers") for k in range(site.servers))
+    for i, client in enumerate(topo.clients):
+        out.append((client.name, f"clients[{i}].name"))
+    return out
+
+
+def _check_unique_nodes(topo: Topology, fail) -> None:
+    seen: Dict[str, str] = {}
+    for name, field in _node_names(topo):
+        if len(name) > NAME_MAX:
+            fail(field, f"node name {name!r} is longer than {NAME_MAX} characters")
+        if name in seen:
+            fail(field, f"name {name!r} is already used by {seen[name]}")
+        seen[name] = field
+
+
+def _check_links(topo: Topology, fail) -> Set[frozenset]:
+    links: Set[frozenset] = set()
+    for i, link in enumerate(topo.links):
+        ends = []
+        for end in ("a", "b"):
+            name = getattr(link, end)
+            router = resolve_router(topo, name)
+            if router is None:
+                fail(f"links[{i}].{end}", f"no router or AS called {name!r}")
+            if router in {s.name for s in topo.sites}:
+                fail(f"links[{i}].{end}", f"{name!r} is a site: give its uplinks as sites[].upstream")
+            ends.append(router)
+        if ends[0] == ends[1]:
+            fail(f"links[{i}]", f"a link needs two different routers, got {ends[0]!r} twice")
+        pair = frozenset(ends)
+        if pair in links:
+            fail(f"links[{i}]", f"{ends[0]!r} and {ends[1]!r} are already linked")
+        links.add(pair)
+    return links
+
+
+def _check_sites(topo: Topology, fail) -> None:
+    for i, site in enumerate(topo.sites):
+        if site.as_:
+            asys = topo.as_by_name(site.as_)
+            if asys is None:
+                fail(f"sites[{i}].as", f"no AS called {site.as_!r}")
+            if asys.role != "anycast":
+                fail(f"sites[{i}].as", f"AS {site.as_!r} has role {asys.role!r}, not 'anycast'")
+        elif len([a for a in topo.ases if a.role == "anycast"]) > 1:
+            fail(f"sites[{i}].as", "several anycast ASes exist: say which one this site is in")
+        if site.service not in site.prefix:
+            fail(f"sites[{i}].service", f"{site.service} is not inside prefix {site.prefix}")
+        if not site.upstreams():
+            fail(f"sites[{i}].upstream", "a site needs at least one upstream")
+        for k, up in enumerate(site.upstreams()):
+            field = f"sites[{i}].upstream" + (f"[{k}]" if isinstance(site.upstream, list) else "")
+            router = resolve_router(topo, up)
+            if router is None or router in {s.name for s in topo.sites}:
+                fail(field, f"no transit or eyeball router or AS called {up!r}")
+
+
+def _check_clients(topo: Topology, fail) -> None:
+    for i, client in enumerate(topo.clients):
+        asys: Optional[AS] = topo.as_by_name(client.as_)
+        if asys is None:
+            fail(f"clients[{i}].as", f"no AS called {client.as_!r}")
+        if asys.role != "eyeball":
+            fail(f"clients[{i}].as", f"AS {client.as_!r} has role {asys.role!r}, not 'eyeball'")
+        if client.router and client.router not in asys.router_names():
+            fail(f"clients[{i}].router", f"{client.router!r} is not a router of AS {asys.name!r}")
+    per_as: Dict[str, int] = {}
+    for i, client in enumerate(topo.clients):
+        per_as[client.as_] = per_as.get(client.as_, 0) + 1
+        if per_as[client.as_] > 64:
+            fail(f"clients[{i}].as", f"AS {client.as_!r} has more than 64 clients")
+
+
+def _check_sessions(topo: Topology, links: Set[frozenset], fail) -> None:
+    site_links = {
+        frozenset((s.name, resolve_router(topo, up))) for s in topo.sites for up in s.upstreams()
+    }
+    seen: Set[Tuple[str, str]] = set()
+    for i, sess in enumerate(topo.sessions):
+        a, b = resolve_router(topo, sess.a), resolve_router(topo, sess.b)
+        if a is None:
+            fail(f"sessions[{i}].a", f"no router or AS called {sess.a!r}")
+        if b is None:
+            fail(f"sessions[{i}].b", f"no router or AS called {sess.b!r}")
+        if frozenset((a, b)) not in links | site_links:
+            fail(f"sessions[{i}]", f"there is no link between {a!r} and {b!r}, so no session")
+        if (a, b) in seen:
+            fail(f"sessions[{i}]", f"the session {a!r} -> {b!r} is given twice")
+        seen.add((a, b))
+
+
+def _check_intra_as_mesh(topo: Topology, links: Set[frozenset], fail) -> None:
+    """iBGP runs on direct links only, so an AS's routers must be fully meshed."""
+    for i, asys in enumerate(topo.ases):
+        routers = asys.router_names()
+        for x, r1 in enumerate(routers):
+            for r2 in routers[x + 1 :]:
+                if frozenset((r1, r2)) not in links:
+                    fail(
+                        f"ases[{i}].routers",
+                        f"routers of one AS must be linked in a full mesh (iBGP): "
+                        f"add a link between {r1!r} and {r2!r}",
+                    )
+
+
+def _check_interface_counts(topo: Topology, routers: dict, links: Set[frozenset], fail) -> None:
+    count: Dict[str, int] = {}
+    for pair in links:
+        for r in pair:
+            count[r] = count.get(r, 0) + 1
+    for site in topo.sites:
+        for up in site.upstreams():
+            router = resolve_router(topo, up)
+            count[router] = count.get(router, 0) + 1
+    for client in topo.clients:
+        asys = topo.as_by_name(client.as_)
+        router = client.router or asys.router_names()[0]
+        count[router] = count.get(router, 0) + 1
+    for router, n in sorted(count.items()):
+        if n > MAX_INTERFACES:
+            fail("links", f"router {router!r} has {n} interfaces; at most {MAX_INTERFACES}")
