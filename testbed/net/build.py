@@ -9,6 +9,7 @@ exit path, or ``anycast-testbed clean`` after a SIGKILL, can undo it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -115,10 +116,8 @@ class Testbed:
     def stop(self) -> None:
         """Stop everything this testbed started; keep the run folder."""
         for ipr in self._ipr.values():
-            try:
+            with contextlib.suppress(Exception):  # closing must not stop teardown
                 ipr.close()
-            except Exception:  # noqa: BLE001 - closing must not stop teardown
-                pass
         self._ipr.clear()
         self._collect_logs()
         if self.state is not None:
@@ -130,13 +129,13 @@ class Testbed:
             self.state = None
         if self.net is not None:
             for node in self.net.hosts:  # reap the shells and close their ptys
-                for close in (lambda n=node: n.shell and n.shell.wait(timeout=5),
-                              lambda n=node: n.stdin.close(),
-                              lambda n=node: os.close(n.slave)):
-                    try:
+                for close in (
+                    lambda n=node: n.shell and n.shell.wait(timeout=5),
+                    lambda n=node: n.stdin.close(),
+                    lambda n=node: os.close(n.slave),
+                ):
+                    with contextlib.suppress(Exception):  # teardown goes on regardless
                         close()
-                    except Exception:  # noqa: BLE001 - teardown goes on regardless
-                        pass
             self.net = None
         self.nodes.clear()
 
@@ -187,14 +186,21 @@ class Testbed:
         for link in self.plan.links:
             pa, pb = self.nodes[link.a.node].pid, self.nodes[link.b.node].pid
             lines.append(
-                f"link add name {link.a.name} netns {pa} type veth peer name {link.b.name} netns {pb}"
+                f"link add name {link.a.name} netns {pa} "
+                f"type veth peer name {link.b.name} netns {pb}"
             )
         _ip_batch(lines)
         for link in self.plan.links:
             mlink = self.net.addLink(
-                self.nodes[link.a.node], self.nodes[link.b.node], cls=link_cls,
-                intfName1=link.a.name, intfName2=link.b.name, addr1=None, addr2=None,
-                params1={"up": None}, params2={"up": None},
+                self.nodes[link.a.node],
+                self.nodes[link.b.node],
+                cls=link_cls,
+                intfName1=link.a.name,
+                intfName2=link.b.name,
+                addr1=None,
+                addr2=None,
+                params1={"up": None},
+                params2={"up": None},
             )
             for intf, end in ((mlink.intf1, link.a), (mlink.intf2, link.b)):
                 intf.ip, intf.prefixLen = str(end.address.ip), end.address.network.prefixlen
@@ -217,7 +223,11 @@ class Testbed:
         if not shaped:
             return
         first = shaped[0].a
-        self.netem = self._run(first.node, links.probe_command(first.name) + "; echo rc=$?").strip().endswith("rc=0")
+        self.netem = (
+            self._run(first.node, links.probe_command(first.name) + "; echo rc=$?")
+            .strip()
+            .endswith("rc=0")
+        )
         if not self.netem and any(
             link.params.delay or link.params.jitter or link.params.loss for link in shaped
         ):
@@ -262,16 +272,16 @@ class Testbed:
             if src.exists() and self.run_dir.exists():
                 dest = self.run_dir / "routers" / name
                 dest.mkdir(parents=True, exist_ok=True)
-                try:
+                with contextlib.suppress(OSError):
                     shutil.copyfile(src, dest / "frr.log")
-                except OSError:
-                    pass
 
     # ---------------------------------------------------------- node shells
     def _run(self, node: str, command: str) -> str:
         return self.nodes[node].cmd(command)
 
-    def _run_everywhere(self, commands: Dict[str, str], expect: Optional[str] = "") -> Dict[str, str]:
+    def _run_everywhere(
+        self, commands: Dict[str, str], expect: Optional[str] = ""
+    ) -> Dict[str, str]:
         """Run one shell line per node, all nodes in parallel.
 
         Returns:
@@ -302,7 +312,9 @@ class Testbed:
         """Every router's kernel routes (to ``prefixes`` only, if given)."""
         return {r: read_routes(self.netlink(r), prefixes) for r in self.plan.routers}
 
-    def wait_converged(self, timeout: float = 60.0, quiet: float = 1.0, poll: float = 0.1) -> Convergence:
+    def wait_converged(
+        self, timeout: float = 60.0, quiet: float = 1.0, poll: float = 0.1
+    ) -> Convergence:
         """Wait until every router has a route to every announced prefix and
         no route has changed for ``quiet`` seconds.
 
@@ -324,9 +336,7 @@ class Testbed:
             now = time.time()
             if tables != last_tables:
                 last_tables, last_change = tables, now
-            missing = {
-                r: [str(p) for p in expected if p not in t] for r, t in tables.items()
-            }
+            missing = {r: [str(p) for p in expected if p not in t] for r, t in tables.items()}
             missing = {r: m for r, m in missing.items() if m}
             if not missing and now - last_change >= quiet:
                 return Convergence(True, max(last_change - start, 0.0))
@@ -411,4 +421,3 @@ def _host_setup(host: HostPlan) -> str:
         f"ip route add default via {host.gateway}",
     ]
     return " && ".join(parts) + "; " + _SYSCTL.format(fwd=0)
-

@@ -9,6 +9,7 @@ testbed or by a user's ``exec`` into it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -69,10 +70,8 @@ def stop_processes(procs: Iterable[Tracked], grace: float = 3.0) -> int:
 def _signal(proc: Tracked, sig: int) -> None:
     if not proc.alive():
         return
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(proc.pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def clean_state(state: State) -> Dict[str, int]:
@@ -130,4 +129,3 @@ def leftovers(state: State) -> List[str]:
     out += [f"namespace of {n} (pid {t.pid})" for n, t in state.nodes.items() if t.alive()]
     out += [f"directory {d}" for d in state.dirs if Path(d).exists()]
     return out
-

@@ -130,7 +130,7 @@ _OWNERS = {
     "router bgp": ("bgpd",),
     "bfd": ("bfdd",),
     "line vty": ("zebra",),
-    "service": ("zebra",),
+    "service": (),  # vtysh-only
 }
 
 
@@ -169,11 +169,16 @@ def daemon_argv(daemon: str, router: str) -> List[str]:
     argv = [
         str(FRR_DAEMON_DIR / daemon),
         "-d",
-        "-N", router,
-        "-f", str(d / f"{daemon}.conf"),
-        "-i", str(d / f"{daemon}.pid"),
-        "-z", str(d / "zserv.api"),
-        "--vty_socket", str(d),
+        "-N",
+        router,
+        "-f",
+        str(d / f"{daemon}.conf"),
+        "-i",
+        str(d / f"{daemon}.pid"),
+        "-z",
+        str(d / "zserv.api"),
+        "--vty_socket",
+        str(d),
     ]
     if daemon == "bfdd":
         argv += ["--bfdctl", str(d / "bfdd.sock")]

@@ -9,6 +9,7 @@ names are global until moved into their namespaces.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -92,7 +93,5 @@ def load_state() -> Optional[State]:
 
 def remove_state() -> None:
     """Delete the state file."""
-    try:
+    with contextlib.suppress(FileNotFoundError):
         STATE_FILE.unlink()
-    except FileNotFoundError:
-        pass

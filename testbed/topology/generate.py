@@ -133,8 +133,14 @@ def _sized(func: Callable[[int], Topology], low: int, high: int) -> Callable[[st
 
 #: name -> (factory taking the text after the colon, one-line description)
 GENERATORS: Dict[str, Tuple[Callable[[str], Topology], str]] = {
-    "chain": (_sized(chain, 1, 500), "N transit ASes in a line; site at one end, client at the other"),
-    "clique": (_sized(clique, 2, 40), "full mesh of N transit ASes with one origin and one observer"),
+    "chain": (
+        _sized(chain, 1, 500),
+        "N transit ASes in a line; site at one end, client at the other",
+    ),
+    "clique": (
+        _sized(clique, 2, 40),
+        "full mesh of N transit ASes with one origin and one observer",
+    ),
 }
 
 

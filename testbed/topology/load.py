@@ -53,8 +53,10 @@ def from_validation_error(exc: ValidationError, source: str) -> InputError:
         msg = "unknown field"
     elif err["type"] == "missing":
         msg = "required field is missing"
-    elif "input" in err and err["type"] not in ("model_type",) and not isinstance(
-        err["input"], (dict, list)
+    elif (
+        "input" in err
+        and err["type"] not in ("model_type",)
+        and not isinstance(err["input"], (dict, list))
     ):
         msg = f"{msg} (got {err['input']!r})"
     return InputError(msg, source, error_field(tuple(err["loc"])))

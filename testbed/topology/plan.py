@@ -142,9 +142,7 @@ class Plan:
 
     def servers(self, site: Optional[str] = None) -> List[HostPlan]:
         """The server hosts (of one site, or all)."""
-        return [
-            h for h in self.hosts.values() if h.kind == "server" and site in (None, h.site)
-        ]
+        return [h for h in self.hosts.values() if h.kind == "server" and site in (None, h.site)]
 
 
 def _slash30(pool: IPv4Network, index: int) -> IPv4Network:
@@ -196,7 +194,11 @@ def make_plan(topo: Topology) -> Plan:
         index += 1
         asys = topo.site_as(site)
         routers[site.name] = RouterPlan(
-            site.name, asys.asn, asys.name, "site", ROUTER_ID_POOL.network_address + index,
+            site.name,
+            asys.asn,
+            asys.name,
+            "site",
+            ROUTER_ID_POOL.network_address + index,
             site=site.name,
         )
 
@@ -227,8 +229,13 @@ def make_plan(topo: Topology) -> Plan:
             links.append(link)
             site_router.statics.append((IPv4Network(f"{site.service}/32"), link.b.address.ip))
             hosts[server] = HostPlan(
-                server, "server", link.b, link.a.address.ip,
-                [IPv4Interface(f"{site.service}/32")], site=site.name, as_name=site_router.as_name,
+                server,
+                "server",
+                link.b,
+                link.a.address.ip,
+                [IPv4Interface(f"{site.service}/32")],
+                site=site.name,
+                as_name=site_router.as_name,
             )
 
     eyeball_index: Dict[str, int] = {}
@@ -261,9 +268,7 @@ def make_plan(topo: Topology) -> Plan:
 
 
 def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[LinkPlan]) -> None:
-    overrides = {
-        (resolve_router(topo, s.a), resolve_router(topo, s.b)): s for s in topo.sessions
-    }
+    overrides = {(resolve_router(topo, s.a), resolve_router(topo, s.b)): s for s in topo.sessions}
     sites = {s.name: s for s in topo.sites}
     for link in links:
         if link.kind not in ("infra", "uplink"):
@@ -275,7 +280,9 @@ def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[Li
             timers = topo.bgp.model_dump()
             for sess in (back, out):  # this end's own override wins
                 if sess and sess.timers:
-                    timers.update({k: v for k, v in sess.timers.model_dump().items() if v is not None})
+                    timers.update(
+                        {k: v for k, v in sess.timers.model_dump().items() if v is not None}
+                    )
             bfd = topo.bfd.enabled
             for sess in (back, out):
                 if sess and sess.bfd is not None:
@@ -292,7 +299,9 @@ def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[Li
             )
             if out:
                 neighbor.prepend, neighbor.med, neighbor.local_pref = (
-                    out.prepend, out.med, out.local_pref
+                    out.prepend,
+                    out.med,
+                    out.local_pref,
                 )
             if me.site:
                 site = sites[me.site]

@@ -110,7 +110,9 @@ def _check_links(topo: Topology, fail) -> Set[frozenset]:
             if router is None:
                 fail(f"links[{i}].{end}", f"no router or AS called {name!r}")
             if router in {s.name for s in topo.sites}:
-                fail(f"links[{i}].{end}", f"{name!r} is a site: give its uplinks as sites[].upstream")
+                fail(
+                    f"links[{i}].{end}", f"{name!r} is a site: give its uplinks as sites[].upstream"
+                )
             ends.append(router)
         if ends[0] == ends[1]:
             fail(f"links[{i}]", f"a link needs two different routers, got {ends[0]!r} twice")

@@ -1,0 +1,338 @@
+"""The ``anycast-testbed`` command line (click).
+
+Bad input of any kind (topology, options) ends with one line naming what is
+wrong and exit status 2, before anything is started.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from testbed import __version__, signals
+from testbed.errors import InputError, TestbedError
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def require_root() -> None:
+    """Exit 2 with one line unless running as root."""
+    if os.geteuid() != 0:
+        raise InputError("needs root: namespaces, veth links and FRR need it (run with sudo)")
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, prog_name="anycast-testbed")
+def cli() -> None:
+    """A Mininet + FRR testbed for learning and measuring BGP anycast.
+
+    Sites announce the same prefix (192.0.2.0/24); clients reach the service
+    address 192.0.2.53 over DNS/UDP and TCP; scenarios fail and restore sites.
+    """
+
+
+# --------------------------------------------------------------------- list
+@cli.command("list")
+def list_cmd() -> None:
+    """List topologies and scenarios with a one-line description each."""
+    from testbed.topology.load import list_topologies
+
+    table = Table(title="topologies", show_header=True, header_style="bold")
+    table.add_column("name")
+    table.add_column("description")
+    for name, desc in list_topologies():
+        table.add_row(name, desc)
+    console.print(table)
+    try:
+        from testbed.scenario.load import list_scenarios
+    except ImportError:
+        return
+    table = Table(title="scenarios", show_header=True, header_style="bold")
+    table.add_column("name")
+    table.add_column("description")
+    for name, desc in list_scenarios():
+        table.add_row(name, desc)
+    console.print(table)
+
+
+# ----------------------------------------------------------------------- up
+def sessions_established(tb) -> Dict[str, Dict[str, str]]:
+    """router -> {peer: state}, read from every router in parallel."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        states = list(pool.map(tb.bgp_sessions, list(tb.plan.routers)))
+    return dict(zip(tb.plan.routers, states))
+
+
+def print_up_summary(tb, conv, sessions: Dict[str, Dict[str, str]], seconds_up: float) -> dict:
+    """Print and return the state of a freshly started testbed."""
+    plan = tb.plan
+    total = sum(len(s) for s in sessions.values())
+    established = sum(1 for s in sessions.values() for st in s.values() if st == "Established")
+    verdict = (
+        f"BGP converged in {conv.seconds:.1f} s"
+        if conv.converged
+        else f"BGP did NOT converge within {conv.seconds:.0f} s"
+    )
+    console.print(
+        f"[bold]{tb.topo.name}[/]: {len(plan.routers)} routers, {len(tb.topo.sites)} sites, "
+        f"{len(plan.clients())} clients up in {seconds_up:.1f} s; {verdict} "
+        f"({established}/{total} sessions established)"
+    )
+    for warning in tb.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
+    for router, missing in sorted(conv.missing.items())[:10]:
+        err_console.print(f"[red]{router}[/] has no route to {', '.join(missing)}")
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("client")
+    table.add_column("site")
+    table.add_column("path")
+    catchment = {}
+    for client in plan.clients():
+        path = tb.path_to(client.name)
+        site = plan.routers[path[-1]].site if path else None
+        catchment[client.name] = site
+        table.add_row(client.name, site or "[red]none[/]", " > ".join(path))
+    if plan.clients():
+        console.print(table)
+    return {
+        "topology": tb.topo.name,
+        "routers": len(plan.routers),
+        "converged": conv.converged,
+        "convergence_s": round(conv.seconds, 3),
+        "sessions": {"total": total, "established": established},
+        "catchment": catchment,
+        "warnings": tb.warnings,
+        "timings": {k: round(v, 3) for k, v in tb.timings.items()},
+    }
+
+
+@cli.command()
+@click.argument("topology")
+@click.option(
+    "--check", is_flag=True, help="Tear down at once; exit 0 only if everything converged."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for BGP convergence.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="Folder for run folders.",
+)
+def up(topology: str, check: bool, timeout: float, out: Path) -> int:
+    """Bring TOPOLOGY up, wait for BGP convergence, print a summary, stay up until Ctrl-C.
+
+    TOPOLOGY is a name from `list` (world, two-sites), a YAML file, or a
+    generator such as chain:10 or clique:5.
+    """
+    from testbed.net.build import Testbed
+    from testbed.rundir import new_run_dir, write_json
+    from testbed.topology.load import load_topology
+
+    require_root()
+    topo = load_topology(topology)
+    signals.install()
+    tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)
+    ok = False
+    try:
+        t0 = time.monotonic()
+        with console.status(f"bringing up {topo.name}..."):
+            tb.start()
+        seconds_up = time.monotonic() - t0
+        with console.status("waiting for BGP to converge..."):
+            conv = tb.wait_converged(timeout=timeout)
+        sessions = sessions_established(tb)
+        summary = print_up_summary(tb, conv, sessions, seconds_up)
+        write_json(tb.run_dir / "up.json", summary)
+        ok = conv.converged and summary["sessions"]["established"] == summary["sessions"]["total"]
+        if check:
+            return 0 if ok else 1
+        console.print(
+            f"run folder: {tb.run_dir}\n"
+            "from another terminal: anycast-testbed exec NODE -- CMD"
+            " | anycast-testbed vtysh ROUTER\n"
+            "Ctrl-C to stop"
+        )
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        err_console.print("stopping")
+        return 0 if ok or not check else 1
+    finally:
+        with signals.shielded():
+            tb.stop()
+
+
+# --------------------------------------------------------- exec and vtysh
+def _live_state():
+    from testbed.net.state import load_state
+
+    state = load_state()
+    if state is None or not state.owner_alive():
+        raise InputError("no testbed is up (start one with: anycast-testbed up TOPOLOGY)")
+    return state
+
+
+@cli.command("exec", context_settings={"ignore_unknown_options": True, **CONTEXT})
+@click.argument("node")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_cmd(node: str, command: List[str]) -> None:
+    """Run COMMAND inside NODE's namespace while a testbed is up.
+
+    Example: anycast-testbed exec paris -- dig +short @192.0.2.53 CH TXT id.server
+    """
+    require_root()
+    state = _live_state()
+    pid = state.node_pid(node)
+    if pid is None:
+        known = ", ".join(sorted(state.nodes))
+        raise InputError(f"no node {node!r} in the running testbed ({known})")
+    argv = ["nsenter", f"--net=/proc/{pid}/ns/net", "--", *command]
+    os.execvp(argv[0], argv)
+
+
+@cli.command()
+@click.argument("router")
+@click.option("-c", "--command", "commands", multiple=True, help="vtysh command (repeatable).")
+def vtysh(router: str, commands: List[str]) -> None:
+    """Open vtysh on ROUTER (or run -c commands) while a testbed is up."""
+    from testbed.net.frr import vtysh_argv
+
+    require_root()
+    state = _live_state()
+    if state.node_pid(router) is None or not Path(f"/run/frr/{router}").exists():
+        raise InputError(f"no router {router!r} in the running testbed")
+    argv = vtysh_argv(router, list(commands))
+    os.execvp(argv[0], argv)
+
+
+# -------------------------------------------------------------------- shell
+@cli.command()
+@click.argument("topology")
+@click.option(
+    "--script",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Run these CLI commands instead of reading the terminal.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+)
+def shell(topology: str, script: Optional[str], out: Path) -> None:
+    """Bring TOPOLOGY up and open the Mininet CLI, with vtysh, routes and sites."""
+    from testbed.net.build import Testbed
+    from testbed.net.shell import TestbedCLI
+    from testbed.rundir import new_run_dir
+    from testbed.topology.load import load_topology
+
+    require_root()
+    topo = load_topology(topology)
+    signals.install()
+    tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)
+    try:
+        with console.status(f"bringing up {topo.name}..."):
+            tb.start()
+            conv = tb.wait_converged()
+        console.print(
+            f"{topo.name}: BGP {'converged' if conv.converged else 'NOT converged'} "
+            f"in {conv.seconds:.1f} s. Commands: vtysh ROUTER [cmd], routes, sites, "
+            "and Mininet's (NODE cmd, net, links, exit)"
+        )
+        TestbedCLI(tb, script=script)
+    except KeyboardInterrupt:
+        err_console.print("stopping")
+    finally:
+        with signals.shielded():
+            tb.stop()
+
+
+# -------------------------------------------------------------------- clean
+@cli.command()
+def clean() -> None:
+    """Remove what a killed testbed left: only its own processes, namespaces and files."""
+    from testbed.net.cleanup import clean as do_clean
+
+    require_root()
+    try:
+        counts = do_clean()
+    except RuntimeError as exc:
+        raise InputError(str(exc)) from None
+    if counts is None:
+        console.print("nothing to clean: no testbed state left behind")
+    else:
+        console.print(
+            "cleaned: {processes} processes, {namespaces} namespaces, {dirs} directories".format(
+                **counts
+            )
+        )
+
+
+# ------------------------------------------------------------------- doctor
+@cli.command()
+def doctor() -> int:
+    """Check root, FRR, Mininet, NSD, netem, ryu/os-ken; say how to fix each problem."""
+    from testbed.doctor import run_checks
+
+    table = Table(show_header=True, header_style="bold", box=None)
+    for col in ("check", "", "detail", "fix"):
+        table.add_column(col)
+    checks = run_checks()
+    for c in checks:
+        mark = "[green]ok[/]" if c.ok else ("[red]FAIL[/]" if c.required else "[yellow]warn[/]")
+        table.add_row(c.name, mark, c.detail, "" if c.ok else (c.fix or ""))
+    console.print(table)
+    failed = [c.name for c in checks if c.required and not c.ok]
+    if failed:
+        console.print(f"[red]not ready[/]: {', '.join(failed)}")
+        return 1
+    console.print("[green]ready[/]")
+    return 0
+
+
+# --------------------------------------------------------------------- main
+def _fail(message: str) -> None:
+    """One line on stderr, never wrapped."""
+    print(f"anycast-testbed: {' '.join(message.split())}", file=sys.stderr, flush=True)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point: run the CLI; map every error to one line and an exit status."""
+    try:
+        code = cli.main(args=argv, prog_name="anycast-testbed", standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help())
+        code = 0
+    except click.UsageError as exc:
+        hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx else ""
+        _fail(f"{exc.format_message()}{hint}")
+        code = 2
+    except click.Abort:
+        code = 130
+    except InputError as exc:
+        _fail(str(exc))
+        code = 2
+    except TestbedError as exc:
+        _fail(str(exc))
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

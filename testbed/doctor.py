@@ -1,0 +1,144 @@
+"""``anycast-testbed doctor``: is this machine ready, and how to fix what is not."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import List, Optional
+
+from testbed.net import frr, links
+
+INSTALL = "sudo scripts/install.sh"
+
+
+@dataclass
+class Check:
+    """One readiness check."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: Optional[str] = None
+    required: bool = True
+
+
+def _version(argv: List[str]) -> Optional[str]:
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    text = (out.stdout or out.stderr).strip()
+    return text.splitlines()[0] if text else None
+
+
+def speaker_library() -> Optional[str]:
+    """Which BGPSpeaker library imports here: 'ryu 4.34', 'os-ken X', or None."""
+    code = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "try:\n"
+        " import ryu, ryu.services.protocols.bgp.bgpspeaker; print('ryu', ryu.__version__)\n"
+        "except Exception:\n"
+        " import os_ken, os_ken.services.protocols.bgp.bgpspeaker;"
+        " print('os-ken', getattr(os_ken, '__version__', '?'))\n"
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
+
+
+def run_checks() -> List[Check]:
+    """Run every check; nothing is changed on the machine."""
+    checks: List[Check] = []
+    root = os.geteuid() == 0
+    checks.append(
+        Check(
+            "root",
+            root,
+            "running as root" if root else "not root",
+            "run with sudo (namespaces, veth and FRR need root)",
+        )
+    )
+    zebra = frr.FRR_DAEMON_DIR / "zebra"
+    version = frr.frr_version() if zebra.exists() else None
+    checks.append(
+        Check(
+            "FRR",
+            bool(version and version != "unknown"),
+            f"FRR {version} in {frr.FRR_DAEMON_DIR}" if version else "FRR not found",
+            f"{INSTALL}  (apt-get install frr)",
+        )
+    )
+    checks.append(
+        Check(
+            "vtysh",
+            shutil.which("vtysh") is not None,
+            shutil.which("vtysh") or "missing",
+            f"{INSTALL}  (apt-get install frr)",
+        )
+    )
+    try:
+        import mininet.net  # noqa: F401
+
+        mn_ok, mn_detail = shutil.which("mnexec") is not None, "Mininet (Debian package)"
+    except ImportError:
+        mn_ok, mn_detail = False, "Mininet does not import in this Python"
+    checks.append(
+        Check(
+            "Mininet",
+            mn_ok,
+            mn_detail + ("" if shutil.which("mnexec") else "; no mnexec"),
+            f"{INSTALL}  (apt-get install mininet; venv with --system-site-packages)",
+        )
+    )
+    nsd = _version(["nsd", "-v"]) if shutil.which("nsd") else None
+    checks.append(
+        Check("NSD", nsd is not None, nsd or "nsd not found", f"{INSTALL}  (apt-get install nsd)")
+    )
+    for tool, pkg in (("dig", "dnsutils"), ("tcpdump", "tcpdump"), ("nsenter", "util-linux")):
+        path = shutil.which(tool)
+        checks.append(
+            Check(
+                tool,
+                path is not None,
+                path or "missing",
+                f"apt-get install {pkg}",
+                required=tool != "tcpdump",
+            )
+        )
+    netem = links.netem_in_kernel()
+    checks.append(
+        Check(
+            "netem",
+            netem,
+            "kernel has sch_netem: link delays apply" if netem else links.NETEM_UNAVAILABLE,
+            "use a kernel with sch_netem (the Vagrant VM's Debian kernel has it)",
+            required=False,
+        )
+    )
+    speaker = speaker_library()
+    checks.append(
+        Check(
+            "BGP speaker library",
+            speaker is not None,
+            speaker or "neither ryu nor os_ken imports",
+            f"{INSTALL}  (ryu 4.34 on Python < 3.12, os-ken on 3.12+)",
+            required=False,
+        )
+    )
+    py = sys.version.split()[0]
+    checks.append(
+        Check(
+            "Python",
+            sys.version_info >= (3, 9),
+            f"Python {py} ({sys.executable})",
+            "use Python 3.9 or later",
+        )
+    )
+    return checks
