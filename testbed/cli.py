@@ -254,7 +254,7 @@ def shell(topology: str, script: Optional[str], out: Path) -> None:
             conv = tb.wait_converged()
         console.print(
             f"{topo.name}: BGP {'converged' if conv.converged else 'NOT converged'} "
-            f"in {conv.seconds:.1f} s. Commands: vtysh ROUTER [cmd], routes, sites, "
+            f"in {conv.seconds:.1f} s. Commands: vtysh ROUTER \\[cmd], routes, sites, "
             "and Mininet's (NODE cmd, net, links, exit)"
         )
         TestbedCLI(tb, script=script)

@@ -38,7 +38,7 @@ class TestbedCLI(CLI):
     def do_routes(self, _line: str) -> None:
         """routes: each router's route to the anycast prefix (next hops, via whom)."""
         plan = self.testbed.plan
-        prefixes = [s.prefix for s in self.testbed.topo.sites]
+        prefixes = list(dict.fromkeys(s.prefix for s in self.testbed.topo.sites))
         for router, table in self.testbed.routes(prefixes).items():
             for prefix in prefixes:
                 hops = table.get(prefix)
