@@ -7,6 +7,7 @@ from ipaddress import IPv4Address
 from typing import Optional
 
 from mininet.cli import CLI
+from mininet.log import setLogLevel
 
 from testbed.net import frr
 
@@ -18,6 +19,7 @@ class TestbedCLI(CLI):
 
     def __init__(self, testbed, script: Optional[str] = None):
         self.testbed = testbed
+        setLogLevel("output")  # Mininet's CLI prints node output at this level
         super().__init__(testbed.net, script=script)
 
     def do_vtysh(self, line: str) -> None:
