@@ -146,8 +146,8 @@ def up(topology: str, check: bool, timeout: float, out: Path) -> int:
     from testbed.rundir import new_run_dir, write_json
     from testbed.topology.load import load_topology
 
+    topo = load_topology(topology)  # bad input: exit 2 before anything else
     require_root()
-    topo = load_topology(topology)
     signals.install()
     tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)
     ok = False
@@ -244,8 +244,8 @@ def shell(topology: str, script: Optional[str], out: Path) -> None:
     from testbed.rundir import new_run_dir
     from testbed.topology.load import load_topology
 
+    topo = load_topology(topology)  # bad input: exit 2 before anything else
     require_root()
-    topo = load_topology(topology)
     signals.install()
     tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)
     try:

@@ -125,6 +125,8 @@ def load_topology(ref: str) -> Topology:
     if ":" in ref or (name in GENERATORS and not topology_path(ref).exists()):
         return from_spec(ref)
     path = topology_path(ref)
+    if not path.exists() and path != TOPOLOGY_DIR / f"{ref}.yaml":
+        raise InputError("no such file", ref)
     if not path.exists():
         known = ", ".join(t for t, _ in list_topologies())
         raise InputError(f"no topology {ref!r} (known: {known}; or give a file path)", ref)

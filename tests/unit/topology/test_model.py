@@ -1,0 +1,58 @@
+"""The topology model: durations, timers, names."""
+
+import pytest
+from pydantic import ValidationError
+
+from testbed.topology.model import AS, BgpTimers, LinkParams, Site, parse_ms
+
+
+@pytest.mark.parametrize(
+    "text,ms",
+    [("20ms", 20.0), ("0.5s", 500.0), ("250us", 0.25), (7, 7.0), ("3", 3.0), (None, None)],
+)
+def test_parse_ms(text, ms):
+    assert parse_ms(text) == ms
+
+
+@pytest.mark.parametrize("bad", ["fast", "-3ms", "10 parsecs", -1])
+def test_parse_ms_rejects(bad):
+    with pytest.raises(ValueError):
+        parse_ms(bad)
+
+
+def test_hold_must_cover_three_keepalives():
+    with pytest.raises(ValidationError, match="at least 3 x keepalive"):
+        BgpTimers(keepalive=5, hold=9)
+    assert BgpTimers(keepalive=3, hold=9).hold == 9
+
+
+def test_timer_defaults_are_short_and_explicit():
+    t = BgpTimers()
+    assert (t.keepalive, t.hold, t.mrai, t.connect_retry) == (1, 3, 0, 1)
+
+
+@pytest.mark.parametrize("name", ["Paris", "1abc", "a_b", "toolongname1", "end-", "x y"])
+def test_unsafe_names_rejected(name):
+    with pytest.raises(ValidationError):
+        AS(name=name, asn=1, role="transit")
+
+
+def test_site_names_are_at_most_eight_characters():
+    with pytest.raises(ValidationError):
+        Site(name="ninechars", upstream="na")
+    assert Site(name="eightchr", upstream="na").upstreams() == ["na"]
+
+
+def test_router_defaults_to_the_as_name_and_anycast_has_none():
+    assert AS(name="na", asn=1, role="transit").router_names() == ["na"]
+    assert AS(name="na", asn=1, role="transit", routers=["na1", "na2"]).router_names() == [
+        "na1",
+        "na2",
+    ]
+    assert AS(name="any", asn=2, role="anycast").router_names() == []
+
+
+def test_link_params_shaped():
+    assert not LinkParams().shaped()
+    assert LinkParams(delay="5ms").shaped()
+    assert LinkParams(delay="5ms", jitter="1ms").jitter_ms() == 1.0
