@@ -25,3 +25,5 @@ class InputError(Exception):
 
 class TestbedError(Exception):
     """Something failed while building or running the testbed (not user input)."""
+
+    __test__ = False  # not a pytest test class

@@ -66,6 +66,8 @@ def _mininet():
 class Testbed:
     """A running topology: Mininet nodes, links, FRR routers, and its run folder."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, topo: Topology, run_dir: Path, log: Log = _quiet):
         self.topo = topo
         self.plan: Plan = make_plan(topo)
