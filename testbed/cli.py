@@ -71,7 +71,7 @@ def sessions_established(tb) -> Dict[str, Dict[str, str]]:
     """router -> {peer: state}, read from every router in parallel."""
     with ThreadPoolExecutor(max_workers=8) as pool:
         states = list(pool.map(tb.bgp_sessions, list(tb.plan.routers)))
-    return dict(zip(tb.plan.routers, states))
+    return dict(zip(tb.plan.routers, states, strict=False))
 
 
 def print_up_summary(tb, conv, sessions: Dict[str, Dict[str, str]], seconds_up: float) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import select
 import socket
 import threading
 from ipaddress import IPv4Address, IPv4Network
@@ -56,6 +57,48 @@ def netlink_socket(pid: int, groups: int = 0) -> socket.socket:
     if "error" in result:
         raise result["error"]  # type: ignore[misc]
     return result["sock"]  # type: ignore[return-value]
+
+
+RTMGRP_IPV4_ROUTE = 0x40
+
+
+class RouteWatcher:
+    """Wakes up when any watched namespace's IPv4 routes change (netlink multicast).
+
+    One socket per namespace, subscribed to RTMGRP_IPV4_ROUTE; :meth:`wait`
+    blocks until some change and says which namespaces changed, so callers
+    re-read only those tables instead of polling every router.
+    """
+
+    def __init__(self, pids: Dict[str, int]):
+        self.sockets: Dict[int, Tuple[str, socket.socket]] = {}
+        for name, pid in pids.items():
+            sock = netlink_socket(pid)
+            sock.bind((0, RTMGRP_IPV4_ROUTE))
+            sock.setblocking(False)
+            self.sockets[sock.fileno()] = (name, sock)
+        self._poll = select.poll()
+        for fd in self.sockets:
+            self._poll.register(fd, select.POLLIN)
+
+    def wait(self, timeout: float) -> List[str]:
+        """Names whose routes changed within ``timeout`` seconds (maybe none)."""
+        changed = []
+        for fd, _ in self._poll.poll(max(timeout, 0) * 1000):
+            name, sock = self.sockets[fd]
+            try:
+                while sock.recv(65536):
+                    pass
+            except BlockingIOError:
+                pass
+            changed.append(name)
+        return changed
+
+    def close(self) -> None:
+        """Close every socket."""
+        for _, sock in self.sockets.values():
+            sock.close()
+        self.sockets.clear()
 
 
 def iproute_in(pid: int) -> IPRoute:

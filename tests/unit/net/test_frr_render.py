@@ -72,14 +72,16 @@ def test_split_config_gives_each_daemon_its_own_blocks():
     plan = policy_plan()
     text = render_config(plan.routers["ta"], plan)
     parts = split_config(text, daemons_for(plan.routers["ta"]))
-    assert set(parts) == {"zebra", "staticd", "bfdd", "bgpd"}
+    assert set(parts) == {"zebra", "bfdd", "bgpd"}  # static routes are kernel routes
     assert "router bgp" in parts["bgpd"] and "router bgp" not in parts["zebra"]
     assert "\nbfd\n" in parts["bfdd"] and "router bgp" not in parts["bfdd"]
     assert all("hostname ta" in p for p in parts.values())
     assert "service integrated-vtysh-config" not in "".join(parts.values())
-    s1 = render_config(plan.routers["s1"], plan)
-    static = split_config(s1, daemons_for(plan.routers["s1"]))["staticd"]
-    assert "ip route 192.0.2.0/24 blackhole" in static and "route-map" not in static
+    text = "hostname x\nip route 192.0.2.0/24 blackhole\n"
+    text += "route-map a permit 10\n set metric 1\nexit\n"
+    split = split_config(text, ["zebra", "staticd", "bgpd"])
+    assert split["staticd"] == "hostname x\nip route 192.0.2.0/24 blackhole\n"
+    assert split["bgpd"] == "hostname x\nroute-map a permit 10\n set metric 1\nexit\n"
 
 
 def test_daemon_command_line_has_its_own_pathspace():
