@@ -58,7 +58,7 @@ def test_normal_exit(tmp_path):
     with Testbed(load_topology("two-sites"), tmp_path) as tb:
         assert tb.wait_converged(timeout=60).converged
         state = load_state()
-        assert len(state.processes) == 6 * 3  # zebra, staticd, bgpd per router
+        assert len(state.processes) == 6 * 2  # zebra and bgpd per router
         assert len(state.nodes) == 10
     assert_clean(before, state)
     assert (tmp_path / "routers" / "ta" / "frr.log").stat().st_size > 0
