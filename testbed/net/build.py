@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -82,6 +83,7 @@ class Testbed:
         self.netem = False
         self._ipr: Dict[str, object] = {}
         self.frr_started_at: Optional[float] = None
+        self._children: List[subprocess.Popen] = []
 
     # ----------------------------------------------------------------- life
     def __enter__(self) -> Testbed:
@@ -125,6 +127,9 @@ class Testbed:
         self._collect_logs()
         if self.state is not None:
             clean_state(self.state)
+            for proc in self._children:
+                with contextlib.suppress(Exception):
+                    proc.wait(timeout=5)
             left = leftovers(self.state)
             if left:
                 self.log(f"warning: still present after teardown: {', '.join(left)}")
@@ -297,6 +302,54 @@ class Testbed:
         if expect is None:
             return outputs
         return {n: o for n, o in outputs.items() if o.strip() != expect}
+
+    def spawn(self, node: str, argv: List[str], name: str, log: Path) -> Tracked:
+        """Start a long-running process inside a node's namespace, tracked for teardown.
+
+        Args:
+            node: the node whose namespace it runs in.
+            argv: the command line.
+            name: what it is (e.g. ``nsd``, ``dns-probe``), for the state file.
+            log: file for its stdout and stderr.
+
+        Returns:
+            The tracked process (PID and start time).
+        """
+        if node not in self.nodes:
+            raise TestbedError(f"no node called {node!r}")
+        pid = self.nodes[node].pid
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                ["nsenter", f"--net=/proc/{pid}/ns/net", "--", *argv],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True, cwd=str(self.run_dir),
+            )
+        tracked = Tracked(node, name, proc.pid, proc_start_time(proc.pid))
+        self._children.append(proc)
+        self.state.processes.append(tracked)
+        self.state.save()
+        return tracked
+
+    def stop_process(self, tracked: Tracked, sig: int = signal.SIGTERM, grace: float = 5.0) -> bool:
+        """Stop one tracked process (SIGTERM, then SIGKILL after ``grace``); True if it ran."""
+        was_alive = tracked.alive()
+        if was_alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(tracked.pid, sig)
+            deadline = time.monotonic() + grace
+            while tracked.alive() and time.monotonic() < deadline:
+                self._reap()
+                time.sleep(0.02)
+            if tracked.alive():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(tracked.pid, signal.SIGKILL)
+        self._reap()
+        return was_alive
+
+    def _reap(self) -> None:
+        for proc in self._children:
+            proc.poll()
 
     def cmd(self, node: str, command: str) -> str:
         """Run a shell command in a node's namespace and return its output."""

@@ -1,0 +1,391 @@
+"""DNS probe: queries the service address at a fixed rate and records each query.
+
+Runs in a client's namespace, one process per client::
+
+    python -m testbed.probes.dns --client paris --target 192.0.2.53 [--port 53] \\
+        --rate 20 --timeout 1.0 [--duration S] --out RUN/records/dns-paris.jsonl
+
+Every query has a unique name ``q<SEQ>.<CLIENT>.probe.anycast.test`` and
+asks for the server's NSID (EDNS), so each answer is matched to its own
+query by name and says which site answered.  Records (docs/records.md):
+``ok`` when answered within the timeout, ``timeout`` when the timeout
+expires, and ``late`` for an answer to a query already written as timed out.
+
+One non-blocking UDP socket and one ``select`` loop: queries leave on an
+absolute schedule (``start + seq / rate``, so no drift), and the loop sleeps
+until the next send or the next timeout.  SIGTERM/SIGINT or the end of
+``--duration`` stops sending; queries still out get up to the timeout to be
+answered, are written, and the process exits 0 (a second signal exits at
+once, leaving the queries still out unrecorded).
+"""
+
+from __future__ import annotations
+
+import math
+import select
+import socket
+import sys
+import time
+from typing import Any, Dict, List, NamedTuple, Optional
+
+import dns.edns
+import dns.exception
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+from testbed import proc
+from testbed.records import RecordWriter
+
+PROBE_DOMAIN = "probe.anycast.test"
+MAX_RATE = 200.0
+#: Behind schedule by more than this (e.g. the process was stopped): skip ahead.
+MAX_LAG = 1.0
+_NSID_REQUEST = dns.edns.GenericOption(dns.edns.OptionType.NSID, b"")
+
+
+def qname(seq: int, client: str) -> str:
+    """The query name of query ``seq`` of ``client`` (absolute, lower case)."""
+    return f"q{seq}.{client}.{PROBE_DOMAIN}."
+
+
+def make_query(seq: int, client: str) -> bytes:
+    """The wire form of query ``seq``: A record, EDNS with an empty NSID option.
+
+    Args:
+        seq: the query's sequence number (its DNS id is ``seq % 65536``).
+        client: the client name (a label of the query name).
+
+    Returns:
+        The DNS message to send.
+    """
+    msg = dns.message.make_query(
+        qname(seq, client), dns.rdatatype.A, use_edns=0, options=[_NSID_REQUEST]
+    )
+    msg.id = seq % 65536
+    return msg.to_wire()
+
+
+class Answer(NamedTuple):
+    """What the probe needs from a DNS response."""
+
+    qname: str
+    id: int
+    rcode: str
+    site: Optional[str]
+
+
+def parse_answer(wire: bytes) -> Optional[Answer]:
+    """Parse a response: its question name, id, rcode and NSID.
+
+    Args:
+        wire: the received datagram.
+
+    Returns:
+        The answer, or None if the datagram is not a DNS response with a question.
+    """
+    try:
+        msg = dns.message.from_wire(wire)
+    except (dns.exception.DNSException, ValueError):
+        return None
+    if not msg.question or not msg.flags & dns.flags.QR:
+        return None
+    site = None
+    for option in msg.options:
+        if option.otype == dns.edns.OptionType.NSID:
+            site = option.to_wire().decode("utf-8", "replace")
+    return Answer(
+        msg.question[0].name.to_text().lower(), msg.id, dns.rcode.to_text(msg.rcode()), site
+    )
+
+
+class _Pending(NamedTuple):
+    seq: int
+    t: float  # wall-clock send time
+    mono: float  # monotonic send time
+
+
+class QueryTracker:
+    """Queries in flight: matches answers, expires timeouts, remembers for late answers.
+
+    Pure bookkeeping, no I/O: every method takes the monotonic time and
+    returns the records to write.  Since the timeout is the same for every
+    query, queries expire in the order they were sent.
+    """
+
+    def __init__(self, client: str, timeout: float, late_window: float = 30.0):
+        """Start with nothing in flight.
+
+        Args:
+            client: the client name (in every record and query name).
+            timeout: seconds after which an unanswered query is a timeout.
+            late_window: seconds after sending during which a late answer is
+                still recognised (and recorded as ``late``).
+        """
+        self.client = client
+        self.timeout = timeout
+        self.late_window = max(late_window, timeout)
+        self.outstanding: Dict[str, _Pending] = {}  # in send order
+        self.expired: Dict[str, _Pending] = {}  # timed out, in send order
+        self.counts: Dict[str, int] = {"sent": 0, "ok": 0, "timeout": 0, "late": 0, "ignored": 0}
+
+    def _record(
+        self,
+        p: _Pending,
+        status: str,
+        rtt: Optional[float] = None,
+        rcode: Optional[str] = None,
+        site: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        self.counts[status] += 1
+        return {
+            "t": p.t,
+            "kind": "dns",
+            "client": self.client,
+            "seq": p.seq,
+            "id": p.seq % 65536,
+            "status": status,
+            "rtt": None if rtt is None else round(rtt, 6),
+            "rcode": rcode,
+            "site": site,
+        }
+
+    def sent(self, seq: int, t: float, mono: float) -> str:
+        """Note that query ``seq`` left at wall time ``t`` (monotonic ``mono``).
+
+        Returns:
+            The query name.
+        """
+        name = qname(seq, self.client)
+        self.outstanding[name] = _Pending(seq, t, mono)
+        self.counts["sent"] += 1
+        return name
+
+    def answered(self, answer: Answer, mono: float) -> Optional[Dict[str, Any]]:
+        """Match an answer to its query by name (and id).
+
+        Args:
+            answer: the parsed response.
+            mono: monotonic receive time.
+
+        Returns:
+            An ``ok`` or ``late`` record, or None (not ours, or a duplicate).
+        """
+        for table, status in ((self.outstanding, "ok"), (self.expired, "late")):
+            pending = table.get(answer.qname)
+            if pending is not None and answer.id == pending.seq % 65536:
+                del table[answer.qname]
+                return self._record(pending, status, mono - pending.mono, answer.rcode, answer.site)
+        self.counts["ignored"] += 1
+        return None
+
+    def expire(self, mono: float) -> List[Dict[str, Any]]:
+        """Time out the queries older than the timeout; forget very old ones.
+
+        Returns:
+            A ``timeout`` record for each query that just expired.
+        """
+        out = []
+        while self.outstanding:
+            name, pending = next(iter(self.outstanding.items()))
+            if mono - pending.mono < self.timeout:
+                break
+            del self.outstanding[name]
+            self.expired[name] = pending
+            out.append(self._record(pending, "timeout"))
+        while self.expired:
+            name, pending = next(iter(self.expired.items()))
+            if mono - pending.mono < self.late_window:
+                break
+            del self.expired[name]
+        return out
+
+    def next_expiry(self) -> Optional[float]:
+        """Monotonic time of the next timeout, None if nothing is in flight."""
+        if not self.outstanding:
+            return None
+        return next(iter(self.outstanding.values())).mono + self.timeout
+
+
+class DnsProbe:
+    """The probe's loop: one UDP socket, an absolute send schedule, a tracker."""
+
+    def __init__(
+        self,
+        client: str,
+        target: str,
+        port: int,
+        rate: float,
+        timeout: float,
+        duration: Optional[float],
+        writer: RecordWriter,
+        late_window: float = 30.0,
+    ):
+        """Prepare the probe (the socket is opened by :meth:`run`).
+
+        Args:
+            client: client name.
+            target: the service address.
+            port: the DNS port.
+            rate: queries per second.
+            timeout: seconds before an unanswered query is a timeout.
+            duration: stop sending after this many seconds (None: until a signal).
+            writer: where the records go.
+            late_window: how long late answers are still recognised.
+        """
+        self.client = client
+        self.target = (target, port)
+        self.period = 1.0 / rate
+        self.limit = math.ceil(duration * rate - 1e-9) if duration is not None else None
+        self.writer = writer
+        self.tracker = QueryTracker(client, timeout, late_window)
+        self.send_errors = 0
+
+    def _send(self, sock: socket.socket, seq: int) -> None:
+        wire = make_query(seq, self.client)
+        self.tracker.sent(seq, time.time(), time.monotonic())
+        try:
+            sock.sendto(wire, self.target)
+        except OSError:
+            # not sent (no route, buffer full...): for the client it is lost,
+            # and it will be recorded as a timeout like any other loss
+            self.send_errors += 1
+
+    def _receive(self, sock: socket.socket) -> None:
+        while True:
+            try:
+                wire, source = sock.recvfrom(4096)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                continue  # an ICMP error reported on the socket: the query will time out
+            mono = time.monotonic()
+            if source != self.target:
+                continue
+            answer = parse_answer(wire)
+            if answer is None:
+                self.tracker.counts["ignored"] += 1
+                continue
+            record = self.tracker.answered(answer, mono)
+            if record is not None:
+                self.writer.write(record)
+
+    def run(self, stop: proc.StopSignal) -> Dict[str, int]:
+        """Probe until the duration ends or ``stop`` fires, then drain.
+
+        Returns:
+            The tracker's counts (sent, ok, timeout, late, ignored).
+        """
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setblocking(False)
+        sock.bind(("0.0.0.0", 0))
+        try:
+            self._loop(sock, stop)
+        finally:
+            sock.close()
+        return self.tracker.counts
+
+    def _loop(self, sock: socket.socket, stop: proc.StopSignal) -> None:
+        seq = 0
+        start = time.monotonic()
+        sending = True
+        while True:
+            now = time.monotonic()
+            if sending and (stop.stopped or (self.limit is not None and seq >= self.limit)):
+                sending = False
+            elif not sending and stop.count >= 2:
+                return  # a second signal while draining: leave now
+            if sending:
+                due = start + seq * self.period
+                if now - due > MAX_LAG:  # stalled: skip ahead instead of a burst
+                    start = now - seq * self.period
+                while start + seq * self.period <= now and (self.limit is None or seq < self.limit):
+                    self._send(sock, seq)
+                    seq += 1
+            for record in self.tracker.expire(time.monotonic()):
+                self.writer.write(record)
+            if not sending and not self.tracker.outstanding:
+                return
+            wake = [t for t in (self.tracker.next_expiry(),) if t is not None]
+            if sending and (self.limit is None or seq < self.limit):
+                wake.append(start + seq * self.period)
+            wait = max(0.0, min(wake) - time.monotonic()) if wake else None
+            readable, _, _ = select.select([sock, stop], [], [], wait)
+            if stop in readable:
+                stop.drain()
+            if sock in readable:
+                self._receive(sock)
+
+
+def _parser() -> proc.Parser:
+    p = proc.Parser(
+        prog="python -m testbed.probes.dns",
+        description="DNS probe: unique queries with NSID at a fixed rate, one record each.",
+    )
+    p.add_argument("--client", required=True, type=proc.name, help="client name")
+    p.add_argument(
+        "--target",
+        default="192.0.2.53",
+        type=proc.ipv4,
+        help="service address (default 192.0.2.53)",
+    )
+    p.add_argument("--port", default=53, type=proc.port, help="DNS port (default 53)")
+    p.add_argument(
+        "--rate",
+        default=20.0,
+        type=proc.bounded(0, MAX_RATE),
+        help=f"queries per second (default 20, at most {MAX_RATE:g})",
+    )
+    p.add_argument(
+        "--timeout",
+        default=1.0,
+        type=proc.bounded(0, 60),
+        help="seconds before a query is a timeout (default 1.0)",
+    )
+    p.add_argument(
+        "--duration",
+        default=None,
+        type=proc.bounded(0),
+        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
+    )
+    p.add_argument(
+        "--late-window",
+        default=30.0,
+        type=proc.bounded(0, 3600),
+        help="seconds after sending a late answer is still recorded (default 30)",
+    )
+    p.add_argument("--out", required=True, help="JSONL file to write (appended to)")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point of ``python -m testbed.probes.dns``."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    with proc.StopSignal() as stop:
+        try:
+            writer = RecordWriter(args.out)
+        except OSError as exc:
+            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
+        with writer:
+            probe = DnsProbe(
+                args.client,
+                args.target,
+                args.port,
+                args.rate,
+                args.timeout,
+                args.duration,
+                writer,
+                args.late_window,
+            )
+            counts = probe.run(stop)
+    sys.stderr.write(
+        f"dns probe {args.client}: sent {counts['sent']}, ok {counts['ok']}, "
+        f"timeout {counts['timeout']}, late {counts['late']}, "
+        f"send errors {probe.send_errors}\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

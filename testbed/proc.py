@@ -1,0 +1,152 @@
+"""Plumbing shared by the small processes the testbed starts inside namespaces.
+
+Services and probes (``python -m testbed.services.stream``,
+``python -m testbed.probes.dns``, ...) all parse their arguments with
+:class:`Parser`, which reports a bad argument on one line and exits 2, and
+stop on SIGTERM or SIGINT through a :class:`StopSignal`, which a select loop
+can wait on like a socket.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import re
+import signal
+import sys
+from typing import Callable, NoReturn, Optional
+
+#: Names of clients and sites: they become DNS labels and file names.
+NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (``prog: error: ...``) and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one error line and exit 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def fail(prog: str, message: str, status: int = EXIT_FAILURE) -> NoReturn:
+    """Print one error line ``prog: error: message`` and exit.
+
+    Args:
+        prog: the process name, as in its usage line.
+        message: what went wrong.
+        status: exit status (1: runtime failure, 2: bad arguments).
+    """
+    sys.stderr.write(f"{prog}: error: {message}\n")
+    sys.stderr.flush()
+    raise SystemExit(status)
+
+
+def name(value: str) -> str:
+    """argparse type: a client or site name (lower-case DNS label)."""
+    if not NAME_RE.match(value):
+        raise argparse.ArgumentTypeError(
+            f"invalid name {value!r}: lower-case letters, digits and '-', at most 63"
+        )
+    return value
+
+
+def ipv4(value: str) -> str:
+    """argparse type: an IPv4 address."""
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid IPv4 address {value!r}") from None
+
+
+def port(value: str) -> int:
+    """argparse type: a TCP/UDP port (1-65535)."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {value!r} (1-65535)")
+    return number
+
+
+def bounded(
+    low: float, high: Optional[float] = None, kind: Callable[[str], float] = float
+) -> Callable[[str], float]:
+    """argparse type factory: a number with ``low < value <= high``.
+
+    Args:
+        low: exclusive lower bound.
+        high: inclusive upper bound (None: no upper bound).
+        kind: ``float`` or ``int``.
+
+    Returns:
+        A converter for ``type=``.
+    """
+
+    def convert(value: str) -> float:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid number {value!r}") from None
+        if number != number or number <= low or (high is not None and number > high):
+            upper = f" and at most {high:g}" if high is not None else ""
+            raise argparse.ArgumentTypeError(f"{value} must be more than {low:g}{upper}")
+        return number
+
+    return convert
+
+
+class StopSignal:
+    """Turns SIGTERM and SIGINT into a flag and a readable file descriptor.
+
+    The handlers only set :attr:`stopped`; the signal also makes
+    :meth:`fileno` readable (through ``signal.set_wakeup_fd``), so a
+    ``select`` loop wakes up at once instead of finishing its timeout.
+    """
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self.count = 0
+        self.signame: Optional[str] = None
+        self._r, self._w = os.pipe()
+        os.set_blocking(self._r, False)
+        os.set_blocking(self._w, False)
+        self._old_wakeup = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
+        self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.stopped = True
+        self.count += 1
+        self.signame = signal.Signals(signum).name
+
+    def fileno(self) -> int:
+        """The read end of the wake-up pipe (readable after a signal)."""
+        return self._r
+
+    def drain(self) -> None:
+        """Empty the wake-up pipe (call when :meth:`fileno` is readable)."""
+        try:
+            while os.read(self._r, 512):
+                pass
+        except BlockingIOError:
+            pass
+
+    def close(self) -> None:
+        """Restore the previous handlers and close the pipe."""
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+        signal.set_wakeup_fd(self._old_wakeup)
+        os.close(self._r)
+        os.close(self._w)
+
+    def __enter__(self) -> StopSignal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

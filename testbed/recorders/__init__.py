@@ -1,0 +1,1 @@
+"""Recorders that run in the testbed process: routes (netlink) and BGP (FRR)."""

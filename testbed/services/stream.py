@@ -1,0 +1,135 @@
+"""TCP stream service of a site: answers every line ``SEQ`` with ``SITE SEQ``.
+
+The client side is :mod:`testbed.probes.tcp` (protocol in docs/records.md).
+One asyncio process serves any number of connections; it is idle between
+messages.  SIGTERM or SIGINT closes the listening socket and every
+connection in order (FIN), then the process exits 0.
+
+As a process::
+
+    python -m testbed.services.stream --site lon [--bind 192.0.2.53] [--port 8053]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from typing import List, Optional, Set
+
+from testbed import proc
+
+SERVICE_ADDRESS = "192.0.2.53"
+STREAM_PORT = 8053
+#: Longest line accepted; a client sending more is disconnected.
+MAX_LINE = 256
+
+
+def answer(site: str, line: bytes) -> Optional[bytes]:
+    """The answer to one received line.
+
+    Args:
+        site: this site's name.
+        line: one line as received, with or without its newline.
+
+    Returns:
+        ``b"SITE SEQ\\n"``, or None for an empty line (nothing to answer).
+    """
+    seq = line.strip()
+    if not seq:
+        return None
+    return site.encode() + b" " + seq + b"\n"
+
+
+class StreamServer:
+    """Serves the stream protocol for one site on one address and port."""
+
+    def __init__(self, site: str, bind: str, port: int):
+        """Prepare the server.
+
+        Args:
+            site: the name sent in every answer.
+            bind: the address to listen on.
+            port: the TCP port.
+        """
+        self.site = site
+        self.bind = bind
+        self.port = port
+        self.connections = 0
+        self._writers: Set[asyncio.StreamWriter] = set()
+        self._server: Optional[asyncio.AbstractServer] = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        self._writers.add(writer)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                line = await reader.readuntil(b"\n")
+                reply = answer(self.site, line)
+                if reply:
+                    writer.write(reply)
+                    await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError, OSError):
+            pass  # EOF, a line too long, or the client went away
+        finally:
+            self._writers.discard(writer)
+            writer.close()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Listen until ``stop`` is set, then close everything in order."""
+        self._server = await asyncio.start_server(
+            self._serve, self.bind, self.port, limit=MAX_LINE, reuse_address=True, backlog=128
+        )
+        sys.stderr.write(f"stream: site {self.site} listening on {self.bind}:{self.port}\n")
+        sys.stderr.flush()
+        await stop.wait()
+        self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        await self._server.wait_closed()
+
+
+async def _main(site: str, bind: str, port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await StreamServer(site, bind, port).run(stop)
+
+
+def _parser() -> proc.Parser:
+    p = proc.Parser(
+        prog="python -m testbed.services.stream",
+        description="TCP stream service: answers each line SEQ with 'SITE SEQ'.",
+    )
+    p.add_argument("--site", required=True, type=proc.name, help="site name sent in answers")
+    p.add_argument(
+        "--bind",
+        default=SERVICE_ADDRESS,
+        type=proc.ipv4,
+        help=f"address to listen on (default {SERVICE_ADDRESS})",
+    )
+    p.add_argument(
+        "--port", default=STREAM_PORT, type=proc.port, help=f"TCP port (default {STREAM_PORT})"
+    )
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point of ``python -m testbed.services.stream``."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        asyncio.run(_main(args.site, args.bind, args.port))
+    except OSError as exc:
+        why = os.strerror(exc.errno) if exc.errno else str(exc)
+        proc.fail(parser.prog, f"cannot listen on {args.bind}:{args.port}: {why}")
+
+
+if __name__ == "__main__":
+    main()
