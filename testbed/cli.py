@@ -136,21 +136,53 @@ def print_up_summary(tb, conv, sessions: Dict[str, Dict[str, str]], seconds_up: 
     show_default=True,
     help="Folder for run folders.",
 )
-def up(topology: str, check: bool, timeout: float, out: Path) -> int:
+@click.option(
+    "--traffic",
+    is_flag=True,
+    help="Start services (NSD, stream), probes and recorders; show a live catchment table.",
+)
+@click.option(
+    "--dns-rate",
+    type=click.FloatRange(0, 200, min_open=True),
+    default=20.0,
+    show_default=True,
+    help="DNS queries per second per client (with --traffic).",
+)
+@click.option(
+    "--tcp-streams",
+    type=click.IntRange(0, 16),
+    default=2,
+    show_default=True,
+    help="TCP streams per client (with --traffic).",
+)
+def up(
+    topology: str,
+    check: bool,
+    timeout: float,
+    out: Path,
+    traffic: bool,
+    dns_rate: float,
+    tcp_streams: int,
+) -> int:
     """Bring TOPOLOGY up, wait for BGP convergence, print a summary, stay up until Ctrl-C.
 
     TOPOLOGY is a name from `list` (world, two-sites), a YAML file, or a
-    generator such as chain:10 or clique:5.
+    generator such as chain:10 or clique:5.  With --traffic, every site
+    serves DNS and TCP streams, every client probes them, route and BGP
+    changes are recorded into the run folder, and a live table shows which
+    site serves each client.
     """
     from testbed.net.build import Testbed
     from testbed.rundir import new_run_dir, write_json
     from testbed.topology.load import load_topology
+    from testbed.traffic import Traffic, TrafficParams
 
     topo = load_topology(topology)  # bad input: exit 2 before anything else
     require_root()
     signals.install()
     tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)
     ok = False
+    flow = None
     try:
         t0 = time.monotonic()
         with console.status(f"bringing up {topo.name}..."):
@@ -162,7 +194,7 @@ def up(topology: str, check: bool, timeout: float, out: Path) -> int:
         summary = print_up_summary(tb, conv, sessions, seconds_up)
         write_json(tb.run_dir / "up.json", summary)
         ok = conv.converged and summary["sessions"]["established"] == summary["sessions"]["total"]
-        if check:
+        if check and not traffic:
             return 0 if ok else 1
         console.print(
             f"run folder: {tb.run_dir}\n"
@@ -170,6 +202,11 @@ def up(topology: str, check: bool, timeout: float, out: Path) -> int:
             " | anycast-testbed vtysh ROUTER\n"
             "Ctrl-C to stop"
         )
+        if traffic:
+            flow = Traffic(tb, TrafficParams(dns_rate=dns_rate, tcp_streams=tcp_streams))
+            with console.status("starting services, recorders and probes..."):
+                flow.start()
+            return live_table(flow, tcp_streams, check)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -177,7 +214,40 @@ def up(topology: str, check: bool, timeout: float, out: Path) -> int:
         return 0 if ok or not check else 1
     finally:
         with signals.shielded():
+            if flow is not None:
+                flow.stop()
             tb.stop()
+
+
+def live_table(flow, streams: int, once: bool = False) -> int:
+    """Show the live catchment table, refreshed every second, until Ctrl-C.
+
+    Args:
+        flow: the running :class:`~testbed.traffic.Traffic`.
+        streams: TCP streams per client (the table's denominator).
+        once: stop after a few seconds (``--check``): exit 0 only if every
+            client got DNS answers and nothing died.
+
+    Returns:
+        The exit status.
+    """
+    from rich.live import Live
+
+    from testbed.live import LiveCatchment
+
+    clients = [c.name for c in flow.testbed.plan.clients()]
+    view = LiveCatchment(flow.records, clients)
+    started = time.monotonic()
+    with Live(view.table(streams), console=console, refresh_per_second=2) as live:
+        while not once or time.monotonic() - started < 5:
+            time.sleep(1)
+            view.update()
+            live.update(view.table(streams))
+            dead = flow.dead()
+            if dead:
+                err_console.print(f"[red]died:[/] {', '.join(dead)}")
+                return 1
+    return 0 if all(view.view[c].site for c in clients) else 1
 
 
 # --------------------------------------------------------- exec and vtysh

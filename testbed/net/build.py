@@ -331,19 +331,46 @@ class Testbed:
         self.state.save()
         return tracked
 
-    def stop_process(self, tracked: Tracked, sig: int = signal.SIGTERM, grace: float = 5.0) -> bool:
-        """Stop one tracked process (SIGTERM, then SIGKILL after ``grace``); True if it ran."""
+    def send_signal(self, tracked: Tracked, sig: int = signal.SIGTERM, group: bool = False) -> None:
+        """Send a signal to one tracked process (or its process group) if it still runs."""
+        if not tracked.alive():
+            return
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(tracked.pid, sig)
+            else:
+                os.kill(tracked.pid, sig)
+
+    def stop_process(
+        self,
+        tracked: Tracked,
+        sig: int = signal.SIGTERM,
+        grace: float = 5.0,
+        kill_group: bool = False,
+    ) -> bool:
+        """Stop one tracked process: ``sig``, then SIGKILL after ``grace`` seconds.
+
+        Args:
+            tracked: a process started with :meth:`spawn`.
+            sig: the first signal (SIGKILL: a crash).
+            grace: seconds to wait before SIGKILL.
+            kill_group: signal its whole process group (daemons that fork, e.g. NSD).
+
+        Returns:
+            True if it was running.
+        """
         was_alive = tracked.alive()
         if was_alive:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(tracked.pid, sig)
+            self.send_signal(tracked, sig, kill_group)
             deadline = time.monotonic() + grace
             while tracked.alive() and time.monotonic() < deadline:
                 self._reap()
                 time.sleep(0.02)
             if tracked.alive():
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(tracked.pid, signal.SIGKILL)
+                self.send_signal(tracked, signal.SIGKILL, kill_group)
+        if kill_group:  # children left behind by a killed leader
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(tracked.pid, signal.SIGKILL)
         self._reap()
         return was_alive
 

@@ -1,0 +1,234 @@
+"""Traffic: services on every site server, probes on every client, recorders.
+
+:class:`Traffic` starts, on a running :class:`~testbed.net.build.Testbed`:
+
+- on every site server, NSD (``python -m testbed.services.dns``, which checks
+  its rendered config and execs NSD) and the TCP stream service;
+- the route monitor (netlink, every router) and the BGP recorder;
+- on every client, the DNS probe and (if streams > 0) the TCP probe.
+
+Every process is started with :meth:`Testbed.spawn`, so it is tracked in the
+state file and stopped on any exit path.  :meth:`Traffic.stop` stops the
+probes first (so they write their last records while the services still
+answer), then the recorders, then the services.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from ipaddress import ip_network
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from testbed.errors import TestbedError
+from testbed.net.state import Tracked
+from testbed.recorders.bgp import BgpRecorder
+from testbed.recorders.routes import RouteMonitor
+
+SERVICE_ADDRESS = "192.0.2.53"
+
+
+@dataclass
+class TrafficParams:
+    """What the clients send.
+
+    Attributes:
+        dns_rate: DNS queries per second per client (0 < rate <= 200).
+        dns_timeout: seconds before a query counts as lost.
+        tcp_streams: concurrent TCP streams per client (0: none).
+        tcp_interval: seconds between two messages of a stream.
+        tcp_timeout: seconds without an answer before a stream is given up.
+        tcp_port: the stream service's port.
+    """
+
+    dns_rate: float = 20.0
+    dns_timeout: float = 1.0
+    tcp_streams: int = 2
+    tcp_interval: float = 0.2
+    tcp_timeout: float = 3.0
+    tcp_port: int = 8053
+
+
+@dataclass
+class Traffic:
+    """Services, probes and recorders of one run."""
+
+    testbed: object
+    params: TrafficParams = field(default_factory=TrafficParams)
+    services: Dict[str, Dict[str, Tracked]] = field(default_factory=dict)  # server -> kind -> proc
+    probes: Dict[str, Dict[str, Tracked]] = field(default_factory=dict)  # client -> kind -> proc
+    routes: Optional[RouteMonitor] = None
+    bgp: Optional[BgpRecorder] = None
+
+    # ---------------------------------------------------------------- paths
+    @property
+    def records(self) -> Path:
+        """The run's records folder."""
+        path = Path(self.testbed.run_dir) / "records"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def logs(self) -> Path:
+        """Folder of the services' and probes' own logs."""
+        path = Path(self.testbed.run_dir) / "logs"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # ------------------------------------------------------------- services
+    def start_services(self, timeout: float = 20.0) -> None:
+        """Start NSD and the stream service on every server; wait until they answer.
+
+        Raises:
+            TestbedError: a service did not come up within ``timeout``.
+        """
+        for server in self.testbed.plan.servers():
+            self.start_service(server.name, "dns")
+            self.start_service(server.name, "tcp")
+        self.wait_services(timeout)
+
+    def start_service(self, server: str, kind: str) -> Tracked:
+        """Start one service (``dns`` or ``tcp``) on one server."""
+        host = self.testbed.plan.hosts[server]
+        run = Path(self.testbed.run_dir).resolve()
+        if kind == "dns":
+            argv = [sys.executable, "-m", "testbed.services.dns", "--site", host.site,
+                    "--dir", str(run / "services" / server / "nsd")]
+            name = "nsd"
+        elif kind == "tcp":
+            argv = [sys.executable, "-m", "testbed.services.stream", "--site", host.site,
+                    "--port", str(self.params.tcp_port)]
+            name = "stream"
+        else:
+            raise ValueError(f"unknown service {kind!r}")
+        tracked = self.testbed.spawn(server, argv, name, self.logs / f"{name}-{server}.log")
+        self.services.setdefault(server, {})[kind] = tracked
+        return tracked
+
+    def stop_service(self, server: str, kind: str, kill: bool = False) -> bool:
+        """Stop one service; ``kill`` uses SIGKILL (a crash) instead of SIGTERM.
+
+        Returns:
+            True if it was running.
+        """
+        import signal
+
+        tracked = self.services.get(server, {}).pop(kind, None)
+        if tracked is None:
+            return False
+        return self.testbed.stop_process(
+            tracked, signal.SIGKILL if kill else signal.SIGTERM, kill_group=True
+        )
+
+    def service_problems(self) -> List[str]:
+        """Services that do not answer on their server (empty: all answer)."""
+        problems = []
+        port = self.params.tcp_port
+        for server, kinds in self.services.items():
+            site = self.testbed.plan.hosts[server].site
+            if "dns" in kinds:
+                out = self.testbed.cmd(
+                    server,
+                    f"dig +short +time=1 +tries=1 @{SERVICE_ADDRESS} CH TXT id.server",
+                ).strip()
+                if out != f'"{site}"':
+                    problems.append(f"{server}: NSD does not answer ({out or 'no answer'})")
+            if "tcp" in kinds:
+                out = self.testbed.cmd(server, f"ss -Hltn 'sport = :{port}'").strip()
+                if not out:
+                    problems.append(f"{server}: stream service not listening on {port}")
+        return problems
+
+    def wait_services(self, timeout: float = 20.0) -> None:
+        """Wait until every started service answers.
+
+        Raises:
+            TestbedError: one still does not after ``timeout`` (its log is named).
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            problems = self.service_problems()
+            if not problems:
+                return
+            for kinds in self.services.values():
+                for tracked in kinds.values():
+                    if not tracked.alive():
+                        log = self.logs / f"{tracked.name}-{tracked.node}.log"
+                        raise TestbedError(
+                            f"{tracked.name} on {tracked.node} exited: "
+                            f"{_last_line(log) or 'see ' + str(log)}"
+                        )
+            if time.monotonic() > deadline:
+                raise TestbedError("services not up: " + "; ".join(problems))
+            time.sleep(0.2)
+
+    # ------------------------------------------------------------ recorders
+    def start_recorders(self) -> None:
+        """Start the route monitor and the BGP recorder (both return once running)."""
+        prefixes = sorted({ip_network(s.prefix) for s in self.testbed.topo.sites})
+        self.routes = RouteMonitor(self.testbed, prefixes, self.records / "routes.jsonl").start()
+        self.bgp = BgpRecorder(self.testbed, self.records / "bgp.jsonl").start()
+
+    # --------------------------------------------------------------- probes
+    def start_probes(self) -> None:
+        """Start the DNS probe and the TCP probe on every client."""
+        p = self.params
+        for client in self.testbed.plan.clients():
+            name = client.name
+            dns = [sys.executable, "-m", "testbed.probes.dns", "--client", name,
+                   "--target", SERVICE_ADDRESS, "--rate", str(p.dns_rate),
+                   "--timeout", str(p.dns_timeout),
+                   "--out", str((self.records / f"dns-{name}.jsonl").resolve())]
+            kinds = {"dns": self.testbed.spawn(name, dns, "dns-probe",
+                                               self.logs / f"dns-probe-{name}.log")}
+            if p.tcp_streams > 0:
+                tcp = [sys.executable, "-m", "testbed.probes.tcp", "--client", name,
+                       "--target", SERVICE_ADDRESS, "--port", str(p.tcp_port),
+                       "--streams", str(p.tcp_streams), "--interval", str(p.tcp_interval),
+                       "--timeout", str(p.tcp_timeout),
+                       "--out", str((self.records / f"tcp-{name}.jsonl").resolve())]
+                kinds["tcp"] = self.testbed.spawn(name, tcp, "tcp-probe",
+                                                  self.logs / f"tcp-probe-{name}.log")
+            self.probes[name] = kinds
+
+    def dead(self) -> List[str]:
+        """Probes and services that were started and have died since (``kind on node``)."""
+        out = []
+        for group in (self.probes, self.services):
+            for kinds in group.values():
+                out += [f"{t.name} on {t.node}" for t in kinds.values() if not t.alive()]
+        return out
+
+    # ----------------------------------------------------------------- all
+    def start(self) -> None:
+        """Services (waited for), recorders, then probes."""
+        self.start_services()
+        self.start_recorders()
+        self.start_probes()
+
+    def stop(self) -> None:
+        """Probes first (they flush their last records), recorders, then services."""
+        for kinds in self.probes.values():
+            for tracked in kinds.values():
+                self.testbed.send_signal(tracked)
+        for kinds in self.probes.values():
+            for tracked in kinds.values():
+                self.testbed.stop_process(tracked, grace=max(3.0, self.params.dns_timeout + 2))
+        self.probes.clear()
+        for recorder in (self.routes, self.bgp):
+            if recorder is not None:
+                recorder.stop()
+        for server in list(self.services):
+            for kind in list(self.services[server]):
+                self.stop_service(server, kind)
+        self.services.clear()
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = [line for line in path.read_text(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""
