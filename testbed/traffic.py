@@ -94,12 +94,26 @@ class Traffic:
         host = self.testbed.plan.hosts[server]
         run = Path(self.testbed.run_dir).resolve()
         if kind == "dns":
-            argv = [sys.executable, "-m", "testbed.services.dns", "--site", host.site,
-                    "--dir", str(run / "services" / server / "nsd")]
+            argv = [
+                sys.executable,
+                "-m",
+                "testbed.services.dns",
+                "--site",
+                host.site,
+                "--dir",
+                str(run / "services" / server / "nsd"),
+            ]
             name = "nsd"
         elif kind == "tcp":
-            argv = [sys.executable, "-m", "testbed.services.stream", "--site", host.site,
-                    "--port", str(self.params.tcp_port)]
+            argv = [
+                sys.executable,
+                "-m",
+                "testbed.services.stream",
+                "--site",
+                host.site,
+                "--port",
+                str(self.params.tcp_port),
+            ]
             name = "stream"
         else:
             raise ValueError(f"unknown service {kind!r}")
@@ -177,20 +191,49 @@ class Traffic:
         p = self.params
         for client in self.testbed.plan.clients():
             name = client.name
-            dns = [sys.executable, "-m", "testbed.probes.dns", "--client", name,
-                   "--target", SERVICE_ADDRESS, "--rate", str(p.dns_rate),
-                   "--timeout", str(p.dns_timeout),
-                   "--out", str((self.records / f"dns-{name}.jsonl").resolve())]
-            kinds = {"dns": self.testbed.spawn(name, dns, "dns-probe",
-                                               self.logs / f"dns-probe-{name}.log")}
+            dns = [
+                sys.executable,
+                "-m",
+                "testbed.probes.dns",
+                "--client",
+                name,
+                "--target",
+                SERVICE_ADDRESS,
+                "--rate",
+                str(p.dns_rate),
+                "--timeout",
+                str(p.dns_timeout),
+                "--out",
+                str((self.records / f"dns-{name}.jsonl").resolve()),
+            ]
+            kinds = {
+                "dns": self.testbed.spawn(
+                    name, dns, "dns-probe", self.logs / f"dns-probe-{name}.log"
+                )
+            }
             if p.tcp_streams > 0:
-                tcp = [sys.executable, "-m", "testbed.probes.tcp", "--client", name,
-                       "--target", SERVICE_ADDRESS, "--port", str(p.tcp_port),
-                       "--streams", str(p.tcp_streams), "--interval", str(p.tcp_interval),
-                       "--timeout", str(p.tcp_timeout),
-                       "--out", str((self.records / f"tcp-{name}.jsonl").resolve())]
-                kinds["tcp"] = self.testbed.spawn(name, tcp, "tcp-probe",
-                                                  self.logs / f"tcp-probe-{name}.log")
+                tcp = [
+                    sys.executable,
+                    "-m",
+                    "testbed.probes.tcp",
+                    "--client",
+                    name,
+                    "--target",
+                    SERVICE_ADDRESS,
+                    "--port",
+                    str(p.tcp_port),
+                    "--streams",
+                    str(p.tcp_streams),
+                    "--interval",
+                    str(p.tcp_interval),
+                    "--timeout",
+                    str(p.tcp_timeout),
+                    "--out",
+                    str((self.records / f"tcp-{name}.jsonl").resolve()),
+                ]
+                kinds["tcp"] = self.testbed.spawn(
+                    name, tcp, "tcp-probe", self.logs / f"tcp-probe-{name}.log"
+                )
             self.probes[name] = kinds
 
     def dead(self) -> List[str]:

@@ -322,8 +322,11 @@ class Testbed:
         with open(log, "ab") as out:
             proc = subprocess.Popen(
                 ["nsenter", f"--net=/proc/{pid}/ns/net", "--", *argv],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True, cwd=str(self.run_dir),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                cwd=str(self.run_dir),
             )
         tracked = Tracked(node, name, proc.pid, proc_start_time(proc.pid))
         self._children.append(proc)
@@ -373,6 +376,34 @@ class Testbed:
                 os.killpg(tracked.pid, signal.SIGKILL)
         self._reap()
         return was_alive
+
+    def frr_daemons(self, router: str) -> List[Tracked]:
+        """The running FRR daemons of one router."""
+        names = set(frr.daemons_for(self.plan.routers[router]))
+        return [
+            p for p in self.state.processes if p.node == router and p.name in names and p.alive()
+        ]
+
+    def start_frr_on(self, router: str) -> None:
+        """(Re)start the FRR daemons of one router from its rendered config (after a crash).
+
+        Raises:
+            TestbedError: a daemon did not start.
+        """
+        plan = self.plan.routers[router]
+        self.state.processes = [
+            p
+            for p in self.state.processes
+            if not (p.node == router and p.name in frr.daemons_for(plan))
+        ]
+        out = self._run(router, frr.start_command(plan) + " >/dev/null 2>&1; echo rc=$?")
+        for daemon in frr.daemons_for(plan):
+            pid = frr.read_pid(router, daemon)
+            if pid:
+                self.state.processes.append(Tracked(router, daemon, pid, proc_start_time(pid)))
+        self.state.save()
+        if not out.strip().endswith("rc=0"):
+            raise TestbedError(f"FRR failed to restart on {router}: {out.strip()[-200:]}")
 
     def _reap(self) -> None:
         for proc in self._children:
