@@ -266,9 +266,8 @@ class Engine:
             )
 
     def _analyse(self, interrupted: Optional[str]) -> Dict[str, Any]:
-        from testbed.scenario.expect import evaluate
-
         from testbed.analysis import analyse
+        from testbed.scenario.expect import evaluate
 
         summary = analyse(self.run_dir)
         checks = evaluate(self.scenario.expect, summary)

@@ -1,0 +1,433 @@
+"""PNG plots of a run: DNS timeline, TCP streams, route changes, catchment.
+
+Each plot is a pure function of the run's records and summary, written with
+matplotlib's Agg backend (no display needed).  Every site has one colour,
+the same in every plot, with a legend; times are seconds from t0, and
+events are vertical dashed lines labelled at the top.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, Patch, Rectangle  # noqa: E402
+
+from testbed.analysis import catchment, outage, tcp  # noqa: E402
+from testbed.analysis.load import RunRecords  # noqa: E402
+from testbed.analysis.report import event_label  # noqa: E402
+from testbed.analysis.summary import event_times, timeline_until  # noqa: E402
+
+Summary = Dict[str, Any]
+#: Colour of answers without a site, and of unknown sites.
+UNKNOWN = "#9e9e9e"
+LOSS = "#d62728"
+#: Colours given to sites in name order (red is kept for losses).
+PALETTE = (
+    "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf",
+    "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#393b79",
+)  # fmt: skip
+ROUTE_COLOURS = {"added": "#2ca02c", "removed": LOSS, "nexthop": "#1f77b4"}
+#: Marker and colour of each kind of TCP break.
+BREAK_MARKERS = {"reset": ("X", "black"), "timeout": ("v", LOSS), "eof": ("s", "#555555")}
+DPI = 110
+
+
+def site_colours(sites: Sequence[str]) -> Dict[str, str]:
+    """One colour per site, by sorted name, the same in every plot.
+
+    Args:
+        sites: the run's site names.
+
+    Returns:
+        site -> colour (the palette repeats beyond ten sites).
+    """
+    return {s: PALETTE[i % len(PALETTE)] for i, s in enumerate(sorted(set(sites)))}
+
+
+def _colour(colours: Dict[str, str], site: Optional[str]) -> str:
+    return colours.get(site, UNKNOWN) if site else UNKNOWN
+
+
+def _height(rows: int) -> float:
+    return max(2.8, 0.5 * rows + 1.8)
+
+
+def _label_levels(times: Sequence[float], span: float) -> List[int]:
+    """Stagger levels of event labels: close events get the next level (0, 1, 2, 0...)."""
+    levels: List[int] = []
+    for i, t in enumerate(times):
+        close = i > 0 and t - times[i - 1] < 0.25 * span
+        levels.append((levels[-1] + 1) % 3 if close and levels else 0)
+    return levels
+
+
+def _events(ax: Axes, run: RunRecords, summary: Summary) -> int:
+    """Dashed vertical lines at the events, labelled above the axes (staggered when close).
+
+    Returns:
+        Points of label height above the axes (for the title's padding).
+    """
+    events = summary.get("events", [])
+    span = max(run.end - run.t0, 1.0)
+    levels = _label_levels([ev["t"] for ev in events], span)
+    for ev, level in zip(events, levels, strict=True):
+        ax.axvline(ev["t"], color="black", linestyle="--", linewidth=1, alpha=0.7)
+        ax.annotate(
+            event_label(ev), xy=(ev["t"], 1.0), xycoords=ax.get_xaxis_transform(),
+            xytext=(2, 3 + 11 * level), textcoords="offset points",
+            fontsize=8, ha="left", va="bottom", annotation_clip=False,
+        )  # fmt: skip
+    return 14 + 11 * max(levels) if levels else 0
+
+
+def _title(ax: Axes, text: str, labels: int) -> None:
+    """The plot's title, above the event labels (``labels``: their height in points)."""
+    ax.set_title(text, pad=6 + labels)
+
+
+def _x_limits(ax: Axes, run: RunRecords) -> None:
+    end = run.end - run.t0
+    start = min(0.0, *_first_times(run))
+    ax.set_xlim(start - 0.5, max(end, start + 1.0) + 0.5)
+    ax.set_xlabel("time from start (s)")
+
+
+def _first_times(run: RunRecords) -> List[float]:
+    out = [rs[0]["t"] - run.t0 for rs in (*run.dns.values(), *run.tcp.values()) if rs]
+    return out or [0.0]
+
+
+def _site_legend(colours: Dict[str, str], used: Sequence[Optional[str]]) -> List[Any]:
+    handles: List[Any] = [
+        Patch(color=colours[s], label=f"site {s}") for s in sorted(colours) if s in set(used)
+    ]
+    if any(s is None or s not in colours for s in used):
+        handles.append(Patch(color=UNKNOWN, label="site unknown"))
+    return handles
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _empty(ax: Axes, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=11)
+    ax.set_yticks([])
+
+
+def plot_timeline(run: RunRecords, summary: Summary, path: Path) -> Path:
+    """``timeline.png``: per client a row of DNS probes, coloured by the answering site.
+
+    Answered queries are coloured ticks, lost queries red crosses (with a
+    hollow circle in the site's colour if a late answer came), outage
+    windows shaded red, events dashed lines.
+
+    Args:
+        run: the run's records.
+        summary: the run's summary.
+        path: the PNG to write.
+
+    Returns:
+        ``path``.
+    """
+    clients = [c for c in run.clients if run.dns.get(c)]
+    colours = site_colours(summary.get("sites", run.sites))
+    fig, ax = plt.subplots(figsize=(12, _height(len(clients))))
+    used: List[Optional[str]] = []
+    any_loss = any_late = False
+    for y, c in enumerate(clients):
+        qs = outage.queries(run.dns[c])
+        for w in summary["clients"].get(c, {}).get("dns", {}).get("outages", []):
+            end = w["end"] if w["end"] is not None else run.end - run.t0
+            ax.add_patch(Rectangle((w["start"], y - 0.4), end - w["start"], 0.8,
+                                   color=LOSS, alpha=0.12, linewidth=0))  # fmt: skip
+        by_site: Dict[Optional[str], List[float]] = {}
+        for q in qs:
+            if q.answered:
+                by_site.setdefault(q.site, []).append(q.t - run.t0)
+        for site, xs in sorted(by_site.items(), key=lambda kv: str(kv[0])):
+            used.append(site)
+            ax.scatter(xs, [y] * len(xs), marker="|", s=140, color=_colour(colours, site))
+        lost = [q.t - run.t0 for q in qs if not q.answered]
+        if lost:
+            any_loss = True
+            ax.scatter(lost, [y] * len(lost), marker="x", s=30, color=LOSS, zorder=3)
+        for q in qs:
+            if q.late:
+                any_late = True
+                used.append(q.site)
+                ax.scatter([q.t - run.t0], [y + 0.25], marker="o", s=18,
+                           facecolors="none", edgecolors=_colour(colours, q.site))  # fmt: skip
+    if clients:
+        ax.set_yticks(range(len(clients)), clients)
+        ax.set_ylim(-0.7, len(clients) - 0.3)
+        ax.invert_yaxis()
+    else:
+        _empty(ax, "no DNS records")
+    _x_limits(ax, run)
+    labels = _events(ax, run, summary)
+    handles = _site_legend(colours, used)
+    if any_loss:
+        handles.append(Line2D([], [], marker="x", color=LOSS, linestyle="", label="lost query"))
+        handles.append(Patch(color=LOSS, alpha=0.12, label="outage window"))
+    if any_late:
+        handles.append(Line2D([], [], marker="o", color=UNKNOWN, markerfacecolor="none",
+                              linestyle="", label="late answer (lost, site shown)"))  # fmt: skip
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    _title(ax, "DNS probes: which site answered each query", labels)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def plot_tcp(run: RunRecords, summary: Summary, path: Path) -> Path:
+    """``tcp.png``: per client and stream a lifeline coloured by site; resets and timeouts marked.
+
+    Args:
+        run: the run's records.
+        summary: the run's summary.
+        path: the PNG to write.
+
+    Returns:
+        ``path``.
+    """
+    colours = site_colours(summary.get("sites", run.sites))
+    rows = []
+    for c in run.clients:
+        fates = tcp.stream_fates(
+            run.tcp.get(c, []), event_times(run), run.end, until=timeline_until(run)
+        )
+        rows += [(f"{c} #{f.stream}", f) for f in fates]
+    fig, ax = plt.subplots(figsize=(12, _height(len(rows))))
+    used: List[Optional[str]] = []
+    kinds = set()
+    for y, (_, f) in enumerate(rows):
+        for line in f.lifelines:
+            used.append(line.site)
+            ax.broken_barh([(line.t_from - run.t0, max(line.t_to - line.t_from, 0.05))],
+                           (y - 0.3, 0.6), color=_colour(colours, line.site))  # fmt: skip
+        for b in f.breaks:
+            kinds.add(b.kind)
+            marker, colour = BREAK_MARKERS.get(b.kind, ("o", "black"))
+            ax.scatter([b.t - run.t0], [y], marker=marker, s=70, color=colour, zorder=3)
+    if rows:
+        ax.set_yticks(range(len(rows)), [label for label, _ in rows])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.invert_yaxis()
+    else:
+        _empty(ax, "no TCP streams recorded")
+    _x_limits(ax, run)
+    labels = _events(ax, run, summary)
+    handles = _site_legend(colours, used)
+    for kind, (marker, colour) in BREAK_MARKERS.items():
+        if kind in kinds:
+            label = "closed by server (eof)" if kind == "eof" else kind
+            handles.append(Line2D([], [], marker=marker, color=colour, linestyle="", label=label))
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    _title(ax, "TCP streams: connected site over time, resets and timeouts", labels)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def _route_raster(ax: Axes, run: RunRecords, routers: List[str]) -> set:
+    """Route changes as ticks, one row per router; returns the kinds of change drawn."""
+    index = {r: i for i, r in enumerate(routers)}
+    kinds = set()
+    for r in run.routes:
+        change = r.get("change")
+        if change == "initial" or r.get("router") not in index:
+            continue
+        kinds.add(change)
+        ax.scatter([r["t"] - run.t0], [index[r["router"]]], marker="|", s=200,
+                   color=ROUTE_COLOURS.get(change, UNKNOWN))  # fmt: skip
+    if routers:
+        ax.set_yticks(range(len(routers)), routers)
+        ax.set_ylim(-0.7, len(routers) - 0.3)
+        ax.invert_yaxis()
+    return kinds
+
+
+#: At most this many events get a zoomed panel in routes.png.
+MAX_ZOOMS = 4
+
+
+def plot_routes(run: RunRecords, summary: Summary, path: Path) -> Path:
+    """``routes.png``: a raster of route changes per router, by kind, with the events.
+
+    Below the whole timeline, one zoomed panel per event after which routes
+    changed (up to :data:`MAX_ZOOMS`), from the event to its convergence.
+
+    Args:
+        run: the run's records.
+        summary: the run's summary.
+        path: the PNG to write.
+
+    Returns:
+        ``path``.
+    """
+    routers = run.routers
+    zooms = [ev for ev in summary.get("events", []) if ev["convergence_s"] is not None]
+    zooms = zooms[:MAX_ZOOMS]
+    height = _height(len(routers))
+    if zooms:
+        fig = plt.figure(figsize=(12, 2 * height))
+        grid = fig.add_gridspec(2, len(zooms), hspace=0.3, wspace=0.25)
+        ax = fig.add_subplot(grid[0, :])
+    else:
+        fig, ax = plt.subplots(figsize=(12, height))
+    kinds = _route_raster(ax, run, routers)
+    if not routers:
+        _empty(ax, "no route records")
+    elif not kinds:
+        ax.text(0.5, 0.5, "no route changed", transform=ax.transAxes, ha="center")
+    _x_limits(ax, run)
+    labels = _events(ax, run, summary)
+    for k, ev in enumerate(zooms):
+        zax = fig.add_subplot(grid[1, k])
+        _route_raster(zax, run, routers)
+        conv = ev["convergence_s"]
+        margin = max(0.1 * conv, 0.02)
+        zax.set_xlim(ev["t"] - margin, ev["t"] + conv + margin)
+        zax.axvline(ev["t"], color="black", linestyle="--", linewidth=1, alpha=0.7)
+        zax.axvline(ev["t"] + conv, color=LOSS, linestyle=":", linewidth=1)
+        zax.set_title(f"{event_label(ev)}\nconverged in {conv:.3f} s", fontsize=9)
+        zax.set_xlabel("time from start (s)", fontsize=8)
+        zax.tick_params(labelsize=7)
+        if k:
+            zax.set_yticklabels([])
+        zax.grid(axis="x", alpha=0.3)
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker="|",
+            markersize=12,
+            color=ROUTE_COLOURS.get(k, UNKNOWN),
+            linestyle="",
+            label=f"route {k}",
+        )  # fmt: skip
+        for k in sorted(kinds)
+    ]
+    if zooms:
+        handles.append(Line2D([], [], color=LOSS, linestyle=":", label="last change (zoom)"))
+    if handles:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    _title(ax, "Route changes to the anycast prefix, per router", labels)
+    ax.grid(axis="x", alpha=0.3)
+    return _save(fig, path)
+
+
+def catchment_columns(run: RunRecords, summary: Summary) -> List[Tuple[str, Dict[str, Any]]]:
+    """The catchment plot's columns: the site at the start, then after each event.
+
+    Args:
+        run: the run's records.
+        summary: the run's summary.
+
+    Returns:
+        (column title, client -> site or None) pairs: ``site_before`` of each
+        client, then per event the settled site before the next event (or the
+        end), then the last site seen if no events.
+    """
+    clients = sorted(summary.get("clients", {}))
+    first = "before the first event" if summary.get("events") else "first seen"
+    columns = [(first, {c: summary["clients"][c]["site_before"] for c in clients})]
+    times = event_times(run)
+    segs = {c: catchment.segments(run.dns.get(c, [])) for c in clients}
+    for i, ev in enumerate(summary.get("events", [])):
+        until = times[i + 1] if i + 1 < len(times) else None
+        title = f"after t={ev['t']:g} s\n{event_label(ev)}"
+        settled = {c: catchment.site_after(segs[c], times[i], until) for c in clients}
+        columns.append((title, settled))
+    if not summary.get("events"):
+        columns.append(("at the end", {c: summary["clients"][c]["site_after"] for c in clients}))
+    return columns
+
+
+def plot_catchment(run: RunRecords, summary: Summary, path: Path) -> Path:
+    """``catchment.png``: each client's site at the start and after each event.
+
+    A grey box is a client that got no answer in that stretch; a black arrow
+    a change of site.
+
+    Args:
+        run: the run's records.
+        summary: the run's summary.
+        path: the PNG to write.
+
+    Returns:
+        ``path``.
+    """
+    colours = site_colours(summary.get("sites", run.sites))
+    clients = sorted(summary.get("clients", {}))
+    columns = catchment_columns(run, summary)
+    fig, ax = plt.subplots(figsize=(2.2 * len(columns) + 2.5, _height(len(clients))))
+    used: List[Optional[str]] = []
+    for y, c in enumerate(clients):
+        previous: Optional[str] = None
+        for k, (_, sites) in enumerate(columns):
+            x = 2 * k
+            site = sites[c]
+            used.append(site)
+            ax.add_patch(Rectangle((x, y - 0.35), 1, 0.7, color=_colour(colours, site)))
+            ax.text(x + 0.5, y, site or "no answer", ha="center", va="center", color="white",
+                    fontsize=9, fontweight="bold")  # fmt: skip
+            if k:
+                moved = site is not None and previous is not None and site != previous
+                ax.add_patch(FancyArrowPatch((x - 0.95, y), (x - 0.05, y), arrowstyle="-|>",
+                             mutation_scale=14, color="black" if moved else "#c0c0c0"))  # fmt: skip
+            previous = site if site is not None else previous
+    ax.set_xlim(-0.1, 2 * len(columns) - 0.9)
+    if clients:
+        ax.set_yticks(range(len(clients)), clients)
+        ax.set_ylim(-0.7, len(clients) - 0.3)
+        ax.invert_yaxis()
+    else:
+        _empty(ax, "no clients")
+    ax.set_xticks([2 * k + 0.5 for k in range(len(columns))], [t for t, _ in columns], fontsize=8)
+    ax.xaxis.tick_top()
+    ax.tick_params(axis="x", length=0)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    handles = _site_legend(colours, used)
+    handles.append(Line2D([], [], color="black", marker=">", label="changed site"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    ax.set_title("Catchment: which site each client reaches (DNS), settled after each event")
+    return _save(fig, path)
+
+
+#: Plot file names and the functions that draw them, in report order.
+PLOTTERS = (
+    ("timeline.png", plot_timeline),
+    ("tcp.png", plot_tcp),
+    ("routes.png", plot_routes),
+    ("catchment.png", plot_catchment),
+)
+
+
+def write_plots(run: RunRecords, summary: Summary, out_dir: Path) -> List[Path]:
+    """Write every plot.
+
+    Args:
+        run: the run's records.
+        summary: the run's summary (from :func:`testbed.analysis.summary.summarise`).
+        out_dir: the folder to write into (created if missing), usually ``RUN/plots``.
+
+    Returns:
+        The PNG files written, in report order.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [draw(run, summary, out_dir / name) for name, draw in PLOTTERS]

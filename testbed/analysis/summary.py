@@ -1,0 +1,233 @@
+"""The run's summary: every figure of the analysis in one JSON-ready dict.
+
+:func:`summarise` turns a run's records (:class:`~testbed.analysis.load.RunRecords`)
+into the dict written as ``summary.json``; :func:`build_summary` does the same
+from a run folder.  Times are seconds from the timeline's start ``t0`` and
+durations seconds, all rounded to the millisecond.  Shape (``…`` repeats)::
+
+    {"t0", "duration", "scenario", "topology", "frr_version", "speaker", "sites",
+     "clients": {NAME: {"site_before", "site_after",
+                        "dns": {"sent", "answered", "lost", "late", "outage_s",
+                                "max_outage_s",
+                                "outages": [{"start", "end", "duration", "lost", "recovered"}]},
+                        "tcp": {"streams", "reset", "timeout", "eof", "survived", "connect_failed",
+                                "resets": [{"stream", "t", "site", "after_event_s",
+                                            "reconnect_s", "site_after"}],
+                                "timeouts": [… same …], "eofs": [… same …],
+                                "reconnect_s": [...]}}},
+     "events": [{"t", "at", "kind", "target", "params", "convergence_s",
+                 "routers_changed", "route_changes", "routers", "moved", "moves"}],
+     "routers": {NAME: {"route_changes", "convergence_s_max"}},
+     "network": {"convergence_s_max", "route_changes"},
+     "expect": [...]}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Union
+
+from testbed.analysis import catchment, convergence, outage, tcp
+from testbed.analysis.load import RunRecords, load_run
+
+PathLike = Union[str, Path]
+
+
+def _ms(x: Optional[float]) -> Optional[float]:
+    """Round seconds to the millisecond (None stays None)."""
+    return None if x is None else round(float(x), 3)
+
+
+def event_times(run: RunRecords) -> List[float]:
+    """The wall-clock times of the run's events, sorted.
+
+    Args:
+        run: the run's records.
+
+    Returns:
+        Event times in order.
+    """
+    return [float(e["t"]) for e in run.events]
+
+
+def timeline_until(run: RunRecords) -> Optional[float]:
+    """Wall-clock end of the timeline (``t0 + duration``), None if the duration is unknown."""
+    duration = run.meta.get("duration")
+    return run.t0 + float(duration) if isinstance(duration, (int, float)) else None
+
+
+def client_dns(run: RunRecords, client: str, min_lost: int = 1) -> Dict[str, Any]:
+    """The DNS figures of one client.
+
+    Args:
+        run: the run's records.
+        client: the client's name.
+        min_lost: outage windows with fewer lost queries are left out.
+
+    Returns:
+        ``{sent, answered, lost, late, outage_s, max_outage_s, outages}``.
+    """
+    records = run.dns.get(client, [])
+    counts = outage.dns_counts(records)
+    windows = outage.outage_windows(records, run.end, min_lost)
+    return {
+        "sent": counts.sent,
+        "answered": counts.answered,
+        "lost": counts.lost,
+        "late": counts.late,
+        "outage_s": _ms(sum(w.duration for w in windows)),
+        "max_outage_s": _ms(max((w.duration for w in windows), default=0.0)),
+        "outages": [
+            {
+                "start": run.rel(w.start),
+                "end": run.rel(w.end),
+                "duration": _ms(w.duration),
+                "lost": w.lost,
+                "recovered": w.recovered,
+            }
+            for w in windows
+        ],
+    }
+
+
+def client_tcp(run: RunRecords, client: str) -> Dict[str, Any]:
+    """The TCP figures of one client.
+
+    Args:
+        run: the run's records.
+        client: the client's name.
+
+    Returns:
+        ``{streams, reset, timeout, eof, survived, connect_failed, resets,
+        timeouts, eofs, reconnect_s}``: stream counts by fate (each stream
+        counted once, by its first break), every break by kind, and every
+        time to reconnect.
+    """
+    fates = tcp.stream_fates(
+        run.tcp.get(client, []), event_times(run), run.end, until=timeline_until(run)
+    )
+
+    def brk(stream: int, b: tcp.Break) -> Dict[str, Any]:
+        return {
+            "stream": stream,
+            "t": run.rel(b.t),
+            "site": b.site,
+            "after_event_s": _ms(b.after_event_s),
+            "reconnect_s": _ms(b.reconnect_s),
+            "site_after": b.site_after,
+        }
+
+    breaks = sorted(((f.stream, b) for f in fates for b in f.breaks), key=lambda sb: sb[1].t)
+    return {
+        "streams": len(fates),
+        "reset": sum(1 for f in fates if f.fate == "reset"),
+        "timeout": sum(1 for f in fates if f.fate == "timeout"),
+        "eof": sum(1 for f in fates if f.fate == "eof"),
+        "survived": sum(1 for f in fates if f.fate == "survived"),
+        "connect_failed": sum(f.connect_failed for f in fates),
+        "resets": [brk(s, b) for s, b in breaks if b.kind == "reset"],
+        "timeouts": [brk(s, b) for s, b in breaks if b.kind == "timeout"],
+        "eofs": [brk(s, b) for s, b in breaks if b.kind == "eof"],
+        "reconnect_s": [_ms(b.reconnect_s) for _, b in breaks if b.reconnect_s is not None],
+    }
+
+
+def summarise(
+    run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int = 1
+) -> Dict[str, Any]:
+    """Every figure of a run.
+
+    Args:
+        run: the run's records.
+        expect: expectation results to keep as they are (filled by the scenario package).
+        min_lost: outage windows with fewer lost queries are left out.
+
+    Returns:
+        The summary dict (shape in the module docstring).
+    """
+    times = event_times(run)
+    segs = {c: catchment.segments(run.dns.get(c, [])) for c in run.clients}
+    clients: Dict[str, Any] = {}
+    for c in run.clients:
+        before = catchment.site_before(segs[c], times[0]) if times else None
+        if not times:
+            before = catchment.first_site(segs[c])
+        clients[c] = {
+            "site_before": before,
+            "site_after": catchment.last_site(segs[c]),
+            "dns": client_dns(run, c, min_lost),
+            "tcp": client_tcp(run, c),
+        }
+
+    conv = convergence.event_convergence(run.routes, times, run.end)
+    events: List[Dict[str, Any]] = []
+    for i, (e, ev) in enumerate(zip(run.events, conv, strict=True)):
+        t_next = times[i + 1] if i + 1 < len(times) else None
+        moves = {}
+        for c in run.clients:
+            frm = catchment.site_before(segs[c], ev.t)
+            to = catchment.site_after(segs[c], ev.t, t_next)
+            if frm is not None and to is not None and frm != to:
+                moves[c] = {"from": frm, "to": to}
+        events.append(
+            {
+                "t": run.rel(ev.t),
+                "at": e.get("at"),
+                "kind": e.get("event"),
+                "target": e.get("target"),
+                "params": e.get("params") or {},
+                "convergence_s": _ms(ev.convergence_s),
+                "routers_changed": ev.routers_changed,
+                "route_changes": ev.route_changes,
+                "routers": {
+                    name: {"convergence_s": _ms(r.convergence_s), "route_changes": r.route_changes}
+                    for name, r in sorted(ev.routers.items())
+                },
+                "moved": sorted(moves),
+                "moves": moves,
+            }
+        )
+
+    per_router = convergence.changes_per_router(run.routes, since=run.t0)
+    routers: Dict[str, Any] = {}
+    for name in sorted(set(run.routers) | set(per_router)):
+        worst = [ev.routers[name].convergence_s for ev in conv if name in ev.routers]
+        routers[name] = {
+            "route_changes": per_router.get(name, 0),
+            "convergence_s_max": _ms(max(worst)) if worst else None,
+        }
+    converged = [ev.convergence_s for ev in conv if ev.convergence_s is not None]
+    duration = run.meta.get("duration")
+    return {
+        "t0": run.t0,
+        "duration": duration if isinstance(duration, (int, float)) else _ms(run.end - run.t0),
+        "scenario": run.meta.get("scenario"),
+        "topology": run.meta.get("topology"),
+        "frr_version": run.meta.get("frr_version"),
+        "speaker": run.meta.get("speaker"),
+        "sites": run.sites,
+        "clients": clients,
+        "events": events,
+        "routers": routers,
+        "network": {
+            "convergence_s_max": _ms(max(converged)) if converged else None,
+            "route_changes": sum(r["route_changes"] for r in routers.values()),
+        },
+        "expect": list(expect) if expect is not None else [],
+    }
+
+
+def build_summary(
+    run_dir: PathLike, expect: Optional[List[Any]] = None, min_lost: int = 1
+) -> Dict[str, Any]:
+    """Read a run folder and summarise it (nothing is written).
+
+    Args:
+        run_dir: the run folder.
+        expect: expectation results to keep as they are.
+        min_lost: outage windows with fewer lost queries are left out.
+
+    Returns:
+        The summary dict, as written to ``summary.json`` by :func:`testbed.analysis.analyse`.
+    """
+    return summarise(load_run(run_dir), expect, min_lost)
