@@ -1,0 +1,701 @@
+"""TCP probe: long-lived streams to the service address, one record per state change.
+
+Runs in a client's namespace, one process per client::
+
+    python -m testbed.probes.tcp --client paris --target 192.0.2.53 [--port 8053] \\
+        --streams 2 [--interval 0.2] [--timeout 3.0] [--connect-timeout 1.0] \\
+        [--rtt-every 1.0] [--duration S] --out RUN/records/tcp-paris.jsonl
+
+Each stream is one TCP connection (TCP_NODELAY) that sends ``SEQ\\n`` every
+interval and reads ``SITE SEQ\\n`` answers (:mod:`testbed.services.stream`).
+Traffic flows both ways all the time, so when the anycast route moves, the
+next segment reaches a site that has no such connection and answers with a
+RST: the stream records ``reset`` and reconnects, to the new site.
+
+Records (docs/records.md): ``connected`` (the first answer on a new
+connection: site, attempt, gap), ``rtt`` (a summary every ``--rtt-every``
+seconds), ``reset`` (ECONNRESET or EPIPE), ``timeout`` (no answer for
+``--timeout`` seconds), ``eof`` (the server closed the connection: FIN),
+``connect_failed`` (refused, unreachable, or no handshake within
+``--connect-timeout``), ``site_changed`` (another site answers on the same
+connection) and ``closed`` (the probe stopped a stream that was up).
+After a reset, timeout or eof the stream reconnects after
+:data:`RECONNECT_DELAY`; failed attempts are retried every
+:data:`RETRY_DELAY` until the probe stops, one ``connect_failed`` record each.
+
+One process, non-blocking sockets and one ``select`` loop that sleeps until
+the next send, deadline or answer.  The per-stream logic is
+:class:`StreamTracker`: pure bookkeeping fed with events and times, no I/O.
+SIGTERM/SIGINT or the end of ``--duration`` closes every stream (a
+``closed`` record for each stream that is up) and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import select
+import socket
+import sys
+import time
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+from testbed import proc
+from testbed.records import RecordWriter
+
+STREAM_PORT = 8053
+MAX_STREAMS = 64
+#: Seconds between losing a connection (reset, timeout, eof) and reconnecting.
+RECONNECT_DELAY = 0.1
+#: Seconds between the end of a failed connection attempt and the next attempt.
+RETRY_DELAY = 0.2
+#: Behind the send schedule by more than this (the process was stopped): skip ahead.
+MAX_LAG = 1.0
+#: Longest answer line accepted; a longer one is dropped.
+MAX_LINE = 256
+
+
+def errno_name(number: Optional[int]) -> str:
+    """The symbolic name of an errno value (``ECONNRESET``), or ``errno N``."""
+    if number is None:
+        return "unknown error"
+    return errno.errorcode.get(number, f"errno {number}")
+
+
+class Now(NamedTuple):
+    """One instant on both clocks: ``t`` goes into records, ``mono`` measures time."""
+
+    t: float  # time.time()
+    mono: float  # time.monotonic()
+
+    @classmethod
+    def read(cls) -> Now:
+        """The current instant."""
+        return cls(time.time(), time.monotonic())
+
+
+class Phase(enum.Enum):
+    """Where a stream is in its life."""
+
+    DOWN = "down"  # no connection; waiting to (re)connect
+    CONNECTING = "connecting"  # TCP handshake under way
+    OPEN = "open"  # TCP connected, no answer yet
+    UP = "up"  # answered: ``connected`` recorded
+
+
+def parse_answer(line: bytes) -> Optional[Tuple[str, int]]:
+    """Parse one answer line ``SITE SEQ``.
+
+    Args:
+        line: the line, with or without its newline.
+
+    Returns:
+        ``(site, seq)``, or None if the line is not an answer.
+    """
+    parts = line.split()
+    if len(parts) != 2 or not parts[1].isdigit():
+        return None
+    try:
+        site = parts[0].decode("ascii")
+    except UnicodeDecodeError:
+        return None
+    return site, int(parts[1])
+
+
+class StreamTracker:
+    """The life of one stream: connections, answers, timeouts, gaps, RTT summaries.
+
+    Pure bookkeeping, no I/O: the probe tells it what happened and when
+    (a :class:`Now`), and it returns the records to write.  ``t`` of a
+    record is the ``now`` of the call that produced it; durations (gap, RTT,
+    timeout) are measured on the monotonic clock.
+
+    ``gap`` on a ``connected`` record is the time without service: from the
+    event that ended the last connection that had answered (reset, timeout,
+    eof) to this connection's first answer; failed attempts and connections
+    that never answered in between do not restart it.  ``since_answer`` is
+    the time from the last answer of that connection to this first answer
+    (for a timeout it includes the timeout itself).
+    """
+
+    def __init__(self, client: str, stream: int, timeout: float, rtt_every: float = 1.0):
+        """Start a stream with no connection.
+
+        Args:
+            client: the client name (in every record).
+            stream: the stream number (from 0).
+            timeout: seconds without an answer after which a connection is
+                given up (a ``timeout`` record).
+            rtt_every: seconds between ``rtt`` summaries.
+        """
+        self.client = client
+        self.stream = stream
+        self.timeout = timeout
+        self.rtt_every = rtt_every
+        self.phase = Phase.DOWN
+        self.site: Optional[str] = None  # who answers on the current connection
+        self.attempt = 0  # connections that answered
+        self.seq = 0  # next sequence number (counts across connections)
+        self.outstanding: Dict[int, float] = {}  # seq -> monotonic send time, in order
+        self.down_since: Optional[Now] = None  # end of the last connection that answered
+        self.last_answer: Optional[Now] = None
+        self.connect_started: Optional[float] = None
+        self._rtt: List[float] = []
+        self._rtt_due: Optional[float] = None
+        self.counts: Dict[str, int] = {
+            "connected": 0,
+            "reconnects": 0,
+            "reset": 0,
+            "timeout": 0,
+            "eof": 0,
+            "connect_failed": 0,
+            "site_changed": 0,
+            "answers": 0,
+            "ignored": 0,
+        }
+
+    def _record(self, now: Now, event: str, **fields: Any) -> Dict[str, Any]:
+        if event in self.counts:
+            self.counts[event] += 1
+        return {
+            "t": now.t,
+            "kind": "tcp",
+            "client": self.client,
+            "stream": self.stream,
+            "event": event,
+            "site": self.site,
+            **fields,
+        }
+
+    # -- connection life -------------------------------------------------
+
+    def connecting(self, now: Now) -> None:
+        """A connection attempt starts (the SYN leaves)."""
+        self.phase = Phase.CONNECTING
+        self.site = None
+        self.outstanding.clear()
+        self.connect_started = now.mono
+
+    def connect_failed(self, error: str, now: Now) -> Dict[str, Any]:
+        """The attempt failed: refused, unreachable, or no handshake in time.
+
+        Args:
+            error: the errno name (``ECONNREFUSED``, ``ETIMEDOUT``, ...).
+            now: when it failed.
+
+        Returns:
+            A ``connect_failed`` record (``site`` null).
+        """
+        self.phase = Phase.DOWN
+        self.site = None
+        self.connect_started = None
+        return self._record(now, "connect_failed", error=error)
+
+    def established(self, now: Now) -> None:
+        """The TCP handshake completed; the connection waits for its first answer."""
+        self.phase = Phase.OPEN
+        self.site = None
+        self.outstanding.clear()
+        self.connect_started = None
+
+    def sent(self, now: Now) -> int:
+        """A request leaves on the current connection.
+
+        Returns:
+            Its sequence number (the line to send is ``f"{seq}\\n"``).
+        """
+        seq = self.seq
+        self.seq += 1
+        self.outstanding[seq] = now.mono
+        return seq
+
+    def answered(self, site: str, seq: int, now: Now) -> List[Dict[str, Any]]:
+        """An answer ``SITE SEQ`` arrived on the current connection.
+
+        Args:
+            site: the site named in the answer.
+            seq: the sequence number it answers.
+            now: when it was read.
+
+        Returns:
+            ``connected`` for the first answer on a connection; an ``rtt``
+            summary and ``site_changed`` if another site answers on the same
+            connection; otherwise nothing.
+        """
+        if self.phase not in (Phase.OPEN, Phase.UP) or seq not in self.outstanding:
+            self.counts["ignored"] += 1
+            return []
+        sent = self.outstanding[seq]
+        for old in [s for s in self.outstanding if s <= seq]:  # answers come in order
+            del self.outstanding[old]
+        self.counts["answers"] += 1
+        out: List[Dict[str, Any]] = []
+        if self.phase is Phase.OPEN:
+            self.phase = Phase.UP
+            self.site = site
+            self.attempt += 1
+            gap = since = None
+            if self.down_since is not None:
+                gap = round(now.mono - self.down_since.mono, 6)
+                self.counts["reconnects"] += 1
+            if self.last_answer is not None:
+                since = round(now.mono - self.last_answer.mono, 6)
+            out.append(
+                self._record(now, "connected", attempt=self.attempt, gap=gap, since_answer=since)
+            )
+            self.down_since = None
+            self._rtt_due = now.mono + self.rtt_every
+        elif site != self.site:
+            summary = self._summary(now)
+            if summary is not None:
+                out.append(summary)
+            previous, self.site = self.site, site
+            out.append(self._record(now, "site_changed", previous=previous))
+        self._rtt.append(now.mono - sent)
+        self.last_answer = now
+        return out
+
+    def lost(self, event: str, error: str, now: Now) -> List[Dict[str, Any]]:
+        """The connection ended: ``reset``, ``timeout`` or ``eof``.
+
+        Args:
+            event: ``reset``, ``timeout`` or ``eof``.
+            error: what happened (``ECONNRESET``, ``no answer for 3.0 s``...).
+            now: when it was noticed.
+
+        Returns:
+            The pending ``rtt`` summary (if any) and the event's record, whose
+            ``site`` is the connection's site (null if it never answered).
+        """
+        out = []
+        summary = self._summary(now)
+        if summary is not None:
+            out.append(summary)
+        out.append(self._record(now, event, error=error))
+        if self.phase is Phase.UP:
+            self.down_since = now
+        self.phase = Phase.DOWN
+        self.site = None
+        self.outstanding.clear()
+        return out
+
+    def close(self, now: Now) -> List[Dict[str, Any]]:
+        """The probe stops the stream.
+
+        Returns:
+            The pending ``rtt`` summary and ``closed`` if the stream was up;
+            nothing for a stream that was down or not answered yet.
+        """
+        out = []
+        if self.phase is Phase.UP:
+            summary = self._summary(now)
+            if summary is not None:
+                out.append(summary)
+            out.append(self._record(now, "closed"))
+        self.phase = Phase.DOWN
+        self.site = None
+        self.outstanding.clear()
+        return out
+
+    # -- deadlines ---------------------------------------------------------
+
+    def answer_deadline(self) -> Optional[float]:
+        """Monotonic time at which the oldest unanswered request times out (None: none)."""
+        if self.phase not in (Phase.OPEN, Phase.UP) or not self.outstanding:
+            return None
+        return next(iter(self.outstanding.values())) + self.timeout
+
+    def expire(self, now: Now) -> List[Dict[str, Any]]:
+        """Give up the connection if a request has waited ``timeout`` seconds.
+
+        Returns:
+            The records of :meth:`lost` (event ``timeout``), or nothing.
+        """
+        deadline = self.answer_deadline()
+        if deadline is None or now.mono < deadline:
+            return []
+        return self.lost("timeout", f"no answer for {float(self.timeout)} s", now)
+
+    def rtt_deadline(self) -> Optional[float]:
+        """Monotonic time of the next ``rtt`` summary (None while not up)."""
+        return self._rtt_due if self.phase is Phase.UP else None
+
+    def rtt_summary(self, now: Now) -> List[Dict[str, Any]]:
+        """The periodic ``rtt`` summary, when it is due.
+
+        Returns:
+            An ``rtt`` record with count/min/avg/max of the answers since the
+            previous summary (none if no answer came), or nothing if not due.
+        """
+        due = self.rtt_deadline()
+        if due is None or now.mono < due:
+            return []
+        # keep the schedule; skip ahead if stalled for more than a period
+        self._rtt_due = due + self.rtt_every
+        if self._rtt_due <= now.mono:
+            self._rtt_due = now.mono + self.rtt_every
+        summary = self._summary(now)
+        return [summary] if summary is not None else []
+
+    def _summary(self, now: Now) -> Optional[Dict[str, Any]]:
+        if not self._rtt:
+            return None
+        rtts, self._rtt = self._rtt, []
+        return self._record(
+            now,
+            "rtt",
+            count=len(rtts),
+            min=round(min(rtts), 6),
+            avg=round(sum(rtts) / len(rtts), 6),
+            max=round(max(rtts), 6),
+        )
+
+
+class _Stream:
+    """A tracker and the I/O state of its current connection."""
+
+    def __init__(self, tracker: StreamTracker):
+        self.tracker = tracker
+        self.sock: Optional[socket.socket] = None
+        self.inbuf = b""
+        self.outbuf = b""
+        self.next_send = 0.0  # monotonic
+        self.retry_at = 0.0  # monotonic; connect when DOWN and reached
+
+
+class TcpProbe:
+    """The probe's loop: N streams, non-blocking sockets, one ``select``."""
+
+    def __init__(
+        self,
+        client: str,
+        target: str,
+        port: int,
+        streams: int,
+        interval: float,
+        timeout: float,
+        connect_timeout: float,
+        rtt_every: float,
+        duration: Optional[float],
+        writer: RecordWriter,
+    ):
+        """Prepare the probe (sockets are opened by :meth:`run`).
+
+        Args:
+            client: client name.
+            target: the service address.
+            port: the stream service's TCP port.
+            streams: how many concurrent streams.
+            interval: seconds between requests on a connection.
+            timeout: seconds without an answer before a connection is given up.
+            connect_timeout: seconds allowed for the TCP handshake.
+            rtt_every: seconds between ``rtt`` summaries of a stream.
+            duration: stop after this many seconds (None: until a signal).
+            writer: where the records go.
+        """
+        self.target = (target, port)
+        self.interval = interval
+        self.connect_timeout = connect_timeout
+        self.duration = duration
+        self.writer = writer
+        self.streams = [
+            _Stream(StreamTracker(client, k, timeout, rtt_every)) for k in range(streams)
+        ]
+
+    def counts(self) -> Dict[str, int]:
+        """The trackers' counts, summed over the streams."""
+        total: Dict[str, int] = {}
+        for s in self.streams:
+            for key, value in s.tracker.counts.items():
+                total[key] = total.get(key, 0) + value
+        return total
+
+    def _write(self, records: List[Dict[str, Any]]) -> None:
+        for record in records:
+            self.writer.write(record)
+
+    # -- one stream's I/O --------------------------------------------------
+
+    def _drop(self, s: _Stream) -> None:
+        if s.sock is not None:
+            s.sock.close()
+            s.sock = None
+        s.inbuf = s.outbuf = b""
+
+    def _connect(self, s: _Stream) -> None:
+        now = Now.read()
+        s.tracker.connecting(now)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.sock = sock
+        code = sock.connect_ex(self.target)
+        if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
+            self._connect_failed(s, errno_name(code))
+        elif code == 0:
+            self._established(s)
+
+    def _connect_failed(self, s: _Stream, error: str) -> None:
+        now = Now.read()
+        self._drop(s)
+        self._write([s.tracker.connect_failed(error, now)])
+        s.retry_at = now.mono + RETRY_DELAY
+
+    def _established(self, s: _Stream) -> None:
+        now = Now.read()
+        s.tracker.established(now)
+        s.next_send = now.mono
+        self._send(s)
+
+    def _lost(self, s: _Stream, event: str, error: str, now: Optional[Now] = None) -> None:
+        now = now or Now.read()
+        self._drop(s)
+        self._write(s.tracker.lost(event, error, now))
+        s.retry_at = now.mono + RECONNECT_DELAY
+
+    def _failed(self, s: _Stream, exc: OSError) -> None:
+        """An error on an established connection.
+
+        ECONNRESET and EPIPE (and anything else rare, by its errno name) are a
+        ``reset``; ETIMEDOUT (the kernel gave up retransmitting) a ``timeout``.
+        """
+        if exc.errno == errno.ETIMEDOUT:
+            self._lost(s, "timeout", "ETIMEDOUT")
+        else:
+            self._lost(s, "reset", errno_name(exc.errno))
+
+    def _send(self, s: _Stream) -> None:
+        """Send the requests that are due (on the absolute schedule)."""
+        now = Now.read()
+        if now.mono - s.next_send > MAX_LAG:  # stalled: skip ahead instead of a burst
+            s.next_send = now.mono
+        while s.next_send <= now.mono:
+            seq = s.tracker.sent(now)
+            s.outbuf += b"%d\n" % seq
+            s.next_send += self.interval
+        self._flush(s)
+
+    def _flush(self, s: _Stream) -> None:
+        assert s.sock is not None
+        try:
+            sent = s.sock.send(s.outbuf, socket.MSG_NOSIGNAL)
+        except (BlockingIOError, InterruptedError):
+            return  # buffer full: the rest leaves when writable (or times out)
+        except OSError as exc:
+            self._failed(s, exc)
+            return
+        s.outbuf = s.outbuf[sent:]
+
+    def _receive(self, s: _Stream) -> None:
+        assert s.sock is not None
+        try:
+            data = s.sock.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._failed(s, exc)
+            return
+        now = Now.read()
+        if not data:
+            self._lost(s, "eof", "EOF", now)
+            return
+        s.inbuf += data
+        *lines, s.inbuf = s.inbuf.split(b"\n")
+        if len(s.inbuf) > MAX_LINE:
+            s.inbuf = b""
+        for line in lines:
+            parsed = parse_answer(line)
+            if parsed is None:
+                s.tracker.counts["ignored"] += 1
+                continue
+            self._write(s.tracker.answered(parsed[0], parsed[1], now))
+
+    def _writable(self, s: _Stream) -> None:
+        assert s.sock is not None
+        if s.tracker.phase is Phase.CONNECTING:
+            code = s.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                self._connect_failed(s, errno_name(code))
+            else:
+                self._established(s)
+        elif s.outbuf:
+            self._flush(s)
+
+    def _step(self, s: _Stream) -> List[float]:
+        """Act on the stream's due deadlines.
+
+        Returns:
+            The monotonic times of its next deadlines.
+        """
+        tracker = s.tracker
+        now = Now.read()
+        if tracker.phase is Phase.DOWN and now.mono >= s.retry_at:
+            self._connect(s)
+        elif tracker.phase is Phase.CONNECTING:
+            assert tracker.connect_started is not None
+            if now.mono >= tracker.connect_started + self.connect_timeout:
+                self._connect_failed(s, "ETIMEDOUT")
+        if tracker.phase in (Phase.OPEN, Phase.UP):
+            records = tracker.expire(now)
+            if records:
+                self._drop(s)
+                self._write(records)
+                s.retry_at = now.mono + RECONNECT_DELAY
+            else:
+                self._write(tracker.rtt_summary(now))
+                if s.next_send <= now.mono:
+                    self._send(s)
+        if tracker.phase is Phase.DOWN:
+            return [s.retry_at]
+        if tracker.phase is Phase.CONNECTING:
+            assert tracker.connect_started is not None
+            return [tracker.connect_started + self.connect_timeout]
+        wake = [s.next_send]
+        for deadline in (tracker.answer_deadline(), tracker.rtt_deadline()):
+            if deadline is not None:
+                wake.append(deadline)
+        return wake
+
+    # -- the loop ----------------------------------------------------------
+
+    def run(self, stop: proc.StopSignal) -> Dict[str, int]:
+        """Run the streams until the duration ends or ``stop`` fires.
+
+        Returns:
+            The summed counts (see :meth:`counts`).
+        """
+        try:
+            self._loop(stop)
+        finally:
+            for s in self.streams:
+                self._drop(s)
+        return self.counts()
+
+    def _loop(self, stop: proc.StopSignal) -> None:
+        end = None if self.duration is None else time.monotonic() + self.duration
+        while True:
+            if stop.stopped or (end is not None and time.monotonic() >= end):
+                break
+            wake: List[float] = [] if end is None else [end]
+            for s in self.streams:
+                wake.extend(self._step(s))
+            readers: List[Any] = [stop]
+            writers: List[Any] = []
+            owner: Dict[socket.socket, _Stream] = {}
+            for s in self.streams:
+                if s.sock is None:
+                    continue
+                owner[s.sock] = s
+                if s.tracker.phase is Phase.CONNECTING:
+                    writers.append(s.sock)
+                else:
+                    readers.append(s.sock)
+                    if s.outbuf:
+                        writers.append(s.sock)
+            wait = max(0.0, min(wake) - time.monotonic())
+            readable, writable, _ = select.select(readers, writers, [], wait)
+            if stop in readable:
+                stop.drain()
+            for sock in writable:
+                s = owner[sock]
+                if s.sock is sock:  # not dropped meanwhile
+                    self._writable(s)
+            for sock in readable:
+                s = owner.get(sock)
+                if s is not None and s.sock is sock:
+                    self._receive(s)
+        if stop.count >= 2:
+            return  # a second signal: leave at once
+        now = Now.read()
+        for s in self.streams:
+            self._write(s.tracker.close(now))
+            self._drop(s)
+
+
+def _parser() -> proc.Parser:
+    p = proc.Parser(
+        prog="python -m testbed.probes.tcp",
+        description="TCP probe: long-lived request/answer streams, one record per state change.",
+    )
+    p.add_argument("--client", required=True, type=proc.name, help="client name")
+    p.add_argument(
+        "--target",
+        default="192.0.2.53",
+        type=proc.ipv4,
+        help="service address (default 192.0.2.53)",
+    )
+    p.add_argument(
+        "--port", default=STREAM_PORT, type=proc.port, help=f"TCP port (default {STREAM_PORT})"
+    )
+    p.add_argument(
+        "--streams",
+        default=2,
+        type=proc.bounded(0, MAX_STREAMS, int),
+        help=f"concurrent streams (default 2, at most {MAX_STREAMS})",
+    )
+    p.add_argument(
+        "--interval",
+        default=0.2,
+        type=proc.bounded(0.005, 60),
+        help="seconds between requests on a stream (default 0.2)",
+    )
+    p.add_argument(
+        "--timeout",
+        default=3.0,
+        type=proc.bounded(0, 600),
+        help="seconds without an answer before a connection is given up (default 3.0)",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        default=1.0,
+        type=proc.bounded(0, 120),
+        help="seconds allowed for the TCP handshake (default 1.0)",
+    )
+    p.add_argument(
+        "--rtt-every",
+        default=1.0,
+        type=proc.bounded(0.01, 3600),
+        help="seconds between RTT summaries of a stream (default 1.0)",
+    )
+    p.add_argument(
+        "--duration",
+        default=None,
+        type=proc.bounded(0),
+        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
+    )
+    p.add_argument("--out", required=True, help="JSONL file to write (appended to)")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point of ``python -m testbed.probes.tcp``."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    with proc.StopSignal() as stop:
+        try:
+            writer = RecordWriter(args.out)
+        except OSError as exc:
+            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
+        with writer:
+            probe = TcpProbe(
+                args.client,
+                args.target,
+                args.port,
+                args.streams,
+                args.interval,
+                args.timeout,
+                args.connect_timeout,
+                args.rtt_every,
+                args.duration,
+                writer,
+            )
+            counts = probe.run(stop)
+    sys.stderr.write(
+        f"tcp probe {args.client}: streams {args.streams}, connected {counts['connected']}, "
+        f"resets {counts['reset']}, timeouts {counts['timeout']}, eofs {counts['eof']}, "
+        f"connect failures {counts['connect_failed']}, reconnects {counts['reconnects']}\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Scenarios: the file model, loader, validation and expectations; the engine that runs them."""

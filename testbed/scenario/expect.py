@@ -1,0 +1,396 @@
+"""Evaluate a scenario's expectations on a run's summary.
+
+:func:`evaluate` takes the ``expect`` checks and the summary the analysis
+writes (``summary.json``) and returns one result per check: a human one-liner
+(``paris moves to nyc``), whether it passed, and the figures behind it
+(``paris: lon → nyc at event 0 (fail_site lon)``).  Pure: no network, no files.
+
+The parts of the summary used here::
+
+    clients.NAME.site_before / site_after     site at the start / end of the run
+    clients.NAME.dns.{sent, lost, max_outage_s}
+    clients.NAME.tcp.reset                    streams reset (ECONNRESET/EPIPE)
+    events[i].{kind, target, convergence_s, routers_changed, moved}
+    events[i].moves                           {client: {"from": site, "to": site}}
+
+``events[i]`` is the timeline's event ``i``.  Client selectors:
+
+- ``moved``: clients listed in any ``events[].moved``, or whose site at the
+  end differs from the start; ``unmoved``: the others;
+- ``affected``: clients whose site at the start is the target of a site
+  event (any event but ``link``; ``busiest`` is already resolved in the
+  summary);
+  ``unaffected``: the others;
+- ``all``, or a list of client names.
+
+A check over an empty selection fails: "no moved clients" means the scenario
+did not do what it was meant to.
+
+The site of a client right after event ``i`` is ``events[i].moves[client].to``
+when event ``i`` moved it, and its site after event ``i - 1`` (``site_before``
+for the first) when not.  A summary without ``moves`` falls back on
+``site_after`` when no later event moved the client, ``site_before`` when no
+event up to ``i`` moved it, and unknown in between (a ``moves`` check with
+``to`` then fails, saying so).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from pydantic import TypeAdapter
+
+from testbed.scenario.model import (
+    Check,
+    Convergence,
+    DnsLoss,
+    MaxOutage,
+    Moves,
+    Stays,
+    TcpReset,
+)
+
+Summary = Dict[str, Any]
+Result = Dict[str, Any]
+_CHECK = TypeAdapter(Check)
+
+
+def evaluate(checks: Sequence[Union[Any, Dict[str, Any]]], summary: Summary) -> List[Result]:
+    """Evaluate every check on a run's summary.
+
+    Args:
+        checks: the scenario's ``expect`` (models, or dicts as in the file).
+        summary: the run's summary (see the module docstring for the keys used).
+
+    Returns:
+        One ``{"check": str, "passed": bool, "detail": str}`` per check, in order.
+    """
+    out: List[Result] = []
+    for check in checks:
+        model = _CHECK.validate_python(check) if isinstance(check, dict) else check
+        text = describe(model)
+        try:
+            passed, detail = _EVALUATORS[type(model)](model, summary)
+        except _Missing as exc:
+            passed, detail = False, f"not in the summary: {exc}"
+        out.append({"check": text, "passed": bool(passed), "detail": detail})
+    return out
+
+
+# ----------------------------------------------------------------- wording
+def describe(check: Any) -> str:
+    """The human one-liner for a check, e.g. ``no TCP reset on unmoved clients``.
+
+    Args:
+        check: a check model.
+
+    Returns:
+        The sentence, without figures.
+    """
+    if isinstance(check, Moves):
+        text = f"{check.client} moves" + (f" to {check.to}" if check.to else "")
+        return text + (f" at event {check.after}" if check.after is not None else "")
+    if isinstance(check, Stays):
+        return f"{check.client} stays on its site"
+    if isinstance(check, MaxOutage):
+        return f"max DNS outage of {_who(check.clients)} < {check.below:g} s"
+    if isinstance(check, TcpReset):
+        who = _who(check.clients, each=True)
+        if check.min is None and check.max == 0:
+            return f"no TCP reset on {_who(check.clients)}"
+        if check.min is None:
+            return f"at most {_resets(check.max)} per {who}"
+        if check.max is None:
+            return f"at least {_resets(check.min)} per {who}"
+        return f"{check.min} to {_resets(check.max)} per {who}"
+    if isinstance(check, DnsLoss):
+        bounds = []
+        if check.min_fraction is not None:
+            bounds.append(f"≥ {_pct(check.min_fraction)}")
+        if check.max_fraction is not None:
+            bounds.append(f"≤ {_pct(check.max_fraction)}")
+        return f"DNS loss of {_who(check.clients)} {' and '.join(bounds)}"
+    if isinstance(check, Convergence):
+        which = "every event" if check.event is None else f"event {check.event}"
+        return f"convergence after {which} < {check.below:g} s"
+    return str(check)
+
+
+def _who(selector: Union[str, List[str]], each: bool = False) -> str:
+    if isinstance(selector, list):
+        return ", ".join(selector) if not each else f"client ({', '.join(selector)})"
+    if each:
+        return "client" if selector == "all" else f"{selector} client"
+    return f"{selector} clients"
+
+
+def _resets(n: Optional[int]) -> str:
+    return f"{n} TCP reset" + ("" if n == 1 else "s")
+
+
+def _pct(fraction: float) -> str:
+    return f"{100 * fraction:.1f}%".replace(".0%", "%")
+
+
+# ----------------------------------------------------------------- summary
+class _Missing(Exception):
+    """A key the check needs is not in the summary."""
+
+
+def _clients(summary: Summary) -> Dict[str, Dict[str, Any]]:
+    clients = summary.get("clients")
+    if not isinstance(clients, dict):
+        raise _Missing("clients")
+    return clients
+
+
+def _events(summary: Summary) -> List[Dict[str, Any]]:
+    events = summary.get("events") or []
+    return events if isinstance(events, list) else []
+
+
+def _event_name(event: Dict[str, Any], index: int) -> str:
+    return f"event {index} ({event.get('kind', '?')} {event.get('target', '?')})"
+
+
+def moved_clients(summary: Summary) -> List[str]:
+    """Clients some event moved, or whose site at the end differs from the start.
+
+    Args:
+        summary: the run's summary.
+
+    Returns:
+        Client names in the summary's order.
+    """
+    clients = _clients(summary)
+    moved = {name for event in _events(summary) for name in event.get("moved") or []}
+    for name, info in clients.items():
+        before, after = info.get("site_before"), info.get("site_after")
+        if before and after and before != after:
+            moved.add(name)
+    return [name for name in clients if name in moved]
+
+
+def affected_clients(summary: Summary) -> List[str]:
+    """Clients whose site at the start is the target of a site event.
+
+    Args:
+        summary: the run's summary.
+
+    Returns:
+        Client names in the summary's order.
+    """
+    targets = {e.get("target") for e in _events(summary) if e.get("kind") != "link"}
+    return [n for n, c in _clients(summary).items() if c.get("site_before") in targets]
+
+
+def select(selector: Union[str, List[str]], summary: Summary) -> Tuple[List[str], List[str]]:
+    """The clients a selector names.
+
+    Args:
+        selector: ``moved``, ``unmoved``, ``affected``, ``unaffected``, ``all``,
+            or a list of names.
+        summary: the run's summary.
+
+    Returns:
+        (clients in the summary, names of the list that the summary lacks).
+    """
+    clients = list(_clients(summary))
+    if isinstance(selector, list):
+        return [n for n in selector if n in clients], [n for n in selector if n not in clients]
+    if selector in ("moved", "unmoved"):
+        chosen = set(moved_clients(summary))
+    elif selector in ("affected", "unaffected"):
+        chosen = set(affected_clients(summary))
+    else:
+        return clients, []
+    if selector.startswith("un"):
+        return [n for n in clients if n not in chosen], []
+    return [n for n in clients if n in chosen], []
+
+
+def _selection(
+    selector: Union[str, List[str]], summary: Summary
+) -> Tuple[List[str], Optional[str]]:
+    """The selected clients, or a failure detail when there are none or some are missing."""
+    names, missing = select(selector, summary)
+    if missing:
+        return [], f"not in the run: {', '.join(missing)}"
+    if not names:
+        return [], "no clients in the run" if selector == "all" else f"no {selector} clients"
+    return names, None
+
+
+def site_after_event(summary: Summary, client: str, index: int) -> Optional[str]:
+    """The client's site right after event ``index`` (see the module docstring).
+
+    Args:
+        summary: the run's summary.
+        client: the client's name.
+        index: the event's index; -1 for the start of the timeline.
+
+    Returns:
+        The site, or None when the summary does not tell.
+    """
+    info = _clients(summary).get(client) or {}
+    events = _events(summary)
+    if index < 0:
+        return info.get("site_before")
+    event = events[index] if index < len(events) else {}
+    moves_here = event.get("moves")
+    if isinstance(moves_here, dict):
+        if isinstance(moves_here.get(client), dict):
+            return moves_here[client].get("to")
+        if client not in (event.get("moved") or []):
+            return site_after_event(summary, client, index - 1)
+    moves = [i for i, e in enumerate(events) if client in (e.get("moved") or [])]
+    if not [i for i in moves if i > index]:
+        return info.get("site_after")
+    if not [i for i in moves if i <= index]:
+        return info.get("site_before")
+    return None
+
+
+# ----------------------------------------------------------------- checks
+def _moves(check: Moves, summary: Summary) -> Tuple[bool, str]:
+    clients, events = _clients(summary), _events(summary)
+    index = check.after if check.after is not None else 0
+    if check.client not in clients:
+        return False, f"{check.client} is not in the run"
+    if index >= len(events):
+        return False, f"event {index} did not happen (the run recorded {len(events)})"
+    event = events[index]
+    before = site_after_event(summary, check.client, index - 1)
+    after = site_after_event(summary, check.client, index)
+    move = (event.get("moves") or {}).get(check.client)
+    if isinstance(move, dict) and move.get("from"):
+        before = move["from"]
+    moved = check.client in (event.get("moved") or [])
+    where = _event_name(event, index)
+    if not moved:
+        return False, f"{check.client} did not move at {where}; site {before or '?'}"
+    if after is None:
+        if check.to is None:
+            return True, f"{check.client}: {before or '?'} → ? at {where}"
+        return False, (
+            f"{check.client} moved at {where}, but its site after it is unknown "
+            "(moved again later; the summary has no events[].moves)"
+        )
+    detail = f"{check.client}: {before or '?'} → {after} at {where}"
+    if check.to is not None and after != check.to:
+        return False, f"{detail}, not {check.to}"
+    return True, detail
+
+
+def _stays(check: Stays, summary: Summary) -> Tuple[bool, str]:
+    info = _clients(summary).get(check.client)
+    if info is None:
+        return False, f"{check.client} is not in the run"
+    before, after = info.get("site_before"), info.get("site_after")
+    events = _events(summary)
+    at = [i for i, e in enumerate(events) if check.client in (e.get("moved") or [])]
+    if before is None:
+        return False, f"{check.client}: site unknown (no answer at the start)"
+    if at:
+        path = [before] + [str(site_after_event(summary, check.client, i) or "?") for i in at]
+        where = ("event " if len(at) == 1 else "events ") + ", ".join(map(str, at))
+        return False, f"{check.client}: {' → '.join(path)} (moved at {where})"
+    if after != before:
+        return False, f"{check.client}: {before} → {after or '?'}"
+    return True, f"{check.client}: {before} throughout"
+
+
+def _max_outage(check: MaxOutage, summary: Summary) -> Tuple[bool, str]:
+    names, problem = _selection(check.clients, summary)
+    if problem:
+        return False, problem
+    clients = _clients(summary)
+    outage = {n: float((clients[n].get("dns") or {}).get("max_outage_s") or 0.0) for n in names}
+    worst = max(names, key=lambda n: outage[n])
+    over = [n for n in names if outage[n] >= check.below]
+    if not over:
+        return True, f"max outage {outage[worst]:.2f} s ({worst}) < {check.below:g} s"
+    listed = ", ".join(f"{n} {outage[n]:.2f} s" for n in sorted(over, key=lambda n: -outage[n]))
+    return False, f"max outage {outage[worst]:.2f} s ({worst}) ≥ {check.below:g} s; over: {listed}"
+
+
+def _tcp_reset(check: TcpReset, summary: Summary) -> Tuple[bool, str]:
+    names, problem = _selection(check.clients, summary)
+    if problem:
+        return False, problem
+    clients = _clients(summary)
+    parts, passed = [], True
+    for name in names:
+        count = int((clients[name].get("tcp") or {}).get("reset") or 0)
+        text = f"{name} {count}"
+        if check.min is not None and count < check.min:
+            passed, text = False, f"{text} (< {check.min})"
+        elif check.max is not None and count > check.max:
+            passed, text = False, f"{text} (> {check.max})"
+        parts.append(text)
+    return passed, "resets: " + ", ".join(parts)
+
+
+def _dns_loss(check: DnsLoss, summary: Summary) -> Tuple[bool, str]:
+    names, problem = _selection(check.clients, summary)
+    if problem:
+        return False, problem
+    clients = _clients(summary)
+    loss: Dict[str, float] = {}
+    for name in names:
+        dns = clients[name].get("dns") or {}
+        sent = int(dns.get("sent") or 0)
+        if sent == 0:
+            return False, f"{name} sent no DNS queries"
+        loss[name] = int(dns.get("lost") or 0) / sent
+    passed, parts = True, []
+    if check.max_fraction is not None:
+        worst = max(names, key=lambda n: loss[n])
+        ok = loss[worst] <= check.max_fraction
+        passed &= ok
+        sign = "≤" if ok else ">"
+        parts.append(f"max loss {_pct(loss[worst])} ({worst}) {sign} {_pct(check.max_fraction)}")
+    if check.min_fraction is not None:
+        least = min(names, key=lambda n: loss[n])
+        ok = loss[least] >= check.min_fraction
+        passed &= ok
+        sign = "≥" if ok else "<"
+        parts.append(f"min loss {_pct(loss[least])} ({least}) {sign} {_pct(check.min_fraction)}")
+    return passed, "; ".join(parts)
+
+
+def _convergence(check: Convergence, summary: Summary) -> Tuple[bool, str]:
+    events = _events(summary)
+    if check.event is not None:
+        if check.event >= len(events):
+            return False, f"event {check.event} did not happen (the run recorded {len(events)})"
+        indices = [check.event]
+    else:
+        indices = list(range(len(events)))
+        if not indices:
+            return False, "the run recorded no events"
+    timed: List[Tuple[float, int]] = []
+    for i in indices:
+        seconds = events[i].get("convergence_s")
+        if seconds is None:
+            if events[i].get("routers_changed"):
+                return False, f"{_event_name(events[i], i)}: routes changed but did not converge"
+            continue
+        timed.append((float(seconds), i))
+    if not timed:
+        which = _event_name(events[indices[0]], indices[0]) if len(indices) == 1 else "any event"
+        return True, f"no route changed after {which}"
+    seconds, i = max(timed)
+    ok = seconds < check.below
+    sign = "<" if ok else "≥"
+    return ok, f"max {seconds:.2f} s after {_event_name(events[i], i)} {sign} {check.below:g} s"
+
+
+_EVALUATORS = {
+    Moves: _moves,
+    Stays: _stays,
+    MaxOutage: _max_outage,
+    TcpReset: _tcp_reset,
+    DnsLoss: _dns_loss,
+    Convergence: _convergence,
+}

@@ -1,0 +1,355 @@
+"""The scenario model: traffic, BGP timers, a timeline of events, expectations.
+
+These pydantic models are the single definition of the scenario file format:
+the loader validates YAML against them, and the JSON Schema shipped in
+``testbed/schema/scenario.schema.json`` is generated from them.  Checks that
+need the whole scenario (time order, event indices) live in
+:mod:`testbed.scenario.validate`, and so do the checks against a topology
+(sites, clients and links that must exist).
+
+Events and checks are discriminated unions: the ``event`` (or ``check``)
+field says which kind an entry is, and each kind has its own fields.
+
+A ``site`` of an event is a site name of the topology, or ``busiest``: the
+site serving the most clients when the timeline starts (after ``settle``),
+measured by the engine from the routers' forwarding tables (ties: the site
+listed first in the topology).  It is resolved once, so every event naming ``busiest`` acts on
+the same site, and the run's records name the real site.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, List, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from testbed.topology.model import NAME_PATTERN, SITE_NAME_MAX, TimerOverride
+
+#: The site an event acts on when it names ``busiest`` (resolved at run time).
+BUSIEST = "busiest"
+#: Scenario names: like topology names.
+SCENARIO_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+#: A topology reference: a shipped name, a path, or a generator spec (``chain:5``).
+TOPOLOGY_REF_PATTERN = r"^[A-Za-z0-9._/:~+-]{1,200}$"
+#: The words a check's ``clients`` may be instead of a list of client names.
+SELECTOR_WORDS = ("moved", "unmoved", "affected", "unaffected", "all")
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+SiteRef = Annotated[
+    str,
+    Field(
+        pattern=NAME_PATTERN,
+        max_length=SITE_NAME_MAX,
+        description="a site of the topology, or 'busiest' (the site serving the most "
+        "clients when the timeline starts)",
+    ),
+]
+Seconds = Annotated[float, Field(ge=0, description="seconds from the start of the timeline")]
+Selector = Union[Literal["moved", "unmoved", "affected", "unaffected", "all"], List[str]]
+
+
+class Strict(BaseModel):
+    """Base model: unknown fields are errors (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# ------------------------------------------------------------------ settings
+class Traffic(Strict):
+    """What every client sends to the anycast address during the run."""
+
+    dns_rate: float = Field(20.0, gt=0, le=200, description="DNS queries per second per client")
+    dns_timeout: float = Field(
+        1.0, gt=0, le=10, description="a DNS query unanswered after this many seconds is lost"
+    )
+    tcp_streams: int = Field(2, ge=0, le=16, description="long-lived TCP streams per client")
+    tcp_interval: float = Field(
+        0.2, gt=0, le=10, description="seconds between messages on a TCP stream"
+    )
+    tcp_timeout: float = Field(
+        3.0, gt=0, le=60, description="a TCP stream without an answer this long times out"
+    )
+    tcp_port: int = Field(8053, ge=1, le=65535, description="TCP port of the stream service")
+
+    @field_validator("tcp_port")
+    @classmethod
+    def _not_dns_port(cls, value: int) -> int:
+        if value == 53:
+            raise ValueError("port 53 is the DNS server's: choose another TCP port")
+        return value
+
+    @model_validator(mode="after")
+    def _timeout_covers_interval(self) -> Traffic:
+        if self.tcp_timeout <= self.tcp_interval:
+            raise ValueError(
+                f"tcp_timeout ({self.tcp_timeout:g}) must be longer than "
+                f"tcp_interval ({self.tcp_interval:g})"
+            )
+        return self
+
+
+class ScenarioBgp(TimerOverride):
+    """BGP timers for every session of the topology, in seconds.
+
+    Each field given replaces the topology's default (``bgp``) and the same
+    field of every per-session override (``sessions[].timers``); fields left
+    out keep the topology's values.
+    """
+
+    @model_validator(mode="after")
+    def _hold_covers_keepalives(self) -> ScenarioBgp:
+        if self.hold is not None and self.keepalive is not None and self.hold < 3 * self.keepalive:
+            raise ValueError(
+                f"hold ({self.hold}) must be at least 3 x keepalive ({self.keepalive})"
+            )
+        return self
+
+    def given(self) -> dict:
+        """The timers this scenario sets (field -> seconds), unset ones left out."""
+        return self.model_dump(exclude_none=True)
+
+
+# -------------------------------------------------------------------- events
+class EventBase(Strict):
+    """Fields every event has."""
+
+    at: Seconds
+
+
+class FailSite(EventBase):
+    """Fail a site. ``how``: ``link-down`` (carrier loss on the site's upstream
+    links: the upstream notices at once), ``silent`` (the site's daemons are
+    SIGSTOPped and its traffic dropped, links stay up: only the hold timer or
+    BFD notices), ``router-crash`` (the site router's daemons are killed)."""
+
+    event: Literal["fail_site"]
+    site: SiteRef
+    how: Literal["link-down", "silent", "router-crash"] = "link-down"
+
+
+class KillService(EventBase):
+    """Kill a site's server process(es) while the route stays announced: the
+    classic anycast blackhole. ``service``: ``dns``, ``tcp`` or ``all``."""
+
+    event: Literal["kill_service"]
+    site: SiteRef
+    service: Literal["dns", "tcp", "all"] = "all"
+
+
+class Withdraw(EventBase):
+    """Withdraw the site's announcement gracefully (maintenance): the routers
+    and services keep running and BGP moves traffic away."""
+
+    event: Literal["withdraw"]
+    site: SiteRef
+
+
+class Restore(EventBase):
+    """Undo everything done to a site so far, latest first: links up, daemons
+    continued or restarted, services restarted, route announced, prepending
+    and MED back to the topology's."""
+
+    event: Literal["restore"]
+    site: SiteRef
+
+
+class Prepend(EventBase):
+    """Set the AS-path prepending of the site's announcement (0 removes it)."""
+
+    event: Literal["prepend"]
+    site: SiteRef
+    count: int = Field(ge=0, le=10, description="prepends on the site's announcement")
+
+
+class Med(EventBase):
+    """Set the MED on the site's announcement (0 is what a missing MED counts as)."""
+
+    event: Literal["med"]
+    site: SiteRef
+    value: int = Field(ge=0, le=4294967295, description="the MED")
+
+
+class LinkEvent(EventBase):
+    """Change a link between two directly linked nodes (routers, sites, clients,
+    or single-router AS names). ``state``: ``down`` (carrier loss at both ends),
+    ``up`` (undoes down and blackhole), ``blackhole`` (the link stays up and
+    drops all traffic, BGP included, so only the hold timer or BFD notices)."""
+
+    event: Literal["link"]
+    a: Name
+    b: Name
+    state: Literal["down", "up", "blackhole"]
+
+
+Event = Annotated[
+    Union[FailSite, KillService, Withdraw, Restore, Prepend, Med, LinkEvent],
+    Field(discriminator="event"),
+]
+#: Event kinds that act on a site (they have a ``site`` field).
+SITE_EVENTS = ("fail_site", "kill_service", "withdraw", "restore", "prepend", "med")
+#: Event kinds that ``restore`` undoes (everything done to a site).
+RESTORABLE = ("fail_site", "kill_service", "withdraw", "prepend", "med")
+
+
+# -------------------------------------------------------------------- checks
+def check_selector(value: Any) -> Any:
+    """Validate a ``clients`` selector: a selector word or a list of client names.
+
+    Args:
+        value: the value from the file.
+
+    Returns:
+        The value unchanged.
+
+    Raises:
+        ValueError: neither a selector word nor a non-empty list of names.
+    """
+    words = ", ".join(SELECTOR_WORDS)
+    if isinstance(value, str):
+        if value not in SELECTOR_WORDS:
+            raise ValueError(f"must be one of {words} or a list of client names (got {value!r})")
+        return value
+    if isinstance(value, list) and value:
+        for name in value:
+            if not isinstance(name, str) or not re.match(NAME_PATTERN, name):
+                raise ValueError(f"{name!r} is not a client name")
+        if len(set(value)) != len(value):
+            raise ValueError("a client is listed twice")
+        return value
+    raise ValueError(f"must be one of {words} or a non-empty list of client names")
+
+
+class ClientsCheck(Strict):
+    """Base of the checks over a set of clients."""
+
+    clients: Selector = Field(
+        description="'moved' (clients some event moved), 'unmoved', 'affected' (clients "
+        "whose site at the start is the target of a site event), 'unaffected', 'all', "
+        "or a list of client names",
+    )
+
+    @field_validator("clients", mode="before")
+    @classmethod
+    def _selector(cls, value: Any) -> Any:
+        return check_selector(value)
+
+
+class Moves(Strict):
+    """The client moves at event ``after`` (default: the first), to site ``to``
+    if given (else anywhere else)."""
+
+    check: Literal["moves"]
+    client: Name
+    to: Optional[Name] = Field(None, description="the site it moves to (default: any other)")
+    after: Optional[int] = Field(None, ge=0, description="event index (default: 0)")
+
+
+class Stays(Strict):
+    """The client's site never changes during the run."""
+
+    check: Literal["stays"]
+    client: Name
+
+
+class MaxOutage(ClientsCheck):
+    """Every selected client's longest DNS outage is below ``below`` seconds."""
+
+    check: Literal["max_outage"]
+    below: float = Field(gt=0, description="seconds")
+
+
+class TcpReset(ClientsCheck):
+    """Every selected client has at most ``max`` (default 0 when ``min`` is not
+    given) and at least ``min`` TCP streams reset during the run."""
+
+    check: Literal["tcp_reset"]
+    max: Optional[int] = Field(None, ge=0, description="most resets per client (default 0)")
+    min: Optional[int] = Field(None, ge=0, description="fewest resets per client")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> TcpReset:
+        if self.max is None and self.min is None:
+            self.max = 0
+        if self.max is not None and self.min is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+class DnsLoss(ClientsCheck):
+    """Every selected client lost at most ``max_fraction`` (and at least
+    ``min_fraction``, if given) of its DNS queries."""
+
+    check: Literal["dns_loss"]
+    max_fraction: Optional[float] = Field(None, ge=0, le=1, description="0..1")
+    min_fraction: Optional[float] = Field(None, ge=0, le=1, description="0..1")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> DnsLoss:
+        if self.max_fraction is None and self.min_fraction is None:
+            raise ValueError("give max_fraction, min_fraction or both")
+        if (
+            self.max_fraction is not None
+            and self.min_fraction is not None
+            and self.min_fraction > self.max_fraction
+        ):
+            raise ValueError(
+                f"min_fraction ({self.min_fraction:g}) is above max_fraction "
+                f"({self.max_fraction:g})"
+            )
+        return self
+
+
+class Convergence(Strict):
+    """The control plane converges within ``below`` seconds after event
+    ``event`` (default: after every event that changed routes)."""
+
+    check: Literal["convergence"]
+    event: Optional[int] = Field(None, ge=0, description="event index (default: every event)")
+    below: float = Field(gt=0, description="seconds")
+
+
+Check = Annotated[
+    Union[Moves, Stays, MaxOutage, TcpReset, DnsLoss, Convergence],
+    Field(discriminator="check"),
+]
+
+
+# ------------------------------------------------------------------ scenario
+class Scenario(Strict):
+    """A topology, traffic, a timeline of events, a duration and expectations.
+
+    Probes start ``settle`` seconds before the timeline; ``at`` of every event
+    and ``duration`` count from the timeline's start, so a run lasts
+    ``settle + duration`` seconds of traffic.
+    """
+
+    name: str = Field(pattern=SCENARIO_NAME_PATTERN)
+    description: str = Field("", description="one line, shown by `anycast-testbed list`")
+    topology: str = Field(
+        "world",
+        pattern=TOPOLOGY_REF_PATTERN,
+        description="a topology name, a file path (relative to the scenario file), "
+        "or a generator spec such as chain:5",
+    )
+    duration: float = Field(gt=0, le=3600, description="seconds of timeline")
+    settle: float = Field(
+        5.0, ge=1, le=600, description="seconds of traffic before the timeline starts"
+    )
+    traffic: Traffic = Field(default_factory=Traffic)
+    bgp: ScenarioBgp = Field(
+        default_factory=ScenarioBgp,
+        description="timers for every BGP session; unset fields keep the topology's",
+    )
+    timeline: List[Event] = Field(
+        default_factory=list, description="events in time order, each before duration"
+    )
+    expect: List[Check] = Field(default_factory=list, description="checks on the run's summary")
+
+    @field_validator("description")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        value = value.strip()
+        if "\n" in value:
+            raise ValueError("must be one line")
+        return value

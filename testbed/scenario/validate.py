@@ -1,0 +1,146 @@
+"""Whole-scenario checks, and checks of a scenario against its topology.
+
+:func:`validate` needs only the scenario (time order, times within the
+duration, event indices of checks); :func:`validate_against` needs the
+topology too (sites, clients and links that must exist).  Every problem is an
+:class:`~testbed.errors.InputError` naming the field (``timeline[2].site``)
+and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, List, Optional, Set
+
+from testbed.errors import InputError
+from testbed.scenario.model import (
+    BUSIEST,
+    RESTORABLE,
+    SITE_EVENTS,
+    ClientsCheck,
+    Convergence,
+    LinkEvent,
+    Moves,
+    Scenario,
+    Stays,
+)
+from testbed.topology.model import Topology
+from testbed.topology.plan import make_plan
+from testbed.topology.validate import resolve_router
+
+Fail = Callable[[str, str], None]
+
+
+def _fail_in(source: Optional[str]) -> Fail:
+    def fail(field: str, message: str) -> None:
+        raise InputError(message, source, field)
+
+    return fail
+
+
+def validate(scenario: Scenario, source: Optional[str] = None) -> None:
+    """Check what one field's schema cannot: time order, limits and indices.
+
+    Args:
+        scenario: the parsed scenario.
+        source: the file it came from, for messages.
+
+    Raises:
+        InputError: on the first problem found.
+    """
+    fail = _fail_in(source)
+    previous = 0.0
+    for i, event in enumerate(scenario.timeline):
+        if event.at >= scenario.duration:
+            fail(
+                f"timeline[{i}].at",
+                f"must be less than duration ({scenario.duration:g} s) (got {event.at:g})",
+            )
+        if event.at < previous:
+            fail(
+                f"timeline[{i}].at",
+                f"events must be in time order: {event.at:g} s comes after "
+                f"{previous:g} s (timeline[{i - 1}])",
+            )
+        previous = event.at
+        if event.event == "restore":
+            earlier = [
+                e
+                for e in scenario.timeline[:i]
+                if e.event in RESTORABLE and getattr(e, "site", None) == event.site
+            ]
+            if not earlier:
+                fail(
+                    f"timeline[{i}].site",
+                    f"nothing to restore: no earlier event on site {event.site!r}",
+                )
+    count = len(scenario.timeline)
+    for i, check in enumerate(scenario.expect):
+        index: Optional[int] = None
+        field = ""
+        if isinstance(check, Moves):
+            index, field = (check.after if check.after is not None else 0), "after"
+        elif isinstance(check, Convergence):
+            index, field = check.event, "event"
+        if isinstance(check, Moves) and count == 0:
+            fail(f"expect[{i}]", "a moves check needs at least one event in the timeline")
+        if index is not None and index >= count:
+            fail(
+                f"expect[{i}].{field}",
+                f"no event {index}: the timeline has {count} event(s), numbered from 0",
+            )
+
+
+def validate_against(scenario: Scenario, topology: Topology, source: Optional[str] = None) -> None:
+    """Check that the sites, clients and links a scenario names exist in a topology.
+
+    Args:
+        scenario: the parsed scenario.
+        topology: the topology it runs on (after overrides).
+        source: the scenario file, for messages.
+
+    Raises:
+        InputError: on the first name that does not exist, or link that is not one.
+    """
+    fail = _fail_in(source)
+    sites = [s.name for s in topology.sites]
+    clients = [c.name for c in topology.clients]
+    if BUSIEST in sites:
+        fail("topology", f"the topology has a site called {BUSIEST!r}, a reserved word here")
+    if not sites:
+        fail("topology", f"topology {topology.name!r} has no sites")
+    for i, event in enumerate(scenario.timeline):
+        if event.event in SITE_EVENTS:
+            site = getattr(event, "site")  # noqa: B009 - every site event has one
+            if site != BUSIEST and site not in sites:
+                known = sites + [f"or {BUSIEST}"]
+                fail(f"timeline[{i}].site", _unknown("site", site, topology, known))
+        elif isinstance(event, LinkEvent):
+            _check_link(event, i, topology, fail)
+    for i, check in enumerate(scenario.expect):
+        if isinstance(check, (Moves, Stays)) and check.client not in clients:
+            fail(f"expect[{i}].client", _unknown("client", check.client, topology, clients))
+        if isinstance(check, Moves) and check.to is not None and check.to not in sites:
+            fail(f"expect[{i}].to", _unknown("site", check.to, topology, sites))
+        if isinstance(check, ClientsCheck) and isinstance(check.clients, list):
+            for k, name in enumerate(check.clients):
+                if name not in clients:
+                    fail(f"expect[{i}].clients[{k}]", _unknown("client", name, topology, clients))
+
+
+def _unknown(what: str, name: str, topology: Topology, known: List[str]) -> str:
+    return f"no {what} {name!r} in topology {topology.name!r} ({what}s: {', '.join(known)})"
+
+
+def _check_link(event: LinkEvent, i: int, topology: Topology, fail: Fail) -> None:
+    plan = make_plan(topology)
+    nodes: Set[str] = set(plan.routers) | set(plan.hosts)
+    ends = []
+    for end in ("a", "b"):
+        name = getattr(event, end)
+        node = name if name in nodes else resolve_router(topology, name)
+        if node is None:
+            fail(f"timeline[{i}].{end}", f"no node or AS called {name!r} in {topology.name!r}")
+        ends.append(node)
+    linked = {frozenset((link.a.node, link.b.node)) for link in plan.links}
+    if frozenset(ends) not in linked:
+        fail(f"timeline[{i}]", f"{ends[0]!r} and {ends[1]!r} are not linked")
