@@ -4,13 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install demo test unit integration lint schema bench clean
+.PHONY: install demo tour test unit integration lint schema bench clean
 
 install:
 	bash scripts/install.sh
 
-## The main job: the default topology (later: the default scenario).
+## The main job: the default scenario (site-failure on world), with its report.
 demo: install
+	$(BIN)/anycast-testbed run site-failure
+
+## A guided look at the routing state of world (Mininet CLI, scripted).
+tour: install
 	$(BIN)/anycast-testbed shell world --script scripts/demo.cli
 
 ## The whole test suite: unit tests (no root) and integration tests (root,
@@ -29,9 +33,12 @@ lint: install
 
 schema: install
 	$(BIN)/python -m testbed.topology.schema > testbed/schema/topology.schema.json
+	$(BIN)/python -m testbed.scenario.schema > testbed/schema/scenario.schema.json
 
 bench: install
 	$(BIN)/python bench/startup.py
+	$(BIN)/python bench/run.py
+	$(BIN)/python bench/load.py
 
 ## Remove what a killed testbed left behind (only its own processes and files).
 clean:

@@ -110,6 +110,7 @@ class Engine:
         self.events: Optional[Events] = None
         self.t0: Optional[float] = None
         self.captures: List[Any] = []
+        self.timings: Dict[str, float] = {}
 
     # ---------------------------------------------------------------- run
     def run(self) -> RunResult:
@@ -120,20 +121,29 @@ class Engine:
         write_yaml(self.run_dir / "scenario.yaml", self.scenario.model_dump(mode="json"))
         write_yaml(self.run_dir / "topology.yaml", self.topo.model_dump(mode="json"))
         self.testbed = Testbed(self.topo, self.run_dir, log=self.say)
+        mark = time.monotonic()
         try:
             self._bring_up()
+            self.timings["bring_up_with_settle_s"] = time.monotonic() - mark
+            mark = time.monotonic()
             self._timeline()
+            self.timings["timeline_s"] = time.monotonic() - mark
         except KeyboardInterrupt:
             result.interrupted = "interrupted (Ctrl-C)"
         except signals.Terminated as exc:
             result.interrupted = f"stopped by {exc}"
         finally:
+            mark = time.monotonic()
             with signals.shielded():
                 self._tear_down()
+            self.timings["teardown_s"] = time.monotonic() - mark
         if result.interrupted:
             self.say(f"{result.interrupted}: analysing what was recorded")
         if self.t0 is not None:
+            mark = time.monotonic()
             result.summary = self._analyse(result.interrupted)
+            self.timings["analysis_s"] = time.monotonic() - mark
+        write_json(self.run_dir / "timings.json", {k: round(v, 3) for k, v in self.timings.items()})
         return result
 
     def _bring_up(self) -> None:
@@ -157,6 +167,7 @@ class Engine:
         self.events = Events(tb, self.traffic)
         if self.pcap is not None:
             self._start_pcap()
+        self.timings["network_and_services_s"] = time.monotonic() - started
         time.sleep(self.scenario.settle)
 
     def _timeline(self) -> None:
