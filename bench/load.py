@@ -34,7 +34,7 @@ def sixteen_clients() -> Topology:
     """world with one more client per eyeball AS (``CLIENT2``): 16 clients."""
     topo = load_topology("world")
     data = topo.model_dump(by_alias=True, exclude_none=True)
-    extra = [{"name": f"{c['name'][:12]}2", "as": c["as"]} for c in data["clients"]]
+    extra = [{"name": c["name"][:9] + "2", "as": c["as"]} for c in data["clients"]]
     data["clients"] = data["clients"] + extra
     data["name"] = "world16"
     return Topology.model_validate(data)
