@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,14 @@ from testbed.errors import TestbedError
 from testbed.net import frr, links
 from testbed.net.cleanup import clean_state, leftovers
 from testbed.net.netns import RouteTable, RouteWatcher, iproute_in, read_routes, route_lookup
-from testbed.net.state import State, Tracked, load_state, proc_start_time, remove_state
+from testbed.net.state import (
+    STATE_DIR,
+    State,
+    Tracked,
+    load_state,
+    proc_start_time,
+    remove_state,
+)
 from testbed.topology.model import Topology
 from testbed.topology.plan import HostPlan, Plan, RouterPlan, make_plan
 
@@ -171,6 +179,8 @@ class Testbed:
     def _render_configs(self) -> Dict[str, Path]:
         out: Dict[str, Path] = {}
         for router in self.plan.routers.values():
+            if not router.frr:
+                continue
             folder = self.run_dir / "routers" / router.name
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / "frr.conf"
@@ -181,7 +191,8 @@ class Testbed:
     def _create_nodes(self) -> None:
         mininet, node_cls, _ = _mininet()
         self.net = mininet(topo=None, controller=None, build=False, autoSetMacs=False)
-        names = list(self.plan.routers) + list(self.plan.hosts)
+        names = list(self.plan.routers)
+        names += [h.name for h in self.plan.hosts.values() if not h.on_router]
         for name in names:
             node = self.net.addHost(name, cls=node_cls, ip=None)
             self.nodes[name] = node
@@ -219,6 +230,8 @@ class Testbed:
         for name in self.nodes:
             if name in self.plan.routers:
                 commands[name] = _router_setup(self.plan.routers[name])
+                if not self.plan.routers[name].frr:
+                    commands[name] += " && " + _speaker_node_setup(self.plan.routers[name])
             else:
                 commands[name] = _host_setup(self.plan.hosts[name])
         failures = self._run_everywhere(commands)
@@ -252,17 +265,19 @@ class Testbed:
             raise TestbedError(f"tc on node {node} failed: {out.strip()}")
 
     def _start_frr(self, configs: Dict[str, Path]) -> None:
-        for name in self.plan.routers:
+        frr_routers = {n: r for n, r in self.plan.routers.items() if r.frr}
+        for name in frr_routers:
             directory = frr.prepare_runtime_dir(self.plan.routers[name], configs[name].read_text())
             self.state.dirs.append(str(directory))
         self.state.save()
         self.frr_started_at = time.time()
         commands = {
             name: frr.start_command(router) + " >/dev/null 2>&1; echo rc=$?"
-            for name, router in self.plan.routers.items()
+            for name, router in frr_routers.items()
         }
         outputs = self._run_everywhere(commands, expect=None)
-        for name, router in self.plan.routers.items():
+        self._start_speakers()
+        for name, router in frr_routers.items():
             for daemon in frr.daemons_for(router):
                 pid = frr.read_pid(name, daemon)
                 if pid:
@@ -274,8 +289,53 @@ class Testbed:
             tail = log.read_text().strip().splitlines()[-3:] if log.exists() else []
             raise TestbedError(f"FRR failed to start on {', '.join(bad)}: {' | '.join(tail)}")
 
+    def speaker_socket(self, router: str) -> Path:
+        """The control socket of a ryu site node's speaker."""
+        return STATE_DIR / "speakers" / f"{router}.sock"
+
+    def _speaker_argv(self, router: RouterPlan) -> List[str]:
+        records = (self.run_dir / "records").resolve()
+        argv = [
+            sys.executable, "-m", "testbed.speaker.ryu_speaker", "--site", str(router.site),
+            "--asn", str(router.asn), "--router-id", str(router.router_id),
+            "--prefix", str(router.networks[0]),
+            "--control", str(self.speaker_socket(router.name)),
+            "--out", str(records / f"speaker-{router.site}.jsonl"),
+        ]  # fmt: skip
+        for n in router.neighbors:
+            argv += ["--neighbor", f"{n.address},{n.remote_as}"]
+        return argv
+
+    def _start_speakers(self) -> None:
+        """Start the BGP speaker of every ryu site node (tracked like any process)."""
+        ryu = [r for r in self.plan.routers.values() if not r.frr]
+        if not ryu:
+            return
+        folder = STATE_DIR / "speakers"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.state.dirs.append(str(folder))
+        (self.run_dir / "records").mkdir(parents=True, exist_ok=True)
+        for router in ryu:
+            self.start_speaker_on(router.name)
+
+    def speakers(self, router: str) -> List[Tracked]:
+        """The running speaker process of a ryu site node (empty list if none)."""
+        return [
+            p
+            for p in self.state.processes
+            if p.node == router and p.name == "speaker" and p.alive()
+        ]
+
+    def start_speaker_on(self, router: str) -> Tracked:
+        """(Re)start the speaker of a ryu site node; its log goes to RUN/logs/."""
+        self.state.processes = [
+            p for p in self.state.processes if not (p.node == router and p.name == "speaker")
+        ]
+        argv = self._speaker_argv(self.plan.routers[router])
+        return self.spawn(router, argv, "speaker", self.run_dir / "logs" / f"speaker-{router}.log")
+
     def _collect_logs(self) -> None:
-        for name in self.plan.routers:
+        for name in self.plan.frr_routers():
             src = frr.runtime_dir(name) / "frr.log"
             if src.exists() and self.run_dir.exists():
                 dest = self.run_dir / "routers" / name
@@ -424,7 +484,7 @@ class Testbed:
 
     def routes(self, prefixes=None) -> Dict[str, RouteTable]:
         """Every router's kernel routes (to ``prefixes`` only, if given)."""
-        return {r: read_routes(self.netlink(r), prefixes) for r in self.plan.routers}
+        return {r: read_routes(self.netlink(r), prefixes) for r in self.plan.frr_routers()}
 
     def wait_converged(self, timeout: float = 60.0, quiet: float = 1.0) -> Convergence:
         """Wait until every router has a route to every announced prefix and
@@ -444,7 +504,7 @@ class Testbed:
         expected = self.plan.expected_prefixes()
         start = self.frr_started_at or time.time()
         deadline = time.monotonic() + timeout
-        watcher = RouteWatcher({r: self.nodes[r].pid for r in self.plan.routers})
+        watcher = RouteWatcher({r: self.nodes[r].pid for r in self.plan.frr_routers()})
         try:
             tables = self.routes(expected)
             last_change = time.time()
@@ -499,6 +559,15 @@ class Testbed:
         """Peer name -> BGP state, from ``show bgp summary json``."""
         import json
 
+        if not self.plan.routers[router].frr:  # a ryu site node: ask its speaker
+            from testbed.speaker.control import send
+
+            try:
+                peers = send(self.speaker_socket(router), "status")["peers"]
+            except TestbedError:
+                peers = {str(n.address): "Down" for n in self.plan.routers[router].neighbors}
+            names = {str(n.address): n.peer for n in self.plan.routers[router].neighbors}
+            return {names.get(a, a): st for a, st in peers.items()}
         out = json.loads(frr.vtysh(router, "show bgp ipv4 unicast summary json") or "{}")
         peers = out.get("peers", {})
         names = {str(n.address): n.peer for n in self.plan.routers[router].neighbors}
@@ -537,6 +606,17 @@ def _router_setup(router: RouterPlan) -> str:
     for prefix, hops in by_prefix.items():
         parts.append(f"ip route add {prefix} " + " ".join(f"nexthop via {h}" for h in hops))
     return " && ".join(parts) + "; " + _SYSCTL.format(fwd=1)
+
+
+def _speaker_node_setup(router: RouterPlan) -> str:
+    """A ryu site node: the service address on lo, and a default route to its first upstream.
+
+    Ryu's BGPSpeaker does not program the kernel, so replies to clients
+    follow the default route.
+    """
+    parts = [f"ip addr add {lo} dev lo" for lo in router.loopbacks]
+    parts.append(f"ip route add default via {router.neighbors[0].address}")
+    return " && ".join(parts)
 
 
 def _host_setup(host: HostPlan) -> str:

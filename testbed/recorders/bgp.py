@@ -80,7 +80,7 @@ class BgpRecorder:
                 self._writer.write(record)
 
     def _follow_logs(self) -> Iterator[dict]:
-        for router in self.testbed.plan.routers:
+        for router in self.testbed.plan.frr_routers():
             path = frr.runtime_dir(router) / "frr.log"
             try:
                 with open(path, encoding="utf-8", errors="replace") as fh:
@@ -108,7 +108,7 @@ class BgpRecorder:
 
     def snapshot(self) -> None:
         """Record every session's update counters now."""
-        routers = list(self.testbed.plan.routers)
+        routers = self.testbed.plan.frr_routers()
 
         def one(router: str) -> List[dict]:
             try:

@@ -69,7 +69,7 @@ class RouteMonitor:
 
     def _run(self) -> None:
         plan = self.testbed.plan
-        pids = {r: self.testbed.nodes[r].pid for r in plan.routers}
+        pids = {r: self.testbed.nodes[r].pid for r in plan.frr_routers()}
         watcher = RouteWatcher(pids)
         iprs = {r: iproute_in(pid) for r, pid in pids.items()}
         try:

@@ -32,6 +32,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from testbed.errors import TestbedError
 from testbed.net import frr
+from testbed.speaker.control import send as speaker_send
 from testbed.topology.plan import Interface, LinkPlan
 
 Undo = Callable[[], None]
@@ -90,6 +91,19 @@ def policy_commands(
     return cmds
 
 
+def inbound_prepend_commands(site_asn: int, site: str, count: int) -> List[str]:
+    """vtysh commands for an upstream router: prepend ``site_asn`` on routes learnt from ``site``.
+
+    Used for ``speaker: ryu`` sites, whose BGPSpeaker API has no AS-path
+    prepending: the upstream adds the same prepends on receipt, which looks
+    the same to every other AS.
+    """
+    cmds = ["configure terminal", f"route-map {site}-in permit 10", "no set as-path prepend"]
+    if count:
+        cmds.append(f"set as-path prepend {' '.join([str(site_asn)] * count)}")
+    return cmds + ["exit", "end", "clear bgp ipv4 unicast * soft in"]
+
+
 @dataclass
 class Events:
     """Applies scenario events to a live testbed and remembers how to undo them."""
@@ -133,6 +147,17 @@ class Events:
                 return link
         raise TestbedError(f"no link between {a} and {b}")
 
+    def _default_route(self, node: str) -> List[str]:
+        """For a ryu site node, the command that puts back its default route.
+
+        The kernel drops a route whose interface went down, and Ryu's
+        speaker does not program the kernel, so the testbed does.
+        """
+        router = self.plan.routers.get(node)
+        if router is None or router.frr:
+            return []
+        return [f"ip route replace default via {router.neighbors[0].address}"]
+
     def _sh(self, node: str, lines: List[str]) -> None:
         out = self.testbed.cmd(node, " && ".join(lines) + " && echo done")
         if not out.strip().endswith("done"):
@@ -165,11 +190,14 @@ class Events:
             self._remember(
                 site,
                 "link-down",
-                lambda: self._sh(router, [f"ip link set {n} up" for n in names]),
+                lambda: self._sh(
+                    router, [f"ip link set {n} up" for n in names] + self._default_route(router)
+                ),
             )
             return {"interfaces": names}
+        ryu = not self.plan.routers[router].frr
         if how == "silent":
-            daemons = self.testbed.frr_daemons(router)
+            daemons = self.testbed.speakers(router) if ryu else self.testbed.frr_daemons(router)
             self._sh(router, iptables_drop())
             for proc in daemons:
                 self.testbed.send_signal(proc, signal.SIGSTOP)
@@ -182,10 +210,11 @@ class Events:
             self._remember(site, "silent", thaw)
             return {"frozen": [p.name for p in daemons]}
         if how == "router-crash":
-            daemons = self.testbed.frr_daemons(router)
+            daemons = self.testbed.speakers(router) if ryu else self.testbed.frr_daemons(router)
             for proc in daemons:
                 self.testbed.send_signal(proc, signal.SIGKILL)
-            self._remember(site, "router-crash", lambda: self.testbed.start_frr_on(router))
+            restart = self.testbed.start_speaker_on if ryu else self.testbed.start_frr_on
+            self._remember(site, "router-crash", lambda: restart(router))
             return {"killed": [p.name for p in daemons]}
         raise TestbedError(f"fail_site: unknown how {how!r}")
 
@@ -212,6 +241,11 @@ class Events:
         router = self.site_router(site)
         plan = self.plan.routers[router]
         prefixes = [str(p) for p in plan.networks]
+        if not plan.frr:
+            sock = self.testbed.speaker_socket(router)
+            speaker_send(sock, "withdraw")
+            self._remember(site, "withdraw", lambda: speaker_send(sock, "announce") and None)
+            return {"prefixes": prefixes, "speaker": "ryu"}
         for prefix in prefixes:
             self._vtysh(router, announce_commands(plan.asn, prefix, False))
 
@@ -235,14 +269,25 @@ class Events:
         before = dict(current)
         current.update(change)
         peers = [n.peer for n in plan.neighbors]
-        self._vtysh(router, policy_commands(plan.asn, peers, current["prepend"], current["med"]))
+        self._apply_policy(router, current)
 
         def back() -> None:
             current.update(before)
-            self._vtysh(router, policy_commands(plan.asn, peers, before["prepend"], before["med"]))
+            self._apply_policy(router, before)
 
         self._remember(site, f"policy {change}", back)
         return {"peers": peers, **current}
+
+    def _apply_policy(self, router: str, policy: Dict[str, Optional[int]]) -> None:
+        """Announce with this prepend count and MED (FRR route-maps, or the ryu speaker)."""
+        plan = self.plan.routers[router]
+        if plan.frr:
+            peers = [n.peer for n in plan.neighbors]
+            self._vtysh(router, policy_commands(plan.asn, peers, policy["prepend"], policy["med"]))
+            return
+        speaker_send(self.testbed.speaker_socket(router), "med", value=policy["med"])
+        for n in plan.neighbors:  # prepending happens at the upstreams (no API for it in Ryu)
+            self._vtysh(n.peer, inbound_prepend_commands(plan.asn, router, policy["prepend"] or 0))
 
     def prepend(self, site: str, count: int) -> Dict[str, Any]:
         """Prepend the site's AS ``count`` times on its announcements (0 removes)."""
@@ -278,7 +323,13 @@ class Events:
             self._remember(
                 key,
                 "down",
-                lambda: [self._sh(e.node, [f"ip link set {e.name} up"]) for e in ends] and None,
+                lambda: (
+                    [
+                        self._sh(e.node, [f"ip link set {e.name} up", *self._default_route(e.node)])
+                        for e in ends
+                    ]
+                    and None
+                ),
             )
             return {"interfaces": [e.name for e in ends]}
         if state == "blackhole":

@@ -24,7 +24,8 @@ SITE_NAME_MAX = 8
 
 Name = str
 Role = Literal["transit", "eyeball", "anycast"]
-Speaker = Literal["frr"]
+Speaker = Literal["frr", "ryu"]
+HealthAction = Literal["withdraw", "med", "prepend"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s)?\s*$")
 
@@ -170,6 +171,28 @@ class Session(Strict):
     bfd: Optional[bool] = None
 
 
+class Health(Strict):
+    """A site's health agent: checks its services and changes its announcement.
+
+    Every ``interval`` the agent queries the site's NSD and connects to its
+    stream service; ``fall`` failed rounds in a row make the site down,
+    ``rise`` good ones make it up again.  On a change it applies ``action``.
+    """
+
+    interval: float = Field(1.0, gt=0, le=60, description="seconds between two rounds of checks")
+    timeout: float = Field(0.5, gt=0, le=10, description="seconds a check may take")
+    rise: int = Field(2, ge=1, le=10, description="good rounds in a row to go up")
+    fall: int = Field(2, ge=1, le=10, description="failed rounds in a row to go down")
+    checks: List[Literal["dns", "tcp"]] = Field(
+        default_factory=lambda: ["dns", "tcp"], min_length=1, description="what is checked"
+    )
+    action: HealthAction = Field(
+        "withdraw", description="on down: withdraw the route, demote it by MED, or prepend"
+    )
+    med: int = Field(1000, ge=0, le=4294967295, description="MED announced while down (med)")
+    prepend: int = Field(3, ge=1, le=10, description="prepends while down (prepend)")
+
+
 class Site(Strict):
     """An anycast site: a site router (or speaker) and its servers."""
 
@@ -183,6 +206,7 @@ class Site(Strict):
     prepend: int = Field(0, ge=0, le=10, description="AS-path prepends on the announcement")
     med: Optional[int] = Field(None, ge=0, le=4294967295, description="MED on the announcement")
     link: LinkParams = Field(default_factory=LinkParams, description="uplink shaping")
+    health: Optional[Health] = Field(None, description="health agent (off when absent)")
 
     def upstreams(self) -> List[str]:
         """The upstream names as a list."""

@@ -74,6 +74,9 @@ class Neighbor:
     prepend: int = 0
     med: Optional[int] = None
     local_pref: Optional[int] = None
+    #: keep the peer's routes (Adj-RIB-In) so inbound policy changes never send
+    #: a ROUTE-REFRESH: set for Ryu speakers, which drop the session on one
+    soft_in: bool = False
 
 
 @dataclass
@@ -91,6 +94,13 @@ class RouterPlan:
     blackholes: List[IPv4Network] = field(default_factory=list)
     statics: List[tuple] = field(default_factory=list)  # (prefix, next hop)
     site: Optional[str] = None
+    speaker: str = "frr"  # frr | ryu (a ryu site node: Ryu BGP speaker and the services)
+    loopbacks: List[IPv4Interface] = field(default_factory=list)
+
+    @property
+    def frr(self) -> bool:
+        """True if this router runs FRR (every router but a ryu site node)."""
+        return self.speaker == "frr"
 
 
 @dataclass
@@ -104,6 +114,7 @@ class HostPlan:
     loopbacks: List[IPv4Interface] = field(default_factory=list)
     site: Optional[str] = None
     as_name: Optional[str] = None
+    on_router: bool = False  # a ryu site: the server is the site node itself
 
 
 @dataclass
@@ -131,6 +142,10 @@ class Plan:
                 if net not in seen:
                     seen.append(net)
         return seen
+
+    def frr_routers(self) -> List[str]:
+        """Names of the routers that run FRR (all but ryu site nodes)."""
+        return [name for name, r in self.routers.items() if r.frr]
 
     def site_routers(self) -> Dict[str, str]:
         """Site name -> site router name."""
@@ -200,6 +215,7 @@ def make_plan(topo: Topology) -> Plan:
             "site",
             ROUTER_ID_POOL.network_address + index,
             site=site.name,
+            speaker=site.speaker,
         )
 
     links: List[LinkPlan] = []
@@ -222,6 +238,21 @@ def make_plan(topo: Topology) -> Plan:
         site_router = routers[site.name]
         site_router.networks.append(site.prefix)
         site_router.blackholes.append(site.prefix)
+        if site.speaker == "ryu":
+            # the site node is the server: service address on its loopback
+            site_router.loopbacks.append(IPv4Interface(f"{site.service}/32"))
+            uplink = next(lk for lk in links if lk.kind == "uplink" and lk.a.node == site.name)
+            hosts[site.name] = HostPlan(
+                site.name,
+                "server",
+                uplink.a,
+                uplink.a.peer_address,
+                [IPv4Interface(f"{site.service}/32")],
+                site=site.name,
+                as_name=site_router.as_name,
+                on_router=True,
+            )
+            continue
         for k in range(site.servers):
             server = f"{site.name}-{k + 1}"
             link = _pair("server", _slash30(SERVER_POOL, n_server), site.name, server, namer)
@@ -296,6 +327,7 @@ def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[Li
                 bfd=bfd,
                 bfd_interval=topo.bfd.interval,
                 bfd_multiplier=topo.bfd.multiplier,
+                soft_in=not peer.frr,
             )
             if out:
                 neighbor.prepend, neighbor.med, neighbor.local_pref = (

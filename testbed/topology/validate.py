@@ -84,6 +84,8 @@ def _node_names(topo: Topology) -> List[Tuple[str, str]]:
         out.extend((r, field) for r in asys.router_names())
     for i, site in enumerate(topo.sites):
         out.append((site.name, f"sites[{i}].name"))
+        if site.speaker == "ryu":
+            continue  # a ryu site's node is its own server
         out.extend((f"{site.name}-{k + 1}", f"sites[{i}].servers") for k in range(site.servers))
     for i, client in enumerate(topo.clients):
         out.append((client.name, f"clients[{i}].name"))
@@ -135,6 +137,11 @@ def _check_sites(topo: Topology, fail) -> None:
             fail(f"sites[{i}].as", "several anycast ASes exist: say which one this site is in")
         if site.service not in site.prefix:
             fail(f"sites[{i}].service", f"{site.service} is not inside prefix {site.prefix}")
+        if site.speaker == "ryu" and site.servers != 1:
+            fail(
+                f"sites[{i}].servers",
+                "a ryu site is its own server (the speaker runs on it): servers must be 1",
+            )
         if not site.upstreams():
             fail(f"sites[{i}].upstream", "a site needs at least one upstream")
         for k, up in enumerate(site.upstreams()):

@@ -17,5 +17,5 @@ def test_schema_describes_the_format():
     )
     site = schema["$defs"]["Site"]["properties"]
     speaker = site["speaker"]
-    assert "as" in site and (speaker.get("enum") or [speaker.get("const")]) == ["frr"]
+    assert "as" in site and (speaker.get("enum") or [speaker.get("const")]) == ["frr", "ryu"]
     json.dumps(schema)
