@@ -1,13 +1,17 @@
 # anycast-testbed: every target does its own set-up (scripts/install.sh is
 # idempotent), so `sudo make demo` and `sudo make test` work on a fresh machine.
-VENV   := .venv
+# The virtualenv: .venv, unless this machine's /etc/anycast-testbed/env says
+# otherwise (the Vagrant VM: VENV=/opt/anycast-venv) or `make VENV=...`.
+ANYCAST_ENV_FILE ?= /etc/anycast-testbed/env
+-include $(ANYCAST_ENV_FILE)
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
 
 .PHONY: install demo tour test unit integration lint schema bench clean
 
 install:
-	bash scripts/install.sh
+	VENV=$(VENV) bash scripts/install.sh
 
 ## The main job: the default scenario (site-failure on world), with its report.
 demo: install

@@ -2,13 +2,21 @@
 # One install script for anycast-testbed: used by the Makefile, CI and the
 # Vagrant provisioning. Idempotent: a second run only checks.
 #   - Debian packages (Mininet, FRR, NSD, iproute2, dig, tcpdump, ...)
-#   - a virtualenv .venv from /usr/bin/python3 with --system-site-packages
+#   - a virtualenv (.venv, or $VENV) from /usr/bin/python3 with --system-site-packages
 #     (Mininet comes from the Debian package; PyPI's lacks mnexec)
 #   - pip install -e .[dev]
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The virtualenv: $VENV if set, else what /etc/anycast-testbed/env says (the
+# Vagrant VM keeps it outside the synced folder there), else .venv. The
+# Makefile reads the same file, so both always agree.
+ENV_FILE="${ANYCAST_ENV_FILE:-/etc/anycast-testbed/env}"
+if [ -z "${VENV:-}" ] && [ -r "$ENV_FILE" ]; then
+    VENV="$(sed -n 's/^VENV *= *//p' "$ENV_FILE" | tail -n 1)"
+fi
 VENV="${VENV:-$HERE/.venv}"
+case "$VENV" in /*) ;; *) VENV="$HERE/$VENV" ;; esac
 PYTHON="${PYTHON:-/usr/bin/python3}"
 PACKAGES=(mininet frr nsd iproute2 iputils-ping dnsutils tcpdump iptables
           procps python3-venv python3-dev gcc ruby)

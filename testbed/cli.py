@@ -19,6 +19,9 @@ from rich.table import Table
 
 from testbed import __version__, signals
 from testbed.errors import InputError, TestbedError
+from testbed.labs.cli import lab
+from testbed.reproduce.command import reproduce
+from testbed.sweep.command import sweep
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -70,8 +73,9 @@ def list_cmd() -> None:
 def sessions_established(tb) -> Dict[str, Dict[str, str]]:
     """router -> {peer: state}, read from every router in parallel."""
     with ThreadPoolExecutor(max_workers=8) as pool:
-        states = list(pool.map(tb.bgp_sessions, list(tb.plan.routers)))
-    return dict(zip(tb.plan.routers, states, strict=False))
+        routers = list(tb.plan.routers)
+        states = list(pool.map(tb.bgp_sessions, routers))
+    return dict(zip(routers, states, strict=False))
 
 
 def print_up_summary(tb, conv, sessions: Dict[str, Dict[str, str]], seconds_up: float) -> dict:
@@ -299,18 +303,14 @@ def run(
     timeline's events, tears everything down, analyses the records and prints
     a summary.  Exit status: 0 every expectation met, 1 some failed, 2 bad input.
     """
-    import random
-
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from testbed.analysis.report import print_report
-    from testbed.scenario.engine import run_scenario
-    from testbed.scenario.load import load_scenario, scenario_topology
-    from testbed.topology.load import load_topology
+    from testbed.scenario.prepare import execute, prepare_run
     from testbed.topology.plan import make_plan
 
-    loaded = load_scenario(scenario, sets)
-    topo = scenario_topology(loaded, load_topology(topology) if topology else None)
+    prepared = prepare_run(scenario, sets, topology)
+    topo = prepared.topology
     pcap_links = None if pcap is None else ([] if pcap == "uplinks" else pcap.split(","))
     if pcap_links:
         ends = [(lk.a.node, lk.b.node) for lk in make_plan(topo).links]
@@ -320,7 +320,6 @@ def run(
             raise InputError(f"--pcap: no link {bad[0]!r} in topology {topo.name} (use A-B)")
     require_root()
     signals.install()
-    random.seed(seed)
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -330,14 +329,8 @@ def run(
         transient=True,
     )
     with progress:
-        result = run_scenario(
-            loaded.scenario,
-            topo,
-            out,
-            say=progress.console.print,
-            progress=progress,
-            pcap=pcap_links,
-            extra_meta={"seed": seed, "overrides": list(sets), "source": loaded.source},
+        result = execute(
+            prepared, out, say=progress.console.print, progress=progress, seed=seed, pcap=pcap_links
         )
     if result.summary:
         print_report(result.summary, console)
@@ -500,6 +493,12 @@ def doctor() -> int:
         return 1
     console.print("[green]ready[/]")
     return 0
+
+
+# ------------------------------------------------------ sweep and reproduce
+cli.add_command(sweep)
+cli.add_command(reproduce)
+cli.add_command(lab)
 
 
 # --------------------------------------------------------------------- main

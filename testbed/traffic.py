@@ -61,6 +61,7 @@ class Traffic:
     probes: Dict[str, Dict[str, Tracked]] = field(default_factory=dict)  # client -> kind -> proc
     routes: Optional[RouteMonitor] = None
     bgp: Optional[BgpRecorder] = None
+    agents: Dict[str, Tracked] = field(default_factory=dict)  # site -> health agent
 
     # ---------------------------------------------------------------- paths
     @property
@@ -178,6 +179,52 @@ class Traffic:
                 raise TestbedError("services not up: " + "; ".join(problems))
             time.sleep(0.2)
 
+    # -------------------------------------------------------- health agents
+    def health_config(self, site) -> Dict[str, object]:
+        """The health agent's configuration for one site (written as JSON for the agent)."""
+        tb = self.testbed
+        router = tb.plan.routers[tb.plan.site_routers()[site.name]]
+        health = site.health
+        return {
+            "site": site.name,
+            "router": router.name,
+            "speaker": "frr" if router.frr else "ryu",
+            "control": str(tb.speaker_socket(router.name)) if not router.frr else None,
+            "asn": router.asn,
+            "prefix": str(site.prefix),
+            "peers": [n.peer for n in router.neighbors],
+            "service": str(site.service),
+            "tcp_port": self.params.tcp_port,
+            "base_med": site.med,
+            "base_prepend": site.prepend,
+            **health.model_dump(),
+        }
+
+    def start_health(self) -> None:
+        """Start a health agent for every site that has a ``health`` block."""
+        import json
+
+        folder = Path(self.testbed.run_dir).resolve() / "health"
+        for site in self.testbed.topo.sites:
+            if site.health is None:
+                continue
+            folder.mkdir(exist_ok=True)
+            config = folder / f"{site.name}.json"
+            config.write_text(json.dumps(self.health_config(site), indent=1))
+            router = self.testbed.plan.site_routers()[site.name]
+            argv = [
+                sys.executable,
+                "-m",
+                "testbed.health.agent",
+                "--config",
+                str(config),
+                "--out",
+                str((self.records / "health.jsonl").resolve()),
+            ]
+            self.agents[site.name] = self.testbed.spawn(
+                router, argv, "health-agent", self.logs / f"health-{site.name}.log"
+            )
+
     # ------------------------------------------------------------ recorders
     def start_recorders(self) -> None:
         """Start the route monitor and the BGP recorder (both return once running)."""
@@ -242,12 +289,14 @@ class Traffic:
         for group in (self.probes, self.services):
             for kinds in group.values():
                 out += [f"{t.name} on {t.node}" for t in kinds.values() if not t.alive()]
+        out += [f"{t.name} on {t.node}" for t in self.agents.values() if not t.alive()]
         return out
 
     # ----------------------------------------------------------------- all
     def start(self) -> None:
-        """Services (waited for), recorders, then probes."""
+        """Services (waited for), health agents, recorders, then probes."""
         self.start_services()
+        self.start_health()
         self.start_recorders()
         self.start_probes()
 
@@ -260,6 +309,9 @@ class Traffic:
             for tracked in kinds.values():
                 self.testbed.stop_process(tracked, grace=max(3.0, self.params.dns_timeout + 2))
         self.probes.clear()
+        for tracked in self.agents.values():  # they drain their site before exiting
+            self.testbed.stop_process(tracked, grace=10.0)
+        self.agents.clear()
         for recorder in (self.routes, self.bgp):
             if recorder is not None:
                 recorder.stop()

@@ -81,8 +81,8 @@ def event_convergence(
     Args:
         routes: route records, any order.
         event_times: event times, sorted.
-        end: wall-clock end of the run (the last event's window ends there;
-            changes after it still count for the last event).
+        end: wall-clock end of the timeline (the last event's window ends
+            there; later changes, e.g. during teardown, are not counted).
 
     Returns:
         One :class:`EventConvergence` per event, in the same order.
@@ -90,11 +90,10 @@ def event_convergence(
     changes = sorted((r for r in routes if is_change(r)), key=lambda r: r["t"])
     out: List[EventConvergence] = []
     for i, t in enumerate(event_times):
-        last = i == len(event_times) - 1
-        t_next = end if last else event_times[i + 1]
+        t_next = end if i == len(event_times) - 1 else event_times[i + 1]
         ev = EventConvergence(t, max(t_next, t))
         for r in changes:
-            if r["t"] < t or (not last and r["t"] >= t_next):
+            if r["t"] < t or r["t"] >= t_next:
                 continue
             name = str(r["router"])
             prev = ev.routers.get(name)

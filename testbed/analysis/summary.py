@@ -159,7 +159,7 @@ def summarise(
             "tcp": client_tcp(run, c),
         }
 
-    conv = convergence.event_convergence(run.routes, times, run.end)
+    conv = convergence.event_convergence(run.routes, times, timeline_until(run) or run.end)
     events: List[Dict[str, Any]] = []
     for i, (e, ev) in enumerate(zip(run.events, conv, strict=True)):
         t_next = times[i + 1] if i + 1 < len(times) else None

@@ -33,6 +33,8 @@ TOPOLOGY_KEYS = ("speaker",)
 TOPOLOGY_PREFIX = "topology."
 #: Where ``--set`` errors are reported (in place of a file name).
 SET_SOURCE = "--set"
+#: Scenario keys that take on/off for one of their fields: ``bfd=on`` is ``bfd.enabled=true``.
+SHORTHANDS = {"bfd": "enabled"}
 
 
 def _tags(union: Any, discriminator: str) -> Tuple[str, ...]:
@@ -224,6 +226,21 @@ def set_path(data: Dict[str, Any], key: str, value: Any) -> None:
         done = f"{done}.{seg}" if done else seg
 
 
+def _expand_shorthand(key: str, value: Any) -> Tuple[str, Any]:
+    """``bfd=on`` as ``bfd.enabled=true``: a shorthand key with a scalar value.
+
+    Raises:
+        InputError: a shorthand key whose value is not on/off (true/false).
+    """
+    if key not in SHORTHANDS or isinstance(value, dict):
+        return key, value
+    if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+        value = value.strip().lower() == "on"
+    if not isinstance(value, bool):
+        raise InputError(f"must be on or off (got {_show(value)!r})", SET_SOURCE, key)
+    return f"{key}.{SHORTHANDS[key]}", value
+
+
 def split_overrides(
     pairs: Iterable[Tuple[str, Any]],
 ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
@@ -285,9 +302,12 @@ def parse_scenario(data: Any, source: str, overrides: Optional[Dict[str, Any]] =
     """
     if not isinstance(data, dict):
         raise InputError("a scenario file must hold a mapping (name:, duration:, ...)", source)
-    overrides = overrides or {}
+    overrides = dict(_expand_shorthand(k, v) for k, v in (overrides or {}).items())
     if overrides:
         data = yaml.safe_load(yaml.safe_dump(data))  # a deep copy of plain data
+        for name, sub in SHORTHANDS.items():
+            if isinstance(data.get(name), (bool, str)):  # `bfd: on` in the file
+                data[name] = {sub: data[name]}
         for key, value in overrides.items():
             set_path(data, key, value)
     try:
@@ -400,10 +420,11 @@ def effective_topology(
     topology_overrides: Optional[Dict[str, Any]] = None,
     source: Optional[str] = None,
 ) -> Topology:
-    """The topology a scenario runs on: its ``bgp`` timers and ``--set`` overrides applied.
+    """The topology a scenario runs on: its ``bgp`` timers, ``bfd`` and ``--set`` overrides applied.
 
     The scenario's timers replace the topology's defaults and the same fields of
-    every ``sessions[].timers``; then the topology overrides apply (``speaker``
+    every ``sessions[].timers``; its ``bfd`` replaces the topology's (``enabled``
+    also every ``sessions[].bfd``); then the topology overrides apply (``speaker``
     sets every site's speaker; other keys are dotted paths into the topology).
 
     Args:
@@ -420,15 +441,27 @@ def effective_topology(
         InputError: the result is not a valid topology.
     """
     timers = scenario.bgp.given() if scenario is not None else {}
+    bfd = scenario.bfd.given() if scenario is not None else {}
+    health = scenario.health if scenario is not None else None
     overrides = topology_overrides or {}
-    if not timers and not overrides:
+    if not timers and not bfd and not overrides and health is None:
         return topology
     data = topology.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    if health is not None:
+        agent = health.model_dump(mode="json", exclude={"sites"})
+        for site in data.get("sites", []):
+            if health.sites == "all" or site["name"] in health.sites:
+                site["health"] = agent
     if timers:
         data.setdefault("bgp", {}).update(timers)
         for sess in data.get("sessions", []):
             for name in timers:
                 (sess.get("timers") or {}).pop(name, None)
+    if bfd:
+        data.setdefault("bfd", {}).update(bfd)
+        if "enabled" in bfd:  # on/off for every session, as the scenario says
+            for sess in data.get("sessions", []):
+                sess.pop("bfd", None)
     blame: List[Tuple[str, str]] = []  # (topology field, --set key)
     for key, value in overrides.items():
         if key == "speaker":

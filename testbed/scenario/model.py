@@ -24,7 +24,7 @@ from typing import Annotated, Any, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from testbed.topology.model import NAME_PATTERN, SITE_NAME_MAX, TimerOverride
+from testbed.topology.model import NAME_PATTERN, SITE_NAME_MAX, Health, TimerOverride
 
 #: The site an event acts on when it names ``busiest`` (resolved at run time).
 BUSIEST = "busiest"
@@ -107,6 +107,53 @@ class ScenarioBgp(TimerOverride):
 
     def given(self) -> dict:
         """The timers this scenario sets (field -> seconds), unset ones left out."""
+        return self.model_dump(exclude_none=True)
+
+
+class ScenarioHealth(Health):
+    """Health agents for the run: the topology's ``health`` block, for the sites named.
+
+    ``sites``: ``all`` or a list of site names; every other field as in a
+    topology site's ``health`` (interval, timeout, rise, fall, checks, action,
+    med, prepend).
+    """
+
+    sites: Union[Literal["all"], List[str]] = Field("all", description="all, or site names")
+
+
+class ScenarioBfd(Strict):
+    """BFD for every BGP session of the topology (FRR's bfdd).
+
+    ``bfd: on`` (or ``off``) is short for ``bfd: {enabled: true}``.  ``enabled``
+    replaces the topology's ``bfd.enabled`` *and* every ``sessions[].bfd``;
+    ``interval`` (ms) and ``multiplier`` replace the topology's.  Fields left
+    out keep the topology's values.
+    """
+
+    enabled: Optional[bool] = Field(None, description="BFD on every session (on/off)")
+    # the same bounds as the topology's Bfd (a unit test keeps them equal)
+    interval: Optional[int] = Field(
+        None, ge=10, le=60000, description="transmit/receive interval (ms)"
+    )
+    multiplier: Optional[int] = Field(None, ge=2, le=255, description="detect multiplier")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return {"enabled": value}
+        if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+            return {"enabled": value.strip().lower() == "on"}
+        if value is None:
+            return {}
+        if isinstance(value, dict):
+            return value
+        raise ValueError(
+            f"must be on, off or a mapping (enabled, interval, multiplier) (got {value!r})"
+        )
+
+    def given(self) -> dict:
+        """The BFD settings this scenario sets (field -> value), unset ones left out."""
         return self.model_dump(exclude_none=True)
 
 
@@ -340,6 +387,14 @@ class Scenario(Strict):
     bgp: ScenarioBgp = Field(
         default_factory=ScenarioBgp,
         description="timers for every BGP session; unset fields keep the topology's",
+    )
+    bfd: ScenarioBfd = Field(
+        default_factory=ScenarioBfd,
+        description="BFD for every BGP session: on, off, or {enabled, interval, multiplier}; "
+        "unset fields keep the topology's",
+    )
+    health: Optional[ScenarioHealth] = Field(
+        None, description="health agents on these sites for the run (off when absent)"
     )
     timeline: List[Event] = Field(
         default_factory=list, description="events in time order, each before duration"

@@ -108,6 +108,10 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
         fail("topology", f"the topology has a site called {BUSIEST!r}, a reserved word here")
     if not sites:
         fail("topology", f"topology {topology.name!r} has no sites")
+    if scenario.health is not None and scenario.health.sites != "all":
+        for j, name in enumerate(scenario.health.sites):
+            if name not in sites:
+                fail(f"health.sites[{j}]", _unknown("site", name, topology, sites))
     for i, event in enumerate(scenario.timeline):
         if event.event in SITE_EVENTS:
             site = getattr(event, "site")  # noqa: B009 - every site event has one

@@ -50,13 +50,16 @@ def test_two_events_close_together_each_get_their_own_window(tmp_path):
     assert first["kind"] == "fail_site" and first["target"] == "a" and first["at"] == 10.0
 
 
-def test_initial_records_are_not_changes_and_last_window_runs_to_the_end():
+def test_initial_records_are_not_changes_and_last_window_ends_with_the_timeline():
     routes = [
         {"t": T0 + 0, "router": "r", "change": "initial"},
         {"t": T0 + 12, "router": "r", "change": "initial"},  # a restarted monitor
         {"t": T0 + 12, "router": "r", "change": "added"},
     ]
-    (ev,) = event_convergence(routes, [T0 + 10], end=T0 + 11)
+    (ev,) = event_convergence(routes, [T0 + 10], end=T0 + 13)
     assert ev.convergence_s == 2 and ev.route_changes == 1
+    # changes after the end of the timeline (teardown) do not count
+    (ev,) = event_convergence(routes, [T0 + 10], end=T0 + 11)
+    assert ev.convergence_s is None and ev.route_changes == 0
     assert changes_per_router(routes) == {"r": 1}
     assert changes_per_router(routes, since=T0 + 13) == {"r": 0}

@@ -1,0 +1,145 @@
+"""Reading the files students write their answers and predictions in.
+
+Answer files are small YAML mappings.  An unanswered question is ``null``
+(the hand-out's value); anything else is parsed against what the variant
+allows (its client and site names).  Problems become a message for a failed
+check item, never an exception: a typo costs one item, not the whole check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
+
+import yaml
+
+#: (value, problem): exactly one of them is None.
+Parsed = Tuple[Any, Optional[str]]
+UNANSWERED = "not answered yet (still null)"
+
+
+def read_answers(path: Path) -> Tuple[Dict[str, Any], Optional[str]]:
+    """Read an answer file.
+
+    Args:
+        path: the YAML file.
+
+    Returns:
+        (mapping, None), or ({}, a one-line problem) when the file is missing
+        or is not a YAML mapping.
+    """
+    if not path.exists():
+        return {}, f"{path.name} is missing"
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        return {}, f"{path.name}{where}: YAML syntax error"
+    if data is None:
+        return {}, None
+    if not isinstance(data, dict):
+        return {}, f"{path.name} must hold a mapping (key: value lines)"
+    return data, None
+
+
+def lookup(data: Dict[str, Any], key: str) -> Any:
+    """A dotted key (``site_failure.tcp_reset``) in nested mappings; None when absent."""
+    cur: Any = data
+    for part in key.split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def client_set(value: Any, clients: Iterable[str]) -> Parsed:
+    """A list of client names (``[]`` is an answer: no client).
+
+    Args:
+        value: from the file.
+        clients: the variant's client names.
+
+    Returns:
+        (set of names, None) or (None, problem).
+    """
+    known = set(clients)
+    if value is None:
+        return None, UNANSWERED
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return None, "must be a list of client names, e.g. [a, b], or [] for none"
+    names: Set[str] = set()
+    for name in value:
+        if str(name) not in known:
+            return None, f"{name!r} is not a client here (clients: {', '.join(sorted(known))})"
+        names.add(str(name))
+    return names, None
+
+
+def site_map(value: Any, clients: Iterable[str], sites: Iterable[str]) -> Parsed:
+    """A mapping client -> site covering every client.
+
+    Args:
+        value: from the file.
+        clients: the variant's client names.
+        sites: the site names allowed as values.
+
+    Returns:
+        (dict, None) or (None, problem).
+    """
+    clients, sites = list(clients), set(sites)
+    if value is None:
+        return None, UNANSWERED
+    if not isinstance(value, dict):
+        return None, "must map every client to a site (client: site lines)"
+    unanswered = [c for c in clients if value.get(c) is None]
+    if unanswered:
+        return None, f"no site predicted for {', '.join(unanswered)}"
+    out: Dict[str, str] = {}
+    for client, site in value.items():
+        if client not in clients:
+            return None, f"{client!r} is not a client here"
+        if str(site) not in sites:
+            return None, f"{client}: {site!r} is not a site here ({', '.join(sorted(sites))})"
+        out[client] = str(site)
+    return out, None
+
+
+def number(value: Any, low: float = 0.0, high: float = 1e9) -> Parsed:
+    """A number within [low, high].
+
+    Args:
+        value: from the file.
+        low: smallest allowed value.
+        high: largest allowed value.
+
+    Returns:
+        (float, None) or (None, problem).
+    """
+    if value is None:
+        return None, UNANSWERED
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None, f"must be a number (got {value!r})"
+    if not low <= float(value) <= high:
+        return None, f"must be between {low:g} and {high:g} (got {value!r})"
+    return float(value), None
+
+
+def wrong_count(
+    predicted: Union[Dict[str, str], Set[str]], actual: Any, universe: List[str]
+) -> int:
+    """How many clients a prediction gets wrong.
+
+    Args:
+        predicted: client -> site, or a set of clients.
+        actual: the same kind, from the run or the reasoning.
+        universe: every client name.
+
+    Returns:
+        The number of clients whose predicted value differs.
+    """
+    if isinstance(predicted, dict):
+        return sum(1 for c in universe if predicted.get(c) != actual.get(c))
+    return sum(1 for c in universe if (c in predicted) != (c in actual))

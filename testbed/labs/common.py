@@ -1,0 +1,183 @@
+"""Check items every lab uses: the topology file, the untouched internet, the run."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+
+from testbed.errors import InputError, TestbedError
+from testbed.labs.items import CheckItem, item, skipped
+from testbed.labs.registry import get_lab
+from testbed.labs.runner import LabContext, Summary, load_student_topology
+from testbed.topology.model import Site, Topology
+
+HINT_YAML = "see docs/topology.md: every error names the field and the problem"
+HINT_INTERNET = (
+    "you operate the anycast AS only: transit and eyeball ASes, their links and clients "
+    "belong to others and must stay as handed out"
+)
+HINT_RUN = "the testbed could not run your files; read the message, fix, and check again"
+
+
+def topology_item(
+    ctx: LabContext, name: str = "topology.yaml"
+) -> Tuple[Optional[Topology], CheckItem]:
+    """Load the student's topology file.
+
+    Args:
+        ctx: the lab context.
+        name: the file in the working copy.
+
+    Returns:
+        (topology or None, the item).
+    """
+    topo, problem = load_student_topology(ctx.workdir / name)
+    return topo, item(
+        "topology-valid", f"{name} is a valid topology", topo is not None, problem, HINT_YAML
+    )
+
+
+def starting_topology(ctx: LabContext) -> Topology:
+    """The lab's starting topology for this variant, rendered from the hand-out."""
+    from testbed.labs.workcopy import render_text
+    from testbed.topology.load import parse_topology
+
+    lab = get_lab(ctx.variant.lab)
+    text = render_text(lab, ctx.variant, lab.handout / "topology.yaml.j2")
+    return parse_topology(yaml.safe_load(text), "hand-out topology")
+
+
+def _internet(topo: Topology) -> Dict[str, Any]:
+    return {
+        "ases": sorted(
+            (a.name, a.asn, a.role, tuple(a.router_names()))
+            for a in topo.ases
+            if a.role != "anycast"
+        ),
+        "links": sorted(tuple(sorted((lk.a, lk.b))) for lk in topo.links),
+        "clients": sorted((c.name, c.as_) for c in topo.clients),
+    }
+
+
+def internet_item(ctx: LabContext, topo: Topology) -> CheckItem:
+    """Transit and eyeball ASes, links and clients are as handed out."""
+    start, now = _internet(starting_topology(ctx)), _internet(topo)
+    changed = [part for part in ("ases", "links", "clients") if start[part] != now[part]]
+    detail = f"changed: {', '.join(changed)}" if changed else "as handed out"
+    return item(
+        "internet-unchanged",
+        "the rest of the internet is untouched",
+        not changed,
+        detail,
+        HINT_INTERNET,
+    )
+
+
+def find_site(topo: Topology, name: str) -> Optional[Site]:
+    """The site called ``name`` (None if there is none)."""
+    return next((s for s in topo.sites if s.name == name), None)
+
+
+def site_item(ctx: LabContext, topo: Topology, role: str, id_: str) -> CheckItem:
+    """A site of the variant is present, behind its transit, in the anycast AS."""
+    want = ctx.variant.site[role]
+    site = find_site(topo, want.name)
+    if site is None:
+        names = ", ".join(s.name for s in topo.sites) or "none"
+        return item(
+            id_,
+            f"site {want.name} is announced",
+            False,
+            f"sites: {names}",
+            "every site of your task must be in sites: (see TASK.md)",
+        )
+    problems = []
+    if site.upstreams() != [want.upstream]:
+        problems.append(f"upstream is {', '.join(site.upstreams())}, TASK.md says {want.upstream}")
+    if topo.site_as(site).asn != ctx.variant.anycast_asn:
+        problems.append("not in your anycast AS")
+    return item(
+        id_,
+        f"site {want.name} is announced behind {want.upstream}",
+        not problems,
+        "; ".join(problems) or "ok",
+        "an anycast site is one more origin of the same prefix, in the same AS, "
+        "attached where TASK.md says",
+    )
+
+
+def run_item(
+    ctx: LabContext, topo: Topology, scenario: Dict[str, Any], title: str
+) -> Tuple[Optional[Summary], CheckItem]:
+    """Run a scenario on the student's topology.
+
+    Args:
+        ctx: the lab context.
+        topo: the student's topology.
+        scenario: scenario data (see :func:`testbed.labs.runner.lab_scenario`).
+        title: what the run is, for the item.
+
+    Returns:
+        (summary or None, the item).
+    """
+    try:
+        summary = ctx.run(topo, scenario)
+    except (InputError, TestbedError) as exc:
+        return None, item("run", f"the testbed ran {title}", False, str(exc), HINT_RUN)
+    served = [c for c, v in summary.get("clients", {}).items() if v.get("site_before")]
+    ok = len(served) == len(ctx.variant.clients)
+    detail = f"{len(served)}/{len(ctx.variant.clients)} clients reached a site"
+    return summary, item("run", f"the testbed ran {title}", ok, detail, HINT_RUN)
+
+
+def skip_all(pairs: List[Tuple[str, str]]) -> List[CheckItem]:
+    """Failed items that depend on a run that did not happen: (id, title) pairs."""
+    return [skipped(id_, title) for id_, title in pairs]
+
+
+def names(items: Any) -> str:
+    """Sorted names, comma-separated, or ``none``."""
+    items = sorted(items)
+    return ", ".join(items) if items else "none"
+
+
+def uplink_neighbors(topo: Topology, site: str) -> List[Any]:
+    """The BGP neighbours of a site router as planned (prepend, MED, BFD per session)."""
+    from testbed.topology.plan import make_plan
+
+    return list(make_plan(topo).routers[site].neighbors)
+
+
+def announced_prepend(topo: Topology, site: str) -> int:
+    """The fewest prepends a site puts on its announcement to any upstream."""
+    return min((n.prepend or 0 for n in uplink_neighbors(topo, site)), default=0)
+
+
+def scenario_topology_item(
+    ctx: LabContext, name: str = "scenario.yaml"
+) -> Tuple[Optional[Any], Optional[Topology], CheckItem]:
+    """Load the student's scenario and the topology it runs on (its settings applied).
+
+    The scenario's ``bgp``, ``bfd`` and ``health`` blocks are applied to its
+    topology, so a setting counts wherever the student put it.
+
+    Args:
+        ctx: the lab context.
+        name: the scenario file in the working copy.
+
+    Returns:
+        (scenario or None, effective topology or None, the item).
+    """
+    from testbed.scenario.load import load_scenario, scenario_topology
+
+    path = ctx.workdir / name
+    title = f"{name} and the topology it names are valid"
+    if not path.exists():
+        return None, None, item("scenario-valid", title, False, f"{name} is missing", HINT_YAML)
+    try:
+        loaded = load_scenario(str(path))
+        topo = scenario_topology(loaded)
+    except InputError as exc:
+        return None, None, item("scenario-valid", title, False, str(exc), HINT_YAML)
+    return loaded.scenario, topo, item("scenario-valid", title, True, "ok")

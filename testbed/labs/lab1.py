@@ -1,0 +1,98 @@
+"""Lab 1, anycast basics: a second site, and each client's site predicted and verified.
+
+The student adds the variant's second site behind its transit and predicts,
+in ``predictions.yaml``, which site each client reaches.  The checker runs
+the topology with traffic for a few seconds (the DNS probes read each
+answer's NSID, as ``dig +nsid`` does) and compares.
+"""
+
+from __future__ import annotations
+
+from typing import List
+
+from testbed.labs import answers
+from testbed.labs.common import internet_item, names, run_item, site_item, skip_all, topology_item
+from testbed.labs.items import CheckItem, item
+from testbed.labs.runner import LabContext, lab_scenario, sites_before
+
+HINT_PREDICT = (
+    "BGP prefers the shortest AS path: count the ASes from each client's ISP to each "
+    "site; every router only passes on its own best route"
+)
+
+
+def check(ctx: LabContext) -> List[CheckItem]:
+    """Check a working copy of lab 1.
+
+    Args:
+        ctx: the working copy, the variant and the runner.
+
+    Returns:
+        The check items, in order.
+    """
+    v = ctx.variant
+    clients = [c.name for c in v.clients]
+    site_names = [s.name for s in v.site.values()]
+    out: List[CheckItem] = []
+    topo, first = topology_item(ctx)
+    out.append(first)
+    if topo is not None:
+        out.append(internet_item(ctx, topo))
+        out.append(site_item(ctx, topo, "first", "first-site"))
+        out.append(site_item(ctx, topo, "second", "second-site"))
+    data, problem = answers.read_answers(ctx.workdir / "predictions.yaml")
+    predicted, why = (
+        (None, problem)
+        if problem
+        else answers.site_map(answers.lookup(data, "catchment"), clients, site_names)
+    )
+    out.append(
+        item(
+            "predictions-complete",
+            "predictions.yaml gives a site for every client",
+            predicted is not None,
+            why or "ok",
+            "write one line per client: CLIENT: SITE",
+        )
+    )
+    later = [
+        ("served", "every client reaches the anycast address"),
+        ("predictions", "your predictions match what the clients see"),
+    ]
+    if topo is None or not all(i.passed for i in out[:4]):
+        return out + skip_all([("run", "the testbed ran your topology")] + later)
+    summary, ran = run_item(ctx, topo, lab_scenario("lab1-check", 3, []), "your topology")
+    out.append(ran)
+    if summary is None:
+        return out + skip_all(later)
+    seen = sites_before(summary)
+    served = [c for c in clients if seen.get(c) in site_names]
+    counts = {s: sum(1 for c in clients if seen.get(c) == s) for s in site_names}
+    out.append(
+        item(
+            "served",
+            later[0][1],
+            len(served) == len(clients) and all(counts.values()),
+            ", ".join(f"{s}: {n} client(s)" for s, n in counts.items()),
+            "each site must serve someone: is the second site where TASK.md puts it?",
+        )
+    )
+    if predicted is None:
+        out.append(item("predictions", later[1][1], False, why or "", HINT_PREDICT))
+        return out
+    wrong = answers.wrong_count(predicted, seen, clients)
+    out.append(
+        item(
+            "predictions",
+            later[1][1],
+            wrong == 0,
+            f"{len(clients) - wrong}/{len(clients)} right"
+            + (
+                f" (wrong: {names(c for c in clients if predicted[c] != seen.get(c))})"
+                if wrong
+                else ""
+            ),
+            HINT_PREDICT,
+        )
+    )
+    return out

@@ -1,0 +1,111 @@
+"""The labs: number, folder, title, the files a student edits, and the checker.
+
+Hand-outs live in ``labs/N-slug/`` and instructor solutions in
+``labs/solutions/N-slug/`` (files there replace the hand-out's of the same
+name); ``labs/_common/`` holds templates every lab shares.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Tuple
+
+from testbed.errors import InputError
+from testbed.topology.load import ROOT
+
+LABS_DIR = ROOT / "labs"
+SOLUTIONS_DIR = LABS_DIR / "solutions"
+COMMON_DIR = LABS_DIR / "_common"
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One lab."""
+
+    number: int
+    slug: str
+    title: str
+    summary: str
+    edits: Tuple[str, ...]  # the files the student changes
+    start: str  # what to run first, with {dir} for the working copy
+
+    @property
+    def folder(self) -> str:
+        """``N-slug``."""
+        return f"{self.number}-{self.slug}"
+
+    @property
+    def handout(self) -> Path:
+        """The student hand-out folder."""
+        return LABS_DIR / self.folder
+
+    @property
+    def solution(self) -> Path:
+        """The instructor solution folder."""
+        return SOLUTIONS_DIR / self.folder
+
+    def default_dir(self) -> Path:
+        """Where ``lab start`` puts the working copy by default (in the current folder)."""
+        return Path(f"lab{self.number}-{self.slug}")
+
+    def checker(self) -> Callable:
+        """The lab's ``check(ctx) -> [CheckItem]`` function."""
+        return importlib.import_module(f"testbed.labs.lab{self.number}").check
+
+
+LABS: List[Lab] = [
+    Lab(
+        1,
+        "anycast-basics",
+        "Anycast basics",
+        "announce the prefix from a second site; predict and verify each client's site",
+        ("topology.yaml", "predictions.yaml"),
+        "anycast-testbed up {dir}/topology.yaml --traffic",
+    ),
+    Lab(
+        2,
+        "path-selection",
+        "Path selection",
+        "make a site a backup with AS-path prepending; see why MED does not help",
+        ("topology.yaml", "answers.yaml"),
+        "anycast-testbed up {dir}/topology.yaml",
+    ),
+    Lab(
+        3,
+        "failover",
+        "Failover",
+        "link-down versus silent failure; BFD and timers for a sub-second failover",
+        ("topology.yaml", "scenario.yaml", "answers.yaml"),
+        "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
+    ),
+    Lab(
+        4,
+        "health-checks",
+        "Health checks",
+        "turn a blackhole (dead server, live route) into a clean withdrawal",
+        ("topology.yaml", "answers.yaml"),
+        "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
+    ),
+    Lab(
+        5,
+        "tcp-vs-udp",
+        "TCP versus UDP",
+        "predict which clients' TCP streams reset when a site fails and when a prepend shifts",
+        ("predictions.yaml",),
+        "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
+    ),
+]
+
+
+def get_lab(number: int) -> Lab:
+    """The lab with this number.
+
+    Raises:
+        InputError: no such lab.
+    """
+    for lab in LABS:
+        if lab.number == number:
+            return lab
+    raise InputError(f"no lab {number} (labs: {', '.join(str(lab.number) for lab in LABS)})")

@@ -1,0 +1,173 @@
+"""Running what a lab check needs, and reading the figures it checks.
+
+A checker gets a :class:`LabContext`: the working copy, the variant, and a
+``run`` function that runs a scenario (plain data) on a topology with the
+scenario engine and returns the run's summary.  The CLI passes the real
+engine (:func:`engine_runner`); unit tests pass a fake that returns a
+made-up summary, so the checkers' logic is tested without root.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from testbed.errors import InputError
+from testbed.labs.variant import Variant
+from testbed.topology.model import Topology
+
+Summary = Dict[str, Any]
+RunFn = Callable[[Topology, Dict[str, Any]], Summary]
+Say = Callable[[str], None]
+
+#: Traffic of every lab run: enough DNS to time outages, two TCP streams.
+LAB_TRAFFIC = {"dns_rate": 20, "tcp_streams": 2, "tcp_interval": 0.2, "tcp_timeout": 3.0}
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+@dataclass
+class LabContext:
+    """What a checker works with."""
+
+    workdir: Path
+    variant: Variant
+    run: RunFn
+    say: Say = _quiet
+    run_dirs: List[str] = field(default_factory=list)
+
+
+def lab_scenario(
+    name: str,
+    duration: float,
+    timeline: List[Dict[str, Any]],
+    settle: float = 3.0,
+    bgp: Optional[Dict[str, int]] = None,
+) -> Dict[str, Any]:
+    """A scenario as plain data, with the labs' traffic.
+
+    Args:
+        name: the scenario's name.
+        duration: seconds of timeline.
+        timeline: events (``{"at": 3, "event": "fail_site", ...}``).
+        settle: seconds of traffic before the timeline.
+        bgp: timers for every session (None: the topology's).
+
+    Returns:
+        Data for :func:`testbed.scenario.load.parse_scenario`.
+    """
+    data: Dict[str, Any] = {
+        "name": name,
+        "duration": duration,
+        "settle": settle,
+        "traffic": dict(LAB_TRAFFIC),
+        "timeline": timeline,
+    }
+    if bgp:
+        data["bgp"] = dict(bgp)
+    return data
+
+
+def engine_runner(out: Path, say: Say, run_dirs: List[str]) -> RunFn:
+    """A ``run`` function on the real scenario engine (needs root).
+
+    Args:
+        out: parent folder of the run folders.
+        say: prints the engine's progress lines.
+        run_dirs: every run folder made is appended here.
+
+    Returns:
+        ``run(topology, scenario_data) -> summary``.
+    """
+
+    def run(topology: Topology, data: Dict[str, Any]) -> Summary:
+        from testbed.scenario.engine import run_scenario
+        from testbed.scenario.load import effective_topology, parse_scenario
+        from testbed.scenario.validate import validate_against
+
+        source = f"lab scenario {data.get('name')}"
+        scenario = parse_scenario(data, source)
+        topo = effective_topology(topology, scenario, {}, source)
+        validate_against(scenario, topo, source)
+        result = run_scenario(scenario, topo, out, say=say)
+        run_dirs.append(str(result.run_dir))
+        if result.interrupted:
+            raise KeyboardInterrupt
+        return result.summary
+
+    return run
+
+
+def load_student_topology(path: Path) -> Tuple[Optional[Topology], str]:
+    """Load the student's topology file.
+
+    Args:
+        path: the working copy's topology file.
+
+    Returns:
+        (topology, "") or (None, the one-line problem).
+    """
+    from testbed.topology.load import load_topology
+
+    if not path.exists():
+        return None, f"{path.name} is missing"
+    try:
+        return load_topology(str(path)), ""
+    except InputError as exc:
+        return None, str(exc)
+
+
+# ------------------------------------------------------------ summary figures
+def sites_before(summary: Summary) -> Dict[str, Optional[str]]:
+    """Each client's site when the timeline started."""
+    return {c: v.get("site_before") for c, v in summary.get("clients", {}).items()}
+
+
+def sites_after_event(summary: Summary, index: int) -> Dict[str, Optional[str]]:
+    """Each client's site after event ``index`` (its site before, moved by events 0..index)."""
+    sites = sites_before(summary)
+    for event in summary.get("events", [])[: index + 1]:
+        for client, move in (event.get("moves") or {}).items():
+            sites[client] = move.get("to")
+    return sites
+
+
+def event_time(summary: Summary, index: int) -> Optional[float]:
+    """Seconds from the timeline's start of event ``index`` (None if it did not happen)."""
+    events = summary.get("events", [])
+    return events[index].get("t") if index < len(events) else None
+
+
+def window(summary: Summary, index: int) -> Tuple[float, float]:
+    """[start, end) of event ``index``: from it to the next event (or the end of the run)."""
+    start = event_time(summary, index)
+    end = event_time(summary, index + 1)
+    if end is None:
+        end = float(summary.get("duration") or 1e9) + 1e6
+    return (start if start is not None else 1e9), end
+
+
+def resets_in(summary: Summary, start: float, end: float) -> Dict[str, int]:
+    """TCP stream resets per client with ``start <= t < end``."""
+    out: Dict[str, int] = {}
+    for client, figures in summary.get("clients", {}).items():
+        resets = (figures.get("tcp") or {}).get("resets") or []
+        out[client] = sum(1 for r in resets if start <= float(r.get("t", -1)) < end)
+    return out
+
+
+def max_outage_in(summary: Summary, client: str, start: float, end: float) -> float:
+    """The longest DNS outage of a client that starts within [start, end)."""
+    outages = summary.get("clients", {}).get(client, {}).get("dns", {}).get("outages") or []
+    return max(
+        (float(o["duration"]) for o in outages if start <= float(o.get("start", -1)) < end),
+        default=0.0,
+    )
+
+
+def dns_answered(summary: Summary, client: str) -> int:
+    """DNS queries of a client that got an answer."""
+    return int(summary.get("clients", {}).get(client, {}).get("dns", {}).get("answered") or 0)

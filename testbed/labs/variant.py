@@ -1,0 +1,241 @@
+"""Per-student variants: the same lab with other names, numbers and roles.
+
+``make_variant(lab, student)`` seeds a random generator from a hash of the
+lab number and the student ID, so a student always gets the same variant and
+two students (almost always) get different ones: other transit, client and
+site names, other AS numbers, sites behind other transits, another site that
+fails, another hold time or prepend count.  Every variant is equivalent: the
+same lesson, the same number of steps, and answers that the checker computes
+from the variant (see :mod:`testbed.labs.reasoning`).  Without a student ID
+the reference variant (seeded from ``reference``) is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from testbed.labs import reasoning
+
+#: Transit ASes in the chain, and so clients (one per transit).
+CHAIN = 5
+TRANSIT_NAMES = (
+    "atlas", "boreal", "cobalt", "delta", "ember", "fjord", "garnet", "helix", "indigo",
+    "jade", "krypton", "lumen", "nimbus", "onyx", "pulsar", "quartz", "raven", "sierra",
+    "tundra", "umbra", "vertex", "willow", "xenon", "yukon", "zephyr",
+)  # fmt: skip
+CLIENT_NAMES = (
+    "oslo", "lima", "cairo", "delhi", "quito", "dakar", "perth", "hanoi", "sofia", "riga",
+    "accra", "kyiv", "dubai", "seoul", "miami", "boston", "denver", "austin", "vienna",
+    "prague", "madrid", "lisbon", "dublin", "manila", "taipei", "osaka", "tunis",
+)  # fmt: skip
+SITE_NAMES = (
+    "ams", "fra", "cdg", "lhr", "mad", "arn", "waw", "jnb", "nbo", "bom", "sin", "syd",
+    "nrt", "icn", "sea", "ord", "mia", "gru", "scl", "yyz", "dfw", "lax", "hkg", "dxb",
+)  # fmt: skip
+REFERENCE = "reference"
+
+
+@dataclass(frozen=True)
+class Transit:
+    """A transit AS of the chain (its router has the same name)."""
+
+    name: str
+    asn: int
+    pos: int
+
+
+@dataclass(frozen=True)
+class Client:
+    """A client, in its own eyeball AS on one transit."""
+
+    name: str
+    isp: str
+    isp_asn: int
+    pos: int
+    transit: str
+
+
+@dataclass(frozen=True)
+class Site:
+    """An anycast site behind one transit."""
+
+    name: str
+    pos: int
+    upstream: str
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One student's version of one lab.
+
+    ``site`` maps the lab's roles (``first``/``second``, ``primary``/``backup``,
+    ``a``/``b``/``c``) to sites; ``fails`` (a role) and ``params`` (hold time,
+    prepend count...) are the lab's own choices.
+    """
+
+    lab: int
+    student: Optional[str]
+    transits: Tuple[Transit, ...]
+    clients: Tuple[Client, ...]
+    anycast_asn: int
+    site: Dict[str, Site] = field(default_factory=dict)
+    params: Dict[str, Any] = field(default_factory=dict)
+
+    def client_positions(self) -> Dict[str, int]:
+        """client name -> position of its transit."""
+        return {c.name: c.pos for c in self.clients}
+
+    def sites_at(self, *roles: str, prepend: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
+        """Sites of the given roles for :mod:`reasoning`: name -> (position, prepend).
+
+        Args:
+            roles: site roles (all the variant's sites when none is given).
+            prepend: prepend count per role (default 0).
+
+        Returns:
+            site name -> (position, prepend).
+        """
+        prepend = prepend or {}
+        return {
+            self.site[r].name: (self.site[r].pos, prepend.get(r, 0)) for r in roles or self.site
+        }
+
+    def catchment(self, *roles: str, prepend: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
+        """Each client's site with only the given sites announcing (see :meth:`sites_at`)."""
+        return reasoning.catchment(self.client_positions(), self.sites_at(*roles, prepend=prepend))
+
+    def as_dict(self) -> Dict[str, Any]:
+        """Plain data (for ``.lab.json``, templates and ``--json``)."""
+        return asdict(self)
+
+
+def seed_of(lab: int, student: Optional[str]) -> int:
+    """The generator seed of a student's variant of a lab (stable across machines)."""
+    text = f"anycast-testbed lab {lab} student {student or REFERENCE}"
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _internet(rng: random.Random) -> Tuple[Tuple[Transit, ...], Tuple[Client, ...], int]:
+    """Transit chain, clients and the anycast ASN, drawn from ``rng``."""
+    names = rng.sample(TRANSIT_NAMES, CHAIN)
+    asns = rng.sample(range(65000, 65500), CHAIN)
+    transits = tuple(Transit(n, a, i) for i, (n, a) in enumerate(zip(names, asns, strict=True)))
+    cnames = rng.sample(CLIENT_NAMES, CHAIN)
+    casns = rng.sample(range(64512, 65000), CHAIN)
+    clients = tuple(
+        Client(n, f"isp-{n}", a, i, transits[i].name)
+        for i, (n, a) in enumerate(zip(cnames, casns, strict=True))
+    )
+    return transits, clients, rng.randrange(64496, 64512)
+
+
+def _odd_pair(rng: random.Random) -> Tuple[int, int]:
+    """Two transit positions with an odd sum: no client is half-way between them."""
+    pairs = [(p, q) for p in range(CHAIN) for q in range(CHAIN) if (p + q) % 2 == 1]
+    return rng.choice(pairs)
+
+
+Roles = Tuple[Dict[str, int], Dict[str, Any]]
+
+
+def _lab1(rng: random.Random, _clients: Dict[str, int]) -> Roles:
+    p, q = _odd_pair(rng)
+    return {"first": p, "second": q}, {}
+
+
+def _lab2(rng: random.Random, clients: Dict[str, int]) -> Roles:
+    p, q = _odd_pair(rng)
+    return {"primary": p, "backup": q}, {
+        "min_prepend": reasoning.min_prepend(clients, p, q),
+        "med": rng.choice((100, 500, 1000, 5000)),
+    }
+
+
+def _lab3(rng: random.Random, _clients: Dict[str, int]) -> Roles:
+    p, q = _odd_pair(rng)
+    return {"a": p, "b": q}, {"fails": rng.choice(("a", "b")), "hold": rng.choice((3, 4, 5, 6))}
+
+
+def _lab4(rng: random.Random, _clients: Dict[str, int]) -> Roles:
+    p, q = _odd_pair(rng)
+    return {"a": p, "b": q}, {"fails": rng.choice(("a", "b"))}
+
+
+def _lab5(rng: random.Random, clients: Dict[str, int]) -> Roles:
+    while True:
+        pos = dict(zip("abc", sorted(rng.sample(range(CHAIN), 3)), strict=True))
+        fails, shifts = rng.sample("abc", 2)
+        count = rng.choice((1, 2, 3))
+        every = {r: (p, 0) for r, p in pos.items()}
+        base = reasoning.catchment(clients, every)
+        down = reasoning.catchment(clients, {r: s for r, s in every.items() if r != fails})
+        shifted = reasoning.catchment(clients, {**every, shifts: (pos[shifts], count)})
+        if None in base.values() or None in down.values() or None in shifted.values():
+            continue
+        lost, moved = reasoning.moved(base, down), reasoning.moved(base, shifted)
+        if moved and set(moved) != set(lost):
+            return pos, {"fails": fails, "shifts": shifts, "count": count}
+
+
+CHOOSERS: Dict[int, Callable[[random.Random, Dict[str, int]], Roles]] = {
+    1: _lab1,
+    2: _lab2,
+    3: _lab3,
+    4: _lab4,
+    5: _lab5,
+}
+
+
+def make_variant(lab: int, student: Optional[str] = None) -> Variant:
+    """A student's variant of a lab.
+
+    Args:
+        lab: the lab number (1-5).
+        student: the student ID (None: the reference variant).
+
+    Returns:
+        The variant: names, AS numbers, sites by role, the lab's parameters.
+
+    Raises:
+        KeyError: no such lab.
+    """
+    rng = random.Random(seed_of(lab, student))
+    transits, clients, anycast_asn = _internet(rng)
+    positions = {c.name: c.pos for c in clients}
+    roles, params = CHOOSERS[lab](rng, positions)
+    names: List[str] = rng.sample(SITE_NAMES, len(roles))
+    sites = {
+        role: Site(name, pos, transits[pos].name)
+        for (role, pos), name in zip(roles.items(), names, strict=True)
+    }
+    return Variant(lab, student, transits, clients, anycast_asn, sites, params)
+
+
+def diagram(variant: Variant, roles: Optional[List[str]] = None) -> str:
+    """The chain drawn in text: clients above their transits, sites below.
+
+    Args:
+        variant: the variant.
+        roles: the site roles to draw (default: all).
+
+    Returns:
+        A few lines of text (monospace).
+    """
+    width = max(len(t.name) for t in variant.transits) + 2
+    width = max(width, max(len(c.name) for c in variant.clients) + 2, 9)
+    shown = [variant.site[r] for r in (roles if roles is not None else list(variant.site))]
+    row = lambda cells: "".join(c.center(width) for c in cells).rstrip()  # noqa: E731
+    by_pos = {s.pos: s for s in shown}
+    lines = [
+        row(c.name for c in variant.clients),
+        row("|" for _ in variant.clients),
+        row(t.name for t in variant.transits),
+        row(f"AS{t.asn}" for t in variant.transits),
+        row("|" if t.pos in by_pos else "" for t in variant.transits),
+        row(f"[{by_pos[t.pos].name}]" if t.pos in by_pos else "" for t in variant.transits),
+    ]
+    lines.insert(3, " " * (width // 2) + "-" * (width * (len(variant.transits) - 1) + 1))
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""Working copies: a lab's hand-out rendered for one student's variant.
+
+``render(lab, variant, dest)`` renders every ``*.j2`` template of the
+hand-out (``topology.yaml.j2`` becomes ``topology.yaml``) with the variant,
+copies the other files, and writes ``.lab.json`` (lab, student, variant) so
+that ``lab check`` knows whose copy it is.  With ``solution=True`` the
+instructor's files replace the hand-out's of the same name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import jinja2
+
+from testbed.errors import InputError
+from testbed.labs.registry import COMMON_DIR, Lab
+from testbed.labs.variant import Variant, diagram, make_variant
+
+STATE = ".lab.json"
+
+
+def sources(lab: Lab, solution: bool = False) -> Dict[str, Path]:
+    """The files that make a working copy: output name -> source file.
+
+    Args:
+        lab: the lab.
+        solution: include (and prefer) the instructor's files.
+
+    Returns:
+        Output file name (``.j2`` removed) -> the file it comes from.
+    """
+    folders = [lab.handout] + ([lab.solution] if solution else [])
+    out: Dict[str, Path] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise InputError(f"lab {lab.number}: folder {folder} is missing")
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                out[path.name.removesuffix(".j2")] = path
+    return out
+
+
+def _environment(lab: Lab, solution: bool) -> jinja2.Environment:
+    paths = [str(lab.solution)] if solution else []
+    paths += [str(lab.handout), str(COMMON_DIR)]
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(paths),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+
+
+def render_text(lab: Lab, variant: Variant, source: Path, solution: bool = False) -> str:
+    """Render one template of a lab for a variant.
+
+    Args:
+        lab: the lab.
+        variant: the student's variant.
+        source: the ``.j2`` file.
+        solution: resolve includes from the solution folder first.
+
+    Returns:
+        The rendered text.
+    """
+    env = _environment(lab, solution)
+    template = env.from_string(source.read_text())
+    return template.render(v=variant, diagram=lambda *roles: diagram(variant, list(roles) or None))
+
+
+def render(
+    lab: Lab,
+    variant: Variant,
+    dest: Path,
+    solution: bool = False,
+    force: bool = False,
+) -> List[Path]:
+    """Write a working copy.
+
+    Args:
+        lab: the lab.
+        variant: the student's variant.
+        dest: the working copy's folder (created).
+        solution: the instructor's solution instead of the starting state.
+        force: overwrite an existing working copy (the student's edits are lost).
+
+    Returns:
+        The files written.
+
+    Raises:
+        InputError: ``dest`` already holds a working copy and ``force`` is not set.
+    """
+    if (dest / STATE).exists() and not force:
+        raise InputError(
+            f"{dest} already holds a working copy (edit it, or use --force to start over)"
+        )
+    dest.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, source in sources(lab, solution).items():
+        target = dest / name
+        if source.suffix == ".j2":
+            target.write_text(render_text(lab, variant, source, solution))
+        else:
+            shutil.copyfile(source, target)
+        written.append(target)
+    state = {
+        "lab": lab.number,
+        "slug": lab.slug,
+        "student": variant.student,
+        "solution": solution,
+        "variant": variant.as_dict(),
+    }
+    (dest / STATE).write_text(json.dumps(state, indent=1) + "\n")
+    give_back(dest)
+    return written
+
+
+def read_state(dest: Path) -> Optional[Dict[str, Any]]:
+    """The ``.lab.json`` of a working copy (None when there is none)."""
+    path = dest / STATE
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        return None
+
+
+def variant_of(lab: Lab, dest: Path, student: Optional[str]) -> Variant:
+    """The variant a working copy was made for.
+
+    Args:
+        lab: the lab.
+        dest: the working copy.
+        student: ``--student`` if given (must match the copy's).
+
+    Returns:
+        The variant.
+
+    Raises:
+        InputError: no working copy, another lab's, or another student's.
+    """
+    state = read_state(dest)
+    if state is None:
+        raise InputError(
+            f"{dest}: no working copy of lab {lab.number} here "
+            f"(make one with: anycast-testbed lab start {lab.number} --dir {dest})"
+        )
+    if state.get("lab") != lab.number:
+        raise InputError(f"{dest}: this is a working copy of lab {state.get('lab')}")
+    if student is not None and state.get("student") != student:
+        raise InputError(
+            f"{dest}: this working copy is student {state.get('student')!r}'s, not {student!r}"
+        )
+    return make_variant(lab.number, state.get("student"))
+
+
+def give_back(path: Path) -> None:
+    """Under sudo, hand the files to the user who ran sudo (so they can edit them)."""
+    uid, gid = os.environ.get("SUDO_UID"), os.environ.get("SUDO_GID")
+    if os.geteuid() != 0 or not uid or not gid:
+        return
+    for root, dirs, files in os.walk(path):
+        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            with contextlib.suppress(OSError):
+                os.chown(name, int(uid), int(gid), follow_symlinks=False)

@@ -1,0 +1,105 @@
+"""One run, from a scenario reference and ``--set`` overrides to its run folder.
+
+``run``, ``sweep`` and ``reproduce`` share this: :func:`prepare_run` loads and
+validates everything (bad input fails here, before anything starts), and
+:func:`execute` runs it with :func:`testbed.scenario.engine.run_scenario`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+from testbed.scenario.engine import RunResult, Say, run_scenario
+from testbed.scenario.load import LoadedScenario, load_scenario, scenario_topology
+from testbed.topology.capabilities import speaker_caveats
+from testbed.topology.model import Topology
+
+
+@dataclass
+class PreparedRun:
+    """A validated scenario and the topology it runs on.
+
+    Attributes:
+        loaded: the scenario with its overrides.
+        topology: the topology, scenario timers, BFD and overrides applied.
+        sets: the ``--set`` items, as given (recorded in meta.json).
+        caveats: knobs a site's speaker cannot honour (one line each).
+    """
+
+    loaded: LoadedScenario
+    topology: Topology
+    sets: List[str] = field(default_factory=list)
+    caveats: List[str] = field(default_factory=list)
+
+    @property
+    def scenario(self) -> Any:
+        """The validated scenario."""
+        return self.loaded.scenario
+
+
+def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = None) -> PreparedRun:
+    """Load a scenario with overrides and its topology; check everything.
+
+    Args:
+        ref: a scenario name (in scenarios/) or file.
+        sets: ``KEY=VALUE`` overrides (as ``--set``).
+        topology: a topology to run on instead of the scenario's (as ``--topology``).
+
+    Returns:
+        The prepared run.
+
+    Raises:
+        InputError: anything wrong with the scenario, the topology or the overrides.
+    """
+    from testbed.topology.load import load_topology
+
+    loaded = load_scenario(ref, list(sets))
+    topo = scenario_topology(loaded, load_topology(topology) if topology else None)
+    return PreparedRun(loaded, topo, list(sets), speaker_caveats(topo))
+
+
+def execute(
+    prepared: PreparedRun,
+    out: Path,
+    say: Say,
+    progress: Any = None,
+    seed: int = 0,
+    pcap: Optional[List[str]] = None,
+    extra_meta: Optional[Dict[str, Any]] = None,
+) -> RunResult:
+    """Run a prepared scenario (root) and write its run folder under ``out``.
+
+    Args:
+        prepared: from :func:`prepare_run`.
+        out: parent folder of the run folder.
+        say: prints one line.
+        progress: a rich Progress for the timeline (optional).
+        seed: seed of Python's random generator (recorded in meta.json).
+        pcap: None, [] (every site uplink) or link names ``a-b``.
+        extra_meta: more keys for meta.json.
+
+    Returns:
+        The run's result.
+    """
+    random.seed(seed)
+    for caveat in prepared.caveats:
+        say(f"warning: {caveat}")
+    meta = {
+        "seed": seed,
+        "overrides": list(prepared.sets),
+        "source": prepared.loaded.source,
+        "caveats": prepared.caveats,
+        **(extra_meta or {}),
+    }
+    return run_scenario(
+        prepared.scenario,
+        prepared.topology,
+        out,
+        say=say,
+        progress=progress,
+        pcap=pcap,
+        extra_meta=meta,
+    )

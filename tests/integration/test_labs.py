@@ -1,0 +1,79 @@
+"""Course labs end to end: ``lab start`` then ``lab check`` with real FRR, NSD and probes.
+
+For every lab and two student IDs, the instructor solution of that student's
+variant passes every check item (the checker's answers, computed by path
+reasoning, agree with what the network does), and within the 2-minute
+budget.  The untouched hand-out fails, with hints, without running anything;
+and a working copy that is valid but does not do the job fails on the run's
+figures.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from testbed.labs.registry import LABS
+from tests.integration.helpers import cli
+
+STUDENTS = ["s1001", "s2042"]
+NUMBERS = [lab.number for lab in LABS]
+#: The issue's budget for one lab check, in seconds.
+BUDGET_S = 120
+
+
+def start(dest: Path, lab: int, student: str, solution: bool = False) -> None:
+    args = ["lab", "start", str(lab), "--student", student, "--dir", str(dest)]
+    done = cli(*args, *(["--solution"] if solution else []))
+    assert done.returncode == 0, done.stderr
+
+
+def check(dest: Path, lab: int, student: str) -> tuple:
+    args = ["lab", "check", str(lab), "--dir", str(dest), "--student", student, "--json"]
+    done = cli(*args, timeout=BUDGET_S + 60)
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("student", STUDENTS)
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_solution_passes(tmp_path, lab, student):
+    dest = tmp_path / "copy"
+    start(dest, lab, student, solution=True)
+    code, report = check(dest, lab, student)
+    bad = [f"{i['id']}: {i['detail']}" for i in report["items"] if not i["passed"]]
+    assert code == 0 and report["passed"], bad
+    assert report["seconds"] < BUDGET_S
+    assert report["run_dir"] and (Path(report["run_dir"]) / "summary.json").exists()
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_untouched_handout_fails_with_hints(tmp_path, lab):
+    dest = tmp_path / "copy"
+    start(dest, lab, "s1001")
+    code, report = check(dest, lab, "s1001")
+    assert code == 1 and not report["passed"] and report["run_dir"] is None
+    failed = [
+        i for i in report["items"] if not i["passed"] and not i["detail"].startswith("not run")
+    ]
+    assert failed and all(i["hint"] for i in failed)
+
+
+def test_slow_bfd_fails_on_the_run(tmp_path):
+    """Lab 3 with BFD on but far too slow: valid files, the run shows the outage."""
+    dest = tmp_path / "copy"
+    start(dest, 3, "s1001", solution=True)
+    topo = yaml.safe_load((dest / "topology.yaml").read_text())
+    topo["bfd"] = {"enabled": True, "interval": 1000, "multiplier": 3}
+    (dest / "topology.yaml").write_text(yaml.safe_dump(topo))
+    answers = yaml.safe_load((dest / "answers.yaml").read_text())
+    answers["bfd_detection_ms"] = 3000
+    (dest / "answers.yaml").write_text(yaml.safe_dump(answers))
+    code, report = check(dest, 3, "s1001")
+    items = {i["id"]: i for i in report["items"]}
+    assert code == 1 and items["run"]["passed"] and items["moved"]["passed"]
+    assert not items["sub-second"]["passed"]
+    assert "interval x multiplier" in items["sub-second"]["hint"]

@@ -1,0 +1,115 @@
+"""Per-student variants: deterministic, different, equivalent, and valid topologies."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from testbed.labs import reasoning
+from testbed.labs.registry import LABS, get_lab
+from testbed.labs.variant import CHAIN, diagram, make_variant, seed_of
+from testbed.labs.workcopy import render_text, sources
+from testbed.topology.load import parse_topology
+
+NUMBERS = [lab.number for lab in LABS]
+MANY = [f"student{n:03d}" for n in range(150)]
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_same_student_same_variant(lab):
+    assert make_variant(lab, "alice") == make_variant(lab, "alice")
+    assert seed_of(lab, "alice") == seed_of(lab, "alice")
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_two_students_differ(lab):
+    a, b = make_variant(lab, "alice").as_dict(), make_variant(lab, "bob").as_dict()
+    a.pop("student"), b.pop("student")
+    assert a != b
+    names = lambda d: {s["name"] for s in d["site"].values()}  # noqa: E731
+    asns = lambda d: [t["asn"] for t in d["transits"]] + [d["anycast_asn"]]  # noqa: E731
+    assert names(a) != names(b) or asns(a) != asns(b)
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_variants_are_varied(lab):
+    """Over many students the roles land in many places (not one answer for all)."""
+    shapes = {tuple(s.pos for s in make_variant(lab, sid).site.values()) for sid in MANY}
+    assert len(shapes) >= 3
+
+
+def test_reference_variant_without_a_student():
+    assert make_variant(1, None) == make_variant(1, None)
+    assert make_variant(1, None).student is None
+    assert make_variant(1, None) != make_variant(1, "reference-not")
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_names_are_unique_and_asns_distinct(lab):
+    for sid in MANY:
+        v = make_variant(lab, sid)
+        names = [t.name for t in v.transits] + [c.name for c in v.clients]
+        names += [c.isp for c in v.clients] + [s.name for s in v.site.values()] + ["anycast"]
+        assert len(set(names)) == len(names)
+        asns = [t.asn for t in v.transits] + [c.isp_asn for c in v.clients] + [v.anycast_asn]
+        assert len(set(asns)) == len(asns)
+        assert len(v.transits) == len(v.clients) == CHAIN
+
+
+@pytest.mark.parametrize("lab", [1, 2, 3, 4])
+def test_two_site_labs_have_no_ties(lab):
+    for sid in MANY:
+        v = make_variant(lab, sid)
+        seen = v.catchment()
+        assert None not in seen.values(), (sid, v.site)
+        assert set(seen.values()) == {s.name for s in v.site.values()}, "each site serves someone"
+
+
+def test_lab2_min_prepend_is_the_distance_plus_one():
+    for sid in MANY:
+        v = make_variant(2, sid)
+        p, b = v.site["primary"].pos, v.site["backup"].pos
+        assert v.params["min_prepend"] == abs(p - b) + 1
+        need = v.params["min_prepend"]
+        every_primary = v.catchment(prepend={"backup": need})
+        assert set(every_primary.values()) == {v.site["primary"].name}
+        assert None in v.catchment(prepend={"backup": need - 1}).values() or set(
+            v.catchment(prepend={"backup": need - 1}).values()
+        ) != {v.site["primary"].name}
+
+
+def test_lab5_events_move_different_clients():
+    for sid in MANY:
+        v = make_variant(5, sid)
+        fails, shifts = v.params["fails"], v.params["shifts"]
+        assert fails != shifts
+        base = v.catchment()
+        down = v.catchment(*[r for r in v.site if r != fails])
+        shifted = v.catchment(prepend={shifts: v.params["count"]})
+        for seen in (base, down, shifted):
+            assert None not in seen.values()
+        lost, moved = reasoning.moved(base, down), reasoning.moved(base, shifted)
+        assert lost and moved and set(lost) != set(moved)
+
+
+@pytest.mark.parametrize("solution", [False, True])
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_rendered_topologies_are_valid(lab, solution):
+    item = get_lab(lab)
+    for sid in MANY[:15]:
+        v = make_variant(lab, sid)
+        source = sources(item, solution)["topology.yaml"]
+        text = render_text(item, v, source, solution)
+        topo = parse_topology(yaml.safe_load(text), "rendered")
+        assert [s.name for s in topo.sites][:1] == [next(iter(v.site.values())).name]
+
+
+def test_diagram_shows_clients_transits_and_sites():
+    v = make_variant(5, "alice")
+    text = diagram(v)
+    for word in [c.name for c in v.clients] + [t.name for t in v.transits]:
+        assert word in text
+    for site in v.site.values():
+        assert f"[{site.name}]" in text
+    only = diagram(v, ["a"])
+    assert f"[{v.site['b'].name}]" not in only

@@ -1,0 +1,61 @@
+"""The Vagrant VM: a valid Vagrantfile provisioned by the shared install script."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import ROOT
+
+VAGRANTFILE = ROOT / "vagrant" / "Vagrantfile"
+
+
+def test_vagrantfile_is_valid_ruby():
+    ruby = shutil.which("ruby")
+    if ruby is None:
+        pytest.skip("ruby is not installed (scripts/install.sh installs it)")
+    done = subprocess.run([ruby, "-c", str(VAGRANTFILE)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Syntax OK" in done.stdout
+
+
+def test_vagrantfile_machine():
+    text = VAGRANTFILE.read_text()
+    assert 'config.vm.box = "debian/bookworm64"' in text
+    assert 'config.vm.synced_folder "..", "/vagrant"' in text
+    for provider in ("virtualbox", "libvirt"):
+        block = text.split(f'provider "{provider}"')[1].split("\n  end")[0]
+        assert re.search(r"\.cpus = 2\b", block), provider
+        assert re.search(r"\.memory = 4096\b", block), provider
+
+
+def test_provisioning_calls_the_shared_install_script():
+    text = VAGRANTFILE.read_text()
+    provision = text.split("config.vm.provision")[1]
+    assert "bash /vagrant/scripts/install.sh" in provision
+    assert "apt-get" not in text and "pip install" not in text, "no second copy of install steps"
+
+
+def test_makefile_and_install_script_share_the_venv_setting(tmp_path):
+    env = tmp_path / "env"
+    env.write_text("VENV=/opt/anycast-venv\n")
+    done = subprocess.run(
+        ["make", "-n", "-C", str(ROOT), "demo", f"ANYCAST_ENV_FILE={env}"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "VENV=/opt/anycast-venv bash scripts/install.sh" in done.stdout
+    assert "/opt/anycast-venv/bin/anycast-testbed run" in done.stdout
+    default = subprocess.run(
+        ["make", "-n", "-C", str(ROOT), "demo", f"ANYCAST_ENV_FILE={tmp_path / 'none'}"],
+        capture_output=True,
+        text=True,
+    )
+    assert ".venv/bin/anycast-testbed run" in default.stdout
+    script = (ROOT / "scripts" / "install.sh").read_text()
+    assert "/etc/anycast-testbed/env" in script and 'VENV="${VENV:-$HERE/.venv}"' in script
+    assert "VENV=" in (ROOT / "vagrant" / "Vagrantfile").read_text()
