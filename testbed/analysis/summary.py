@@ -205,6 +205,7 @@ def summarise(
         "topology": run.meta.get("topology"),
         "frr_version": run.meta.get("frr_version"),
         "speaker": run.meta.get("speaker"),
+        "speaker_library": run.meta.get("speaker_library"),
         "sites": run.sites,
         "clients": clients,
         "events": events,

@@ -233,6 +233,7 @@ class Engine:
             "topology": self.topo.name,
             "frr_version": frr.frr_version(),
             "speaker": sorted({s.speaker for s in self.topo.sites}),
+            "speaker_library": _speaker_library(self.topo),
             "clients": [c.name for c in tb.plan.clients()],
             "sites": [s.name for s in self.topo.sites],
             "routers": list(tb.plan.routers),
@@ -285,6 +286,15 @@ class Engine:
         if interrupted:
             summary["interrupted"] = interrupted
         return analyse(self.run_dir, expect=checks, extra=summary_extra(summary))
+
+
+def _speaker_library(topology: Any) -> Optional[str]:
+    """The BGPSpeaker library Ryu sites run on here (``ryu`` or ``os-ken``), None without any."""
+    if not any(s.speaker == "ryu" for s in topology.sites):
+        return None
+    from testbed.speaker import bgp_library
+
+    return bgp_library()
 
 
 def summary_extra(summary: Dict[str, Any]) -> Dict[str, Any]:
