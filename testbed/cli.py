@@ -367,6 +367,35 @@ def report(run_dir: Path, no_plots: bool) -> int:
     return 0 if all(e.get("passed") for e in summary.get("expect", [])) else 1
 
 
+@cli.command()
+@click.argument(
+    "run_dirs",
+    nargs=-1,
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the comparison as Markdown here (default: compare.md in the last run).",
+)
+def compare(run_dirs: List[Path], out: Optional[Path]) -> None:
+    """Compare runs side by side: per client, site, DNS outage and loss, TCP resets.
+
+    Example: anycast-testbed compare runs/...-blackhole runs/...-blackhole-healthcheck
+    """
+    from testbed.analysis.compare import load_summaries, render_markdown, rich_table
+
+    try:
+        summaries = load_summaries(run_dirs)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    console.print(rich_table(summaries, run_dirs))
+    path = out or Path(run_dirs[-1]) / "compare.md"
+    path.write_text(render_markdown(summaries, run_dirs))
+    console.print(f"comparison: {path}")
+
+
 # --------------------------------------------------------- exec and vtysh
 def _live_state():
     from testbed.net.state import load_state
