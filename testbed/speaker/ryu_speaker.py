@@ -129,9 +129,29 @@ class SiteSpeaker:
             self.record("withdraw", prefix=self.args.prefix)
 
     def set_med(self, value: Optional[int]) -> None:
-        """Set (or with None remove) the MED sent to every neighbor."""
-        for address, _ in self.args.neighbor:
-            self.speaker.neighbor_update(address, self.module.MULTI_EXIT_DISC, value)
+        """Set (or with None remove) the MED sent to every neighbor.
+
+        Ryu's API cannot remove a MED once set (nor set MED 0: it re-sends
+        its routes through an ``assert med``), so removing one clears the
+        neighbors' MED setting without the notification, then originates the
+        prefix again: the new path goes out without MED, as an implicit
+        replacement (no withdrawal in between).
+        """
+        if value == self.med:
+            return
+        if value is not None:
+            for address, _ in self.args.neighbor:
+                self.speaker.neighbor_update(address, self.module.MULTI_EXIT_DISC, value)
+        else:
+            from importlib import import_module
+
+            package = "ryu" if self.library == "ryu" else "os_ken"
+            rtconf = import_module(f"{package}.services.protocols.bgp.api.rtconf")
+            for address, _ in self.args.neighbor:
+                conf = rtconf._get_neighbor_conf(address)
+                conf._settings[self.module.MULTI_EXIT_DISC] = None
+            if self.announced:
+                self.speaker.prefix_add(self.args.prefix)
         self.med = value
         self.record("med", value=value)
 

@@ -74,9 +74,14 @@ class Neighbor:
     prepend: int = 0
     med: Optional[int] = None
     local_pref: Optional[int] = None
-    #: keep the peer's routes (Adj-RIB-In) so inbound policy changes never send
-    #: a ROUTE-REFRESH: set for Ryu speakers, which drop the session on one
-    soft_in: bool = False
+    #: the peer is a Ryu (os-ken) speaker, which needs two work-arounds in FRR:
+    #: keep its routes (Adj-RIB-In) so inbound policy changes never send it a
+    #: ROUTE-REFRESH (Ryu 4.34 drops the session on one), and never send it a
+    #: route whose AS path holds its own AS (Ryu logs the loop but keeps the
+    #: route; when the site withdraws, that looped route becomes its best path,
+    #: which it may not send back, so it sends no withdrawal either; FRR 8.4's
+    #: ``sender-as-path-loop-detection`` does not filter it, an as-path list does)
+    ryu_peer: bool = False
 
 
 @dataclass
@@ -327,7 +332,7 @@ def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[Li
                 bfd=bfd,
                 bfd_interval=topo.bfd.interval,
                 bfd_multiplier=topo.bfd.multiplier,
-                soft_in=not peer.frr,
+                ryu_peer=not peer.frr,
             )
             if out:
                 neighbor.prepend, neighbor.med, neighbor.local_pref = (

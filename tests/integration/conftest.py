@@ -11,6 +11,7 @@ import os
 import pytest
 
 from testbed.net.build import Testbed
+from testbed.net.cleanup import clean
 from testbed.net.state import STATE_FILE, load_state
 from testbed.topology.load import load_topology
 
@@ -26,8 +27,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_stale_testbed():
+    """Clean up what a killed earlier run recorded (its owner is dead); refuse a live one."""
+    removed = clean()  # raises while the owner still runs
+    if removed is not None:
+        print(f"cleaned a stale testbed left by a killed run: {removed}")
+
+
 @pytest.fixture(autouse=True, scope="module")
-def _nothing_left_behind():
+def _nothing_left_behind(_no_stale_testbed):
     """No test module may start while a testbed runs, and none may leave one behind."""
     assert load_state() is None, f"a testbed state is left over: {STATE_FILE}"
     yield

@@ -28,6 +28,24 @@ def test_two_sites_golden(router):
     assert text == path.read_text()
 
 
+def test_upstream_of_a_ryu_site_golden():
+    """The Ryu work-arounds: soft-reconfiguration inbound, and no looped route sent back."""
+    from testbed.scenario.load import effective_topology
+
+    plan = make_plan(
+        effective_topology(load_topology("two-sites"), topology_overrides={"speaker": "ryu"})
+    )
+    text = render_config(plan.routers["ta"], plan)
+    path = GOLDEN / "two-sites-ryu" / "ta.conf"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text()
+    assert "bgp as-path access-list east-own-as seq 5 permit _64500_" in text
+    assert "route-map east-out deny 5\n match as-path east-own-as\n" in text
+    assert "neighbor 100.64.0.13 soft-reconfiguration inbound" in text
+
+
 def policy_plan():
     b = TopologyBuilder(
         "pol",
