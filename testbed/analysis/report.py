@@ -180,6 +180,29 @@ def _narrative(summary: Dict[str, Any]) -> List[str]:
     return out
 
 
+def _captures(captures: Sequence[Dict[str, Any]]) -> List[str]:
+    """The "Packet captures" section: which node's capture holds the sites' resets."""
+    if not captures:
+        return []
+    lines = [
+        "",
+        "## Packet captures",
+        "",
+        "TCP resets sent from the service address, per capture (in `pcap/`; open one in "
+        "Wireshark with the filter `tcp.flags.reset == 1` to see the reset itself).",
+        "",
+    ]
+    rows = []
+    for c in captures:
+        if not c.get("readable", True):
+            rows.append([f"`{c['file']}`", c.get("node", "-"), "unreadable", "-", "-"])
+            continue
+        to = ", ".join(f"{name} {n}" for name, n in (c.get("to") or {}).items()) or "-"
+        when = "-" if c.get("first_s") is None else f"{fmt_s(c['first_s'])} – {fmt_s(c['last_s'])}"
+        rows.append([f"`{c['file']}`", str(c.get("node", "-")), str(c["resets"]), to, when])
+    return lines + md_table(["capture", "captured on", "resets", "sent to", "t (s)"], rows)
+
+
 def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
     """The text of ``report.md``.
 
@@ -194,6 +217,10 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
     title = summary.get("scenario") or summary.get("topology") or "run"
     lines = [f"# Report: {title}", ""]
     lines += _narrative(summary)
+    caveats = summary.get("caveats") or []
+    if caveats:
+        lines += ["", "## Caveats", ""]
+        lines += [f"- {c}" for c in caveats]
 
     clients = summary.get("clients", {})
     lines += ["", "## Clients", ""]
@@ -323,6 +350,8 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
                 for name, r in sorted(routers.items())
             ],
         )
+
+    lines += _captures(summary.get("pcap") or [])
 
     lines += ["", "## Expectations", ""]
     expect = summary.get("expect") or []

@@ -19,7 +19,9 @@ durations seconds, all rounded to the millisecond.  Shape (``…`` repeats)::
                  "routers_changed", "route_changes", "routers", "moved", "moves"}],
      "routers": {NAME: {"route_changes", "convergence_s_max"}},
      "network": {"convergence_s_max", "route_changes"},
-     "expect": [...]}
+     "expect": [...],
+     "caveats": ["knob a site's speaker cannot honour", …],
+     "pcap": [{"file", "node", "readable", "resets", "to": {CLIENT: n}, "first_s", "last_s"}]}
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from testbed.analysis import catchment, convergence, outage, tcp
 from testbed.analysis.load import RunRecords, load_run
+from testbed.analysis.pcap import run_captures
 
 PathLike = Union[str, Path]
 
@@ -215,6 +218,8 @@ def summarise(
             "route_changes": sum(r["route_changes"] for r in routers.values()),
         },
         "expect": list(expect) if expect is not None else [],
+        "caveats": list(run.meta.get("caveats") or []),
+        "pcap": run_captures(run.run_dir, run.t0),
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence
 
 import pytest
 
@@ -25,12 +25,12 @@ KEEPALIVE, HOLD = 1, 3
 _runs: Dict[str, dict] = {}
 
 
-def run(tmp_path_factory, scenario: str, *sets: str) -> dict:
+def run(tmp_path_factory, scenario: str, *sets: str, flags: Sequence[str] = ()) -> dict:
     """Run a scenario once per session; return its summary plus meta (key ``_meta``)."""
-    key = " ".join((scenario, *sets))
+    key = " ".join((scenario, *sets, *flags))
     if key not in _runs:
         out = tmp_path_factory.mktemp(scenario)
-        args = ["run", scenario, "--out", str(out)]
+        args = ["run", scenario, "--out", str(out), *flags]
         for item in sets:
             args += ["--set", item]
         done = cli(*args, timeout=240)
@@ -164,6 +164,21 @@ def test_report_rerenders_from_records_alone(tmp_path_factory):
 
 @pytest.mark.parametrize("scenario", ["two-sites-failover"])
 def test_shipped_scenario_meets_its_expectations(tmp_path_factory, scenario):
-    s = run(tmp_path_factory, scenario, *SHORT)
+    s = run(tmp_path_factory, scenario, *SHORT, flags=["--pcap"])
     failed = [e for e in s["expect"] if not e["passed"]]
     assert s["_exit"] == 0 and not failed, failed
+
+
+def test_pcap_shows_which_site_sent_the_resets(tmp_path_factory):
+    """east fails: west resets ca's streams; east restored: east resets them again."""
+    s = run(tmp_path_factory, "two-sites-failover", *SHORT, flags=["--pcap"])
+    caps = {c["node"]: c for c in s["pcap"]}
+    assert set(caps) == {"east", "west"}, s["pcap"]
+    assert all((s["_dir"] / "pcap" / c["file"]).stat().st_size > 0 for c in caps.values())
+    streams = s["clients"]["ca"]["tcp"]["streams"]
+    fail_t, restore_t = (e["t"] for e in s["events"])
+    west, east = caps["west"], caps["east"]
+    assert west["to"] == {"ca": streams} and fail_t < west["first_s"] < restore_t, west
+    assert east["to"] == {"ca": streams} and east["first_s"] > restore_t, east
+    report = (s["_dir"] / "report.md").read_text()
+    assert f"| `{west['file']}` | west | {streams} | ca {streams} |" in report
