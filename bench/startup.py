@@ -7,11 +7,19 @@ teardown time, and FRR memory (RSS) per router.
 Targets on a 2-core machine: 52 routers up and converged in under 4 s,
 202 in under 15 s.
 
+"floor s" is the least time BGP can take to carry a route from one end of
+the chain to the other in FRR: bgpd holds every received route 50 ms before
+it processes it (a fixed work-queue hold, ``spec.hold = 50`` in
+bgp_process_queue_init, bgpd/bgp_route.c; no command changes it), so a chain
+of R routers needs at least (R - 1) x 50 ms after its sessions are up.  With
+R = 52 that is 2.55 s on top of the bring-up, whatever the machine.
+
     sudo .venv/bin/python bench/startup.py [N ...]
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -20,6 +28,9 @@ from pathlib import Path
 from testbed.net.build import Testbed
 from testbed.net.state import load_state
 from testbed.topology.load import load_topology
+
+#: bgpd's fixed hold before it processes a received route (bgpd/bgp_route.c)
+FRR_HOLD_S = 0.05
 
 
 def rss_kb(pid: int) -> int:
@@ -61,16 +72,22 @@ def measure(n: int) -> dict:
 
 
 def main(argv: list) -> None:
-    sizes = [int(a) for a in argv] or [10, 50, 100, 200]
+    """Parse the sizes and print one line per size."""
+    parser = argparse.ArgumentParser(
+        prog="bench/startup.py", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("sizes", nargs="*", type=int, metavar="N", help="chain sizes")
+    sizes = parser.parse_args(argv).sizes or [10, 50, 100, 200]
     print(
-        f"{'N':>4} {'routers':>7} {'up s':>6} {'BGP s':>6} {'total s':>7} {'down s':>6} "
-        f"{'MB/router':>9}  breakdown"
+        f"{'N':>4} {'routers':>7} {'up s':>6} {'BGP s':>6} {'floor s':>7} {'total s':>7} "
+        f"{'down s':>6} {'MB/router':>9}  breakdown"
     )
     for n in sizes:
         r = measure(n)
         flag = "" if r["converged"] else "  NOT CONVERGED"
         print(
             f"{r['n']:>4} {r['routers']:>7} {r['up_s']:>6.2f} {r['converge_s']:>6.2f} "
+            f"{(r['routers'] - 1) * FRR_HOLD_S:>7.2f} "
             f"{r['total_s']:>7.2f} {r['down_s']:>6.2f} {r['rss_mb_per_router']:>9.1f}  "
             f"render {r['t_render']:.2f} net {r['t_network']:.2f} frr {r['t_frr']:.2f}{flag}",
             flush=True,
