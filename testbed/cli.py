@@ -287,7 +287,7 @@ def live_table(flow, streams: int, once: bool = False) -> int:
     default=None,
     metavar="[LINKS]",
     help="Capture packets with tcpdump into RUN/pcap/: every site uplink, or the links "
-    "given as A-B[,C-D...].",
+    "given as A-B[,C-D...]; the report counts the TCP resets each capture holds.",
 )
 def run(
     scenario: str,
