@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,16 @@ def cli(*args: str, timeout: float = 180, **kwargs) -> subprocess.CompletedProce
         cwd=kwargs.pop("cwd", ROOT),
         **kwargs,
     )
+
+
+def ctrl_c_enabled() -> None:
+    """Popen ``preexec_fn``: let the child take Ctrl-C (SIGINT) whoever started the tests.
+
+    A shell started in the background (``cmd &`` without job control) ignores
+    SIGINT, every process under it inherits that, and Python keeps an ignored
+    SIGINT ignored: a test that sends SIGINT would then wait in vain.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def frr_processes() -> List[int]:

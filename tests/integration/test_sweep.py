@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.integration.helpers import ROOT
+from tests.integration.helpers import ROOT, ctrl_c_enabled
 
 SHORT = ["settle=2", "timeline.0.at=2", "timeline.1.at=6", "duration=10", "traffic.tcp_streams=1"]
 
@@ -33,7 +33,12 @@ def test_sweep_rows_plots_and_ctrl_c(tmp_path):
     for item in SHORT:
         args += ["--set", item]
     proc = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        args,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        preexec_fn=ctrl_c_enabled,
     )
     try:
         deadline = time.monotonic() + 150

@@ -15,7 +15,7 @@ from testbed.errors import TestbedError
 from testbed.net.build import Testbed
 from testbed.net.state import STATE_FILE, load_state
 from testbed.topology.load import load_topology
-from tests.integration.helpers import ROOT, cli, frr_processes
+from tests.integration.helpers import ROOT, cli, ctrl_c_enabled, frr_processes
 
 
 def root_links() -> set:
@@ -103,6 +103,7 @@ def test_cli_signal(sig, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=ctrl_c_enabled,
     )
     try:
         state = wait_for_state(proc)
