@@ -197,6 +197,11 @@ class Traffic:
             "tcp_port": self.params.tcp_port,
             "base_med": site.med,
             "base_prepend": site.prepend,
+            # removed from the servers' loopbacks on a graceful stop, after the withdrawal
+            "addresses": [
+                {"node": h.name, "pid": tb.nodes[h.name].pid, "address": f"{site.service}/32"}
+                for h in tb.plan.servers(site.name)
+            ],
             **health.model_dump(),
         }
 
@@ -309,7 +314,9 @@ class Traffic:
             for tracked in kinds.values():
                 self.testbed.stop_process(tracked, grace=max(3.0, self.params.dns_timeout + 2))
         self.probes.clear()
-        for tracked in self.agents.values():  # they drain their site before exiting
+        for tracked in self.agents.values():  # all drain their sites at once before exiting
+            self.testbed.send_signal(tracked)
+        for tracked in self.agents.values():
             self.testbed.stop_process(tracked, grace=10.0)
         self.agents.clear()
         for recorder in (self.routes, self.bgp):

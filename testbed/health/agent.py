@@ -12,9 +12,17 @@ failed rounds in a row make the site down, ``rise`` good ones up again
 action: withdraw the anycast prefix, demote it by MED, or prepend.  FRR
 sites are driven through vtysh; Ryu sites through the speaker's control
 socket (prepending, which Ryu's API lacks, is applied by the upstreams).
-Every state change is a record.  On SIGTERM the agent first takes the site
-down (withdraws or demotes) and only then exits, so a site being shut down
-stops attracting traffic before its services go away.
+Every state change is a record.  When vtysh or the speaker does not answer
+(a frozen router), the change is recorded with its error, the agent carries
+on and applies it again every round until it goes through.
+
+On SIGTERM (the graceful shutdown of a site) the order matters: the agent
+first withdraws (or demotes) the announcement and records it, waits
+``drain`` seconds (default :data:`DRAIN_S`) for the change to propagate, and
+only then removes the service address from its servers' loopbacks and
+records that, so a site being shut down stops attracting traffic before its
+service address goes away -- never after.  If the announcement could not be
+changed, the address is kept (and the record says why).
 """
 
 from __future__ import annotations
@@ -22,10 +30,11 @@ from __future__ import annotations
 import json
 import select
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import dns.exception
 import dns.message
@@ -40,6 +49,11 @@ from testbed.net import frr
 from testbed.records import RecordWriter
 from testbed.scenario.events import announce_commands, inbound_prepend_commands, policy_commands
 from testbed.speaker.control import send as speaker_send
+
+#: Seconds between withdrawing (or demoting) the route and removing the service address.
+DRAIN_S = 1.0
+#: Seconds an ``ip addr del`` in a server's namespace may take.
+IP_TIMEOUT_S = 5.0
 
 
 def check_dns(address: str, timeout: float, site: str) -> Optional[str]:
@@ -99,16 +113,93 @@ class Announcer:
         return done
 
 
-class Agent:
-    """Checks, state machine, actions and records of one site."""
+class AddressRemover:
+    """Removes the service address from the loopback of a site's servers.
 
-    def __init__(self, config: Dict[str, Any], writer: RecordWriter):
+    ``config["addresses"]`` lists ``{"node", "pid", "address"}``: the server
+    node, the PID of a process in its network namespace (its shell) and the
+    address with its prefix length as on ``lo`` (``192.0.2.53/32``).  The
+    agent runs in the site router's namespace, so it enters each server's
+    with ``nsenter``; without a PID the address is removed where the agent runs.
+    """
+
+    def __init__(self, config: Dict[str, Any]):
+        self.targets: List[Dict[str, Any]] = list(config.get("addresses") or [])
+
+    @staticmethod
+    def argv(target: Dict[str, Any]) -> List[str]:
+        """The command line that removes one server's service address."""
+        ip = ["ip", "addr", "del", str(target["address"]), "dev", "lo"]
+        if target.get("pid"):
+            return ["nsenter", f"--net=/proc/{int(target['pid'])}/ns/net", "--", *ip]
+        return ip
+
+    def remove(self) -> Tuple[List[str], List[str]]:
+        """Remove the address on every server.
+
+        Returns:
+            (nodes it was removed from, one error line per node where it failed).
+        """
+        done: List[str] = []
+        errors: List[str] = []
+        for target in self.targets:
+            node = str(target.get("node", "?"))
+            try:
+                proc = subprocess.run(
+                    self.argv(target), capture_output=True, text=True, timeout=IP_TIMEOUT_S
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                errors.append(f"{node}: {type(exc).__name__}: {exc}")
+                continue
+            if proc.returncode != 0:
+                errors.append(f"{node}: {(proc.stderr or proc.stdout).strip() or proc.returncode}")
+            else:
+                done.append(node)
+        return done, errors
+
+
+def _log(site: str, text: str) -> None:
+    """One line in the agent's log (its stderr)."""
+    print(f"health agent {site}: {text}", file=sys.stderr, flush=True)
+
+
+class Agent:
+    """Checks, state machine, actions and records of one site.
+
+    Args:
+        config: the agent's configuration (from ``Traffic.health_config``).
+        writer: where the health records go.
+        announcer: changes the announcement (default: :class:`Announcer` on ``config``).
+        remover: removes the service address (default: :class:`AddressRemover`).
+        checker: runs one round of checks, returns the failures (default: :meth:`round`).
+        sleep: waits (the drain); ``clock``: monotonic seconds.  Both for tests.
+    """
+
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        writer: RecordWriter,
+        announcer: Optional[Any] = None,
+        remover: Optional[Any] = None,
+        checker: Optional[Callable[[], List[str]]] = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.cfg = config
         self.writer = writer
         self.machine = HealthMachine(config["rise"], config["fall"])
-        self.announcer = Announcer(config)
-        base = self.announcer.current
-        self.base = base
+        self.announcer = announcer if announcer is not None else Announcer(config)
+        self.remover = remover if remover is not None else AddressRemover(config)
+        self.checker = checker if checker is not None else self.round
+        self.sleep, self.clock = sleep, clock
+        self.base: Announcement = self.announcer.current
+        self.wanted: Announcement = self.base  # what the site should announce now
+        self.applied_at: Optional[float] = None  # clock() when ``wanted`` was last applied
+
+    @property
+    def drain(self) -> float:
+        """Seconds between the withdrawal (or demotion) and the address removal."""
+        return float(self.cfg.get("drain", DRAIN_S))
 
     def record(self, event: str, **fields: Any) -> None:
         """Write one health record."""
@@ -123,15 +214,26 @@ class Agent:
             failures.append(check_tcp(cfg["service"], cfg["tcp_port"], cfg["timeout"]))
         return [f for f in failures if f]
 
-    def change(self, state: str, previous: str, failures: List[str], why: str) -> None:
-        """Apply the announcement of ``state`` and record it."""
-        cfg = self.cfg
-        want = announcement(state, cfg["action"], self.base, cfg["med"], cfg["prepend"])
+    def _apply(self) -> Tuple[List[str], Optional[str]]:
+        """Apply ``wanted``; (what was done, the error if it failed).  Never raises."""
         try:
-            done = self.announcer.apply(want)
-            error = None
-        except TestbedError as exc:
-            done, error = [], str(exc)
+            done = self.announcer.apply(self.wanted)
+        except (TestbedError, OSError) as exc:
+            _log(self.cfg["site"], f"cannot apply {self.wanted}: {exc}")
+            return [], str(exc)
+        self.applied_at = self.clock()
+        return done, None
+
+    @property
+    def pending(self) -> bool:
+        """True while the announcement of the current state failed to apply."""
+        return self.announcer.current != self.wanted
+
+    def change(self, state: str, previous: str, failures: List[str], why: str) -> None:
+        """Apply the announcement of ``state`` and record it (with the error, if it failed)."""
+        cfg = self.cfg
+        self.wanted = announcement(state, cfg["action"], self.base, cfg["med"], cfg["prepend"])
+        done, error = self._apply()
         self.record(
             "state",
             state=state,
@@ -143,8 +245,59 @@ class Agent:
             error=error,
         )
 
+    def retry(self) -> None:
+        """Apply a change that failed before; record it once it goes through."""
+        done, error = self._apply()
+        if error is None:
+            self.record("retry", state=self.machine.state, action=self.cfg["action"], applied=done)
+
+    def step(self) -> Optional[str]:
+        """One round: checks, state machine, action (or a retry of a failed one).
+
+        Returns:
+            The new state if the round changed it, else None.
+        """
+        failures = self.checker()
+        previous = self.machine.state
+        new = self.machine.feed(not failures)
+        if new:
+            self.change(new, previous, failures, "checks")
+        elif self.pending:
+            self.retry()
+        return new
+
+    def shutdown(self) -> None:
+        """Take the site down in order: announcement first, then (after the drain) the address."""
+        if self.machine.state == UP:
+            self.machine.state = DOWN
+            self.change(DOWN, UP, [], "agent stopping: drain before the services go")
+        elif self.pending:
+            self.retry()
+        if self.pending:
+            self.record(
+                "address",
+                removed=[],
+                drain_s=None,
+                error="the announcement was not withdrawn or demoted: service address kept",
+            )
+            return
+        since = self.clock() - self.applied_at if self.applied_at is not None else self.drain
+        wait = max(0.0, self.drain - since)
+        if wait:
+            self.sleep(wait)
+        removed, errors = self.remover.remove()
+        for line in errors:
+            _log(self.cfg["site"], f"cannot remove the service address: {line}")
+        self.record(
+            "address",
+            address=self.cfg.get("service"),
+            removed=removed,
+            drain_s=round(max(wait, since), 3),
+            error="; ".join(errors) or None,
+        )
+
     def run(self, stop: proc.StopSignal) -> None:
-        """Check every interval until stopped; then take the site down first."""
+        """Check every interval until stopped; then :meth:`shutdown` and a ``stop`` record."""
         cfg = self.cfg
         self.record(
             "start",
@@ -154,21 +307,17 @@ class Agent:
             rise=cfg["rise"],
             fall=cfg["fall"],
             checks=cfg["checks"],
+            drain=self.drain,
         )
         next_round = time.monotonic()
         while not stop.stopped:
-            failures = self.round()
-            previous = self.machine.state
-            new = self.machine.feed(not failures)
-            if new:
-                self.change(new, previous, failures, "checks")
+            self.step()
             next_round += cfg["interval"]
             wait = max(0.0, next_round - time.monotonic())
             readable, _, _ = select.select([stop], [], [], wait)
             if readable:
                 stop.drain()
-        if self.machine.state == UP:
-            self.change(DOWN, UP, [], "agent stopping: drain before the services go")
+        self.shutdown()
         self.record("stop", state=DOWN)
 
 

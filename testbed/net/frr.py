@@ -241,11 +241,18 @@ def vtysh(router: str, *commands: str, timeout: float = 20) -> str:
     """Run vtysh commands on a router; return the output.
 
     Raises:
-        TestbedError: when vtysh fails.
+        TestbedError: when vtysh fails, or does not finish within ``timeout``
+            seconds (e.g. the router's daemons are frozen with SIGSTOP).
     """
-    proc = subprocess.run(
-        vtysh_argv(router, list(commands)), capture_output=True, text=True, timeout=timeout
-    )
+    try:
+        proc = subprocess.run(
+            vtysh_argv(router, list(commands)), capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise TestbedError(
+            f"vtysh on {router} did not answer within {timeout:g} s "
+            "(are its FRR daemons frozen or overloaded?)"
+        ) from None
     if proc.returncode != 0:
         raise TestbedError(f"vtysh on {router} failed: {(proc.stderr or proc.stdout).strip()}")
     return proc.stdout
