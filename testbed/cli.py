@@ -177,11 +177,12 @@ def up(
     site serves each client.
     """
     from testbed.net.build import Testbed
-    from testbed.rundir import new_run_dir, write_json
+    from testbed.rundir import check_out_dir, new_run_dir, write_json
     from testbed.topology.load import load_topology
     from testbed.traffic import Traffic, TrafficParams
 
     topo = load_topology(topology)  # bad input: exit 2 before anything else
+    check_out_dir(out)
     require_root()
     signals.install()
     tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)
@@ -306,6 +307,7 @@ def run(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from testbed.analysis.report import print_report
+    from testbed.rundir import check_out_dir
     from testbed.scenario.prepare import execute, prepare_run
     from testbed.topology.plan import make_plan
 
@@ -318,6 +320,7 @@ def run(
         bad = [name for name in pcap_links if name not in known]
         if bad:
             raise InputError(f"--pcap: no link {bad[0]!r} in topology {topo.name} (use A-B)")
+    check_out_dir(out)
     require_root()
     signals.install()
     progress = Progress(
@@ -340,29 +343,97 @@ def run(
     return 0 if result.expectations_met else 1
 
 
+def read_run_meta(run_dir: Path) -> Optional[dict]:
+    """Check ``RUN/meta.json``: None when absent, else its content.
+
+    Raises:
+        InputError: meta.json is not a readable JSON object (naming the file).
+    """
+    import json
+
+    path = run_dir / "meta.json"
+    if not os.path.lexists(path):
+        return None
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", str(path)) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text", str(path)) from None
+    except ValueError as exc:
+        where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else None
+        problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+        raise InputError(f"not valid JSON: {problem}", str(path), where) from None
+    if not isinstance(data, dict):
+        raise InputError("must hold a JSON object", str(path))
+    return data
+
+
+def run_expectations(run_dir: Path) -> Optional[list]:
+    """The ``expect`` checks of the scenario a run folder ran (``RUN/scenario.yaml``).
+
+    Returns:
+        The check models, or None for a folder without scenario.yaml (``up --traffic``).
+
+    Raises:
+        InputError: scenario.yaml is unreadable or not a valid scenario (naming it).
+    """
+    from testbed.scenario.load import parse_scenario
+    from testbed.topology.load import read_yaml
+
+    path = run_dir / "scenario.yaml"
+    if not os.path.lexists(path):
+        return None
+    return list(parse_scenario(read_yaml(path), str(path)).expect)
+
+
 @cli.command()
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--no-plots", is_flag=True, help="Do not redraw the plots.")
 def report(run_dir: Path, no_plots: bool) -> int:
-    """Re-render summary.json, report.md and plots/ of RUN_DIR from its records alone."""
-    from testbed.analysis import analyse
+    """Re-render summary.json, report.md and plots/ of RUN_DIR from its records alone.
+
+    The scenario's expectations (RUN_DIR/scenario.yaml) are evaluated again
+    on the records; the old summary.json is not read for them.  Exit
+    status: 0 every expectation met, 1 some failed, 2 bad input (a corrupt
+    record or meta.json, a folder that cannot be written).
+    """
+    import json
+
+    from testbed.analysis import analyse, build_summary
     from testbed.analysis.report import print_report
+    from testbed.records import BadRecordError
+    from testbed.scenario.expect import evaluate
 
     if not (run_dir / "records").is_dir():
         raise InputError(f"{run_dir}: not a run folder (no records/ inside)")
-    old = {}
-    summary_path = run_dir / "summary.json"
-    if summary_path.exists():
-        import json
-
-        try:
-            old = json.loads(summary_path.read_text())
-        except ValueError:
-            old = {}
-    expect = old.get("expect") or None
-    extra = {k: old[k] for k in ("interrupted",) if k in old}
-    summary = analyse(run_dir, expect=expect, extra=extra, plots=not no_plots)
+    meta = read_run_meta(run_dir)
+    checks = run_expectations(run_dir)
+    if checks is not None and meta is None:
+        raise InputError(
+            "no such file: the run stopped before its timeline started (nothing to report)",
+            str(run_dir / "meta.json"),
+        )
+    extra = {}
+    try:  # only why the run was cut short is kept from the old summary, never a verdict
+        old = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        if isinstance(old, dict) and isinstance(old.get("interrupted"), str):
+            extra["interrupted"] = old["interrupted"]
+    except (OSError, ValueError):
+        pass
+    try:
+        results = evaluate(checks, build_summary(run_dir)) if checks else []
+        summary = analyse(run_dir, expect=results, extra=extra, plots=not no_plots)
+    except BadRecordError as exc:
+        raise InputError(exc.problem, str(exc.path), f"line {exc.line}") from None
+    except OSError as exc:
+        where = str(exc.filename or run_dir)
+        raise InputError(f"cannot read or write: {exc.strerror or exc}", where) from None
     print_report(summary, console)
+    if checks is None:
+        err_console.print(f"no {run_dir / 'scenario.yaml'}: no expectations to evaluate")
     console.print(f"report: {run_dir / 'report.md'}")
     return 0 if all(e.get("passed") for e in summary.get("expect", [])) else 1
 
@@ -385,14 +456,19 @@ def compare(run_dirs: List[Path], out: Optional[Path]) -> None:
     Example: anycast-testbed compare runs/...-blackhole runs/...-blackhole-healthcheck
     """
     from testbed.analysis.compare import load_summaries, render_markdown, rich_table
+    from testbed.rundir import check_out_file
 
+    path = out or Path(run_dirs[-1]) / "compare.md"
+    check_out_file(path, "--out" if out else "compare")
     try:
         summaries = load_summaries(run_dirs)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     console.print(rich_table(summaries, run_dirs))
-    path = out or Path(run_dirs[-1]) / "compare.md"
-    path.write_text(render_markdown(summaries, run_dirs))
+    try:
+        path.write_text(render_markdown(summaries, run_dirs), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write: {exc.strerror or exc}", str(path)) from None
     console.print(f"comparison: {path}")
 
 
@@ -457,10 +533,11 @@ def shell(topology: str, script: Optional[str], out: Path) -> None:
     """Bring TOPOLOGY up and open the Mininet CLI, with vtysh, routes and sites."""
     from testbed.net.build import Testbed
     from testbed.net.shell import TestbedCLI
-    from testbed.rundir import new_run_dir
+    from testbed.rundir import check_out_dir, new_run_dir
     from testbed.topology.load import load_topology
 
     topo = load_topology(topology)  # bad input: exit 2 before anything else
+    check_out_dir(out)
     require_root()
     signals.install()
     tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)

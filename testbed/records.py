@@ -18,6 +18,27 @@ from typing import IO, Any, Dict, Iterator, Optional, Type, Union
 PathLike = Union[str, "os.PathLike[str]"]
 
 
+class BadRecordError(ValueError):
+    """A line of a records file that is not a JSON object (and not a cut last line).
+
+    Attributes:
+        path: the JSONL file.
+        line: the line number, from 1.
+        problem: what is wrong with it.
+    """
+
+    def __init__(self, path: Path, line: int, problem: str):
+        super().__init__(f"{path}: line {line}: {problem}")
+        self.path = path
+        self.line = line
+        self.problem = problem
+
+
+def _shown(raw: bytes) -> str:
+    """The start of a bad line, as text, for a message."""
+    return repr(raw[:80].decode("utf-8", errors="replace").rstrip("\r\n"))
+
+
 def _drop_partial_tail(path: Path) -> None:
     """Cut a partial last line (a crashed writer's) so appending stays valid JSONL."""
     try:
@@ -119,14 +140,15 @@ def read_records(path: PathLike) -> Iterator[Dict[str, Any]]:
         An iterator of dicts, in file order.
 
     Raises:
-        ValueError: a line other than the last one is not a JSON object.
+        BadRecordError: a line other than the last one is not a JSON object
+            (a ValueError naming the file and the line number).
     """
     path = Path(path)
     with open(path, "rb") as fh:
         pending: Optional[tuple] = None  # (line number, raw) of a bad line
         for number, raw in enumerate(fh, start=1):
             if pending is not None:
-                raise ValueError(f"{path}:{pending[0]}: not a JSON record: {pending[1][:80]!r}")
+                raise BadRecordError(path, pending[0], f"not a JSON record: {_shown(pending[1])}")
             if not raw.strip():
                 continue
             try:
@@ -135,6 +157,6 @@ def read_records(path: PathLike) -> Iterator[Dict[str, Any]]:
                 pending = (number, raw)
                 continue
             if not isinstance(record, dict):
-                raise ValueError(f"{path}:{number}: not a JSON object: {raw[:80]!r}")
+                raise BadRecordError(path, number, f"not a JSON object: {_shown(raw)}")
             yield record
         # a bad last line is what a crash mid-write leaves: tolerated

@@ -76,6 +76,7 @@ def reproduce(
     """
     from testbed.cli import console, require_root
     from testbed.reproduce import EXPERIMENTS
+    from testbed.rundir import check_out_dir
     from testbed.sweep.eta import Eta, human
 
     if name is None:
@@ -85,6 +86,7 @@ def reproduce(
         raise InputError(f"no experiment {name!r} (known: {', '.join(EXPERIMENTS)})", "reproduce")
     exp = EXPERIMENTS[name]
     jobs = _jobs(exp.plan(quick, repeat))
+    check_out_dir(out)
     mode = "quick" if quick else "full"
     estimate = Eta([j.planned_s for j in jobs]).left(0)
     console.print(f"{exp.name} ({mode}): {len(jobs)} runs, about {human(estimate)}")

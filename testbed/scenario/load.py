@@ -486,6 +486,26 @@ def effective_topology(
         raise
 
 
+def _load_scenario_topology(loaded: LoadedScenario) -> Topology:
+    """Load the topology the scenario's ``topology`` field names.
+
+    An error is blamed on that field: ``scenarios/x.yaml: topology: chain: N
+    must be between 1 and 500, got 0`` (or ``--set: topology: ...`` when
+    ``--set topology=...`` gave the reference), the topology's own file and
+    field following.
+
+    Raises:
+        InputError: the topology cannot be loaded.
+    """
+    from testbed.topology.load import load_topology
+
+    try:
+        return load_topology(loaded.topology_ref)
+    except InputError as exc:
+        source = SET_SOURCE if "topology" in loaded.overrides else loaded.source
+        raise InputError(str(exc), source, "topology") from None
+
+
 def scenario_topology(loaded: LoadedScenario, topology: Optional[Topology] = None) -> Topology:
     """Load the scenario's topology, apply timers and overrides, check the scenario against it.
 
@@ -500,9 +520,7 @@ def scenario_topology(loaded: LoadedScenario, topology: Optional[Topology] = Non
         InputError: the topology cannot be loaded, overrides break it, or the
             scenario names sites, clients or links it does not have.
     """
-    from testbed.topology.load import load_topology
-
-    topo = topology if topology is not None else load_topology(loaded.topology_ref)
+    topo = topology if topology is not None else _load_scenario_topology(loaded)
     try:
         topo = effective_topology(topo, loaded.scenario, loaded.topology_overrides, loaded.source)
     except InputError as exc:

@@ -27,12 +27,18 @@ def sweep_folder(out: Path, name: str) -> Path:
 
     Returns:
         The new folder.
+
+    Raises:
+        InputError: the folder cannot be created (naming it and why).
     """
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path, n = out / f"{stamp}-{name}", 2
     while path.exists():
         path, n = out / f"{stamp}-{name}-{n}", n + 1
-    path.mkdir(parents=True)
+    try:
+        path.mkdir(parents=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder: {exc.strerror or exc}", str(path)) from None
     return path
 
 
@@ -140,12 +146,14 @@ def sweep(
     --repeat 3
     """
     from testbed.cli import console, require_root
+    from testbed.rundir import check_out_dir
     from testbed.sweep import grid
     from testbed.sweep.eta import Eta, human
 
     grid_params = grid.parse_params(params, sets)
     points = grid.expand(grid_params, repeat)
     jobs = prepare_jobs(scenario, points, sets, topology, [p.key for p in grid_params])
+    check_out_dir(out)
     estimate = Eta([j.planned_s for j in jobs]).left(0)
     name = jobs[0].prepared.scenario.name
     console.print(

@@ -86,12 +86,40 @@ def parse_topology(data: Any, source: str) -> Topology:
 
 
 def read_yaml(path: Path) -> Any:
-    """Read a YAML file; syntax errors become an InputError with the line."""
+    """Read a YAML file; every problem becomes a one-line InputError naming the file.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The parsed content.
+
+    Raises:
+        InputError: the file is missing, a directory, unreadable, not UTF-8
+            text, or not valid YAML (with the line where it can be told).
+    """
     try:
-        with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except FileNotFoundError:
         raise InputError("no such file", str(path)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a file", str(path)) from None
+    except PermissionError:
+        raise InputError("permission denied: cannot read the file", str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", str(path)) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded)",
+            str(path),
+            f"line {line}",
+        ) from None
+    try:
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else None
