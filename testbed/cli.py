@@ -27,6 +27,8 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+#: Seconds ``up --check --traffic`` runs services and probes before judging.
+CHECK_TRAFFIC_S = 5.0
 
 
 def require_root() -> None:
@@ -124,7 +126,11 @@ def print_up_summary(tb, conv, sessions: Dict[str, Dict[str, str]], seconds_up: 
 @cli.command()
 @click.argument("topology")
 @click.option(
-    "--check", is_flag=True, help="Tear down at once; exit 0 only if everything converged."
+    "--check",
+    is_flag=True,
+    help="Do not stay up: tear down and exit 0 only if BGP converged (within --timeout) "
+    "with every session established. With --traffic, services and probes then run "
+    f"{CHECK_TRAFFIC_S:g} s more and every client must reach a site; exit 1 otherwise.",
 )
 @click.option(
     "--timeout",
@@ -199,7 +205,7 @@ def up(
         summary = print_up_summary(tb, conv, sessions, seconds_up)
         write_json(tb.run_dir / "up.json", summary)
         ok = conv.converged and summary["sessions"]["established"] == summary["sessions"]["total"]
-        if check and not traffic:
+        if check and (not ok or not traffic):
             return 0 if ok else 1
         console.print(
             f"run folder: {tb.run_dir}\n"
@@ -230,8 +236,8 @@ def live_table(flow, streams: int, once: bool = False) -> int:
     Args:
         flow: the running :class:`~testbed.traffic.Traffic`.
         streams: TCP streams per client (the table's denominator).
-        once: stop after a few seconds (``--check``): exit 0 only if every
-            client got DNS answers and nothing died.
+        once: stop after :data:`CHECK_TRAFFIC_S` seconds (``--check``): exit 0
+            only if every client reached a site and nothing died.
 
     Returns:
         The exit status.
@@ -244,7 +250,7 @@ def live_table(flow, streams: int, once: bool = False) -> int:
     view = LiveCatchment(flow.records, clients)
     started = time.monotonic()
     with Live(view.table(streams), console=console, refresh_per_second=2) as live:
-        while not once or time.monotonic() - started < 5:
+        while not once or time.monotonic() - started < CHECK_TRAFFIC_S:
             time.sleep(1)
             view.update()
             live.update(view.table(streams))
