@@ -482,7 +482,10 @@ def effective_topology(
             if _overlaps(where, field_):
                 raise InputError(exc.message, SET_SOURCE, key) from None
         if timers and (where == "bgp" or where.startswith(("bgp.", "sessions"))):
-            raise InputError(exc.message, source, "bgp") from None
+            message = exc.message
+            if where.startswith("sessions"):  # a session's own timers clash with the scenario's
+                message += f" in topology {topology.name!r}"
+            raise InputError(message, source, "bgp") from None
         raise
 
 

@@ -58,6 +58,19 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def timer_problem(keepalive: int, hold: int) -> Optional[str]:
+    """What is wrong with a keepalive and hold time pair, None if nothing.
+
+    The one rule for every set of BGP timers (the topology's ``bgp``, a
+    scenario's, and each session's once its overrides are merged): the hold
+    time covers at least three keepalives (RFC 4271 suggests hold = 3 x
+    keepalive), so one lost keepalive does not drop the session.
+    """
+    if hold < 3 * keepalive:
+        return f"hold ({hold}) must be at least 3 x keepalive ({keepalive})"
+    return None
+
+
 class BgpTimers(Strict):
     """BGP timers, in seconds. Always written explicitly into frr.conf."""
 
@@ -68,13 +81,14 @@ class BgpTimers(Strict):
 
     @model_validator(mode="after")
     def _hold_covers_keepalives(self) -> BgpTimers:
-        if self.hold < 3 * self.keepalive:
-            raise ValueError(
-                f"hold ({self.hold}) must be at least 3 x keepalive ({self.keepalive})"
-            )
+        problem = timer_problem(self.keepalive, self.hold)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
+# The merged timers of a session obey the rule of BgpTimers (timer_problem):
+# testbed.topology.validate checks them, as it knows the defaults.
 class TimerOverride(Strict):
     """Per-session timer overrides; unset fields keep the topology's defaults."""
 
@@ -82,6 +96,10 @@ class TimerOverride(Strict):
     hold: Optional[int] = Field(None, ge=3, le=65535)
     mrai: Optional[int] = Field(None, ge=0, le=600)
     connect_retry: Optional[int] = Field(None, ge=1, le=65535)
+
+    def given(self) -> dict:
+        """The fields set (not None)."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
 class Bfd(Strict):

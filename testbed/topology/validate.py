@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Set, Tuple
 
 from testbed.errors import InputError
-from testbed.topology.model import AS, NAME_MAX, Topology
+from testbed.topology.model import AS, NAME_MAX, Topology, timer_problem
 
 #: Interfaces are named NODE-eK; Linux allows at most 15 characters.
 MAX_INTERFACES = 100
@@ -55,6 +55,7 @@ def validate(topo: Topology, source: str) -> None:
     _check_sites(topo, fail)
     _check_clients(topo, fail)
     _check_sessions(topo, links, fail)
+    _check_session_timers(topo, fail)
     _check_intra_as_mesh(topo, links, fail)
     _check_interface_counts(topo, routers, links, fail)
 
@@ -183,6 +184,36 @@ def _check_sessions(topo: Topology, links: Set[frozenset], fail) -> None:
         if (a, b) in seen:
             fail(f"sessions[{i}]", f"the session {a!r} -> {b!r} is given twice")
         seen.add((a, b))
+
+
+def _check_session_timers(topo: Topology, fail) -> None:
+    """Each end's timers, the topology's ``bgp`` merged with the overrides, obey the rule.
+
+    An end of the session a -> b takes the defaults, then b -> a's timers,
+    then a -> b's (its own win), as the plan does; both ends are checked.
+    """
+    index = {
+        (resolve_router(topo, s.a), resolve_router(topo, s.b)): i
+        for i, s in enumerate(topo.sessions)
+    }
+    for i, sess in enumerate(topo.sessions):
+        if sess.timers is None or not sess.timers.given():
+            continue
+        j = index.get((resolve_router(topo, sess.b), resolve_router(topo, sess.a)))
+        other = topo.sessions[j].timers if j is not None else None
+        mine = (f"sessions[{i}].timers", sess.timers.given())
+        theirs = (f"sessions[{j}].timers", other.given() if other else {})
+        for layers in ((theirs, mine), (mine, theirs)):  # end a, end b
+            merged = {k: ("bgp", v) for k, v in topo.bgp.model_dump().items()}
+            for where, given in layers:
+                merged.update({k: (where, v) for k, v in given.items()})
+            (k_from, keepalive), (h_from, hold) = merged["keepalive"], merged["hold"]
+            problem = timer_problem(keepalive, hold)
+            if problem:
+                fail(
+                    f"sessions[{i}].timers",
+                    f"{problem} (keepalive from {k_from}, hold from {h_from})",
+                )
 
 
 def _check_intra_as_mesh(topo: Topology, links: Set[frozenset], fail) -> None:

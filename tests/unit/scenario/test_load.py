@@ -344,3 +344,41 @@ def test_scenario_timers_replace_session_timers():
     assert (eff.bgp.keepalive, eff.bgp.hold) == (2, 6)
     assert eff.sessions[0].timers.hold is None and eff.sessions[0].timers.keepalive is None
     assert effective_topology(topo) is topo
+
+
+# ------------------------------------------------- per-session timers merged
+SESSION_TOPOLOGY = """
+name: t
+bgp: {keepalive: 1, hold: 30}
+ases:
+  - {name: ta, asn: 65001, role: transit}
+  - {name: tb, asn: 65002, role: transit}
+  - {name: anycast, asn: 64500, role: anycast}
+  - {name: isp, asn: 64512, role: eyeball}
+links:
+  - {a: ta, b: tb}
+  - {a: isp, b: ta}
+sessions:
+  - {a: ta, b: tb, timers: {keepalive: 10}}
+sites:
+  - {name: s1, upstream: ta}
+clients:
+  - {name: c1, as: isp}
+"""
+
+
+@pytest.mark.parametrize(
+    ("bgp", "sets", "where"),
+    [("{hold: 9}", [], "scen.yaml: bgp"), ("{hold: 30}", ["bgp.hold=12"], "--set: bgp.hold")],
+)
+def test_scenario_timers_checked_against_session_overrides(tmp_path, bgp, sets, where):
+    (tmp_path / "t.yaml").write_text(textwrap.dedent(SESSION_TOPOLOGY))
+    text = f"name: s\ntopology: t.yaml\nduration: 30\nbgp: {bgp}\n"
+    hold = 12 if sets else 9
+    assert error(tmp_path, text, sets).endswith(
+        f"{where}: hold ({hold}) must be at least 3 x keepalive (10) "
+        "(keepalive from sessions[0].timers, hold from bgp) in topology 't'"
+    )
+    text = "name: s\ntopology: t.yaml\nduration: 30\nbgp: {keepalive: 10}\n"
+    topo = scenario_topology(load_scenario(write(tmp_path, text)))  # hold 30 = 3 x 10
+    assert (topo.bgp.keepalive, topo.bgp.hold) == (10, 30)

@@ -159,3 +159,57 @@ def test_world_has_the_documented_names():
     for i, a in enumerate(transit):
         for b in transit[i + 1 :]:
             assert frozenset((a, b)) in pairs, f"{a}-{b} missing from the transit mesh"
+
+
+# ------------------------------------------------------- per-session timers
+def with_sessions(sessions: str, bgp: str = "") -> str:
+    """BASE with these ``sessions:`` entries (and a ``bgp:`` line)."""
+    return textwrap.dedent(BASE) + "sessions:\n" + sessions + bgp
+
+
+@pytest.mark.parametrize(
+    ("bgp", "sessions", "message"),
+    [
+        (
+            "",
+            "  - {a: ta, b: tb, timers: {keepalive: 30}}\n",
+            "sessions[0].timers: hold (3) must be at least 3 x keepalive (30) "
+            "(keepalive from sessions[0].timers, hold from bgp)",
+        ),
+        (
+            "bgp: {keepalive: 10, hold: 30}\n",
+            "  - {a: ta, b: tb, timers: {hold: 20}}\n",
+            "sessions[0].timers: hold (20) must be at least 3 x keepalive (10) "
+            "(keepalive from bgp, hold from sessions[0].timers)",
+        ),
+        (
+            "",
+            "  - {a: ta, b: tb, timers: {keepalive: 5, hold: 9}}\n",
+            "sessions[0].timers: hold (9) must be at least 3 x keepalive (5) "
+            "(keepalive from sessions[0].timers, hold from sessions[0].timers)",
+        ),
+        (  # each fine alone; end ta takes tb -> ta's hold, then its own keepalive
+            "",
+            "  - {a: ta, b: tb, timers: {keepalive: 20, hold: 60}}\n"
+            "  - {a: tb, b: ta, timers: {hold: 30}}\n",
+            "sessions[0].timers: hold (30) must be at least 3 x keepalive (20) "
+            "(keepalive from sessions[0].timers, hold from sessions[1].timers)",
+        ),
+    ],
+)
+def test_merged_session_timers_obey_the_hold_rule(tmp_path, bgp, sessions, message):
+    text = with_sessions(sessions, bgp)
+    with pytest.raises(InputError) as info:
+        load_topology(write(tmp_path, text))
+    assert str(info.value) == f"{tmp_path / 'topo.yaml'}: {message}"
+
+
+def test_merged_session_timers_that_fit_load(tmp_path):
+    from testbed.topology.plan import make_plan
+
+    sessions = "  - {a: ta, b: tb, timers: {keepalive: 10, hold: 30}}\n"
+    text = with_sessions(sessions)
+    topo = load_topology(write(tmp_path, text))
+    timers = {n.peer: n.timers for n in make_plan(topo).routers["ta"].neighbors}
+    assert (timers["tb"].keepalive, timers["tb"].hold) == (10, 30)
+    assert (timers["isp"].keepalive, timers["isp"].hold) == (1, 3)
