@@ -56,6 +56,7 @@ class RunRecords:
         routes: route records of every router, sorted by ``t``.
         bgp: BGP records, sorted by ``t``.
         events: scenario events, sorted by ``t``.
+        health: health agent records of every site (``health.jsonl``), sorted by ``t``.
     """
 
     run_dir: Path
@@ -66,6 +67,7 @@ class RunRecords:
     routes: List[Record] = field(default_factory=list)
     bgp: List[Record] = field(default_factory=list)
     events: List[Record] = field(default_factory=list)
+    health: List[Record] = field(default_factory=list)
 
     @property
     def clients(self) -> List[str]:
@@ -92,7 +94,11 @@ class RunRecords:
 
     @property
     def end(self) -> float:
-        """Wall-clock end of the run: ``t0 + duration``, or the last record if later."""
+        """Wall-clock end of the run: ``t0 + duration``, or the last record if later.
+
+        Health records are left out: agents write theirs until they have
+        drained their sites at teardown, after the probes stopped.
+        """
         last = self.t0
         duration = self.meta.get("duration")
         if isinstance(duration, (int, float)):
@@ -154,6 +160,7 @@ def load_run(run_dir: PathLike) -> RunRecords:
         routes=_by_time(_read(folder / "routes.jsonl")),
         bgp=_by_time(_read(folder / "bgp.jsonl")),
         events=_by_time(_read(folder / "events.jsonl")),
+        health=_by_time(_read(folder / "health.jsonl")),
     )
     t0 = meta.get("t0")
     if isinstance(t0, (int, float)):

@@ -3,7 +3,9 @@
 Each plot is a pure function of the run's records and summary, written with
 matplotlib's Agg backend (no display needed).  Every site has one colour,
 the same in every plot, with a legend; times are seconds from t0, and
-events are vertical dashed lines labelled at the top.
+events are vertical dashed lines labelled at the top.  On the DNS timeline,
+the health agents' state changes and address removals are dotted magenta
+lines, labelled the same way (``health lon up -> down (withdraw)``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle  # noqa: E402
 
 from testbed.analysis import catchment, outage, tcp  # noqa: E402
 from testbed.analysis.load import RunRecords  # noqa: E402
-from testbed.analysis.report import event_label  # noqa: E402
+from testbed.analysis.report import event_label, health_label  # noqa: E402
 from testbed.analysis.summary import event_times, timeline_until  # noqa: E402
 
 Summary = Dict[str, Any]
@@ -38,6 +40,8 @@ PALETTE = (
 ROUTE_COLOURS = {"added": "#2ca02c", "removed": LOSS, "nexthop": "#1f77b4"}
 #: Marker and colour of each kind of TCP break.
 BREAK_MARKERS = {"reset": ("X", "black"), "timeout": ("v", LOSS), "eof": ("s", "#555555")}
+#: Colour of health agent marks (magenta: unlike the first six site colours and red).
+HEALTH = "#c51b7d"
 DPI = 110
 
 
@@ -70,20 +74,44 @@ def _label_levels(times: Sequence[float], span: float) -> List[int]:
     return levels
 
 
-def _events(ax: Axes, run: RunRecords, summary: Summary) -> int:
-    """Dashed vertical lines at the events, labelled above the axes (staggered when close).
+def timeline_marks(summary: Summary, health: bool = False) -> List[Tuple[float, str, str]]:
+    """The vertical marks of a plot: ``(t, label, kind)`` in time order.
+
+    Args:
+        summary: the run's summary.
+        health: also mark the health agents' records (``health[]``; kind ``health``).
+
+    Returns:
+        Scenario events (kind ``event``), then at equal times health records.
+    """
+    marks = [(float(ev["t"]), 0, event_label(ev), "event") for ev in summary.get("events", [])]
+    if health:
+        marks += [
+            (float(h["t"]), 1, health_label(h), "health")
+            for h in summary.get("health") or []
+            if isinstance(h.get("t"), (int, float))
+        ]
+    return [(t, label, kind) for t, _, label, kind in sorted(marks)]
+
+
+def _events(ax: Axes, run: RunRecords, summary: Summary, health: bool = False) -> int:
+    """Vertical lines at the events (dashed) and health changes (dotted), labelled above the axes.
+
+    Labels are staggered when close.
 
     Returns:
         Points of label height above the axes (for the title's padding).
     """
-    events = summary.get("events", [])
+    low, high = ax.get_xlim()
+    marks = [m for m in timeline_marks(summary, health) if m[2] == "event" or low <= m[0] <= high]
     span = max(run.end - run.t0, 1.0)
-    levels = _label_levels([ev["t"] for ev in events], span)
-    for ev, level in zip(events, levels, strict=True):
-        ax.axvline(ev["t"], color="black", linestyle="--", linewidth=1, alpha=0.7)
+    levels = _label_levels([t for t, _, _ in marks], span)
+    for (t, label, kind), level in zip(marks, levels, strict=True):
+        colour, style = (HEALTH, ":") if kind == "health" else ("black", "--")
+        ax.axvline(t, color=colour, linestyle=style, linewidth=1.2, alpha=0.8)
         ax.annotate(
-            event_label(ev), xy=(ev["t"], 1.0), xycoords=ax.get_xaxis_transform(),
-            xytext=(2, 3 + 11 * level), textcoords="offset points",
+            label, xy=(t, 1.0), xycoords=ax.get_xaxis_transform(),
+            xytext=(2, 3 + 11 * level), textcoords="offset points", color=colour,
             fontsize=8, ha="left", va="bottom", annotation_clip=False,
         )  # fmt: skip
     return 14 + 11 * max(levels) if levels else 0
@@ -131,7 +159,8 @@ def plot_timeline(run: RunRecords, summary: Summary, path: Path) -> Path:
 
     Answered queries are coloured ticks, lost queries red crosses (with a
     hollow circle in the site's colour if a late answer came), outage
-    windows shaded red, events dashed lines.
+    windows shaded red, events dashed lines, health agent changes dotted
+    magenta lines (those after the x range, e.g. at teardown, are left out).
 
     Args:
         run: the run's records.
@@ -176,8 +205,10 @@ def plot_timeline(run: RunRecords, summary: Summary, path: Path) -> Path:
     else:
         _empty(ax, "no DNS records")
     _x_limits(ax, run)
-    labels = _events(ax, run, summary)
+    labels = _events(ax, run, summary, health=True)
     handles = _site_legend(colours, used)
+    if summary.get("health"):
+        handles.append(Line2D([], [], color=HEALTH, linestyle=":", label="health agent"))
     if any_loss:
         handles.append(Line2D([], [], marker="x", color=LOSS, linestyle="", label="lost query"))
         handles.append(Patch(color=LOSS, alpha=0.12, label="outage window"))

@@ -1,7 +1,11 @@
 """Render a run's summary for people: ``report.md`` and tables for the terminal.
 
 Both are pure functions of the summary dict (:mod:`testbed.analysis.summary`),
-so the same summary always gives the same text.
+so the same summary always gives the same text.  The narrative lists the
+scenario's events and the health agents' state changes (``health[]``) in
+time order, with who moved after each; a health change that moved none of
+the site's clients and left them without answers -- MED demotion behind
+different upstreams -- says so.
 
 Expectations (``summary["expect"]``) are shown as given by the scenario
 package; each entry is a dict, read leniently: its label is the first of
@@ -20,7 +24,10 @@ from rich.table import Table
 
 #: The plots :mod:`testbed.analysis.plots` writes, with their captions.
 PLOTS: Sequence[Tuple[str, str]] = (
-    ("timeline.png", "DNS answers per client over time, by site; losses in red; events"),
+    (
+        "timeline.png",
+        "DNS answers per client over time, by site; losses in red; events; health changes",
+    ),
     ("tcp.png", "TCP stream lifelines by site; resets and timeouts"),
     ("routes.png", "route changes per router; events"),
     ("catchment.png", "each client's site at the start and after each event"),
@@ -104,6 +111,140 @@ def event_label(ev: Dict[str, Any]) -> str:
     return f"{text} ({fmt(params)})" if params else text or "-"
 
 
+#: Said of a MED demotion that moved none of the dead site's clients.
+MED_NOTE = (
+    "MED is only compared between routes from the same neighbouring AS, so the demoted "
+    "route still wins behind other upstreams: traffic stays on the dead site"
+)
+
+
+def client_moves(summary: Dict[str, Any], client: str) -> List[Tuple[Any, str, str]]:
+    """A client's moves at the scenario's events: ``(t, from, to)`` in time order.
+
+    Args:
+        summary: the run's summary (``events[].moves``).
+        client: the client's name.
+
+    Returns:
+        One triple per event that moved the client.
+    """
+    out = []
+    for ev in summary.get("events", []):
+        move = (ev.get("moves") or {}).get(client)
+        if isinstance(move, dict):
+            out.append((ev.get("t"), str(move.get("from")), str(move.get("to"))))
+    return out
+
+
+def moved_to(summary: Dict[str, Any], client: str) -> str:
+    """``nyc at 10.0 s, lon at 20.0 s``: where each event moved the client, ``-`` if none."""
+    parts = [
+        f"{to} at {t:.1f} s" if isinstance(t, (int, float)) else to
+        for t, _, to in client_moves(summary, client)
+    ]
+    return ", ".join(parts) or "-"
+
+
+def tcp_resets(tcp: Dict[str, Any]) -> str:
+    """``2/2``: streams reset of streams, with the resets when more (``2/2 (6 resets)``)."""
+    text = f"{tcp['reset']}/{tcp['streams']}"
+    events = tcp.get("reset_events")
+    if isinstance(events, int) and events > tcp["reset"]:
+        text += f" ({events} resets)"
+    return text
+
+
+def health_label(h: Dict[str, Any]) -> str:
+    """``health lon up -> down (withdraw)``, ``health lon: address removed``."""
+    site = h.get("site", "?")
+    if h.get("event") == "address":
+        return f"health {site}: service address {'removed' if h.get('removed') else 'kept'}"
+    if h.get("event") == "retry":
+        return f"health {site} {h.get('state')} applied late ({h.get('action')})"
+    return f"health {site} {h.get('previous')} -> {h.get('state')} ({h.get('action')})"
+
+
+def health_effect(h: Dict[str, Any]) -> str:
+    """What a health record did: who moved, who stayed or went unanswered; the address."""
+    if h.get("event") == "address":
+        if not h.get("removed"):
+            return h.get("error") or "no server"
+        text = f"from {', '.join(h['removed'])}"
+        if h.get("drain_s") is not None:
+            text += f", {fmt_s(h['drain_s'])} s after the announcement changed"
+        return text + (f"; {h['error']}" if h.get("error") else "")
+    if h.get("event") == "retry":
+        return f"applied: {fmt(h.get('applied'))}"
+    parts = []
+    moves = h.get("moves") or {}
+    if moves:
+        parts.append(
+            "moved: "
+            + ", ".join(f"{c} ({m['from']} -> {m['to']})" for c, m in sorted(moves.items()))
+        )
+    if h.get("stayed"):
+        parts.append(f"still on {h.get('site')}: {', '.join(h['stayed'])}")
+    if h.get("unanswered"):
+        parts.append(f"no answer: {', '.join(h['unanswered'])}")
+    if not parts:
+        parts.append("no client changed site")
+    if h.get("state") == "down" and h.get("action") == "med" and not moves and h.get("unanswered"):
+        parts.append(MED_NOTE)
+    if h.get("error"):
+        parts.append(f"not applied: {h['error']}")
+    return "; ".join(parts)
+
+
+def _event_line(ev: Dict[str, Any]) -> str:
+    text = f"- t={fmt_s(ev.get('t'))} s: {event_label(ev)}. "
+    if ev.get("convergence_s") is None:
+        text += "No route changed."
+    else:
+        text += (
+            f"Routes converged in {fmt_s(ev['convergence_s'])} s "
+            f"({len(ev.get('routers_changed', []))} routers, "
+            f"{ev.get('route_changes', 0)} route changes)."
+        )
+    moves = ev.get("moves") or {}
+    if moves:
+        text += " Moved: " + ", ".join(
+            f"{c} ({m['from']} -> {m['to']})" for c, m in sorted(moves.items())
+        )
+        text += "."
+    else:
+        text += " No client changed site."
+    return text
+
+
+def _health_line(h: Dict[str, Any]) -> str:
+    text = f"- t={fmt_s(h.get('t'))} s: {health_label(h)}"
+    effect = health_effect(h)
+    if h.get("event") == "address":
+        return f"{text} {effect}." if h.get("removed") else f"{text}: {effect}."
+    if h.get("event") == "state":
+        applied = fmt(h.get("applied"))
+        why = ", ".join(h.get("failures") or []) or h.get("reason") or "-"
+        text += f", applied: {applied}; because: {why}"
+    return f"{text}. {effect[:1].upper()}{effect[1:]}."
+
+
+def timeline(summary: Dict[str, Any]) -> List[Tuple[float, str]]:
+    """The narrative's timeline: scenario events and health records, in time order.
+
+    Args:
+        summary: the run's summary.
+
+    Returns:
+        ``(t, line)`` pairs; at equal times events come before health records.
+    """
+    rows: List[Tuple[float, int, int, str]] = []
+    for i, ev in enumerate(summary.get("events", [])):
+        rows.append((float(ev.get("t") or 0.0), 0, i, _event_line(ev)))
+    for i, h in enumerate(summary.get("health") or []):
+        rows.append((float(h.get("t") or 0.0), 1, i, _health_line(h)))
+    return [(t, line) for t, _, _, line in sorted(rows)]
+
+
 def _narrative(summary: Dict[str, Any]) -> List[str]:
     clients = summary.get("clients", {})
     events = summary.get("events", [])
@@ -118,7 +259,7 @@ def _narrative(summary: Dict[str, Any]) -> List[str]:
     if summary.get("frr_version"):
         line += f", FRR {summary['frr_version']}"
     if summary.get("speaker"):
-        line += f", site speaker {summary['speaker']}"
+        line += f", site speaker {fmt(summary['speaker'])}"
     out = [line + "."]
     if summary.get("interrupted"):
         out.append(f"The run was interrupted ({summary['interrupted']}): figures cover what ran.")
@@ -126,27 +267,21 @@ def _narrative(summary: Dict[str, Any]) -> List[str]:
         f"{len(clients)} clients, {len(summary.get('sites', []))} sites, "
         f"{len(summary.get('routers', {}))} routers, {len(events)} events."
     )
+    agents = summary.get("health_agents") or {}
+    if agents:
+        out.append(
+            "Health agents: "
+            + "; ".join(
+                f"{site} ({a.get('action')}, every {a.get('interval')} s, "
+                f"fall {a.get('fall')}, rise {a.get('rise')})"
+                for site, a in sorted(agents.items())
+            )
+            + "."
+        )
     out.append("")
-    for ev in events:
-        text = f"- t={fmt_s(ev.get('t'))} s: {event_label(ev)}. "
-        if ev.get("convergence_s") is None:
-            text += "No route changed."
-        else:
-            text += (
-                f"Routes converged in {fmt_s(ev['convergence_s'])} s "
-                f"({len(ev.get('routers_changed', []))} routers, "
-                f"{ev.get('route_changes', 0)} route changes)."
-            )
-        moves = ev.get("moves") or {}
-        if moves:
-            text += " Moved: " + ", ".join(
-                f"{c} ({m['from']} -> {m['to']})" for c, m in sorted(moves.items())
-            )
-            text += "."
-        else:
-            text += " No client changed site."
-        out.append(text)
-    if events:
+    lines = timeline(summary)
+    out += [line for _, line in lines]
+    if lines:
         out.append("")
     hit = {c: v["dns"] for c, v in clients.items() if v["dns"]["outages"]}
     if hit:
@@ -166,9 +301,11 @@ def _narrative(summary: Dict[str, Any]) -> List[str]:
         timeout = sum(v["tcp"]["timeout"] for v in clients.values())
         survived = sum(v["tcp"]["survived"] for v in clients.values())
         eof = sum(v["tcp"].get("eof", 0) for v in clients.values())
+        resets = sum(v["tcp"].get("reset_events", 0) for v in clients.values())
         closed = f", {eof} closed by the server" if eof else ""
+        again = f" ({resets} resets in all)" if resets > reset else ""
         out.append(
-            f"TCP: {streams} streams: {reset} reset, {timeout} timed out{closed}, "
+            f"TCP: {streams} streams: {reset} reset{again}, {timeout} timed out{closed}, "
             f"{survived} survived."
         )
     net = summary.get("network", {})
@@ -178,6 +315,38 @@ def _narrative(summary: Dict[str, Any]) -> List[str]:
             f"event (max over routers), {net.get('route_changes', 0)} route changes in all."
         )
     return out
+
+
+def _health_state(h: Dict[str, Any]) -> str:
+    """The state cell of a health record: ``up -> down`` for a change."""
+    if h.get("event") == "state":
+        return f"{fmt(h.get('previous'))} -> {fmt(h.get('state'))}"
+    return fmt(h.get("state"))
+
+
+def _health_section(summary: Dict[str, Any]) -> List[str]:
+    """The "Health" section: every state change, late application and address removal."""
+    records = summary.get("health") or []
+    if not records and not summary.get("health_agents"):
+        return []
+    lines = ["", "## Health", ""]
+    if not records:
+        return lines + ["No health state changed."]
+    rows = [
+        [
+            fmt_s(h.get("t")),
+            str(h.get("site", "-")),
+            h.get("event", "-"),
+            _health_state(h),
+            fmt(h.get("action")),
+            fmt(h.get("applied")),
+            health_effect(h),
+        ]
+        for h in records
+    ]
+    return lines + md_table(
+        ["t (s)", "site", "record", "state", "action", "applied", "effect"], rows
+    )
 
 
 def _captures(captures: Sequence[Dict[str, Any]]) -> List[str]:
@@ -229,6 +398,7 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
             [
                 "client",
                 "site",
+                "moved to",
                 "DNS sent",
                 "lost",
                 "late",
@@ -236,6 +406,7 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
                 "longest (s)",
                 "TCP streams",
                 "reset",
+                "resets",
                 "timed out",
                 "survived",
                 "reconnect (s)",
@@ -244,6 +415,7 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
                 [
                     name,
                     site_change(c["site_before"], c["site_after"]),
+                    moved_to(summary, name),
                     str(c["dns"]["sent"]),
                     str(c["dns"]["lost"]),
                     str(c["dns"]["late"]),
@@ -251,6 +423,7 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
                     fmt_s(c["dns"]["max_outage_s"]),
                     str(c["tcp"]["streams"]),
                     str(c["tcp"]["reset"]),
+                    str(c["tcp"].get("reset_events", c["tcp"]["reset"])),
                     str(c["tcp"]["timeout"]),
                     str(c["tcp"]["survived"]),
                     fmt([fmt_s(x) for x in c["tcp"]["reconnect_s"]]),
@@ -265,7 +438,8 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
     lines += ["", "## DNS outage windows", ""]
     if windows:
         lines.append(
-            "From the last answered query before the losses to the first answered one after."
+            "From the last answer received before the losses to the first answer received "
+            "after them (answer times: send time + RTT)."
         )
         lines.append("")
         lines += md_table(
@@ -340,6 +514,8 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
     else:
         lines.append("No events.")
 
+    lines += _health_section(summary)
+
     routers = summary.get("routers", {})
     if routers:
         lines += ["", "## Routers", ""]
@@ -381,17 +557,23 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
 
 
 def rich_tables(summary: Dict[str, Any]) -> List[Table]:
-    """Terminal tables: one per client, one per event.
+    """Terminal tables: clients, events, health changes.
 
     Args:
         summary: the run's summary.
 
     Returns:
-        The clients table, then the events table (if there are events).
+        The clients table (with where each event moved a client), then the
+        events table (if there are events), then the health table (if any
+        health agent changed state).
     """
     clients = Table(title="clients")
-    for col in ("client", "outage", "site", "DNS lost", "TCP reset", "survived", "timed out"):
-        clients.add_column(col, justify="left" if col in ("client", "site") else "right")
+    columns = ("client", "outage", "site", "moved to", "DNS lost", "TCP reset", "survived",
+               "timed out")  # fmt: skip
+    for col in columns:
+        clients.add_column(
+            col, justify="left" if col in ("client", "site", "moved to") else "right"
+        )
     for name, c in sorted(summary.get("clients", {}).items()):
         streams = c["tcp"]["streams"]
         outage = f"{fmt_s(c['dns']['outage_s'])} s"
@@ -401,8 +583,9 @@ def rich_tables(summary: Dict[str, Any]) -> List[Table]:
             escape(name),
             outage,
             escape(site_change(c["site_before"], c["site_after"])),
+            escape(moved_to(summary, name)),
             f"{c['dns']['lost']}/{c['dns']['sent']}",
-            f"{c['tcp']['reset']}/{streams}",
+            tcp_resets(c["tcp"]),
             f"{c['tcp']['survived']}/{streams}",
             f"{c['tcp']['timeout']}/{streams}",
         )
@@ -421,6 +604,19 @@ def rich_tables(summary: Dict[str, Any]) -> List[Table]:
                 str(len(ev["routers_changed"])),
                 str(ev["route_changes"]),
                 escape(fmt(ev["moved"])),
+            )
+        tables.append(table)
+    health = summary.get("health") or []
+    if health:
+        table = Table(title="health")
+        for col in ("t", "change", "applied", "effect"):
+            table.add_column(col, justify="right" if col == "t" else "left")
+        for h in health:
+            table.add_row(
+                f"{fmt_s(h.get('t'))} s",
+                escape(health_label(h)),
+                escape(fmt(h.get("applied"))),
+                escape(health_effect(h)),
             )
         tables.append(table)
     return tables

@@ -11,12 +11,18 @@ durations seconds, all rounded to the millisecond.  Shape (``…`` repeats)::
                                 "max_outage_s",
                                 "outages": [{"start", "end", "duration", "lost", "recovered"}]},
                         "tcp": {"streams", "reset", "timeout", "eof", "survived", "connect_failed",
+                                "reset_events",
                                 "resets": [{"stream", "t", "site", "after_event_s",
                                             "reconnect_s", "site_after"}],
                                 "timeouts": [… same …], "eofs": [… same …],
                                 "reconnect_s": [...]}}},
      "events": [{"t", "at", "kind", "target", "params", "convergence_s",
                  "routers_changed", "route_changes", "routers", "moved", "moves"}],
+     "health_agents": {SITE: {"action", "interval", "rise", "fall", "checks", "drain"}},
+     "health": [{"t", "site", "event": "state", "state", "previous", "action", "applied",
+                 "failures", "reason", "error", "moved", "moves", "stayed", "unanswered"}
+                | {"t", "site", "event": "retry", "state", "action", "applied"}
+                | {"t", "site", "event": "address", "address", "removed", "drain_s", "error"}],
      "routers": {NAME: {"route_changes", "convergence_s_max"}},
      "network": {"convergence_s_max", "route_changes"},
      "expect": [...],
@@ -29,7 +35,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from testbed.analysis import catchment, convergence, outage, tcp
+from testbed.analysis import catchment, convergence, health, outage, tcp
 from testbed.analysis.load import RunRecords, load_run
 from testbed.analysis.pcap import run_captures
 
@@ -101,10 +107,12 @@ def client_tcp(run: RunRecords, client: str) -> Dict[str, Any]:
         client: the client's name.
 
     Returns:
-        ``{streams, reset, timeout, eof, survived, connect_failed, resets,
-        timeouts, eofs, reconnect_s}``: stream counts by fate (each stream
-        counted once, by its first break), every break by kind, and every
-        time to reconnect.
+        ``{streams, reset, timeout, eof, survived, connect_failed,
+        reset_events, resets, timeouts, eofs, reconnect_s}``: stream counts
+        by fate (each stream counted once, by its first break: ``reset`` is
+        the number of streams reset), ``reset_events`` the number of resets
+        (a stream reset on every move of a flapping site counts each one),
+        every break by kind, and every time to reconnect.
     """
     fates = tcp.stream_fates(
         run.tcp.get(client, []), event_times(run), run.end, until=timeline_until(run)
@@ -128,6 +136,7 @@ def client_tcp(run: RunRecords, client: str) -> Dict[str, Any]:
         "eof": sum(1 for f in fates if f.fate == "eof"),
         "survived": sum(1 for f in fates if f.fate == "survived"),
         "connect_failed": sum(f.connect_failed for f in fates),
+        "reset_events": sum(1 for _, b in breaks if b.kind == "reset"),
         "resets": [brk(s, b) for s, b in breaks if b.kind == "reset"],
         "timeouts": [brk(s, b) for s, b in breaks if b.kind == "timeout"],
         "eofs": [brk(s, b) for s, b in breaks if b.kind == "eof"],
@@ -212,6 +221,8 @@ def summarise(
         "sites": run.sites,
         "clients": clients,
         "events": events,
+        "health_agents": health.agents(run),
+        "health": health.changes(run, segs),
         "routers": routers,
         "network": {
             "convergence_s_max": _ms(max(converged)) if converged else None,

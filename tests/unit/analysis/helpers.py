@@ -190,3 +190,130 @@ def fixed_run(path: Path) -> Path:
     b.tcp("paris", 0, 30.0, "closed", "nyc")
     b.tcp("paris", 1, 30.0, "closed", "nyc")
     return b.write(reverse=["dns-paris"])
+
+
+def health_record(b: RunBuilder, t: float, site: str, event: str, **fields: Any) -> RunBuilder:
+    """One health agent record of ``site`` at ``t`` (as testbed.health.agent writes it)."""
+    return b._add("health", {"t": b.t0 + t, "kind": "health", "site": site, "event": event,
+                             **fields})  # fmt: skip
+
+
+#: world's clients and the site each reaches by default (docs/scenarios.md).
+WORLD = {
+    "newyork": "nyc",
+    "losangeles": "nyc",
+    "paris": "lon",
+    "frankfurt": "lon",
+    "tokyo": "tyo",
+    "singapore": "tyo",
+    "sydney": "tyo",
+    "saopaulo": "gru",
+}
+WORLD_ROUTERS = ["asia", "eu", "gru", "lon", "na", "nyc", "sa", "tyo"]
+
+
+def _world(path: Path, scenario: str, duration: float, **meta: Any) -> RunBuilder:
+    return RunBuilder(
+        path,
+        duration=duration,
+        scenario=scenario,
+        topology="world",
+        frr_version="8.4.4",
+        speaker=["frr"],
+        clients=sorted(WORLD),
+        sites=["gru", "lon", "nyc", "tyo"],
+        routers=WORLD_ROUTERS,
+        **meta,
+    )
+
+
+def health_run(path: Path, action: str) -> Path:
+    """healthcheck-modes on world, synthetic: lon's servers die at 15 s, its agent acts at 17 s.
+
+    Rates: 5 DNS queries/s per client, 2 TCP streams each.  With ``withdraw``
+    (or ``prepend``) paris and frankfurt lose queries 15-17.3 s and move to
+    nyc; with ``med`` the route stays preferred (other upstreams) and they
+    get no answer until the end.  The agent's shutdown at 40.6 s removes
+    lon's service address (the site was withdrawn long before).
+    """
+    b = _world(path, "healthcheck-modes", 40.0)
+    moves = action != "med"
+    for client, site in sorted(WORLD.items()):
+        if site != "lon":
+            b.dns_series(client, 0, 40, 5, site)
+            for stream in (0, 1):
+                b.tcp(client, stream, 0.5, "connected", site, attempt=1, gap=None)
+                b.tcp(client, stream, 40.0, "closed", site)
+            continue
+        # answered by lon until 15 s (seq 74); lost from then; nyc from 17.4 s (seq 87)
+        lost = range(75, 87) if moves else range(75, 200)
+        b.dns_series(client, 0, 40, 5, lambda s: "lon" if s < 75 else "nyc", lost=lost)
+        for stream in (0, 1):
+            b.tcp(client, stream, 0.5, "connected", "lon", attempt=1, gap=None)
+            b.tcp(client, stream, 15.0, "eof", "lon", error="EOF")
+            b.tcp(client, stream, 15.2, "connect_failed", None, error="ECONNREFUSED")
+            if moves:
+                b.tcp(client, stream, 17.5, "connected", "nyc", attempt=2, gap=2.5)
+                b.tcp(client, stream, 40.0, "closed", "nyc")
+    b.event(15.0, "kill_service", "lon", {"service": "all"})
+    for router in WORLD_ROUTERS:
+        b.route(router, -1.0, "initial", via=["lon"])
+    applied = {"withdraw": ["withdraw"], "med": ["med 1000 prepend 0"],
+               "prepend": ["med None prepend 3"]}[action]  # fmt: skip
+    if moves:
+        b.route("eu", 17.05, "nexthop", via=["na"])
+    health_record(b, -5.0, "lon", "start", state="up", action=action, interval=1.0, rise=2,
+                  fall=2, checks=["dns", "tcp"], drain=1.0)  # fmt: skip
+    health_record(b, 16.95, "lon", "state", state="down", previous="up", action=action,
+                  applied=applied, failures=["dns: Timeout", "tcp: Connection refused"],
+                  reason="checks", error=None)  # fmt: skip
+    health_record(b, 40.6, "lon", "address", address="192.0.2.53", removed=["lon-1"],
+                  drain_s=23.65, error=None)  # fmt: skip
+    health_record(b, 40.6, "lon", "stop", state="down")
+    return b.write()
+
+
+FLAP_TIMES = (10, 18, 26, 34, 42, 50)
+
+
+def flap_run(path: Path) -> Path:
+    """flap on world, synthetic: tyo fails at 10, 26, 42 s and comes back at 18, 34, 50 s.
+
+    tokyo, singapore and sydney move to nyc on every failure and back on
+    every restore, losing two queries (5/s) each time; each of their 2 TCP
+    streams is reset 0.3 s after every move and reconnects 0.1 s later on the
+    new site: 6 resets per stream, 12 per client.  The others never notice.
+    """
+    b = _world(path, "flap", 60.0)
+    moved = [c for c, s in WORLD.items() if s == "tyo"]
+
+    def site_of(seq: int) -> str:
+        t = seq / 5
+        flaps = sum(1 for at in FLAP_TIMES if t >= at + 0.4)
+        return "nyc" if flaps % 2 else "tyo"
+
+    lost = [round(at * 5) + k for at in FLAP_TIMES for k in (0, 1)]
+    for client, site in sorted(WORLD.items()):
+        if client in moved:
+            b.dns_series(client, 0, 60, 5, site_of, lost=lost)
+        else:
+            b.dns_series(client, 0, 60, 5, site)
+        for stream in (0, 1):
+            b.tcp(client, stream, 0.5, "connected", site, attempt=1, gap=None)
+            here = site
+            if client in moved:
+                for k, at in enumerate(FLAP_TIMES):
+                    b.tcp(client, stream, at + 0.3, "reset", here, error="ECONNRESET")
+                    here = "nyc" if k % 2 == 0 else "tyo"
+                    b.tcp(client, stream, at + 0.4, "connected", here, attempt=k + 2, gap=0.1)
+            b.tcp(client, stream, 60.0, "closed", here)
+    for router in WORLD_ROUTERS:
+        b.route(router, -1.0, "initial", via=["tyo"])
+    for k, at in enumerate(FLAP_TIMES):
+        if k % 2 == 0:
+            b.event(at, "fail_site", "tyo", {"how": "link-down"})
+            b.route("asia", at + 0.1, "nexthop", via=["na"])
+        else:
+            b.event(at, "restore", "tyo")
+            b.route("asia", at + 0.2, "nexthop", via=["tyo"])
+    return b.write()

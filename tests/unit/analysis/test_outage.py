@@ -1,4 +1,8 @@
-"""Outage windows and DNS counts from synthetic DNS records."""
+"""Outage windows and DNS counts from synthetic DNS records.
+
+Windows are in answer times (send time + rtt); the builder's default rtt is
+4 ms, so a window starts 4 ms after the last answered query's send time.
+"""
 
 import json
 
@@ -29,9 +33,9 @@ def test_loss_that_never_recovers_ends_at_the_end_of_the_run(tmp_path):
     s = build_summary(b.write())
     dns = s["clients"]["c"]["dns"]
     assert dns["outages"] == [
-        {"start": 4.9, "end": None, "duration": 7.1, "lost": 50, "recovered": False}
+        {"start": 4.904, "end": None, "duration": 7.096, "lost": 50, "recovered": False}
     ]
-    assert dns["outage_s"] == 7.1 and dns["max_outage_s"] == 7.1
+    assert dns["outage_s"] == 7.096 and dns["max_outage_s"] == 7.096
     assert dns["lost"] == 50 and dns["answered"] == 50
     assert s["clients"]["c"]["site_after"] == "a"  # the last site seen
 
@@ -42,8 +46,8 @@ def test_single_lost_query_is_a_window_and_min_lost_filters_it(tmp_path):
     run = b.write()
     dns = build_summary(run)["clients"]["c"]["dns"]
     assert [(w["start"], w["end"], w["duration"], w["lost"]) for w in dns["outages"]] == [
-        (1.9, 2.1, 0.2, 1),
-        (5.9, 6.3, 0.4, 3),
+        (1.904, 2.104, 0.2, 1),
+        (5.904, 6.304, 0.4, 3),
     ]
     assert dns["outage_s"] == 0.6 and dns["max_outage_s"] == 0.4
     dns = build_summary(run, min_lost=2)["clients"]["c"]["dns"]
@@ -62,7 +66,7 @@ def test_late_answer_does_not_close_the_outage_and_file_order_does_not_matter(tm
     run = b.write(reverse=["dns-c"])
     dns = build_summary(run)["clients"]["c"]["dns"]
     assert dns["outages"] == [
-        {"start": 0.2, "end": 0.6, "duration": 0.4, "lost": 3, "recovered": True}
+        {"start": 0.204, "end": 0.604, "duration": 0.4, "lost": 3, "recovered": True}
     ]
     assert (dns["sent"], dns["answered"], dns["lost"], dns["late"]) == (10, 7, 3, 1)
 
@@ -72,7 +76,7 @@ def test_late_answer_to_the_last_lost_query_does_not_recover(tmp_path):
     b.dns("c", 0, 0.0, "ok", "a").dns("c", 1, 0.1, "timeout").dns("c", 2, 0.2, "timeout")
     b.dns("c", 2, 0.2, "late", "b", rtt=1.2)
     w = build_summary(b.write())["clients"]["c"]["dns"]["outages"]
-    assert w == [{"start": 0.0, "end": None, "duration": 2.0, "lost": 2, "recovered": False}]
+    assert w == [{"start": 0.004, "end": None, "duration": 1.996, "lost": 2, "recovered": False}]
 
 
 def test_queries_are_sorted_by_send_time_and_collapsed_per_seq():
@@ -97,7 +101,7 @@ def test_loss_from_the_very_first_query_starts_at_that_query(tmp_path):
     b = RunBuilder(tmp_path, duration=1.0)
     b.dns("c", 0, 0.1, "timeout").dns("c", 1, 0.2, "timeout").dns("c", 2, 0.3, "ok", "a")
     w = build_summary(b.write())["clients"]["c"]["dns"]["outages"]
-    assert w == [{"start": 0.1, "end": 0.3, "duration": pytest.approx(0.2), "lost": 2,
+    assert w == [{"start": 0.1, "end": 0.304, "duration": pytest.approx(0.204), "lost": 2,
                   "recovered": True}]  # fmt: skip
 
 
@@ -115,3 +119,56 @@ def test_summary_is_json_and_expect_is_kept(tmp_path):
     s = build_summary(run, expect=expect)
     assert s["expect"] == expect
     assert json.loads(json.dumps(s, allow_nan=False)) == s
+
+
+def windows(recs):
+    """(start, end, duration, lost) of each window, seconds from T0, rounded to the ms."""
+
+    def rel(x):
+        return None if x is None else round(x - T0, 3)
+
+    return [
+        (rel(w.start), rel(w.end), round(w.duration, 3), w.lost)
+        for w in outage_windows(recs, end=T0 + 5)
+    ]
+
+
+def rec(seq, t, status="ok", rtt=0.01):
+    answered = status in ("ok", "late")
+    return {"t": T0 + t, "seq": seq, "status": status, "rtt": rtt if answered else None,
+            "site": "a" if answered else None}  # fmt: skip
+
+
+def test_window_runs_between_answer_times_not_send_times():
+    # the last answer before arrives 50 ms after its query; the first after, on a
+    # farther site, 400 ms after its query: the client waited 0.05 -> 0.7 s
+    recs = [rec(0, 0.0, rtt=0.05), rec(1, 0.1, "timeout"), rec(2, 0.2, "timeout"),
+            rec(3, 0.3, rtt=0.4), rec(4, 0.4, rtt=0.4)]  # fmt: skip
+    assert windows(recs) == [(0.05, 0.7, 0.65, 2)]
+
+
+def test_an_earlier_slow_answer_that_arrives_last_starts_the_window():
+    # query 1's answer (sent 0.1, 0.6 s) arrives after query 2's (sent 0.2, 10 ms)
+    recs = [rec(0, 0.0), rec(1, 0.1, rtt=0.6), rec(2, 0.2), rec(3, 0.3, "timeout"),
+            rec(4, 0.4, "timeout"), rec(5, 0.5, rtt=0.5)]  # fmt: skip
+    assert windows(recs) == [(0.7, 1.0, 0.3, 2)]
+
+
+def test_a_quick_answer_to_a_later_query_ends_the_window_first():
+    # after the loss, query 3 (sent 0.3) is answered at 0.35, before query 2's
+    # slow answer (sent 0.2, arrives 0.8): service is back at 0.35
+    recs = [rec(0, 0.0), rec(1, 0.1, "timeout"), rec(2, 0.2, rtt=0.6), rec(3, 0.3, rtt=0.05)]
+    assert windows(recs) == [(0.01, 0.35, 0.34, 1)]
+
+
+def test_answers_overlapping_a_loss_give_a_window_of_zero_duration():
+    # query 0's answer arrives at 0.9, query 2's already at 0.25: never without answers
+    recs = [rec(0, 0.0, rtt=0.9), rec(1, 0.1, "timeout"), rec(2, 0.2, rtt=0.05)]
+    assert windows(recs) == [(0.9, 0.9, 0.0, 1)]
+
+
+def test_out_of_order_records_and_late_answers_give_the_same_windows():
+    recs = [rec(0, 0.0, rtt=0.05), rec(1, 0.1, "timeout"), rec(2, 0.2, "timeout"),
+            rec(1, 0.1, "late", rtt=1.1), rec(3, 0.3, rtt=0.4)]  # fmt: skip
+    assert windows(recs) == windows(list(reversed(recs))) == [(0.05, 0.7, 0.65, 2)]
+    assert queries(recs)[1].answered_at is None and queries(recs)[1].late

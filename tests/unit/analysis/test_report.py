@@ -29,7 +29,7 @@ def test_fixed_run_figures(tmp_path):
     paris = s["clients"]["paris"]
     assert (paris["site_before"], paris["site_after"]) == ("lon", "lon")
     assert paris["dns"]["outages"] == [
-        {"start": 9.8, "end": 10.6, "duration": 0.8, "lost": 3, "recovered": True}
+        {"start": 9.804, "end": 10.604, "duration": 0.8, "lost": 3, "recovered": True}
     ]
     assert paris["dns"]["late"] == 1
     assert paris["tcp"]["resets"][0]["after_event_s"] == 0.45
