@@ -382,3 +382,37 @@ def test_scenario_timers_checked_against_session_overrides(tmp_path, bgp, sets, 
     text = "name: s\ntopology: t.yaml\nduration: 30\nbgp: {keepalive: 10}\n"
     topo = scenario_topology(load_scenario(write(tmp_path, text)))  # hold 30 = 3 x 10
     assert (topo.bgp.keepalive, topo.bgp.hold) == (10, 30)
+
+
+# ------------------------------------------------- restore and busiest
+WORLD_TIMELINE = """
+name: x
+topology: world
+duration: 60
+timeline:
+{events}
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "restored"),
+    [
+        ("{at: 15, event: fail_site, site: busiest, how: silent}", "tyo"),
+        ("{at: 15, event: kill_service, site: tyo}", "busiest"),
+        ("{at: 15, event: withdraw, site: busiest}", "busiest"),
+    ],
+)
+def test_restore_may_name_the_site_busiest_turns_out_to_be(tmp_path, first, restored):
+    events = f"  - {first}\n  - {{at: 40, event: restore, site: {restored}}}"
+    loaded = load_scenario(write(tmp_path, WORLD_TIMELINE.format(events=events)))
+    assert scenario_topology(loaded).name == "world"
+    assert loaded.scenario.timeline[1].site == restored
+
+
+def test_restore_with_nothing_before_it_on_that_site_or_busiest(tmp_path):
+    events = ["{at: 15, event: fail_site, site: lon}", "{at: 40, event: restore, site: tyo}"]
+    text = WORLD_TIMELINE.format(events="\n".join(f"  - {e}" for e in events))
+    assert error(tmp_path, text).endswith(
+        "scen.yaml: timeline[1].site: nothing to restore: no earlier event on site 'tyo' "
+        "or on 'busiest'"
+    )
