@@ -26,8 +26,13 @@ tour: install
 test: install
 	ANYCAST_REQUIRE_ROOT_TESTS=1 $(PYTEST) -q tests
 
-unit: install
+## Unit tests need no root, only the virtualenv: made (as root) by install.sh
+## when it is missing, used as it is when it exists.
+unit: $(BIN)/python
 	$(PYTEST) -q tests/unit
+
+$(BIN)/python:
+	VENV=$(VENV) bash scripts/install.sh
 
 integration: install
 	ANYCAST_REQUIRE_ROOT_TESTS=1 $(PYTEST) -q tests/integration
