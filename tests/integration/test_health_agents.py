@@ -6,7 +6,9 @@ site, through the speaker's control socket for a Ryu site), and the upstream
 ``ta`` sees exactly that: the route gone and client ``ca`` moved to west; the
 route at MED 1000 with ``ca`` staying on the dead site (MED is not compared
 across upstreams); the path prepended and ``ca`` moved.  When DNS comes back,
-the route is back to normal.
+the route is back to normal.  On SIGTERM the agent withdraws east's route,
+waits the drain, and only then removes the service address from east's
+servers, in that order in health.jsonl.
 """
 
 from __future__ import annotations
@@ -107,6 +109,57 @@ def test_health_agent_action_changes_the_upstreams_rib(sites, action, tmp_path):
         tb.stop_process(agent, signal.SIGKILL)
         if not paths_from("ta", "64500"):  # the killed agent left east withdrawn
             _announce_again(tb)
+
+
+def _lo_addresses(tb: Testbed, node: str) -> str:
+    return tb.cmd(node, "ip -4 -o addr show dev lo")
+
+
+def test_sigterm_withdraws_before_the_service_address_is_removed(sites, tmp_path):
+    """Graceful stop: the withdrawal, the drain, then the address removal, in health.jsonl order."""
+    tb, traffic = sites
+    site = next(s for s in tb.topo.sites if s.name == "east")
+    config = traffic.health_config(site.model_copy(update={"health": _health("withdraw")}))
+    config["drain"] = 1.0
+    path = tmp_path / "east.json"
+    path.write_text(json.dumps(config))
+    out = tmp_path / "health.jsonl"
+    servers = [h.name for h in tb.plan.servers("east")]
+    assert [a["node"] for a in config["addresses"]] == servers
+    router = tb.plan.site_routers()["east"]
+    agent = tb.spawn(
+        router,
+        [sys.executable, "-m", "testbed.health.agent", "--config", str(path), "--out", str(out)],
+        "health-agent",
+        tmp_path / "a.log",
+    )
+    try:
+        time.sleep(1.5)
+        assert [p["aspath"]["string"] for p in paths_from("ta", "64500")] == ["64500"]
+        assert all("192.0.2.53/32" in _lo_addresses(tb, s) for s in servers)
+        assert tb.stop_process(agent, signal.SIGTERM, grace=10.0)
+        records = [json.loads(x) for x in out.read_text().splitlines()]
+        assert [r["event"] for r in records] == ["start", "state", "address", "stop"], records
+        state, address = records[1], records[2]
+        assert state["state"] == "down" and state["applied"] == ["withdraw"], state
+        assert state["error"] is None
+        assert address["removed"] == servers and address["error"] is None, address
+        assert address["t"] - state["t"] >= 0.9  # the drain came between them
+        wait_for(lambda: not paths_from("ta", "64500"), 5, "east's route gone from ta's RIB")
+        assert all("192.0.2.53/32" not in _lo_addresses(tb, s) for s in servers)
+    finally:
+        if agent.alive():
+            tb.stop_process(agent, signal.SIGKILL)
+        for server in servers:  # put east back for the other tests of the module
+            if "192.0.2.53/32" not in _lo_addresses(tb, server):
+                tb.cmd(server, "ip addr add 192.0.2.53/32 dev lo")
+            for kind in ("dns", "tcp"):
+                traffic.stop_service(server, kind)
+                traffic.start_service(server, kind)
+        traffic.wait_services()
+        if not paths_from("ta", "64500"):
+            _announce_again(tb)
+        wait_for(lambda: bool(paths_from("ta", "64500")), 10, "east announced again")
 
 
 def _announce_again(tb: Testbed) -> None:

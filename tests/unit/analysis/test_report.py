@@ -53,6 +53,11 @@ def test_terminal_tables(tmp_path):
     print_report(summary, Console(file=out, width=140, color_system=None))
     text = out.getvalue()
     assert "paris" in text and "lon -> nyc" not in text  # paris is back on lon at the end
+    # ... but the "moved to" column keeps where it went in between
+    paris = next(line for line in text.splitlines() if "paris" in line)
+    assert "moved to" in text and "nyc at 10.0 s, lon at 20.0 s" in paris
+    tokyo = next(line for line in text.splitlines() if "tokyo" in line)
+    assert "at 10.0 s" not in tokyo
     assert "berlin" in text and "0.310 s" in text
     assert "FAIL  control plane converges within 0.2 s: 0.310 s" in text
     assert "control plane converged in 0.310 s" in text
