@@ -8,6 +8,7 @@ Nothing here needs root or Mininet: it only reads ``RUN/meta.json`` and
 - :mod:`~testbed.analysis.outage`: DNS outage windows per client
 - :mod:`~testbed.analysis.tcp`: TCP stream fates (survived, reset, timeout)
 - :mod:`~testbed.analysis.convergence`: route convergence per event and router
+- :mod:`~testbed.analysis.health`: health agents' state changes and who they moved
 - :mod:`~testbed.analysis.summary`: all figures as one dict (``summary.json``)
 - :mod:`~testbed.analysis.report`: ``report.md`` and terminal tables
 - :mod:`~testbed.analysis.plots`: PNG plots
