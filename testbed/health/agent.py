@@ -12,9 +12,10 @@ failed rounds in a row make the site down, ``rise`` good ones up again
 action: withdraw the anycast prefix, demote it by MED, or prepend.  FRR
 sites are driven through vtysh; Ryu sites through the speaker's control
 socket (prepending, which Ryu's API lacks, is applied by the upstreams).
-Every state change is a record.  When vtysh or the speaker does not answer
-(a frozen router), the change is recorded with its error, the agent carries
-on and applies it again every round until it goes through.
+Every state change is a record.  When vtysh (within :data:`VTYSH_TIMEOUT_S`)
+or the speaker does not answer (a frozen router), the change is recorded
+with its error, the agent carries on and applies it again every round until
+it goes through.
 
 On SIGTERM (the graceful shutdown of a site) the order matters: the agent
 first withdraws (or demotes) the announcement and records it, waits
@@ -54,6 +55,8 @@ from testbed.speaker.control import send as speaker_send
 DRAIN_S = 1.0
 #: Seconds an ``ip addr del`` in a server's namespace may take.
 IP_TIMEOUT_S = 5.0
+#: Seconds a vtysh call may take (a frozen router must not stall the agent for long).
+VTYSH_TIMEOUT_S = 5.0
 
 
 def check_dns(address: str, timeout: float, site: str) -> Optional[str]:
@@ -85,6 +88,10 @@ class Announcer:
     def __init__(self, config: Dict[str, Any]):
         self.cfg = config
         self.current = Announcement(True, config.get("base_med"), config.get("base_prepend", 0))
+        self.timeout = float(config.get("vtysh_timeout", VTYSH_TIMEOUT_S))
+
+    def _vtysh(self, router: str, *commands: str) -> None:
+        frr.vtysh(router, *commands, timeout=self.timeout)
 
     def apply(self, want: Announcement) -> List[str]:
         """Go from the current announcement to ``want``; return what was done."""
@@ -92,10 +99,10 @@ class Announcer:
         router, asn, prefix = cfg["router"], cfg["asn"], cfg["prefix"]
         if cfg["speaker"] == "frr":
             if (want.med, want.prepend) != (self.current.med, self.current.prepend):
-                frr.vtysh(router, *policy_commands(asn, cfg["peers"], want.prepend, want.med))
+                self._vtysh(router, *policy_commands(asn, cfg["peers"], want.prepend, want.med))
                 done.append(f"med {want.med} prepend {want.prepend}")
             if want.announced != self.current.announced:
-                frr.vtysh(router, *announce_commands(asn, prefix, want.announced))
+                self._vtysh(router, *announce_commands(asn, prefix, want.announced))
                 done.append("announce" if want.announced else "withdraw")
         else:
             sock = Path(cfg["control"])
@@ -104,7 +111,7 @@ class Announcer:
                 done.append(f"med {want.med}")
             if want.prepend != self.current.prepend:
                 for upstream in cfg["peers"]:
-                    frr.vtysh(upstream, *inbound_prepend_commands(asn, router, want.prepend))
+                    self._vtysh(upstream, *inbound_prepend_commands(asn, router, want.prepend))
                 done.append(f"prepend {want.prepend} (at the upstreams)")
             if want.announced != self.current.announced:
                 speaker_send(sock, "announce" if want.announced else "withdraw")

@@ -224,17 +224,20 @@ def test_vtysh_timeout_is_a_testbed_error(monkeypatch):
 
 def test_agent_on_a_frozen_frr_router_keeps_running(monkeypatch):
     """The real Announcer and frr.vtysh, with vtysh hanging (a SIGSTOPped router)."""
+    rounds = iter("xxx")
+    timeouts = []
 
     def hang(argv, **kw):
-        raise subprocess.TimeoutExpired(argv, kw.get("timeout"))
+        timeouts.append(kw["timeout"])
+        raise subprocess.TimeoutExpired(argv, kw["timeout"])
 
     monkeypatch.setattr(agent.frr.subprocess, "run", hang)
-    rounds = iter("xxx")
     a = agent.Agent(CONFIG, Memory(), checker=lambda: [] if next(rounds) == "o" else ["x"])
     a.step(), a.step(), a.step()
     [state] = a.writer.records
     assert state["state"] == "down" and state["applied"] == []
-    assert "did not answer within 20 s" in state["error"]
+    assert "vtysh on lon did not answer within 5 s" in state["error"]
+    assert timeouts == [agent.VTYSH_TIMEOUT_S] * 2  # the change, then one retry
 
 
 def test_address_remover_enters_each_servers_namespace(monkeypatch):

@@ -19,7 +19,9 @@ RYU = {**FRR, "speaker": "ryu", "control": "/run/x.sock"}
 
 def capture(monkeypatch):
     calls = []
-    monkeypatch.setattr(agent.frr, "vtysh", lambda router, *cmds: calls.append((router, cmds)))
+    monkeypatch.setattr(
+        agent.frr, "vtysh", lambda router, *cmds, timeout: calls.append((router, cmds))
+    )
     monkeypatch.setattr(
         agent, "speaker_send", lambda sock, cmd, **kw: calls.append(("speaker", cmd, kw))
     )
