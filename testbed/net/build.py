@@ -294,17 +294,9 @@ class Testbed:
         return STATE_DIR / "speakers" / f"{router}.sock"
 
     def _speaker_argv(self, router: RouterPlan) -> List[str]:
-        records = (self.run_dir / "records").resolve()
-        argv = [
-            sys.executable, "-m", "testbed.speaker.ryu_speaker", "--site", str(router.site),
-            "--asn", str(router.asn), "--router-id", str(router.router_id),
-            "--prefix", str(router.networks[0]),
-            "--control", str(self.speaker_socket(router.name)),
-            "--out", str(records / f"speaker-{router.site}.jsonl"),
-        ]  # fmt: skip
-        for n in router.neighbors:
-            argv += ["--neighbor", f"{n.address},{n.remote_as}"]
-        return argv
+        return speaker_argv(
+            router, (self.run_dir / "records").resolve(), self.speaker_socket(router.name)
+        )
 
     def _start_speakers(self) -> None:
         """Start the BGP speaker of every ryu site node (tracked like any process)."""
@@ -608,14 +600,51 @@ def _router_setup(router: RouterPlan) -> str:
     return " && ".join(parts) + "; " + _SYSCTL.format(fwd=1)
 
 
-def _speaker_node_setup(router: RouterPlan) -> str:
-    """A ryu site node: the service address on lo, and a default route to its first upstream.
+def speaker_argv(router: RouterPlan, records: Path, control: Path) -> List[str]:
+    """The command line of a ryu site node's BGP speaker.
+
+    Every upstream goes as ``ADDRESS,AS,HOLD``: the session's hold time from
+    the topology (timers, session overrides, ``--set bgp.hold``).
+
+    Args:
+        router: the ryu site node's plan.
+        records: the run's records folder (absolute).
+        control: the speaker's control socket.
+    """
+    argv = [
+        sys.executable, "-m", "testbed.speaker.ryu_speaker", "--site", str(router.site),
+        "--asn", str(router.asn), "--router-id", str(router.router_id),
+        "--prefix", str(router.networks[0]),
+        "--control", str(control),
+        "--out", str(records / f"speaker-{router.site}.jsonl"),
+    ]  # fmt: skip
+    for n in router.neighbors:
+        argv += ["--neighbor", f"{n.address},{n.remote_as},{n.timers.hold}"]
+    return argv
+
+
+def speaker_default_route(router: RouterPlan) -> str:
+    """The default route of a ryu site node: through every upstream (multipath).
 
     Ryu's BGPSpeaker does not program the kernel, so replies to clients
-    follow the default route.
+    follow this route.  With several upstreams it has one next hop per
+    uplink, so the site keeps a way back when one uplink goes down (the
+    kernel skips a next hop whose interface is down, or has lost its carrier
+    with ``ignore_routes_with_linkdown``, set by :func:`_speaker_node_setup`).
+    ``replace`` so that it also puts the route back after its interfaces
+    came up again.
     """
+    hops = [str(n.address) for n in router.neighbors]
+    if len(hops) == 1:
+        return f"ip route replace default via {hops[0]}"
+    return "ip route replace default " + " ".join(f"nexthop via {h}" for h in hops)
+
+
+def _speaker_node_setup(router: RouterPlan) -> str:
+    """A ryu site node: the service address on lo, and a default route via its upstreams."""
     parts = [f"ip addr add {lo} dev lo" for lo in router.loopbacks]
-    parts.append(f"ip route add default via {router.neighbors[0].address}")
+    parts.append("sysctl -qw net.ipv4.conf.all.ignore_routes_with_linkdown=1")
+    parts.append(speaker_default_route(router))
     return " && ".join(parts)
 
 

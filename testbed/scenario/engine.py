@@ -233,7 +233,7 @@ class Engine:
             "topology": self.topo.name,
             "frr_version": frr.frr_version(),
             "speaker": sorted({s.speaker for s in self.topo.sites}),
-            "speaker_library": _speaker_library(self.topo),
+            "speaker_library": _speaker_library(self.topo, self.run_dir),
             "clients": [c.name for c in tb.plan.clients()],
             "sites": [s.name for s in self.topo.sites],
             "routers": list(tb.plan.routers),
@@ -288,13 +288,16 @@ class Engine:
         return analyse(self.run_dir, expect=checks, extra=summary_extra(summary))
 
 
-def _speaker_library(topology: Any) -> Optional[str]:
-    """The BGPSpeaker library Ryu sites run on here (``ryu`` or ``os-ken``), None without any."""
+def _speaker_library(topology: Any, run_dir: Path) -> Optional[str]:
+    """The BGPSpeaker library the run's Ryu sites imported (``ryu`` or ``os-ken``), None without.
+
+    Read from the speakers' own ``start`` records, so it names what runs.
+    """
     if not any(s.speaker == "ryu" for s in topology.sites):
         return None
-    from testbed.speaker import bgp_library
+    from testbed.speaker import run_library
 
-    return bgp_library()
+    return run_library(run_dir)
 
 
 def summary_extra(summary: Dict[str, Any]) -> Dict[str, Any]:

@@ -153,10 +153,12 @@ class Events:
         The kernel drops a route whose interface went down, and Ryu's
         speaker does not program the kernel, so the testbed does.
         """
+        from testbed.net.build import speaker_default_route
+
         router = self.plan.routers.get(node)
         if router is None or router.frr:
             return []
-        return [f"ip route replace default via {router.neighbors[0].address}"]
+        return [speaker_default_route(router)]
 
     def _sh(self, node: str, lines: List[str]) -> None:
         out = self.testbed.cmd(node, " && ".join(lines) + " && echo done")

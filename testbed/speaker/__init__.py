@@ -1,29 +1,70 @@
 """Python BGP speakers for anycast sites (``speaker: ryu``): Ryu's BGPSpeaker, or os-ken.
 
-:func:`bgp_library` says which library runs here: Ryu 4.34 on Python 3.11 and
-earlier, os-ken (the maintained fork, same BGPSpeaker API) where Ryu cannot
-be imported (Python 3.12 and later).
+One source of truth for which library runs: the speaker process imports
+BGPSpeaker with :func:`import_bgpspeaker` (Ryu 4.34 where it imports, i.e.
+Python 3.11 and earlier; os-ken, the maintained fork with the same API,
+otherwise) and writes the name in its ``start`` record; :func:`run_library`
+reads those records back for a run's ``meta.json`` and summary.
 """
 
 from __future__ import annotations
 
-import importlib.util
-from typing import Optional
+import importlib
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import List, Optional, Tuple
 
-#: Import paths of the BGPSpeaker class, in order of preference.
+#: Import paths of the BGPSpeaker module, in order of preference.
 LIBRARIES = (
     ("ryu", "ryu.services.protocols.bgp.bgpspeaker"),
     ("os-ken", "os_ken.services.protocols.bgp.bgpspeaker"),
 )
 
 
-def bgp_library() -> Optional[str]:
-    """The name of the BGP speaker library that can be imported (``ryu``, ``os-ken``), or None.
+def import_bgpspeaker() -> Tuple[str, ModuleType]:
+    """Import the BGPSpeaker module of the first library that imports.
 
-    Checked without importing it (importing Ryu starts eventlet).
+    Any exception counts as "does not import" (Ryu 4.34 on Python 3.12 fails
+    on ``import imp``; a broken eventlet fails otherwise), so the fallback is
+    taken whatever the reason.  eventlet must be monkey-patched before.
+
+    Returns:
+        (library name, its ``bgpspeaker`` module).
+
+    Raises:
+        ImportError: no library imports (the message names each failure).
     """
+    errors: List[str] = []
     for name, module in LIBRARIES:
-        top = module.split(".")[0]
-        if importlib.util.find_spec(top) is not None:
-            return name
-    return None
+        try:
+            return name, importlib.import_module(module)
+        except Exception as exc:  # noqa: BLE001 - any failure means: try the next one
+            errors.append(f"{name}: {type(exc).__name__}: {exc}")
+    raise ImportError("no BGPSpeaker library imports (" + "; ".join(errors) + ")")
+
+
+def run_library(run_dir: Path) -> Optional[str]:
+    """The library the run's speakers actually imported, from their ``start`` records.
+
+    Args:
+        run_dir: a run folder (``records/speaker-SITE.jsonl``).
+
+    Returns:
+        ``ryu`` or ``os-ken`` (several names joined with ``, `` if speakers
+        differed), or None when no speaker has started.
+    """
+    names = set()
+    for path in sorted(Path(run_dir, "records").glob("speaker-*.jsonl")):
+        try:
+            lines = path.read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if record.get("event") == "start" and record.get("library"):
+                names.add(str(record["library"]))
+    return ", ".join(sorted(names)) or None

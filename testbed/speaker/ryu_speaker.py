@@ -5,8 +5,12 @@ router(s), and announces the anycast prefix with itself as next hop, the way
 operators run a BGP daemon on each anycast server::
 
     python -m testbed.speaker.ryu_speaker --site east --asn 64500 --router-id 100.127.0.9 \\
-        --prefix 192.0.2.0/24 --neighbor 100.64.0.13,65001 [--neighbor ...] \\
+        --prefix 192.0.2.0/24 --neighbor 100.64.0.13,65001,9 [--neighbor ...] \\
         --control RUN/speakers/east.sock --out RUN/records/speaker-east.jsonl
+
+Each ``--neighbor`` is ``ADDRESS,AS[,HOLD]``: HOLD is the session's hold time
+from the topology, passed to Ryu's ``neighbor.create`` (see
+:mod:`testbed.speaker.settings` for what Ryu honours and what it cannot).
 
 Every announcement, withdrawal, MED change and session change is a record in
 ``--out`` (JSON Lines, flushed as written).  A control socket takes one JSON
@@ -32,30 +36,35 @@ from typing import Any, Dict, List, Optional, Tuple  # noqa: E402
 
 from testbed import proc  # noqa: E402
 from testbed.records import RecordWriter  # noqa: E402
+from testbed.speaker import import_bgpspeaker  # noqa: E402
+from testbed.speaker.settings import neighbor_settings  # noqa: E402
+
+#: One upstream: address, AS, hold time (None: Ryu's default).
+Upstream = Tuple[str, int, Optional[int]]
 
 
-def neighbor(value: str) -> Tuple[str, int]:
-    """argparse type: ``ADDRESS,AS``."""
-    address, _, asn = value.partition(",")
+def neighbor(value: str) -> Upstream:
+    """argparse type: ``ADDRESS,AS[,HOLD]``."""
+    parts = value.split(",")
     try:
-        return proc.ipv4(address), int(asn)
+        if len(parts) not in (2, 3):
+            raise ValueError(value)
+        hold = int(parts[2]) if len(parts) == 3 else None
+        if hold is not None and hold < 3:
+            raise ValueError(value)
+        return proc.ipv4(parts[0]), int(parts[1]), hold
     except (ValueError, argparse.ArgumentTypeError):
-        raise argparse.ArgumentTypeError(f"invalid neighbor {value!r} (ADDRESS,AS)") from None
+        raise argparse.ArgumentTypeError(
+            f"invalid neighbor {value!r} (ADDRESS,AS[,HOLD], HOLD at least 3)"
+        ) from None
 
 
 def load_speaker_class() -> Tuple[str, Any]:
-    """Import eventlet and BGPSpeaker: Ryu, or os-ken where Ryu cannot be imported."""
+    """Import eventlet and BGPSpeaker: Ryu, or os-ken where Ryu does not import."""
     import eventlet
 
     eventlet.monkey_patch()
-    try:
-        from ryu.services.protocols.bgp import bgpspeaker
-
-        return "ryu", bgpspeaker
-    except ImportError:
-        from os_ken.services.protocols.bgp import bgpspeaker
-
-        return "os-ken", bgpspeaker
+    return import_bgpspeaker()
 
 
 class SiteSpeaker:
@@ -85,7 +94,7 @@ class SiteSpeaker:
         """The neighbor's address (Ryu passes its router ID on peer up, its address on down)."""
         if remote_ip in self.peers:
             return remote_ip
-        same_as = [a for a, asn in self.args.neighbor if asn == remote_as]
+        same_as = [a for a, asn, _ in self.args.neighbor if asn == remote_as]
         return same_as[0] if len(same_as) == 1 else remote_ip
 
     def _peer_up(self, remote_ip: str, remote_as: int) -> None:
@@ -99,18 +108,23 @@ class SiteSpeaker:
         self.record("peer_down", peer=address, remote_as=remote_as)
 
     def start(self) -> None:
-        """Add the neighbors and announce the prefix."""
-        for address, asn in self.args.neighbor:
-            self.peers[address] = "Connect"
-            # passive: FRR (connect-retry 1 s) opens the session, so the two never
-            # collide (with "both", Ryu closes one of them a few seconds later)
-            self.speaker.neighbor_add(address, asn, enable_ipv4=True, connect_mode="passive")
+        """Add the neighbors (with their hold time) and announce the prefix.
+
+        ``neighbor_add`` has no hold-time argument, so the neighbors are
+        created through the API call it wraps (``neighbor.create``), which
+        takes every neighbor setting.
+        """
+        settings = [neighbor_settings(a, asn, hold) for a, asn, hold in self.args.neighbor]
+        for one in settings:
+            self.peers[one["ip_address"]] = "Connect"
+            self.module.call("neighbor.create", **one)
         self.record(
             "start",
             library=self.library,
             asn=self.args.asn,
             prefix=self.args.prefix,
-            neighbors=[a for a, _ in self.args.neighbor],
+            neighbors=[a for a, _, _ in self.args.neighbor],
+            hold=[one["hold_time"] for one in settings],
         )
         self.announce()
 
@@ -140,14 +154,14 @@ class SiteSpeaker:
         if value == self.med:
             return
         if value is not None:
-            for address, _ in self.args.neighbor:
+            for address, _, _ in self.args.neighbor:
                 self.speaker.neighbor_update(address, self.module.MULTI_EXIT_DISC, value)
         else:
             from importlib import import_module
 
             package = "ryu" if self.library == "ryu" else "os_ken"
             rtconf = import_module(f"{package}.services.protocols.bgp.api.rtconf")
-            for address, _ in self.args.neighbor:
+            for address, _, _ in self.args.neighbor:
                 conf = rtconf._get_neighbor_conf(address)
                 conf._settings[self.module.MULTI_EXIT_DISC] = None
             if self.announced:
@@ -223,7 +237,7 @@ def _parser() -> proc.Parser:
         required=True,
         action="append",
         type=neighbor,
-        help="upstream ADDRESS,AS (repeatable)",
+        help="upstream ADDRESS,AS[,HOLD] (repeatable; HOLD: the session's hold time, s)",
     )
     p.add_argument("--control", required=True, help="control socket path")
     p.add_argument("--out", required=True, help="JSON Lines records")

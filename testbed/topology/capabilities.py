@@ -1,29 +1,38 @@
 """What each speaker can do with the failover knobs (timers, MRAI, BFD).
 
 FRR site routers take every knob.  A Ryu site speaker (Ryu's BGPSpeaker API,
-issue 5) has no BFD and no advertisement-interval; its hold time is
-negotiated with the FRR upstream (the lower of both ends wins), so the
-topology's hold timer still applies.  :func:`speaker_caveats` says, in one
-line each, which asked-for knob a site's speaker cannot honour, so that the
-run prints it and records it in ``meta.json`` (``caveats``) instead of
-silently ignoring it.  The Ryu speaker itself should read the same table.
+issue 5; details in :mod:`testbed.speaker.settings`) takes:
+
+- ``hold``: passed to Ryu (``hold_time``, at least 10 s there) and negotiated
+  with the FRR upstream, the lower end winning, so the session runs the
+  topology's hold time (also below 10 s, from the FRR end);
+- ``connect_retry``: the speaker is passive, so the FRR upstream opens the
+  session with its own ``timers connect``, which is the topology's value;
+- ``keepalive`` only as hold / 3: Ryu has no keepalive setting;
+- no advertisement-interval (MRAI) and no BFD.
+
+:func:`speaker_caveats` says, in one line each, which asked-for knob a
+site's speaker does not honour, so that the run prints it and records it in
+``meta.json`` (``caveats``) instead of silently ignoring it.
 """
 
 from __future__ import annotations
 
 from typing import Dict, FrozenSet, List
 
+from testbed.speaker.settings import session_timers
 from testbed.topology.model import Topology
 
-#: Knobs each speaker honours on its own sessions.
+#: Knobs each speaker honours exactly on its own sessions (``keepalive`` on a
+#: Ryu site: only when it is hold / 3, see :func:`speaker_caveats`).
 SPEAKER_KNOBS: Dict[str, FrozenSet[str]] = {
     "frr": frozenset({"keepalive", "hold", "mrai", "connect_retry", "bfd"}),
-    "ryu": frozenset({"keepalive", "hold", "connect_retry"}),
+    "ryu": frozenset({"hold", "connect_retry"}),
 }
 
 
 def speaker_caveats(topo: Topology) -> List[str]:
-    """One line per site whose speaker cannot honour a knob the topology asks for.
+    """One line per site (and knob) whose speaker cannot honour what the topology asks for.
 
     Args:
         topo: the topology to run (scenario timers and overrides applied).
@@ -38,16 +47,39 @@ def speaker_caveats(topo: Topology) -> List[str]:
     for site in topo.sites:
         knobs = SPEAKER_KNOBS.get(site.speaker, SPEAKER_KNOBS["frr"])
         router = plan.routers[site.name]
+        label = f"site {site.name} ({site.speaker})"
         if "bfd" not in knobs and any(n.bfd for n in router.neighbors):
             out.append(
-                f"site {site.name} ({site.speaker}): no BFD in this speaker; its sessions run "
+                f"{label}: no BFD in this speaker; its sessions run "
                 "without BFD, so only the hold timer detects a silent failure"
             )
         mrai = {n.timers.mrai for n in router.neighbors}
         if "mrai" not in knobs and mrai - {0}:
             out.append(
-                f"site {site.name} ({site.speaker}): no advertisement-interval (MRAI) in this "
+                f"{label}: no advertisement-interval (MRAI) in this "
                 f"speaker; its own announcements are not rate-limited (asked: "
                 f"{', '.join(str(m) for m in sorted(mrai))} s)"
             )
+        if site.speaker != "ryu":
+            continue
+        for n in router.neighbors:
+            back = next(m for m in plan.routers[n.peer].neighbors if m.peer == router.name)
+            got = session_timers(n.timers.hold, back.timers.hold, back.timers.connect_retry)
+            if got.hold != n.timers.hold:
+                out.append(
+                    f"{label}: the session with {n.peer} negotiates hold {got.hold} s "
+                    f"(asked: {n.timers.hold} s; Ryu takes at least 10 s, the lower end wins)"
+                )
+            if got.keepalive != n.timers.keepalive:
+                out.append(
+                    f"{label}: Ryu has no keepalive setting; it sends keepalives to "
+                    f"{n.peer} every hold / 3 = {got.keepalive} s (asked: "
+                    f"{n.timers.keepalive} s)"
+                )
+            if got.connect_retry != n.timers.connect_retry:
+                out.append(
+                    f"{label}: the speaker is passive; {n.peer} opens the session with its "
+                    f"own connect-retry of {got.connect_retry} s (asked on the site's end: "
+                    f"{n.timers.connect_retry} s)"
+                )
     return out

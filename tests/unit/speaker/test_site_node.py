@@ -1,0 +1,65 @@
+"""A Ryu site node: its default route through every upstream, and the library that runs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from testbed import speaker
+from testbed.net.build import _speaker_node_setup, speaker_default_route
+from testbed.speaker import import_bgpspeaker, run_library
+from testbed.topology.plan import make_plan
+from tests.unit.speaker.test_settings import ryu_topology
+
+
+def test_two_upstreams_give_a_multipath_default_route():
+    router = make_plan(ryu_topology(upstreams=("ta", "tb"))).routers["east"]
+    hops = [str(n.address) for n in router.neighbors]
+    assert len(hops) == 2
+    assert speaker_default_route(router) == (
+        f"ip route replace default nexthop via {hops[0]} nexthop via {hops[1]}"
+    )
+    setup = _speaker_node_setup(router).split(" && ")
+    assert setup == [
+        "ip addr add 192.0.2.53/32 dev lo",
+        "sysctl -qw net.ipv4.conf.all.ignore_routes_with_linkdown=1",
+        speaker_default_route(router),
+    ]
+
+
+def test_one_upstream_gives_a_plain_default_route():
+    router = make_plan(ryu_topology()).routers["east"]
+    upstream = router.neighbors[0].address
+    assert speaker_default_route(router) == f"ip route replace default via {upstream}"
+
+
+def write_start(folder, site, library):
+    records = folder / "records"
+    records.mkdir(exist_ok=True)
+    lines = [
+        {"t": 1.0, "kind": "speaker", "site": site, "event": "start", "library": library},
+        {"t": 1.1, "kind": "speaker", "site": site, "event": "announce"},
+    ]
+    with open(records / f"speaker-{site}.jsonl", "a") as fh:
+        fh.write("".join(json.dumps(line) + "\n" for line in lines))
+
+
+def test_the_run_library_is_what_the_speakers_recorded(tmp_path):
+    assert run_library(tmp_path) is None  # no speaker started
+    write_start(tmp_path, "east", "os-ken")
+    write_start(tmp_path, "west", "os-ken")
+    assert run_library(tmp_path) == "os-ken"
+    write_start(tmp_path, "north", "ryu")
+    assert run_library(tmp_path) == "os-ken, ryu"
+
+
+def test_the_fallback_is_taken_whatever_the_first_library_raises(monkeypatch):
+    monkeypatch.setattr(
+        speaker, "LIBRARIES", (("broken", "testbed.no_such_module"), ("json", "json"))
+    )
+    name, module = import_bgpspeaker()
+    assert name == "json" and module.__name__ == "json"
+    monkeypatch.setattr(speaker, "LIBRARIES", (("broken", "testbed.no_such_module"),))
+    with pytest.raises(ImportError, match="broken: ModuleNotFoundError"):
+        import_bgpspeaker()
