@@ -2,14 +2,16 @@
 
 :func:`validate` needs only the scenario (time order, times within the
 duration, event indices of checks); :func:`validate_against` needs the
-topology too (sites, clients and links that must exist).  Every problem is an
+topology too (sites, clients and links that must exist).
+:func:`timeline_warnings` finds timelines that are valid but will not show
+what they seem to (a silent failure restored before the hold time).  Every problem is an
 :class:`~testbed.errors.InputError` naming the field (``timeline[2].site``)
 and what is wrong with it.
 """
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Set
+from typing import Callable, List, Optional, Set, Tuple
 
 from testbed.errors import InputError
 from testbed.scenario.model import (
@@ -24,7 +26,7 @@ from testbed.scenario.model import (
     Stays,
 )
 from testbed.topology.model import Topology
-from testbed.topology.plan import make_plan
+from testbed.topology.plan import Plan, make_plan
 from testbed.topology.validate import resolve_router
 
 Fail = Callable[[str, str], None]
@@ -142,6 +144,79 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
             for k, name in enumerate(check.clients):
                 if name not in clients:
                     fail(f"expect[{i}].clients[{k}]", _unknown("client", name, topology, clients))
+
+
+def _detection_s(topology: Topology, plan: Plan, site: str) -> Tuple[float, str]:
+    """How long the upstreams of ``site`` take at most to notice it went silent.
+
+    Per uplink: the hold time both ends agree on (the lower), or BFD's
+    ``multiplier x interval`` when both ends run BFD (never with a Ryu site);
+    the site's figure is its slowest uplink.
+
+    Returns:
+        (seconds, what sets them: ``hold time`` or ``BFD``).
+    """
+    ryu = any(s.name == site and s.speaker == "ryu" for s in topology.sites)
+    worst: Tuple[float, str] = (0.0, "hold time")
+    for mine in plan.routers[site].neighbors:
+        theirs = next((n for n in plan.routers[mine.peer].neighbors if n.peer == site), mine)
+        found: Tuple[float, str] = (float(min(mine.timers.hold, theirs.timers.hold)), "hold time")
+        if mine.bfd and theirs.bfd and not ryu:
+            bfd = theirs.bfd_interval * theirs.bfd_multiplier / 1000.0
+            found = min(found, (bfd, "BFD detection time"))
+        worst = max(worst, found)
+    return worst
+
+
+def timeline_warnings(scenario: Scenario, topology: Topology) -> List[str]:
+    """Timelines that are valid but will not show what they seem to ask for.
+
+    A ``silent`` site failure is noticed only when the hold timer (or BFD)
+    expires: a ``restore`` that comes sooner undoes the failure before BGP
+    saw it, so no client moves.  ``busiest`` counts as every site.
+
+    Args:
+        scenario: the validated scenario.
+        topology: the topology it runs on (scenario timers and overrides applied).
+
+    Returns:
+        One line per problem, empty when there is none.
+    """
+    sites = [s.name for s in topology.sites]
+    out: List[str] = []
+    plan: Optional[Plan] = None
+    for i, event in enumerate(scenario.timeline):
+        if event.event != "fail_site" or getattr(event, "how", None) != "silent":
+            continue
+        later = next(
+            (
+                (j, e)
+                for j, e in enumerate(scenario.timeline[i + 1 :], start=i + 1)
+                if e.event == "restore"
+                and (e.site == event.site or BUSIEST in (e.site, event.site))
+            ),
+            None,
+        )
+        if later is None:
+            continue
+        j, restore = later
+        candidates = sites if BUSIEST in (event.site, restore.site) else [event.site]
+        plan = plan or make_plan(topology)
+        figures = {s: _detection_s(topology, plan, s) for s in candidates if s in sites}
+        if not figures:
+            continue
+        site = max(figures, key=lambda name: figures[name][0])
+        needed, what = figures[site]
+        gap = restore.at - event.at
+        if gap < needed:
+            alike = len({f[0] for f in figures.values()}) == 1
+            whose = "" if alike else f" of site {site}"
+            out.append(
+                f"timeline[{j}]: the restore at {restore.at:g} s comes {gap:g} s after the "
+                f"silent failure of timeline[{i}] ({event.site}), sooner than the {what}{whose} "
+                f"({needed:g} s): BGP may never notice the failure, so no client moves"
+            )
+    return out
 
 
 def _unknown(what: str, name: str, topology: Topology, known: List[str]) -> str:

@@ -86,6 +86,26 @@ def prepare_jobs(
     return jobs
 
 
+def point_warnings(jobs: Sequence[Any]) -> List[str]:
+    """The caveats of each grid point once (not once per repeat), before anything runs.
+
+    Args:
+        jobs: from :func:`prepare_jobs`.
+
+    Returns:
+        ``KEY=VALUE ...: caveat`` lines (each run prints its own again).
+    """
+    seen: Dict[int, bool] = {}
+    out: List[str] = []
+    for job in jobs:
+        if id(job.prepared) in seen:
+            continue
+        seen[id(job.prepared)] = True
+        point = " ".join(f"{k}={v}" for k, v in job.values.items()) or "every run"
+        out += [f"{point}: {caveat}" for caveat in job.prepared.caveats]
+    return out
+
+
 def _blamed(exc: InputError, swept: Sequence[str]) -> Optional[str]:
     """The swept key a ``--set`` error is about, None if it is about none."""
     if exc.source != "--set" or not exc.field:
@@ -101,7 +121,7 @@ def _blamed(exc: InputError, swept: Sequence[str]) -> Optional[str]:
     multiple=True,
     metavar="KEY=V1,V2,...",
     help="A parameter to sweep (repeatable; the grid crosses them), any key --set takes, "
-    "e.g. bgp.hold=3,9,30 or bfd=off,on.",
+    "e.g. bgp.hold=3,9,20 or bfd=off,on.",
 )
 @click.option(
     "--repeat",
@@ -142,7 +162,11 @@ def sweep(
     status: 0 every run completed (expectations are in the CSV), 1 some run
     failed with an error, 130 interrupted, 2 bad input.
 
-    Example: anycast-testbed sweep silent-failure --param bgp.hold=3,9,30 --param bfd=off,on
+    A point whose timeline will not show what it seems to (a silent failure
+    restored sooner than the hold time) is named in a warning before anything
+    runs.
+
+    Example: anycast-testbed sweep silent-failure --param bgp.hold=3,9,20 --param bfd=off,on
     --repeat 3
     """
     from testbed.cli import console, require_root
@@ -154,6 +178,8 @@ def sweep(
     points = grid.expand(grid_params, repeat)
     jobs = prepare_jobs(scenario, points, sets, topology, [p.key for p in grid_params])
     check_out_dir(out)
+    for line in point_warnings(jobs):
+        console.print(f"[yellow]warning:[/] {line}")
     estimate = Eta([j.planned_s for j in jobs]).left(0)
     name = jobs[0].prepared.scenario.name
     console.print(
