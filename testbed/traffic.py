@@ -7,6 +7,11 @@
 - the route monitor (netlink, every router) and the BGP recorder;
 - on every client, the DNS probe and (if streams > 0) the TCP probe.
 
+Services bind to their site's ``service`` address (the one on the servers'
+loopbacks); the probes send to the service address the sites share
+(:func:`probe_target`).  The command lines are built by pure functions
+(:func:`service_argv`, :func:`probe_argvs`), unit-tested without root.
+
 Every process is started with :meth:`Testbed.spawn`, so it is tracked in the
 state file and stopped on any exit path.  :meth:`Traffic.stop` stops the
 probes first (so they write their last records while the services still
@@ -20,14 +25,12 @@ import time
 from dataclasses import dataclass, field
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-from testbed.errors import TestbedError
+from testbed.errors import InputError, TestbedError
 from testbed.net.state import Tracked
 from testbed.recorders.bgp import BgpRecorder
 from testbed.recorders.routes import RouteMonitor
-
-SERVICE_ADDRESS = "192.0.2.53"
 
 
 @dataclass
@@ -41,6 +44,9 @@ class TrafficParams:
         tcp_interval: seconds between two messages of a stream.
         tcp_timeout: seconds without an answer before a stream is given up.
         tcp_port: the stream service's port.
+        seed: the run's seed; each probe draws its DNS query ids and start
+            offsets from a generator seeded with it and its client name, so
+            the same seed sends the same queries.
     """
 
     dns_rate: float = 20.0
@@ -49,6 +55,89 @@ class TrafficParams:
     tcp_interval: float = 0.2
     tcp_timeout: float = 3.0
     tcp_port: int = 8053
+    seed: int = 0
+
+
+def probe_target(topo: Any) -> str:
+    """The service address the clients probe: the one every site holds.
+
+    Raises:
+        InputError: sites hold different service addresses (a probe has one target).
+    """
+    if not topo.sites:
+        return "192.0.2.53"
+    first = topo.sites[0].service
+    for i, site in enumerate(topo.sites):
+        if site.service != first:
+            raise InputError(
+                f"{site.service} differs from sites[0].service {first}: the clients probe "
+                "one anycast service address, held by every site",
+                f"topology {topo.name}",
+                f"sites[{i}].service",
+            )
+    return str(first)
+
+
+def site_service(topo: Any, site: str) -> str:
+    """The service address of one site (on its servers' loopbacks)."""
+    return str(next(s.service for s in topo.sites if s.name == site))
+
+
+def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple[List[str], str]:
+    """The command line of one service on one server, and the process name.
+
+    Args:
+        topo: the topology (for the site's service address).
+        host: the server's :class:`~testbed.topology.plan.HostPlan`.
+        kind: ``dns`` (NSD) or ``tcp`` (the stream service).
+        run: the run folder (absolute).
+        port: the stream service's TCP port.
+
+    Returns:
+        (argv, ``nsd`` or ``stream``).
+    """
+    address = site_service(topo, host.site)
+    if kind == "dns":
+        return [
+            sys.executable, "-m", "testbed.services.dns", "--site", host.site,
+            "--address", address, "--dir", str(run / "services" / host.name / "nsd"),
+        ], "nsd"  # fmt: skip
+    if kind == "tcp":
+        return [
+            sys.executable, "-m", "testbed.services.stream", "--site", host.site,
+            "--bind", address, "--port", str(port),
+        ], "stream"  # fmt: skip
+    raise ValueError(f"unknown service {kind!r}")
+
+
+def probe_argvs(
+    topo: Any, client: str, params: TrafficParams, records: Path
+) -> Dict[str, List[str]]:
+    """The command lines of one client's probes: ``dns``, and ``tcp`` if it has streams.
+
+    Args:
+        topo: the topology (for the service address).
+        client: the client name.
+        params: what the clients send (and the seed).
+        records: the run's records folder (absolute).
+    """
+    target = probe_target(topo)
+    p = params
+    out = {
+        "dns": [
+            sys.executable, "-m", "testbed.probes.dns", "--client", client,
+            "--target", target, "--rate", str(p.dns_rate), "--timeout", str(p.dns_timeout),
+            "--seed", str(p.seed), "--out", str(records / f"dns-{client}.jsonl"),
+        ]
+    }  # fmt: skip
+    if p.tcp_streams > 0:
+        out["tcp"] = [
+            sys.executable, "-m", "testbed.probes.tcp", "--client", client,
+            "--target", target, "--port", str(p.tcp_port), "--streams", str(p.tcp_streams),
+            "--interval", str(p.tcp_interval), "--timeout", str(p.tcp_timeout),
+            "--seed", str(p.seed), "--out", str(records / f"tcp-{client}.jsonl"),
+        ]  # fmt: skip
+    return out
 
 
 @dataclass
@@ -94,30 +183,7 @@ class Traffic:
         """Start one service (``dns`` or ``tcp``) on one server."""
         host = self.testbed.plan.hosts[server]
         run = Path(self.testbed.run_dir).resolve()
-        if kind == "dns":
-            argv = [
-                sys.executable,
-                "-m",
-                "testbed.services.dns",
-                "--site",
-                host.site,
-                "--dir",
-                str(run / "services" / server / "nsd"),
-            ]
-            name = "nsd"
-        elif kind == "tcp":
-            argv = [
-                sys.executable,
-                "-m",
-                "testbed.services.stream",
-                "--site",
-                host.site,
-                "--port",
-                str(self.params.tcp_port),
-            ]
-            name = "stream"
-        else:
-            raise ValueError(f"unknown service {kind!r}")
+        argv, name = service_argv(self.testbed.topo, host, kind, run, self.params.tcp_port)
         tracked = self.testbed.spawn(server, argv, name, self.logs / f"{name}-{server}.log")
         self.services.setdefault(server, {})[kind] = tracked
         return tracked
@@ -143,10 +209,11 @@ class Traffic:
         port = self.params.tcp_port
         for server, kinds in self.services.items():
             site = self.testbed.plan.hosts[server].site
+            address = site_service(self.testbed.topo, site)
             if "dns" in kinds:
                 out = self.testbed.cmd(
                     server,
-                    f"dig +short +time=1 +tries=1 @{SERVICE_ADDRESS} CH TXT id.server",
+                    f"dig +short +time=1 +tries=1 @{address} CH TXT id.server",
                 ).strip()
                 if out != f'"{site}"':
                     problems.append(f"{server}: NSD does not answer ({out or 'no answer'})")
@@ -240,51 +307,14 @@ class Traffic:
     # --------------------------------------------------------------- probes
     def start_probes(self) -> None:
         """Start the DNS probe and the TCP probe on every client."""
-        p = self.params
+        records = self.records.resolve()
         for client in self.testbed.plan.clients():
             name = client.name
-            dns = [
-                sys.executable,
-                "-m",
-                "testbed.probes.dns",
-                "--client",
-                name,
-                "--target",
-                SERVICE_ADDRESS,
-                "--rate",
-                str(p.dns_rate),
-                "--timeout",
-                str(p.dns_timeout),
-                "--out",
-                str((self.records / f"dns-{name}.jsonl").resolve()),
-            ]
-            kinds = {
-                "dns": self.testbed.spawn(
-                    name, dns, "dns-probe", self.logs / f"dns-probe-{name}.log"
-                )
-            }
-            if p.tcp_streams > 0:
-                tcp = [
-                    sys.executable,
-                    "-m",
-                    "testbed.probes.tcp",
-                    "--client",
-                    name,
-                    "--target",
-                    SERVICE_ADDRESS,
-                    "--port",
-                    str(p.tcp_port),
-                    "--streams",
-                    str(p.tcp_streams),
-                    "--interval",
-                    str(p.tcp_interval),
-                    "--timeout",
-                    str(p.tcp_timeout),
-                    "--out",
-                    str((self.records / f"tcp-{name}.jsonl").resolve()),
-                ]
-                kinds["tcp"] = self.testbed.spawn(
-                    name, tcp, "tcp-probe", self.logs / f"tcp-probe-{name}.log"
+            argvs = probe_argvs(self.testbed.topo, name, self.params, records)
+            kinds = {}
+            for kind, argv in argvs.items():
+                kinds[kind] = self.testbed.spawn(
+                    name, argv, f"{kind}-probe", self.logs / f"{kind}-probe-{name}.log"
                 )
             self.probes[name] = kinds
 

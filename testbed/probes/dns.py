@@ -3,11 +3,15 @@
 Runs in a client's namespace, one process per client::
 
     python -m testbed.probes.dns --client paris --target 192.0.2.53 [--port 53] \\
-        --rate 20 --timeout 1.0 [--duration S] --out RUN/records/dns-paris.jsonl
+        --rate 20 --timeout 1.0 [--duration S] [--seed N] --out RUN/records/dns-paris.jsonl
 
 Every query has a unique name ``q<SEQ>.<CLIENT>.probe.anycast.test`` and
 asks for the server's NSID (EDNS), so each answer is matched to its own
-query by name and says which site answered.  Records (docs/records.md):
+query by name (and DNS id) and says which site answered.  The DNS ids, like
+a resolver's, are random, and the first query leaves at a random offset
+within the first period; both come from a generator seeded with ``--seed``
+and the client name (:func:`probe_rng`), so the same seed sends the same
+queries (ids, names, order, schedule) again.  Records (docs/records.md):
 ``ok`` when answered within the timeout, ``timeout`` when the timeout
 expires, and ``late`` for an answer to a query already written as timed out.
 
@@ -22,6 +26,7 @@ once, leaving the queries still out unrecorded).
 from __future__ import annotations
 
 import math
+import random
 import select
 import socket
 import sys
@@ -50,12 +55,28 @@ def qname(seq: int, client: str) -> str:
     return f"q{seq}.{client}.{PROBE_DOMAIN}."
 
 
-def make_query(seq: int, client: str) -> bytes:
+def probe_rng(seed: int, client: str) -> random.Random:
+    """The generator of one client's DNS ids (same seed and client: same ids)."""
+    return random.Random(f"dns:{seed}:{client}")
+
+
+def start_offset(seed: int, client: str, period: float) -> float:
+    """Seconds from the probe's start to its first query (below one period; seeded)."""
+    return random.Random(f"dns-start:{seed}:{client}").uniform(0, period)
+
+
+def query_ids(rng: random.Random, count: int) -> List[int]:
+    """The next ``count`` DNS ids drawn from ``rng`` (the probe draws one per query)."""
+    return [rng.randrange(65536) for _ in range(count)]
+
+
+def make_query(seq: int, client: str, qid: Optional[int] = None) -> bytes:
     """The wire form of query ``seq``: A record, EDNS with an empty NSID option.
 
     Args:
-        seq: the query's sequence number (its DNS id is ``seq % 65536``).
+        seq: the query's sequence number.
         client: the client name (a label of the query name).
+        qid: its DNS id (default ``seq % 65536``).
 
     Returns:
         The DNS message to send.
@@ -63,7 +84,7 @@ def make_query(seq: int, client: str) -> bytes:
     msg = dns.message.make_query(
         qname(seq, client), dns.rdatatype.A, use_edns=0, options=[_NSID_REQUEST]
     )
-    msg.id = seq % 65536
+    msg.id = seq % 65536 if qid is None else qid
     return msg.to_wire()
 
 
@@ -104,6 +125,7 @@ class _Pending(NamedTuple):
     seq: int
     t: float  # wall-clock send time
     mono: float  # monotonic send time
+    id: int  # DNS id
 
 
 class QueryTracker:
@@ -144,21 +166,22 @@ class QueryTracker:
             "kind": "dns",
             "client": self.client,
             "seq": p.seq,
-            "id": p.seq % 65536,
+            "id": p.id,
             "status": status,
             "rtt": None if rtt is None else round(rtt, 6),
             "rcode": rcode,
             "site": site,
         }
 
-    def sent(self, seq: int, t: float, mono: float) -> str:
-        """Note that query ``seq`` left at wall time ``t`` (monotonic ``mono``).
+    def sent(self, seq: int, t: float, mono: float, qid: Optional[int] = None) -> str:
+        """Note that query ``seq`` (DNS id ``qid``, default ``seq % 65536``) left at
+        wall time ``t`` (monotonic ``mono``).
 
         Returns:
             The query name.
         """
         name = qname(seq, self.client)
-        self.outstanding[name] = _Pending(seq, t, mono)
+        self.outstanding[name] = _Pending(seq, t, mono, seq % 65536 if qid is None else qid)
         self.counts["sent"] += 1
         return name
 
@@ -174,7 +197,7 @@ class QueryTracker:
         """
         for table, status in ((self.outstanding, "ok"), (self.expired, "late")):
             pending = table.get(answer.qname)
-            if pending is not None and answer.id == pending.seq % 65536:
+            if pending is not None and answer.id == pending.id:
                 del table[answer.qname]
                 return self._record(pending, status, mono - pending.mono, answer.rcode, answer.site)
         self.counts["ignored"] += 1
@@ -221,6 +244,7 @@ class DnsProbe:
         duration: Optional[float],
         writer: RecordWriter,
         late_window: float = 30.0,
+        seed: int = 0,
     ):
         """Prepare the probe (the socket is opened by :meth:`run`).
 
@@ -233,6 +257,7 @@ class DnsProbe:
             duration: stop sending after this many seconds (None: until a signal).
             writer: where the records go.
             late_window: how long late answers are still recognised.
+            seed: seeds the DNS ids and the first query's offset (with the client name).
         """
         self.client = client
         self.target = (target, port)
@@ -241,10 +266,13 @@ class DnsProbe:
         self.writer = writer
         self.tracker = QueryTracker(client, timeout, late_window)
         self.send_errors = 0
+        self.rng = probe_rng(seed, client)
+        self.offset = start_offset(seed, client, self.period)
 
     def _send(self, sock: socket.socket, seq: int) -> None:
-        wire = make_query(seq, self.client)
-        self.tracker.sent(seq, time.time(), time.monotonic())
+        (qid,) = query_ids(self.rng, 1)
+        wire = make_query(seq, self.client, qid)
+        self.tracker.sent(seq, time.time(), time.monotonic(), qid)
         try:
             sock.sendto(wire, self.target)
         except OSError:
@@ -288,7 +316,7 @@ class DnsProbe:
 
     def _loop(self, sock: socket.socket, stop: proc.StopSignal) -> None:
         seq = 0
-        start = time.monotonic()
+        start = time.monotonic() + self.offset
         sending = True
         while True:
             now = time.monotonic()
@@ -355,6 +383,12 @@ def _parser() -> proc.Parser:
         type=proc.bounded(0, 3600),
         help="seconds after sending a late answer is still recorded (default 30)",
     )
+    p.add_argument(
+        "--seed",
+        default=0,
+        type=proc.bounded(-1, None, int),
+        help="seed of the DNS ids and the start offset, with the client name (default 0)",
+    )
     p.add_argument("--out", required=True, help="JSONL file to write (appended to)")
     return p
 
@@ -378,6 +412,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 args.duration,
                 writer,
                 args.late_window,
+                args.seed,
             )
             counts = probe.run(stop)
     sys.stderr.write(

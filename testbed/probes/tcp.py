@@ -4,7 +4,7 @@ Runs in a client's namespace, one process per client::
 
     python -m testbed.probes.tcp --client paris --target 192.0.2.53 [--port 8053] \\
         --streams 2 [--interval 0.2] [--timeout 3.0] [--connect-timeout 1.0] \\
-        [--rtt-every 1.0] [--duration S] --out RUN/records/tcp-paris.jsonl
+        [--rtt-every 1.0] [--duration S] [--seed N] --out RUN/records/tcp-paris.jsonl
 
 Each stream is one TCP connection (TCP_NODELAY) that sends ``SEQ\\n`` every
 interval and reads ``SITE SEQ\\n`` answers (:mod:`testbed.services.stream`).
@@ -28,12 +28,18 @@ the next send, deadline or answer.  The per-stream logic is
 :class:`StreamTracker`: pure bookkeeping fed with events and times, no I/O.
 SIGTERM/SIGINT or the end of ``--duration`` closes every stream (a
 ``closed`` record for each stream that is up) and the process exits 0.
+
+Streams do not all open at once: each one's first connection waits a random
+offset within one interval (:func:`start_offsets`), drawn from a generator
+seeded with ``--seed`` and the client name, so the same seed starts the
+streams at the same offsets again.
 """
 
 from __future__ import annotations
 
 import enum
 import errno
+import random
 import select
 import socket
 import sys
@@ -53,6 +59,19 @@ RETRY_DELAY = 0.2
 MAX_LAG = 1.0
 #: Longest answer line accepted; a longer one is dropped.
 MAX_LINE = 256
+
+
+def start_offsets(seed: int, client: str, streams: int, interval: float) -> List[float]:
+    """Seconds each stream waits before its first connection (same seed and client: same).
+
+    Args:
+        seed: the run's seed.
+        client: the client name.
+        streams: how many streams.
+        interval: seconds between two requests (each offset is below it).
+    """
+    rng = random.Random(f"tcp:{seed}:{client}")
+    return [round(rng.uniform(0, interval), 6) for _ in range(streams)]
 
 
 def errno_name(number: Optional[int]) -> str:
@@ -378,6 +397,7 @@ class TcpProbe:
         rtt_every: float,
         duration: Optional[float],
         writer: RecordWriter,
+        seed: int = 0,
     ):
         """Prepare the probe (sockets are opened by :meth:`run`).
 
@@ -392,6 +412,7 @@ class TcpProbe:
             rtt_every: seconds between ``rtt`` summaries of a stream.
             duration: stop after this many seconds (None: until a signal).
             writer: where the records go.
+            seed: seeds the streams' start offsets (with the client name).
         """
         self.target = (target, port)
         self.interval = interval
@@ -401,6 +422,7 @@ class TcpProbe:
         self.streams = [
             _Stream(StreamTracker(client, k, timeout, rtt_every)) for k in range(streams)
         ]
+        self.offsets = start_offsets(seed, client, streams, interval)
 
     def counts(self) -> Dict[str, int]:
         """The trackers' counts, summed over the streams."""
@@ -572,7 +594,10 @@ class TcpProbe:
         return self.counts()
 
     def _loop(self, stop: proc.StopSignal) -> None:
-        end = None if self.duration is None else time.monotonic() + self.duration
+        start = time.monotonic()
+        end = None if self.duration is None else start + self.duration
+        for s, offset in zip(self.streams, self.offsets, strict=True):
+            s.retry_at = start + offset
         while True:
             if stop.stopped or (end is not None and time.monotonic() >= end):
                 break
@@ -663,6 +688,12 @@ def _parser() -> proc.Parser:
         type=proc.bounded(0),
         help="stop after this many seconds (default: until SIGTERM/SIGINT)",
     )
+    p.add_argument(
+        "--seed",
+        default=0,
+        type=proc.bounded(-1, None, int),
+        help="seed of the streams' start offsets, with the client name (default 0)",
+    )
     p.add_argument("--out", required=True, help="JSONL file to write (appended to)")
     return p
 
@@ -688,6 +719,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 args.rtt_every,
                 args.duration,
                 writer,
+                args.seed,
             )
             counts = probe.run(stop)
     sys.stderr.write(

@@ -162,7 +162,10 @@ class Engine:
         if not conv.converged:
             missing = "; ".join(f"{r}: {', '.join(p)}" for r, p in sorted(conv.missing.items()))
             raise TestbedError(f"BGP did not converge: {missing[:300]}")
-        self.traffic = Traffic(tb, TrafficParams(**self.scenario.traffic.model_dump()))
+        params = TrafficParams(
+            **self.scenario.traffic.model_dump(), seed=int(self.extra_meta.get("seed", 0))
+        )
+        self.traffic = Traffic(tb, params)
         self.traffic.start()
         self.events = Events(tb, self.traffic)
         if self.pcap is not None:

@@ -7,16 +7,15 @@ validates everything (bad input fails here, before anything starts), and
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from testbed.scenario.engine import RunResult, Say, run_scenario
 from testbed.scenario.load import LoadedScenario, load_scenario, scenario_topology
-from testbed.scenario.validate import timeline_warnings
 from testbed.topology.capabilities import speaker_caveats
 from testbed.topology.model import Topology
+from testbed.traffic import probe_target
 
 
 @dataclass
@@ -27,8 +26,7 @@ class PreparedRun:
         loaded: the scenario with its overrides.
         topology: the topology, scenario timers, BFD and overrides applied.
         sets: the ``--set`` items, as given (recorded in meta.json).
-        caveats: knobs a site's speaker cannot honour, and timeline events
-            that will not show what they seem to (one line each).
+        caveats: knobs a site's speaker cannot honour (one line each).
     """
 
     loaded: LoadedScenario
@@ -60,8 +58,8 @@ def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = No
 
     loaded = load_scenario(ref, list(sets))
     topo = scenario_topology(loaded, load_topology(topology) if topology else None)
-    caveats = speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)
-    return PreparedRun(loaded, topo, list(sets), caveats)
+    probe_target(topo)  # the sites must share one service address
+    return PreparedRun(loaded, topo, list(sets), speaker_caveats(topo))
 
 
 def execute(
@@ -80,14 +78,14 @@ def execute(
         out: parent folder of the run folder.
         say: prints one line.
         progress: a rich Progress for the timeline (optional).
-        seed: seed of Python's random generator (recorded in meta.json).
+        seed: seed of the probes' random choices (DNS query ids, start offsets),
+            so a run sends the same queries again; recorded in meta.json.
         pcap: None, [] (every site uplink) or link names ``a-b``.
         extra_meta: more keys for meta.json.
 
     Returns:
         The run's result.
     """
-    random.seed(seed)
     for caveat in prepared.caveats:
         say(f"warning: {caveat}")
     meta = {
