@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from testbed.scenario.engine import RunResult, Say, run_scenario
 from testbed.scenario.load import LoadedScenario, load_scenario, scenario_topology
+from testbed.scenario.validate import timeline_warnings
 from testbed.topology.capabilities import speaker_caveats
 from testbed.topology.model import Topology
 from testbed.traffic import probe_target
@@ -26,7 +27,8 @@ class PreparedRun:
         loaded: the scenario with its overrides.
         topology: the topology, scenario timers, BFD and overrides applied.
         sets: the ``--set`` items, as given (recorded in meta.json).
-        caveats: knobs a site's speaker cannot honour (one line each).
+        caveats: knobs a site's speaker cannot honour, and timeline events
+            that will not show what they seem to (one line each).
     """
 
     loaded: LoadedScenario
@@ -59,7 +61,8 @@ def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = No
     loaded = load_scenario(ref, list(sets))
     topo = scenario_topology(loaded, load_topology(topology) if topology else None)
     probe_target(topo)  # the sites must share one service address
-    return PreparedRun(loaded, topo, list(sets), speaker_caveats(topo))
+    caveats = speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)
+    return PreparedRun(loaded, topo, list(sets), caveats)
 
 
 def execute(
