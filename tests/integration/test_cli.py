@@ -22,6 +22,16 @@ def test_up_check_two_sites(tmp_path):
     assert (run / "routers" / "east" / "frr.conf").exists()
 
 
+def test_up_check_traffic_two_sites(tmp_path):
+    """--check --traffic: converged, every session up, every client reached a site: exit 0."""
+    done = cli("up", "two-sites", "--check", "--traffic", "--out", str(tmp_path), timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "(10/10 sessions established)" in done.stdout
+    (run,) = list(tmp_path.iterdir())
+    assert (run / "records" / "dns-ca.jsonl").stat().st_size > 0
+    assert load_state() is None and frr_processes() == []
+
+
 def test_malformed_topology_exits_2_and_starts_nothing(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(

@@ -156,9 +156,13 @@ def test_report_rerenders_from_records_alone(tmp_path_factory):
     (folder / "report.md").unlink()
     (folder / "summary.json").rename(folder / "summary.old.json")
     done = cli("report", str(folder))
-    assert done.returncode == 0, done.stdout + done.stderr
+    # the expectations are evaluated again from the records (RUN/scenario.yaml), not copied
+    assert done.returncode == s["_exit"], done.stdout + done.stderr
     again = json.loads((folder / "summary.json").read_text())
     assert again["events"][0]["moved"] == s["events"][0]["moved"]
+    verdicts = [(e["check"], e["passed"]) for e in s["expect"]]
+    assert [(e["check"], e["passed"]) for e in again["expect"]] == verdicts
+    assert len(verdicts) == 3  # site-failure's three checks
     assert (folder / "report.md").exists()
 
 
