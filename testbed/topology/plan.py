@@ -9,7 +9,7 @@ docs/addressing.md):
 | 100.64.0.0/16  | router-to-router links (site uplinks included), one /30 each, in order |
 | 100.65.0.0/16  | site router to server links, one /30 each |
 | 100.127.0.0/16 | router IDs (also on each router's loopback) |
-| 198.18.0.0/15  | client prefixes: one /24 per eyeball AS, a /30 per client |
+| 198.18.0.0/15  | client prefixes: one /24 per access router of an eyeball AS, a /30 per client |
 | 192.0.2.0/24   | the anycast prefix (per site: ``prefix``, ``service``) |
 """
 
@@ -173,6 +173,13 @@ def _slash30(pool: IPv4Network, index: int) -> IPv4Network:
     return net
 
 
+def _slash24(pool: IPv4Network, index: int) -> IPv4Network:
+    net = IPv4Network((int(pool.network_address) + 256 * index, 24))
+    if net.broadcast_address not in pool:
+        raise ValueError(f"address pool {pool} exhausted")
+    return net
+
+
 class _Namer:
     """Interface names NODE-eK, K counting per node in link order."""
 
@@ -274,20 +281,24 @@ def make_plan(topo: Topology) -> Plan:
                 as_name=site_router.as_name,
             )
 
-    eyeball_index: Dict[str, int] = {}
-    per_as: Dict[str, int] = {}
+    # one /24 per access router (an eyeball AS with clients on two routers
+    # announces two prefixes), so each router announces and blackholes only
+    # the prefix of its own clients, and answers to a client on a sibling
+    # router follow that router's announcement instead of a local blackhole
+    access_index: Dict[tuple, int] = {}
+    per_access: Dict[tuple, int] = {}
     for client in topo.clients:
         asys = topo.as_by_name(client.as_)
-        if asys.name not in eyeball_index:
-            eyeball_index[asys.name] = len(eyeball_index)
-        k = eyeball_index[asys.name]
-        prefix = IPv4Network((int(CLIENT_POOL.network_address) + 256 * k, 24))
         router = routers[client.router or asys.router_names()[0]]
+        key = (asys.name, router.name)
+        if key not in access_index:
+            access_index[key] = len(access_index)
+        prefix = _slash24(CLIENT_POOL, access_index[key])
         if prefix not in router.networks:
             router.networks.append(prefix)
             router.blackholes.append(prefix)
-        j = per_as.get(asys.name, 0)
-        per_as[asys.name] = j + 1
+        j = per_access.get(key, 0)
+        per_access[key] = j + 1
         net = IPv4Network((int(prefix.network_address) + 4 * j, 30))
         link = _pair("client", net, router.name, client.name, namer, client.link)
         links.append(link)
