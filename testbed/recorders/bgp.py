@@ -1,10 +1,36 @@
-"""BGP recorder: session state changes and update counters from FRR.
+"""BGP recorder: session states, update and withdrawal counters per session, from FRR.
 
-State changes come from each router's FRR log (``bgp log-neighbor-changes``
-writes ``%ADJCHANGE`` lines with millisecond timestamps), followed as the
-file grows; counters come from ``show bgp neighbors json`` every interval and
-on demand (:meth:`BgpRecorder.snapshot`, e.g. right before an event).
-Records go to ``bgp.jsonl`` (docs/records.md).
+Three sources, each named in the records (docs/records.md):
+
+- **FRR's log** (``frr.log`` of every router, followed as it grows; lines
+  with millisecond timestamps):
+
+  - ``%ADJCHANGE ... Up`` / ``Down`` (``bgp log-neighbor-changes``): the
+    session entered Established (from OpenConfirm, the only way in, RFC 4271
+    8.2.2) or left it (FRR then clears the session's routes and goes to
+    Idle).  ``state`` records with ``source: "log"``, timed to the millisecond.
+  - ``rcvd UPDATE about PREFIX -- withdrawn``: one line per prefix a peer
+    withdraws.  FRR writes it only with ``debug bgp updates in`` and a log
+    level of ``debugging``, which the recorder turns on in every router when
+    it starts (and again when it sees a router's bgpd start again, e.g.
+    after a ``router-crash``).  A ``withdraw`` record each, and the running
+    count ``withdrawals_in`` in the ``counters`` records.  FRR 8.4 counts
+    UPDATE messages per session, but not withdrawals: there is no such field
+    in ``show bgp neighbors json``, so the log is the only per-session source.
+
+- **``show bgp neighbors json``**, every ``interval`` seconds and on demand
+  (:meth:`BgpRecorder.snapshot`, e.g. right before an event): ``counters``
+  records (``updatesRecv``/``updatesSent`` of ``messageStats``, accepted and
+  sent prefixes, connections established and dropped, the FSM state), and a
+  ``state`` record with ``source: "poll"`` whenever the FSM state FRR reports
+  (``bgpState``: Idle, Connect, Active, OpenSent, OpenConfirm, Established,
+  Clearing) differs from the last one recorded: the states a session goes
+  through while it is down (Active, Connect...) are seen this way, at most
+  one interval late.
+
+Records go to ``bgp.jsonl``.  The parsing is pure (:func:`parse_adjchange`,
+:func:`parse_withdrawn`, :func:`neighbor_stats`, :class:`SessionStates`) and
+unit-tested on FRR's own formats.
 """
 
 from __future__ import annotations
@@ -14,18 +40,37 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import TestbedError
 from testbed.net import frr
 from testbed.records import RecordWriter
 
+_TS = r"(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?)"
 _ADJ = re.compile(
-    r"^(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?) BGP: .*%ADJCHANGE: neighbor "
+    _TS + r" BGP: .*%ADJCHANGE: neighbor "
     r"(?P<addr>[0-9.]+)(?:\((?P<peer>[^)]*)\))? in vrf \S+ (?P<dir>Up|Down)(?P<why>.*)$"
 )
+_WITHDRAWN = re.compile(
+    _TS + r" BGP: .*?(?P<addr>\d+\.\d+\.\d+\.\d+)(?:\([^)]*\))? rcvd UPDATE about "
+    r"(?P<prefix>[0-9.]+/\d+)\b.* -- withdrawn\s*$"
+)
+_BGPD_START = re.compile(r"\bbgpd \S+ starting: ", re.IGNORECASE)
+
+#: What FRR's log says about a session, as (state, previous): FRR logs only
+#: the way into and out of Established.
+LOG_TRANSITIONS = {"Up": ("Established", "OpenConfirm"), "Down": ("Idle", "Established")}
+
+#: vtysh commands that make FRR log every prefix a peer withdraws (FILE: its log file).
+DEBUG_COMMANDS = ("debug bgp updates in", "configure terminal", "log file {file} debugging")
+
+
+def _log_time(ts: str) -> float:
+    fmt = "%Y/%m/%d %H:%M:%S.%f" if "." in ts else "%Y/%m/%d %H:%M:%S"
+    return datetime.strptime(ts, fmt).timestamp()
 
 
 def parse_adjchange(line: str) -> Optional[Tuple[float, str, str, str, str]]:
@@ -37,35 +82,126 @@ def parse_adjchange(line: str) -> Optional[Tuple[float, str, str, str, str]]:
     m = _ADJ.match(line.strip())
     if not m:
         return None
-    fmt = "%Y/%m/%d %H:%M:%S.%f" if "." in m.group("ts") else "%Y/%m/%d %H:%M:%S"
-    t = datetime.strptime(m.group("ts"), fmt).timestamp()
     peer = m.group("peer") or m.group("addr")
-    return t, m.group("addr"), peer, m.group("dir"), m.group("why").strip()
+    return _log_time(m.group("ts")), m.group("addr"), peer, m.group("dir"), m.group("why").strip()
 
 
-def counters(router: str) -> Dict[str, Dict[str, int]]:
-    """peer address -> {updates_in, updates_out, state} from ``show bgp neighbors json``."""
-    data = json.loads(frr.vtysh(router, "show bgp neighbors json") or "{}")
-    out = {}
+def parse_withdrawn(line: str) -> Optional[Tuple[float, str, str]]:
+    """Parse FRR's ``rcvd UPDATE about PREFIX -- withdrawn`` debug line.
+
+    Returns:
+        (time, neighbor address, withdrawn prefix), or None.
+    """
+    m = _WITHDRAWN.match(line.strip())
+    if not m:
+        return None
+    return _log_time(m.group("ts")), m.group("addr"), m.group("prefix")
+
+
+def is_bgpd_start(line: str) -> bool:
+    """True for the line bgpd logs when it starts (its debug settings are gone then)."""
+    return _BGPD_START.search(line) is not None
+
+
+def _seconds(msecs: Any) -> Optional[float]:
+    return msecs / 1000 if isinstance(msecs, (int, float)) else None
+
+
+def neighbor_stats(data: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """What the recorder keeps of ``show bgp neighbors json``, per neighbor address.
+
+    Args:
+        data: the parsed JSON (neighbor address -> FRR's neighbor object).
+
+    Returns:
+        address -> ``state`` (FRR's ``bgpState``), ``updates_in``/``updates_out``
+        (``messageStats``), ``prefixes_in``/``prefixes_out`` (IPv4 unicast
+        accepted and sent prefixes, None if the family is not up),
+        ``established``/``dropped`` (connections) and ``hold``/``keepalive``
+        (the session's timers in seconds, negotiated once Established).
+    """
+    out: Dict[str, Dict[str, Any]] = {}
     for addr, info in data.items():
+        if not isinstance(info, dict) or "bgpState" not in info:
+            continue
         stats = info.get("messageStats", {})
+        family = info.get("addressFamilyInfo", {}).get("ipv4Unicast", {})
+
         out[addr] = {
+            "state": info.get("bgpState"),
             "updates_in": int(stats.get("updatesRecv", 0)),
             "updates_out": int(stats.get("updatesSent", 0)),
-            "state": info.get("bgpState", "?"),
+            "prefixes_in": family.get("acceptedPrefixCounter"),
+            "prefixes_out": family.get("sentPrefixCounter"),
+            "established": int(info.get("connectionsEstablished", 0)),
+            "dropped": int(info.get("connectionsDropped", 0)),
+            "hold": _seconds(info.get("bgpTimerHoldTimeMsecs")),
+            "keepalive": _seconds(info.get("bgpTimerKeepAliveIntervalMsecs")),
         }
     return out
 
 
-class BgpRecorder:
-    """Follows every router's FRR log for session changes; snapshots counters."""
+def counters(router: str) -> Dict[str, Dict[str, Any]]:
+    """:func:`neighbor_stats` of one router, from vtysh."""
+    return neighbor_stats(json.loads(frr.vtysh(router, "show bgp neighbors json") or "{}"))
 
-    def __init__(self, testbed, path: Path, interval: float = 5.0):
+
+@dataclass
+class SessionStates:
+    """The last FSM state recorded per (router, peer); turns observations into records."""
+
+    last: Dict[Tuple[str, str], str] = field(default_factory=dict)
+
+    def from_log(
+        self, t: float, router: str, peer: str, direction: str, reason: str
+    ) -> Dict[str, Any]:
+        """The ``state`` record of an ``%ADJCHANGE`` line (always one: it is timed exactly)."""
+        state, previous = LOG_TRANSITIONS[direction]
+        self.last[(router, peer)] = state
+        return _state(t, router, peer, state, previous, "log", reason or None)
+
+    def from_poll(self, t: float, router: str, peer: str, state: str) -> Optional[Dict[str, Any]]:
+        """A ``state`` record if the polled state differs from the last one recorded."""
+        previous = self.last.get((router, peer))
+        if state == previous:
+            return None
+        self.last[(router, peer)] = state
+        return _state(t, router, peer, state, previous, "poll", None)
+
+
+def _state(
+    t: float,
+    router: str,
+    peer: str,
+    state: str,
+    previous: Optional[str],
+    source: str,
+    reason: Optional[str],
+) -> Dict[str, Any]:
+    return {
+        "t": t,
+        "kind": "bgp",
+        "router": router,
+        "peer": peer,
+        "event": "state",
+        "state": state,
+        "previous": previous,
+        "source": source,
+        "reason": reason,
+    }
+
+
+class BgpRecorder:
+    """Follows every router's FRR log and polls its sessions; see the module docstring."""
+
+    def __init__(self, testbed, path: Path, interval: float = 5.0, withdrawals: bool = True):
         self.testbed = testbed
         self.path = path
         self.interval = interval
+        self.withdrawals = withdrawals
         self._writer: Optional[RecordWriter] = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the writer
+        self._state_lock = threading.Lock()  # logs, states and counts
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
         self._offsets: Dict[str, int] = {}
@@ -73,81 +209,141 @@ class BgpRecorder:
             r: {str(n.address): n.peer for n in plan.neighbors}
             for r, plan in testbed.plan.routers.items()
         }
+        self.states = SessionStates()
+        self.withdrawn: Dict[Tuple[str, str], int] = {}  # (router, peer) -> prefixes withdrawn
+        self.debugging: Set[str] = set()  # routers that log withdrawals
+        self.problems: List[str] = []
 
     def _emit(self, record: dict) -> None:
         with self._lock:
             if self._writer is not None:
                 self._writer.write(record)
 
-    def _follow_logs(self) -> Iterator[dict]:
-        for router in self.testbed.plan.frr_routers():
-            path = frr.runtime_dir(router) / "frr.log"
-            try:
-                with open(path, encoding="utf-8", errors="replace") as fh:
-                    fh.seek(self._offsets.get(router, 0))
-                    chunk = fh.read()
-                    # keep a partial last line for the next read
-                    cut = chunk.rfind("\n") + 1
-                    self._offsets[router] = self._offsets.get(router, 0) + len(chunk[:cut].encode())
-            except OSError:
-                continue
-            for line in chunk[:cut].splitlines():
-                parsed = parse_adjchange(line)
-                if parsed:
-                    t, addr, _, direction, why = parsed
-                    yield {
-                        "t": t,
-                        "kind": "bgp",
-                        "router": router,
-                        "peer": self._names[router].get(addr, addr),
-                        "event": "state",
-                        "state": "Established" if direction == "Up" else "Idle",
-                        "previous": "Idle" if direction == "Up" else "Established",
-                        "reason": why or None,
-                    }
+    def _peer(self, router: str, addr: str) -> str:
+        return self._names.get(router, {}).get(addr, addr)
+
+    def _new_lines(self, router: str) -> List[str]:
+        path = frr.runtime_dir(router) / "frr.log"
+        try:
+            with open(path, "rb") as fh:
+                size = fh.seek(0, 2)
+                if size < self._offsets.get(router, 0):  # the file was started again
+                    self._offsets[router] = 0
+                fh.seek(self._offsets.get(router, 0))
+                chunk = fh.read()
+        except OSError:
+            return []
+        cut = chunk.rfind(b"\n") + 1  # keep a partial last line for the next read
+        self._offsets[router] = self._offsets.get(router, 0) + cut
+        return chunk[:cut].decode("utf-8", "replace").splitlines()
+
+    def _follow_logs(self) -> Tuple[List[dict], Set[str]]:
+        """Records from the new log lines, and the routers whose bgpd (re)started."""
+        records: List[dict] = []
+        restarted: Set[str] = set()
+        with self._state_lock:
+            for router in self.testbed.plan.frr_routers():
+                for line in self._new_lines(router):
+                    adj = parse_adjchange(line)
+                    if adj:
+                        t, addr, _, direction, why = adj
+                        peer = self._peer(router, addr)
+                        records.append(self.states.from_log(t, router, peer, direction, why))
+                        continue
+                    withdrawn = parse_withdrawn(line)
+                    if withdrawn:
+                        t, addr, prefix = withdrawn
+                        peer = self._peer(router, addr)
+                        self.withdrawn[(router, peer)] = self.withdrawn.get((router, peer), 0) + 1
+                        records.append(
+                            {
+                                "t": t,
+                                "kind": "bgp",
+                                "router": router,
+                                "peer": peer,
+                                "event": "withdraw",
+                                "prefix": prefix,
+                                "source": "log",
+                            }
+                        )
+                        continue
+                    if is_bgpd_start(line):
+                        restarted.add(router)
+        return records, restarted
+
+    def _drain_logs(self, reenable: bool = True) -> None:
+        records, restarted = self._follow_logs()
+        for record in records:
+            self._emit(record)
+        if reenable and self.withdrawals:
+            for router in sorted(restarted):
+                self._enable_debugging(router)
+
+    def _enable_debugging(self, router: str) -> None:
+        """Make one router's FRR log every prefix its peers withdraw."""
+        log = frr.runtime_dir(router) / "frr.log"
+        try:
+            frr.vtysh(router, *(c.format(file=log) for c in DEBUG_COMMANDS))
+        except (TestbedError, OSError) as exc:
+            self.debugging.discard(router)
+            self.problems.append(f"{router}: withdrawals not logged ({exc})")
+            return
+        self.debugging.add(router)
 
     def snapshot(self) -> None:
-        """Record every session's update counters now."""
+        """Record every session's counters now (and any FSM state change seen)."""
+        self._drain_logs()
         routers = self.testbed.plan.frr_routers()
 
-        def one(router: str) -> List[dict]:
+        def one(router: str) -> Tuple[str, float, Dict[str, Dict[str, Any]]]:
             try:
                 data = counters(router)
             except (TestbedError, ValueError, OSError):
-                return []
-            t = time.time()
-            return [
-                {
-                    "t": t,
-                    "kind": "bgp",
-                    "router": router,
-                    "peer": self._names[router].get(addr, addr),
-                    "event": "counters",
-                    "updates_in": c["updates_in"],
-                    "updates_out": c["updates_out"],
-                }
-                for addr, c in data.items()
-            ]
+                data = {}
+            return router, time.time(), data
 
         with ThreadPoolExecutor(max_workers=4) as pool:
-            for records in pool.map(one, routers):
-                for record in records:
-                    self._emit(record)
+            results = list(pool.map(one, routers))
+        for router, t, data in results:
+            for addr, c in data.items():
+                peer = self._peer(router, addr)
+                with self._state_lock:
+                    state = self.states.from_poll(t, router, peer, str(c["state"]))
+                    withdrawn = (
+                        self.withdrawn.get((router, peer), 0)
+                        if router in self.debugging
+                        else None
+                    )
+                if state is not None:
+                    self._emit(state)
+                self._emit(
+                    {
+                        "t": t,
+                        "kind": "bgp",
+                        "router": router,
+                        "peer": peer,
+                        "event": "counters",
+                        "source": "vtysh",
+                        **c,
+                        "withdrawals_in": withdrawn,
+                    }
+                )
 
     def _run(self) -> None:
         next_snapshot = time.monotonic() + self.interval
         while not self._stop.wait(0.25):
-            for record in self._follow_logs():
-                self._emit(record)
+            self._drain_logs()
             if self.interval and time.monotonic() >= next_snapshot:
                 self.snapshot()
                 next_snapshot = time.monotonic() + self.interval
 
     def start(self) -> BgpRecorder:
-        """Open bgp.jsonl, record the sessions so far, and follow from then on."""
+        """Open bgp.jsonl, record the sessions so far, turn on withdrawal logging, follow."""
         self._writer = RecordWriter(self.path)
-        for record in self._follow_logs():
-            self._emit(record)
+        self._drain_logs(reenable=False)
+        if self.withdrawals:
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(self._enable_debugging, self.testbed.plan.frr_routers()))
         self.snapshot()
         self._thread = threading.Thread(target=self._run, name="bgp-recorder", daemon=True)
         self._thread.start()
@@ -158,8 +354,6 @@ class BgpRecorder:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=10)
-        for record in self._follow_logs():
-            self._emit(record)
         self.snapshot()
         with self._lock:
             if self._writer is not None:

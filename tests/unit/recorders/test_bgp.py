@@ -1,0 +1,291 @@
+"""BGP recorder: FRR's log lines and ``show bgp neighbors json`` turned into bgp.jsonl records.
+
+The fixtures are FRR 8.4's own formats: log lines as ``log timestamp
+precision 3`` writes them (with the message's unique id), and the neighbor
+JSON's field names (``bgpState``, ``messageStats``, ``addressFamilyInfo``...).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime
+from typing import Any, Dict, List
+
+import pytest
+
+from testbed.net import frr
+from testbed.recorders import bgp
+from testbed.recorders.bgp import (
+    BgpRecorder,
+    SessionStates,
+    is_bgpd_start,
+    neighbor_stats,
+    parse_adjchange,
+    parse_withdrawn,
+)
+from testbed.records import read_records
+
+UP = (
+    "2026/12/01 18:00:01.234 BGP: [M59KS-A3ZXZ] %ADJCHANGE: neighbor 100.64.0.2(nyc) in vrf "
+    "default Up"
+)
+DOWN = (
+    "2026/12/01 18:00:09.876 BGP: [ZZ7VR-P8T6H] %ADJCHANGE: neighbor 100.64.0.2(nyc) in vrf "
+    "default Down Peer closed the session"
+)
+WITHDRAWN = (
+    "2026/12/01 18:00:09.500 BGP: [XCGSM-HBW8A] 100.64.0.2(nyc) rcvd UPDATE about "
+    "{prefix} IPv4 unicast -- withdrawn"
+)
+START = "2026/12/01 18:00:00.100 BGP: [T83RR-8SM5G] bgpd 8.4.4 starting: vty@0, bgp@<all>:179"
+
+
+def stamp(text: str) -> float:
+    return datetime.strptime(text, "%Y/%m/%d %H:%M:%S.%f").timestamp()
+
+
+NEIGHBORS: Dict[str, Any] = {
+    "100.64.0.2": {
+        "remoteAs": 65002,
+        "localAs": 65001,
+        "nbrExternalLink": True,
+        "nbrDesc": "nyc",
+        "hostname": "nyc",
+        "bgpVersion": 4,
+        "remoteRouterId": "100.127.0.2",
+        "localRouterId": "100.127.0.1",
+        "bgpState": "Established",
+        "bgpTimerUpMsec": 8000,
+        "bgpTimerUpString": "00:00:08",
+        "bgpTimerUpEstablishedEpoch": 1796148001,
+        "bgpTimerLastRead": 1000,
+        "bgpTimerLastWrite": 1000,
+        "bgpInUpdateElapsedTimeMsecs": 7000,
+        "bgpTimerConfiguredHoldTimeMsecs": 9000,
+        "bgpTimerConfiguredKeepAliveIntervalMsecs": 3000,
+        "bgpTimerHoldTimeMsecs": 9000,
+        "bgpTimerKeepAliveIntervalMsecs": 3000,
+        "messageStats": {
+            "depthInq": 0,
+            "depthOutq": 0,
+            "opensSent": 1,
+            "opensRecv": 1,
+            "notificationsSent": 0,
+            "notificationsRecv": 0,
+            "updatesSent": 6,
+            "updatesRecv": 4,
+            "keepalivesSent": 3,
+            "keepalivesRecv": 3,
+            "routeRefreshSent": 0,
+            "routeRefreshRecv": 0,
+            "capabilitySent": 0,
+            "capabilityRecv": 0,
+            "totalSent": 10,
+            "totalRecv": 8,
+        },
+        "minBtwnAdvertisementRunsTimerMsecs": 0,
+        "addressFamilyInfo": {
+            "ipv4Unicast": {
+                "updateGroupId": 1,
+                "subGroupId": 1,
+                "packetQueueLength": 0,
+                "routeMapForIncomingAdvertisements": "nyc-in",
+                "routeMapForOutgoingAdvertisements": "nyc-out",
+                "acceptedPrefixCounter": 2,
+                "sentPrefixCounter": 3,
+            }
+        },
+        "connectionsEstablished": 1,
+        "connectionsDropped": 0,
+        "lastResetTimerMsecs": 9000,
+        "lastResetDueTo": "Waiting for peer OPEN",
+        "lastResetCode": 32,
+        "hostLocal": "100.64.0.1",
+        "portLocal": 179,
+        "hostForeign": "100.64.0.2",
+        "portForeign": 41234,
+        "nexthop": "100.64.0.1",
+        "bgpConnection": "sharedNetwork",
+        "connectRetryTimer": 1,
+        "estimatedRttInMsecs": 1,
+    },
+    "100.64.0.6": {
+        "remoteAs": 65003,
+        "localAs": 65001,
+        "nbrExternalLink": True,
+        "nbrDesc": "lon",
+        "bgpState": "Active",
+        "bgpTimerLastRead": 15000,
+        "bgpTimerLastWrite": 15000,
+        "bgpTimerConfiguredHoldTimeMsecs": 9000,
+        "bgpTimerConfiguredKeepAliveIntervalMsecs": 3000,
+        "messageStats": {"updatesSent": 0, "updatesRecv": 0, "totalSent": 0, "totalRecv": 0},
+        "minBtwnAdvertisementRunsTimerMsecs": 0,
+        "addressFamilyInfo": {"ipv4Unicast": {}},
+        "connectionsEstablished": 0,
+        "connectionsDropped": 0,
+        "lastResetTimerMsecs": 15000,
+        "lastResetDueTo": "Waiting for NHT",
+        "connectRetryTimer": 1,
+        "nextConnectTimerDueInMsecs": 1000,
+        "readThread": "off",
+        "writeThread": "off",
+    },
+}
+
+
+def test_log_lines():
+    assert parse_adjchange(UP) == (stamp("2026/12/01 18:00:01.234"), "100.64.0.2", "nyc", "Up", "")
+    assert parse_adjchange(DOWN)[3:] == ("Down", "Peer closed the session")
+    assert parse_withdrawn(WITHDRAWN.format(prefix="192.0.2.0/24")) == (
+        stamp("2026/12/01 18:00:09.500"),
+        "100.64.0.2",
+        "192.0.2.0/24",
+    )
+    denied = WITHDRAWN.replace("-- withdrawn", "-- DENIED due to: as-path contains our own AS;")
+    assert parse_withdrawn(denied.format(prefix="192.0.2.0/24")) is None
+    assert parse_withdrawn(UP) is None and parse_adjchange(WITHDRAWN) is None
+    assert is_bgpd_start(START)
+    assert not is_bgpd_start(START.replace("bgpd", "zebra"))
+
+
+def test_neighbor_stats_from_frr_json():
+    stats = neighbor_stats(NEIGHBORS)
+    assert stats["100.64.0.2"] == {
+        "state": "Established",
+        "updates_in": 4,
+        "updates_out": 6,
+        "prefixes_in": 2,
+        "prefixes_out": 3,
+        "established": 1,
+        "dropped": 0,
+        "hold": 9.0,
+        "keepalive": 3.0,
+    }
+    down = stats["100.64.0.6"]
+    assert down["state"] == "Active" and down["prefixes_in"] is None and down["hold"] is None
+
+
+def test_states_from_the_log_are_exact_and_the_poll_adds_the_others():
+    states = SessionStates()
+    up = states.from_log(1.0, "ta", "nyc", "Up", "")
+    assert (up["state"], up["previous"], up["source"], up["reason"]) == (
+        "Established", "OpenConfirm", "log", None,
+    )  # fmt: skip
+    assert states.from_poll(2.0, "ta", "nyc", "Established") is None  # nothing new
+    down = states.from_log(3.0, "ta", "nyc", "Down", "Peer closed the session")
+    assert (down["state"], down["previous"], down["reason"]) == (
+        "Idle", "Established", "Peer closed the session",
+    )  # fmt: skip
+    active = states.from_poll(4.0, "ta", "nyc", "Active")
+    assert (active["state"], active["previous"], active["source"]) == ("Active", "Idle", "poll")
+    first = states.from_poll(4.0, "ta", "lon", "Connect")
+    assert (first["state"], first["previous"]) == ("Connect", None)
+
+
+class FakePlan:
+    class Router:
+        def __init__(self, neighbors: List[Any]):
+            self.neighbors = neighbors
+
+    class Neighbor:
+        def __init__(self, address: str, peer: str):
+            self.address, self.peer = address, peer
+
+    def __init__(self) -> None:
+        n = FakePlan.Neighbor
+        self.routers = {"ta": FakePlan.Router([n("100.64.0.2", "nyc"), n("100.64.0.6", "lon")])}
+
+    def frr_routers(self) -> List[str]:
+        return ["ta"]
+
+
+class FakeTestbed:
+    plan = FakePlan()
+
+
+@pytest.fixture
+def fake_frr(tmp_path, monkeypatch):
+    """FRR of router ta: its log file, and vtysh answering from ``state['json']``."""
+    state: Dict[str, Any] = {"json": copy.deepcopy(NEIGHBORS), "vtysh": []}
+    (tmp_path / "ta").mkdir()
+    log = tmp_path / "ta" / "frr.log"
+    log.write_text(START + "\n" + UP + "\n")
+    monkeypatch.setattr(frr, "runtime_dir", lambda router: tmp_path / router)
+
+    def vtysh(router: str, *commands: str, timeout: float = 20) -> str:
+        state["vtysh"].append(commands)
+        return json.dumps(state["json"]) if commands == ("show bgp neighbors json",) else ""
+
+    monkeypatch.setattr(bgp.frr, "vtysh", vtysh)
+    state["log"] = log
+    return state
+
+
+def test_the_recorder_records_states_withdrawals_and_counters(tmp_path, fake_frr):
+    out = tmp_path / "bgp.jsonl"
+    recorder = BgpRecorder(FakeTestbed(), out, interval=0).start()
+    debug = ("debug bgp updates in", "configure terminal",
+             f"log file {tmp_path / 'ta' / 'frr.log'} debugging")  # fmt: skip
+    assert fake_frr["vtysh"][0] == debug  # withdrawal logging turned on
+    with open(fake_frr["log"], "a") as fh:
+        for prefix in ("192.0.2.0/24", "198.18.1.0/24"):
+            fh.write(WITHDRAWN.format(prefix=prefix) + "\n")
+        fh.write(DOWN + "\n" + START + "\n")  # ... and bgpd started again
+    fake_frr["json"]["100.64.0.2"]["bgpState"] = "Active"
+    recorder.stop()
+    assert fake_frr["vtysh"].count(debug) == 2  # again after the restart
+    records = list(read_records(out))
+    states = [
+        (r["peer"], r["previous"], r["state"], r["source"])
+        for r in records
+        if r["event"] == "state"
+    ]
+    assert states == [
+        ("nyc", "OpenConfirm", "Established", "log"),
+        ("lon", None, "Active", "poll"),
+        ("nyc", "Established", "Idle", "log"),
+        ("nyc", "Idle", "Active", "poll"),
+    ]
+    withdraws = [(r["peer"], r["prefix"], r["t"]) for r in records if r["event"] == "withdraw"]
+    t = stamp("2026/12/01 18:00:09.500")
+    assert withdraws == [("nyc", "192.0.2.0/24", t), ("nyc", "198.18.1.0/24", t)]
+    counters = [(r["peer"], r["withdrawals_in"], r["updates_in"], r["state"])
+                for r in records if r["event"] == "counters"]  # fmt: skip
+    assert counters == [
+        ("nyc", 0, 4, "Established"),
+        ("lon", 0, 0, "Active"),
+        ("nyc", 2, 4, "Active"),
+        ("lon", 0, 0, "Active"),
+    ]
+
+
+def test_without_withdrawal_logging_the_count_is_null(tmp_path, fake_frr):
+    out = tmp_path / "bgp.jsonl"
+    BgpRecorder(FakeTestbed(), out, interval=0, withdrawals=False).start().stop()
+    assert ("debug bgp updates in",) not in [c[:1] for c in fake_frr["vtysh"]]
+    counters = [r for r in read_records(out) if r["event"] == "counters"]
+    assert counters and all(r["withdrawals_in"] is None for r in counters)
+
+
+def test_a_router_refusing_the_debug_commands_is_a_problem_not_a_crash(
+    tmp_path, fake_frr, monkeypatch
+):
+    from testbed.errors import TestbedError
+
+    plain = bgp.frr.vtysh
+
+    def refusing(router: str, *commands: str, timeout: float = 20) -> str:
+        if commands[0].startswith("debug"):
+            raise TestbedError("vtysh on ta failed: % Unknown command")
+        return plain(router, *commands)
+
+    monkeypatch.setattr(bgp.frr, "vtysh", refusing)
+    out = tmp_path / "bgp.jsonl"
+    recorder = BgpRecorder(FakeTestbed(), out, interval=0).start()
+    recorder.stop()
+    assert recorder.problems == [
+        "ta: withdrawals not logged (vtysh on ta failed: % Unknown command)"
+    ]
+    assert all(r["withdrawals_in"] is None for r in read_records(out) if r["event"] == "counters")
