@@ -285,7 +285,9 @@ def live_table(flow, streams: int, once: bool = False) -> int:
     type=click.IntRange(0),
     default=0,
     show_default=True,
-    help="Seed of Python's random generator in the run (recorded in meta.json).",
+    help="Seed of the probes' random choices: each client's DNS query ids and start "
+    "offsets come from it and the client's name, so the same seed sends the same "
+    "queries (recorded in meta.json).",
 )
 @click.option(
     "--pcap",
@@ -305,6 +307,9 @@ def run(
     pcap: Optional[str],
 ) -> int:
     """Run SCENARIO (default: site-failure) and write a run folder with its report.
+
+    SCENARIO is a name from `list`, a YAML file, or a Python file whose
+    scenario(topology) returns the scenario (docs/scenarios.md).
 
     Brings the topology up, starts services, probes and recorders, fires the
     timeline's events, tears everything down, analyses the records and prints

@@ -20,6 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from testbed.errors import InputError
+from testbed.scenario import pyfile
 from testbed.scenario.model import Check, Event, Scenario
 from testbed.scenario.validate import validate, validate_against
 from testbed.topology.load import ROOT, parse_topology, read_yaml
@@ -341,21 +342,32 @@ def _show(value: Any) -> str:
 
 
 def scenario_path(ref: str) -> Path:
-    """The file for a scenario reference (a path, or a name in scenarios/)."""
+    """The file for a scenario reference (a path, or a name in scenarios/).
+
+    A name is ``scenarios/NAME.yaml``, or ``scenarios/NAME.py`` when only
+    that exists.
+    """
     path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or "/" in ref:
+    if path.suffix in (".yaml", ".yml", pyfile.SUFFIX) or "/" in ref:
         return path
-    return SCENARIO_DIR / f"{ref}.yaml"
+    shipped = SCENARIO_DIR / f"{ref}.yaml"
+    python = SCENARIO_DIR / f"{ref}{pyfile.SUFFIX}"
+    return python if python.exists() and not shipped.exists() else shipped
 
 
-def load_scenario(ref: str = DEFAULT_SCENARIO, overrides: Iterable[str] = ()) -> LoadedScenario:
+def load_scenario(
+    ref: str = DEFAULT_SCENARIO, overrides: Iterable[str] = (), topology: Optional[str] = None
+) -> LoadedScenario:
     """Load a scenario by name or path, with ``--set KEY=VALUE`` overrides.
 
     Args:
-        ref: ``site-failure`` (in scenarios/) or a file path.
+        ref: ``site-failure`` (in scenarios/) or a file path (``.yaml``, or
+            ``.py`` for a Python scenario, see :mod:`testbed.scenario.pyfile`).
         overrides: ``KEY=VALUE`` strings: scenario keys (``duration=30``,
             ``traffic.dns_rate=50``, ``timeline.0.at=12``) or topology keys
             (``speaker=ryu``, ``topology.FIELD...=VALUE``).
+        topology: the topology the run will use instead of the scenario's
+            (``--topology``); a Python scenario is generated for it.
 
     Returns:
         The validated scenario with its topology reference and topology overrides.
@@ -371,7 +383,11 @@ def load_scenario(ref: str = DEFAULT_SCENARIO, overrides: Iterable[str] = ()) ->
             raise InputError(f"no scenario {ref!r} (known: {known}; or give a file path)", ref)
         raise InputError("no such file", ref)
     source = _display(path)
-    scenario = parse_scenario(read_yaml(path), source, scen_over)
+    if path.suffix == pyfile.SUFFIX:
+        data = _python_scenario(path, source, scen_over, topology)
+    else:
+        data = read_yaml(path)
+    scenario = parse_scenario(data, source, scen_over)
     return LoadedScenario(
         scenario=scenario,
         source=source,
@@ -379,6 +395,32 @@ def load_scenario(ref: str = DEFAULT_SCENARIO, overrides: Iterable[str] = ()) ->
         topology_overrides=topo_over,
         overrides=scen_over,
     )
+
+
+def _python_scenario(
+    path: Path, source: str, overrides: Dict[str, Any], topology: Optional[str]
+) -> Dict[str, Any]:
+    """Import a Python scenario and call it on the topology it will run on.
+
+    That topology is ``--topology``, else ``--set topology=...``, else the
+    file's ``TOPOLOGY`` (``world`` by default).
+    """
+    from testbed.topology.load import load_topology
+
+    module = pyfile.import_file(path, source)
+    if topology:
+        ref, blame = topology, ("--topology", None)
+    elif "topology" in overrides:
+        ref, blame = str(overrides["topology"]), (SET_SOURCE, "topology")
+    else:
+        ref, blame = pyfile.default_topology(module, source), (source, "TOPOLOGY")
+    try:
+        topo = load_topology(_topology_ref(ref, path))
+    except InputError as exc:
+        raise InputError(str(exc), *blame) from None
+    data = pyfile.scenario_data(module, topo, source, path)
+    data.setdefault("topology", ref)
+    return data
 
 
 def _display(path: Path) -> str:
@@ -403,6 +445,8 @@ def _topology_ref(ref: str, scenario_file: Path) -> str:
 def list_scenarios() -> List[Tuple[str, str]]:
     """Shipped scenario files: (name, one-line description)."""
     out: List[Tuple[str, str]] = []
+    for path in sorted(SCENARIO_DIR.glob(f"*{pyfile.SUFFIX}")):
+        out.append((path.stem, pyfile.description(path)))
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         try:
             data: Dict[str, Any] = read_yaml(path) or {}
@@ -410,7 +454,7 @@ def list_scenarios() -> List[Tuple[str, str]]:
         except InputError as exc:
             desc = [f"(invalid: {exc})"]
         out.append((path.stem, desc[0] if desc else ""))
-    return out
+    return sorted(out)
 
 
 # ------------------------------------------------------------------ topology

@@ -58,7 +58,7 @@ def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = No
     """
     from testbed.topology.load import load_topology
 
-    loaded = load_scenario(ref, list(sets))
+    loaded = load_scenario(ref, list(sets), topology)
     topo = scenario_topology(loaded, load_topology(topology) if topology else None)
     probe_target(topo)  # the sites must share one service address
     caveats = speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)

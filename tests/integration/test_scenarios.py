@@ -186,3 +186,23 @@ def test_pcap_shows_which_site_sent_the_resets(tmp_path_factory):
     assert east["to"] == {"ca": streams} and east["first_s"] > restore_t, east
     report = (s["_dir"] / "report.md").read_text()
     assert f"| `{west['file']}` | west | {streams} | ca {streams} |" in report
+
+
+def test_python_rolling_maintenance_on_two_sites(tmp_path_factory):
+    """The Python scenario, generated for two-sites: each site withdraws in turn."""
+    s = run(tmp_path_factory, "rolling-maintenance", flags=["--topology", "two-sites"])
+    assert s["_exit"] == 0, [e for e in s["expect"] if not e["passed"]]
+    kinds = [(e["kind"], e["target"]) for e in s["events"]]
+    assert kinds == [
+        ("withdraw", "east"),
+        ("restore", "east"),
+        ("withdraw", "west"),
+        ("restore", "west"),
+    ]
+    start = s["_meta"]["catchment_at_start"]
+    for i, site in ((0, "east"), (2, "west")):
+        served = sorted(c for c, home in start.items() if home == site)
+        assert s["events"][i]["moved"] == served, s["events"][i]
+    for name, client in s["clients"].items():
+        assert client["dns"]["max_outage_s"] < 1.0, (name, client["dns"])
+        assert client["tcp"]["reset"] >= 1, (name, client["tcp"])
