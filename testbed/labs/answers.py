@@ -127,6 +127,33 @@ def number(value: Any, low: float = 0.0, high: float = 1e9) -> Parsed:
     return float(value), None
 
 
+def integer(value: Any, low: int = 0, high: int = 10**9) -> Parsed:
+    """A whole number within [low, high] (``3`` or ``3.0``, not ``2.7`` nor ``"3"``).
+
+    Args:
+        value: from the file.
+        low: smallest allowed value.
+        high: largest allowed value.
+
+    Returns:
+        (int, None) or (None, problem).
+    """
+    if value is None:
+        return None, UNANSWERED
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None, f"must be a whole number (got {value!r})"
+    if isinstance(value, float) and not value.is_integer():
+        return None, f"must be a whole number (got {value!r})"
+    if not low <= value <= high:
+        return None, f"must be between {low} and {high} (got {value!r})"
+    return int(value), None
+
+
+def first_problem(problems: Dict[str, Optional[str]]) -> Optional[str]:
+    """``key: problem`` of the first answer with a problem (None when all are fine)."""
+    return next((f"{key}: {why}" for key, why in problems.items() if why), None)
+
+
 def wrong_count(
     predicted: Union[Dict[str, str], Set[str]], actual: Any, universe: List[str]
 ) -> int:

@@ -14,10 +14,15 @@ from testbed.topology.model import Site, Topology
 
 HINT_YAML = "see docs/topology.md: every error names the field and the problem"
 HINT_INTERNET = (
-    "you operate the anycast AS only: transit and eyeball ASes, their links and clients "
-    "belong to others and must stay as handed out"
+    "you operate the anycast AS only: transit and eyeball ASes, their links (delay, loss...), "
+    "their clients and their side of every BGP session belong to others and must stay as "
+    "handed out"
 )
 HINT_RUN = "the testbed could not run your files; read the message, fix, and check again"
+HINT_COMPLETE = (
+    "replace every null; the comments in the file say what each answer looks like. "
+    "Answers are graded together with the check's run, not before"
+)
 
 
 def topology_item(
@@ -48,22 +53,54 @@ def starting_topology(ctx: LabContext) -> Topology:
     return parse_topology(yaml.safe_load(text), "hand-out topology")
 
 
+def _others_sessions(topo: Topology) -> List[Tuple[str, ...]]:
+    """The parts of ``sessions:`` that configure routers the student does not operate.
+
+    A session's policy (prepend, MED, local preference) applies at its ``a``
+    end; timers and BFD at both.  A session between two routers of others is
+    theirs entirely; on a session with a site, the policy of the other end is
+    theirs.  The student's own end (policy at the site, timers, BFD) is free.
+    """
+    from testbed.topology.validate import resolve_router
+
+    sites = {s.name for s in topo.sites}
+    out: List[Tuple[str, ...]] = []
+    for sess in topo.sessions:
+        a = resolve_router(topo, sess.a) or sess.a
+        b = resolve_router(topo, sess.b) or sess.b
+        if a in sites:
+            continue
+        if b in sites:
+            policy = (sess.prepend, sess.med, sess.local_pref)
+            if policy != (0, None, None):
+                out.append((a, b, "policy", repr(policy)))
+            continue
+        out.append((a, b, "session", sess.model_dump_json()))
+    return sorted(out)
+
+
 def _internet(topo: Topology) -> Dict[str, Any]:
+    """What of a topology belongs to others: ASes, links with their shaping, clients, sessions."""
+
+    def shaping(link: Any) -> str:
+        return link.model_dump_json(include={"delay", "jitter", "loss", "bandwidth"})
+
     return {
         "ases": sorted(
             (a.name, a.asn, a.role, tuple(a.router_names()))
             for a in topo.ases
             if a.role != "anycast"
         ),
-        "links": sorted(tuple(sorted((lk.a, lk.b))) for lk in topo.links),
-        "clients": sorted((c.name, c.as_) for c in topo.clients),
+        "links": sorted((*sorted((lk.a, lk.b)), shaping(lk)) for lk in topo.links),
+        "clients": sorted((c.name, c.as_, c.router or "", shaping(c.link)) for c in topo.clients),
+        "sessions": _others_sessions(topo),
     }
 
 
 def internet_item(ctx: LabContext, topo: Topology) -> CheckItem:
-    """Transit and eyeball ASes, links and clients are as handed out."""
+    """Others' ASes, links (with their shaping), clients and sessions are as handed out."""
     start, now = _internet(starting_topology(ctx)), _internet(topo)
-    changed = [part for part in ("ases", "links", "clients") if start[part] != now[part]]
+    changed = [part for part in start if start[part] != now[part]]
     detail = f"changed: {', '.join(changed)}" if changed else "as handed out"
     return item(
         "internet-unchanged",
@@ -129,6 +166,31 @@ def run_item(
     ok = len(served) == len(ctx.variant.clients)
     detail = f"{len(served)}/{len(ctx.variant.clients)} clients reached a site"
     return summary, item("run", f"the testbed ran {title}", ok, detail, HINT_RUN)
+
+
+def complete_item(id_: str, name: str, problem: Optional[str]) -> CheckItem:
+    """The instant item of an answer file: every answer is there and well-formed (not graded).
+
+    Args:
+        id_: the item id.
+        name: the file (``answers.yaml``).
+        problem: the first problem found (None: all answered).
+
+    Returns:
+        The item.
+    """
+    return item(
+        id_,
+        f"{name} answers every question",
+        problem is None,
+        problem or "all answered (graded below, with the run)",
+        HINT_COMPLETE,
+    )
+
+
+def of(part: int, whole: int, what: str) -> str:
+    """``3/5 clients``: a count, never names (names would give answers away)."""
+    return f"{part}/{whole} {what}"
 
 
 def skip_all(pairs: List[Tuple[str, str]]) -> List[CheckItem]:

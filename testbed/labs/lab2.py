@@ -5,19 +5,23 @@ reach ``primary`` while it is up and fail over to ``backup`` when it goes
 down.  ``answers.yaml`` asks for the catchment before any policy, the
 clients a MED on the backup would leave on it (all of its catchment: MED is
 only compared between routes from the same neighbouring AS), and the fewest
-prepends that do the job.  The checker computes these from the variant and
-runs the student's topology with the primary failing.
+prepends that do the job.  The checker runs the student's topology with the
+primary failing (the hand-out's ``scenario.yaml`` is the same run, a little
+longer); the prepend and the answers are graded only together with that run
+(an instant verdict would be an oracle to try numbers against), and details
+give counts, never client names.
 """
 
 from __future__ import annotations
 
-from typing import List
+from typing import Any, Dict, List, Optional, Tuple
 
 from testbed.labs import answers
 from testbed.labs.common import (
     announced_prepend,
+    complete_item,
     internet_item,
-    names,
+    of,
     run_item,
     site_item,
     skip_all,
@@ -25,17 +29,34 @@ from testbed.labs.common import (
 )
 from testbed.labs.items import CheckItem, item
 from testbed.labs.runner import LabContext, lab_scenario, sites_after_event, sites_before
+from testbed.labs.variant import Variant
 
 HINT_PREPEND = (
-    "prepending makes the backup's AS path longer; it must be longer than the primary's "
-    "path for every client, even the one right next to the backup (a tie is not enough)"
+    "prepending lengthens every path via the backup; BGP compares AS-path length before "
+    "anything else you influence, and an equal length is a tie that the routers break by "
+    "router ID, not by you (README: how BGP picks a path)"
 )
 HINT_BEFORE = "with no policy, each client takes the shortest AS path: count the ASes"
 HINT_MED = (
     "BGP compares MED only between routes learned from the same neighbouring AS, and only "
     "after AS-path length; where do the two sites' routes enter each transit?"
 )
-HINT_MIN = "the worst case is the client closest to the backup: compare its two path lengths"
+HINT_MIN = (
+    "find it in the network rather than by formula: bring the topology up with a few prepend "
+    "counts and read `show ip bgp 192.0.2.0/24` on each transit; the fewest is the smallest "
+    "count that leaves no transit preferring (or tying with) the backup's path"
+)
+HINT_FAILOVER = (
+    "a backup must still be announced: prepending keeps the route, a withdrawal does not"
+)
+#: When the check's run fails the primary, and how long it lasts (seconds).
+FAIL_AT_S, DURATION_S = 3, 7
+
+
+def timeline(v: Variant) -> List[Dict[str, Any]]:
+    """The check's events (the hand-out's scenario.yaml has the same, later in time)."""
+    return [{"at": FAIL_AT_S, "event": "fail_site", "site": v.site["primary"].name,
+             "how": "link-down"}]  # fmt: skip
 
 
 def check(ctx: LabContext) -> List[CheckItem]:
@@ -57,108 +78,121 @@ def check(ctx: LabContext) -> List[CheckItem]:
         out.append(internet_item(ctx, topo))
         out.append(site_item(ctx, topo, "primary", "primary-site"))
         out.append(site_item(ctx, topo, "backup", "backup-site"))
-        if all(i.passed for i in out):
-            extra = announced_prepend(topo, backup.name) - announced_prepend(topo, primary.name)
-            need = v.params["min_prepend"]
-            out.append(
-                item(
-                    "backup-prepend",
-                    f"{backup.name}'s path is longer than {primary.name}'s for every client",
-                    extra >= need,
-                    f"{backup.name} prepends {extra} more than {primary.name}",
-                    HINT_PREPEND,
-                )
-            )
-    structure_ok = len(out) == 5 and all(i.passed for i in out)
-    out += answer_items(ctx)
+    given, problem = read(ctx)
+    out.append(complete_item("answers-complete", "answers.yaml", problem))
     later = [
         ("primary-serves", f"every client reaches {primary.name}"),
         ("failover", f"every client fails over to {backup.name} when {primary.name} fails"),
+        (
+            "backup-prepend",
+            f"{backup.name}'s path is longer than {primary.name}'s for every client",
+        ),
+        ("answer-before", "answers.yaml: each client's site with no policy"),
+        (
+            "answer-med",
+            f"answers.yaml: who stays on {backup.name} with med: {v.params['med']} on it",
+        ),
+        ("answer-prepend", "answers.yaml: the fewest prepends that make a backup"),
     ]
-    if topo is None or not structure_ok:
+    if topo is None or not all(i.passed for i in out):
         return out + skip_all([("run", "the testbed ran your topology")] + later)
-    timeline = [{"at": 3, "event": "fail_site", "site": primary.name, "how": "link-down"}]
-    summary, ran = run_item(ctx, topo, lab_scenario("lab2-check", 7, timeline), "your topology")
+    summary, ran = run_item(
+        ctx, topo, lab_scenario("lab2-check", DURATION_S, timeline(v)), "your topology"
+    )
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
+    titles = dict(later)
     before, after = sites_before(summary), sites_after_event(summary, 0)
-    elsewhere = [c for c in clients if before.get(c) != primary.name]
+    on_primary = sum(1 for c in clients if before.get(c) == primary.name)
     out.append(
         item(
             "primary-serves",
-            later[0][1],
-            not elsewhere,
-            f"{len(clients) - len(elsewhere)}/{len(clients)} on {primary.name}"
-            + (f" (elsewhere: {names(elsewhere)})" if elsewhere else ""),
+            titles["primary-serves"],
+            on_primary == len(clients),
+            of(on_primary, len(clients), f"clients on {primary.name}"),
             HINT_PREPEND,
         )
     )
-    stranded = [c for c in clients if after.get(c) != backup.name]
+    moved = sum(1 for c in clients if after.get(c) == backup.name)
     out.append(
         item(
             "failover",
-            later[1][1],
-            not stranded,
-            f"{len(clients) - len(stranded)}/{len(clients)} on {backup.name} after the failure"
-            + (f" (not: {names(stranded)})" if stranded else ""),
-            "a backup must still be announced: prepending keeps the route, a withdrawal does not",
+            titles["failover"],
+            moved == len(clients),
+            of(moved, len(clients), f"clients on {backup.name} after the failure"),
+            HINT_FAILOVER,
         )
     )
-    return out
+    extra = announced_prepend(topo, backup.name) - announced_prepend(topo, primary.name)
+    out.append(
+        item(
+            "backup-prepend",
+            titles["backup-prepend"],
+            extra >= v.params["min_prepend"],
+            f"{backup.name} prepends {extra} more than {primary.name}",
+            HINT_PREPEND,
+        )
+    )
+    return out + answer_items(ctx, given, titles)
 
 
-def answer_items(ctx: LabContext) -> List[CheckItem]:
-    """The items of ``answers.yaml`` (pure: no network needed).
+def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
+    """``answers.yaml`` parsed: ({key: value}, the first problem or None)."""
+    v = ctx.variant
+    clients = [c.name for c in v.clients]
+    sites = [s.name for s in v.site.values()]
+    data, problem = answers.read_answers(ctx.workdir / "answers.yaml")
+    if problem:
+        return {}, problem
+    parsed = {
+        "before": answers.site_map(data.get("before"), clients, sites),
+        "med_backup_clients": answers.client_set(data.get("med_backup_clients"), clients),
+        "min_prepend": answers.integer(data.get("min_prepend"), 0, 10),
+    }
+    given = {key: value for key, (value, _why) in parsed.items()}
+    return given, answers.first_problem({key: why for key, (_v, why) in parsed.items()})
+
+
+def answer_items(ctx: LabContext, given: Dict[str, Any], titles: Dict[str, str]) -> List[CheckItem]:
+    """The graded items of ``answers.yaml`` (only ever built after the check's run).
 
     Args:
         ctx: the lab context.
+        given: the parsed answers (all present: ``answers-complete`` passed).
+        titles: item id -> title.
 
     Returns:
         Three items: the catchment before, the MED question, the fewest prepends.
     """
     v = ctx.variant
-    backup = v.site["backup"]
     clients = [c.name for c in v.clients]
-    sites = [s.name for s in v.site.values()]
     base = v.catchment()
-    data, problem = answers.read_answers(ctx.workdir / "answers.yaml")
-    out = []
-    before, why = (
-        (None, problem) if problem else answers.site_map(data.get("before"), clients, sites)
-    )
-    wrong = answers.wrong_count(before, base, clients) if before is not None else None
-    out.append(
+    wrong = answers.wrong_count(given["before"], base, clients)
+    on_backup = {c for c, s in base.items() if s == v.site["backup"].name}
+    med_ok = given["med_backup_clients"] == on_backup
+    count: Optional[int] = given["min_prepend"]
+    count_ok = count == v.params["min_prepend"]
+    return [
         item(
             "answer-before",
-            "answers.yaml: each client's site with no policy",
+            titles["answer-before"],
             wrong == 0,
-            why or f"{len(clients) - (wrong or 0)}/{len(clients)} right",
+            of(len(clients) - wrong, len(clients), "right"),
             HINT_BEFORE,
-        )
-    )
-    med, why = (
-        (None, problem) if problem else answers.client_set(data.get("med_backup_clients"), clients)
-    )
-    on_backup = {c for c, s in base.items() if s == backup.name}
-    out.append(
+        ),
         item(
             "answer-med",
-            f"answers.yaml: who stays on {backup.name} with med: {v.params['med']} on it",
-            med is not None and med == on_backup,
-            why or ("right" if med == on_backup else "not what BGP does"),
+            titles["answer-med"],
+            med_ok,
+            "right" if med_ok else "not what BGP does",
             HINT_MED,
-        )
-    )
-    count, why = (None, problem) if problem else answers.number(data.get("min_prepend"), 0, 10)
-    right = count is not None and int(count) == v.params["min_prepend"]
-    out.append(
+        ),
         item(
             "answer-prepend",
-            "answers.yaml: the fewest prepends that make a backup",
-            right,
-            why or ("right" if right else f"{count:g} is not the fewest that works"),
+            titles["answer-prepend"],
+            count_ok,
+            "right" if count_ok else f"{count} is not the fewest that works",
             HINT_MIN,
-        )
-    )
-    return out
+        ),
+    ]

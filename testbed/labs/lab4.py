@@ -6,18 +6,21 @@ the site a health agent (a ``health:`` block on the site in
 ``topology.yaml``, or the scenario's ``health:``) that withdraws the route
 after a few failed checks, and answers in ``answers.yaml`` who is
 blackholed without it and how long the agent takes with their settings.
-The checker kills the site's services with the student's settings.
+The checker kills the site's services with the student's settings; the
+answers are graded only together with that run, and details give counts,
+never client names (who moves is who was blackholed).
 """
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from testbed.labs import answers
 from testbed.labs.common import (
+    complete_item,
     find_site,
     internet_item,
-    names,
+    of,
     run_item,
     scenario_topology_item,
     site_item,
@@ -36,9 +39,26 @@ from testbed.topology.model import Topology
 
 #: The outage the failing site's clients may see, in seconds.
 TARGET_S = 3.0
+#: When the check's run kills the services, restores them, and how long it lasts (seconds).
+KILL_AT_S, RESTORE_AT_S, DURATION_S = 3, 9, 12
 HINT_HEALTH = (
     "BGP only knows whether the router is alive, not the service behind it; something "
     "must test the service and stop the announcement when it fails"
+)
+HINT_DEMOTE = (
+    "a demoted route still attracts the clients that have no other path as good: only a "
+    "withdrawal sends every client elsewhere"
+)
+HINT_OUTAGE = (
+    "the outage is the agent's reaction time plus BGP's convergence: follow your agent "
+    "round by round and make it react sooner (docs/topology.md, health)"
+)
+HINT_OTHERS = "clients of another site should see no change: did the policy touch their routes?"
+HINT_BLACKHOLED = "a route that stays announced keeps its catchment, working servers or not"
+HINT_TIMING = (
+    "follow your agent round by round from the moment the servers die: when does each round "
+    "start, how long may a failing check take, how many failures in a row does it need? "
+    "(docs/topology.md, health)"
 )
 
 
@@ -61,53 +81,55 @@ def check(ctx: LabContext) -> List[CheckItem]:
         out.append(internet_item(ctx, topo))
         out.append(site_item(ctx, topo, "a", "site-a"))
         out.append(site_item(ctx, topo, "b", "site-b"))
-    if len(out) == 4 and all(i.passed for i in out):
+    if topo is not None and all(i.passed for i in out):
         health = find_site(topo, fails.name).health
         ok = health is not None and health.action == "withdraw"
-        detail = "no health agent" if health is None else f"action: {health.action}"
         out.append(
             item(
                 "health",
                 f"a health agent withdraws {fails.name}'s route when its service dies",
                 ok,
-                detail,
-                HINT_HEALTH
-                if health is None
-                else "a demoted route still attracts the clients that have no other path "
-                "as good: only a withdrawal sends every client elsewhere",
+                "no health agent" if health is None else f"action: {health.action}",
+                HINT_HEALTH if health is None else HINT_DEMOTE,
             )
         )
-    structure_ok = len(out) == 5 and all(i.passed for i in out)
-    out += answer_items(ctx, topo if structure_ok else None)
+    given, problem = read(ctx)
+    out.append(complete_item("answers-complete", "answers.yaml", problem))
     later = [
         ("moved", f"{fails.name}'s clients move to {other.name} when its servers die"),
         ("outage", f"their outage stays under {TARGET_S:g} s"),
         ("others", "the other clients notice nothing"),
-    ]
-    if not structure_ok:
+        ("answer-blackholed", f"answers.yaml: who loses service when {fails.name}'s servers die "
+         "(no agent)"),
+        ("answer-timing", "answers.yaml: at most how long until your agent withdraws the route"),
+    ]  # fmt: skip
+    if topo is None or len(out) < 6 or not all(i.passed for i in out):
         return out + skip_all([("run", "the testbed ran the servers' death")] + later)
     timeline = [
-        {"at": 3, "event": "kill_service", "site": fails.name, "service": "all"},
-        {"at": 9, "event": "restore", "site": fails.name},
+        {"at": KILL_AT_S, "event": "kill_service", "site": fails.name, "service": "all"},
+        {"at": RESTORE_AT_S, "event": "restore", "site": fails.name},
     ]
     summary, ran = run_item(
-        ctx, topo, lab_scenario("lab4-check", 12, timeline), "the servers' death on your settings"
+        ctx,
+        topo,
+        lab_scenario("lab4-check", DURATION_S, timeline),
+        "the servers' death on your settings",
     )
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
+    titles = dict(later)
     base = v.catchment()
     theirs = [c for c, s in base.items() if s == fails.name]
     others = [c for c in base if c not in theirs]
     after = sites_after_event(summary, 0)
-    stuck = [c for c in theirs if after.get(c) != other.name]
+    moved = sum(1 for c in theirs if after.get(c) == other.name)
     out.append(
         item(
             "moved",
-            later[0][1],
-            not stuck,
-            f"moved: {names(c for c in theirs if c not in stuck)}"
-            + (f"; did not: {names(stuck)}" if stuck else ""),
+            titles["moved"],
+            moved == len(theirs),
+            of(moved, len(theirs), f"of {fails.name}'s clients moved"),
             HINT_HEALTH,
         )
     )
@@ -115,79 +137,74 @@ def check(ctx: LabContext) -> List[CheckItem]:
     worst = max((max_outage_in(summary, c, start - 1.0, end) for c in theirs), default=0.0)
     out.append(
         item(
-            "outage",
-            later[1][1],
-            worst < TARGET_S,
-            f"worst outage {worst:.2f} s",
-            "the outage is the agent's detection time (interval x fall) plus BGP convergence",
+            "outage", titles["outage"], worst < TARGET_S, f"worst outage {worst:.2f} s", HINT_OUTAGE
         )
     )
-    hurt = [
-        c
-        for c in others
-        if max_outage_in(summary, c, -1e9, 1e9) >= 0.5 or resets_in(summary, -1e9, 1e9).get(c)
-    ]
+    resets = resets_in(summary, -1e9, 1e9)
+    hurt = sum(1 for c in others if max_outage_in(summary, c, -1e9, 1e9) >= 0.5 or resets.get(c))
     out.append(
         item(
             "others",
-            later[2][1],
+            titles["others"],
             not hurt,
-            f"disturbed: {names(hurt)}",
-            "clients of another site should see no change: did the policy touch their routes?",
+            of(hurt, len(others), "other clients disturbed"),
+            HINT_OTHERS,
         )
     )
-    return out
+    return out + answer_items(ctx, topo, given, titles)
 
 
-def answer_items(ctx: LabContext, topo: Optional[Topology]) -> List[CheckItem]:
-    """The items of ``answers.yaml`` (pure: no network needed).
+def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
+    """``answers.yaml`` parsed: ({key: value}, the first problem or None)."""
+    clients = [c.name for c in ctx.variant.clients]
+    data, problem = answers.read_answers(ctx.workdir / "answers.yaml")
+    if problem:
+        return {}, problem
+    parsed = {
+        "blackholed_clients": answers.client_set(data.get("blackholed_clients"), clients),
+        "withdraw_after_s": answers.number(data.get("withdraw_after_s"), 0, 600),
+    }
+    given = {key: value for key, (value, _why) in parsed.items()}
+    return given, answers.first_problem({key: why for key, (_v, why) in parsed.items()})
+
+
+def answer_items(
+    ctx: LabContext, topo: Topology, given: Dict[str, Any], titles: Dict[str, str]
+) -> List[CheckItem]:
+    """The graded items of ``answers.yaml`` (only ever built after the check's run).
 
     Args:
         ctx: the lab context.
-        topo: the effective topology (for the timing question), or None.
+        topo: the effective topology (for the timing question).
+        given: the parsed answers (all present: ``answers-complete`` passed).
+        titles: item id -> title.
 
     Returns:
         Two items: the blackholed clients, the agent's worst-case reaction time.
     """
     v = ctx.variant
     fails = v.site[v.params["fails"]]
-    clients = [c.name for c in v.clients]
-    data, problem = answers.read_answers(ctx.workdir / "answers.yaml")
-    out = []
-    black, why = (
-        (None, problem) if problem else answers.client_set(data.get("blackholed_clients"), clients)
-    )
     want = {c for c, s in v.catchment().items() if s == fails.name}
-    out.append(
-        item(
-            "answer-blackholed",
-            f"answers.yaml: who loses service when {fails.name}'s servers die (no agent)",
-            black is not None and black == want,
-            why or ("right" if black == want else "not what happens"),
-            "a route that stays announced keeps its catchment, working servers or not",
-        )
-    )
-    secs, why = (None, problem) if problem else answers.number(data.get("withdraw_after_s"), 0, 600)
-    health = find_site(topo, fails.name).health if topo is not None else None
+    black_ok = given["blackholed_clients"] == want
+    secs = given["withdraw_after_s"]
+    health = find_site(topo, fails.name).health
     ok = False
-    if secs is not None and health is not None:
+    if health is not None:
         worst = health.interval * health.fall + health.timeout
         ok = health.interval * (health.fall - 1) <= secs <= worst + 1e-6
-    detail = why or (
-        f"{secs:g} s"
-        if ok
-        else "no health agent yet"
-        if health is None
-        else f"{secs:g} s does not fit"
-    )
-    out.append(
+    return [
+        item(
+            "answer-blackholed",
+            titles["answer-blackholed"],
+            black_ok,
+            "right" if black_ok else "not what happens",
+            HINT_BLACKHOLED,
+        ),
         item(
             "answer-timing",
-            "answers.yaml: at most how long until your agent withdraws the route",
+            titles["answer-timing"],
             ok,
-            detail,
-            "the agent needs `fall` failed rounds in a row, one round every `interval`, "
-            "and a check fails after `timeout`",
-        )
-    )
-    return out
+            f"{secs:g} s" if ok else f"{secs:g} s does not fit your agent's settings",
+            HINT_TIMING,
+        ),
+    ]

@@ -7,8 +7,8 @@ neighbours, so each client's route is the one with the shortest AS path: a
 client on transit ``i`` reaches a site behind transit ``j`` over
 ``|i - j|`` transit-to-transit hops, plus the site's own AS and its
 prepends.  Variants are chosen so that no client ever has two equally short
-paths: a tie would be broken by route age or router ID, which a student
-cannot predict.
+paths: a tie would be broken by router ID (the routers run ``bgp bestpath
+compare-routerid``), which a student cannot read from the drawing.
 """
 
 from __future__ import annotations

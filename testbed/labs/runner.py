@@ -120,6 +120,50 @@ def load_student_topology(path: Path) -> Tuple[Optional[Topology], str]:
         return None, str(exc)
 
 
+@dataclass
+class PastRun:
+    """A run folder the student made (``anycast-testbed run ... --out WORKDIR/runs``)."""
+
+    path: Path
+    summary: Summary
+    topology: Topology  # the topology it ran on, the scenario's settings applied
+
+
+def past_runs(folder: Path) -> List[PastRun]:
+    """The readable run folders under ``folder``, oldest first.
+
+    A folder counts when it holds ``summary.json`` (the run was analysed) and
+    ``topology.yaml`` (what it ran on, as the engine writes both); anything
+    unreadable is left out.
+
+    Args:
+        folder: usually the working copy's ``runs/``.
+
+    Returns:
+        The runs, by folder name (they start with the date and time).
+    """
+    import json
+
+    import yaml
+
+    from testbed.topology.load import parse_topology
+
+    out: List[PastRun] = []
+    if not folder.is_dir():
+        return out
+    for summary_path in sorted(folder.glob("*/summary.json")):
+        run_dir = summary_path.parent
+        try:
+            summary = json.loads(summary_path.read_text())
+            topo_data = yaml.safe_load((run_dir / "topology.yaml").read_text())
+            topology = parse_topology(topo_data, str(run_dir / "topology.yaml"))
+        except (OSError, ValueError, yaml.YAMLError, InputError):
+            continue
+        if isinstance(summary, dict):
+            out.append(PastRun(run_dir, summary, topology))
+    return out
+
+
 # ------------------------------------------------------------ summary figures
 def sites_before(summary: Summary) -> Dict[str, Optional[str]]:
     """Each client's site when the timeline started."""

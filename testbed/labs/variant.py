@@ -7,7 +7,9 @@ site names, other AS numbers, sites behind other transits, another site that
 fails, another hold time or prepend count.  Every variant is equivalent: the
 same lesson, the same number of steps, and answers that the checker computes
 from the variant (see :mod:`testbed.labs.reasoning`).  Without a student ID
-the reference variant (seeded from ``reference``) is used.
+the reference variant is used (the same for everyone: for a demo in class);
+``reference`` itself, an empty ID and IDs with blanks are refused
+(:func:`check_student`), so no ID can stand for the reference variant.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from testbed.errors import InputError
 from testbed.labs import reasoning
 
 #: Transit ASes in the chain, and so clients (one per transit).
@@ -36,6 +39,10 @@ SITE_NAMES = (
     "nrt", "icn", "sea", "ord", "mia", "gru", "scl", "yyz", "dfw", "lax", "hkg", "dxb",
 )  # fmt: skip
 REFERENCE = "reference"
+#: Longest student ID accepted.
+STUDENT_MAX = 64
+#: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
+HOLD_TIMES = (3, 4, 5, 6, 7, 8)
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,38 @@ class Variant:
         return asdict(self)
 
 
+def check_student(student: Optional[str], where: str = "--student") -> Optional[str]:
+    """A student ID as given, or an :class:`InputError` saying what is wrong with it.
+
+    Args:
+        student: the ID (None: no ID, the reference variant).
+        where: what to name in the message (the option or the file).
+
+    Returns:
+        The ID unchanged.
+
+    Raises:
+        InputError: empty, blanks or control characters, too long, or reserved.
+    """
+    if student is None:
+        return None
+    if not isinstance(student, str):
+        raise InputError(f"a student ID must be text (got {student!r})", where)
+    if not student.strip():
+        raise InputError(
+            "the student ID is empty (leave --student out for the reference variant)", where
+        )
+    if any(ch.isspace() or not ch.isprintable() for ch in student):
+        raise InputError(f"the student ID {student!r} has blanks or control characters", where)
+    if len(student) > STUDENT_MAX:
+        raise InputError(f"the student ID is longer than {STUDENT_MAX} characters", where)
+    if student.lower() == REFERENCE:
+        raise InputError(
+            f"{student!r} is reserved (leave --student out for the reference variant)", where
+        )
+    return student
+
+
 def seed_of(lab: int, student: Optional[str]) -> int:
     """The generator seed of a student's variant of a lab (stable across machines)."""
     text = f"anycast-testbed lab {lab} student {student or REFERENCE}"
@@ -156,7 +195,7 @@ def _lab2(rng: random.Random, clients: Dict[str, int]) -> Roles:
 
 def _lab3(rng: random.Random, _clients: Dict[str, int]) -> Roles:
     p, q = _odd_pair(rng)
-    return {"a": p, "b": q}, {"fails": rng.choice(("a", "b")), "hold": rng.choice((3, 4, 5, 6))}
+    return {"a": p, "b": q}, {"fails": rng.choice(("a", "b")), "hold": rng.choice(HOLD_TIMES)}
 
 
 def _lab4(rng: random.Random, _clients: Dict[str, int]) -> Roles:
@@ -201,7 +240,9 @@ def make_variant(lab: int, student: Optional[str] = None) -> Variant:
 
     Raises:
         KeyError: no such lab.
+        InputError: the student ID is not acceptable (see :func:`check_student`).
     """
+    check_student(student)
     rng = random.Random(seed_of(lab, student))
     transits, clients, anycast_asn = _internet(rng)
     positions = {c.name: c.pos for c in clients}

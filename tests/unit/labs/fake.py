@@ -3,41 +3,63 @@
 Used by the checker unit tests (no root): it reads the topology (site
 positions, prepends, BFD, health agents) and replays the scenario's timeline
 on :mod:`testbed.labs.reasoning`, writing the parts of ``summary.json`` the
-checkers read.
+checkers read.  Outages of site failures vary a little from run to run and
+from client to client, as measured ones do (a deterministic jitter, seeded
+by the student, the run and the client), so that two students' runs never
+give the same figures.  :func:`student_run` writes what ``anycast-testbed run
+scenario.yaml --out runs`` would leave in a working copy.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Sequence
 
 from testbed.labs import reasoning
 from testbed.labs.common import announced_prepend, uplink_neighbors
 from testbed.labs.variant import Variant
+from testbed.rundir import write_yaml
 from testbed.topology.model import Topology
+
+
+def jitter(*key: object) -> float:
+    """A number in [0, 1), always the same for the same key."""
+    digest = hashlib.sha256("|".join(map(str, key)).encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32
 
 
 class FakeRun:
     """Callable like :func:`testbed.labs.runner.engine_runner`'s ``run``; counts its calls."""
 
-    def __init__(self, variant: Variant):
+    def __init__(self, variant: Variant, salt: str = "check"):
         self.variant = variant
+        self.salt = salt
         self.calls: List[Dict[str, Any]] = []
 
     def __call__(self, topo: Topology, scenario: Dict[str, Any]) -> Dict[str, Any]:
         self.calls.append(scenario)
+        run = (self.variant.student, self.salt, len(self.calls))
         v = self.variant
         pos = {t.name: t.pos for t in v.transits}
         where = {s.name: pos[s.upstreams()[0]] for s in topo.sites}
         prepend = {s.name: announced_prepend(topo, s.name) for s in topo.sites}
         health = {s.name: s.health for s in topo.sites}
-        bfd = {s.name: all(n.bfd for n in uplink_neighbors(topo, s.name)) for s in topo.sites}
+        ups = {s.name: uplink_neighbors(topo, s.name) for s in topo.sites}
+        bfd = {s: all(n.bfd for n in ns) for s, ns in ups.items()}
+        hold = {s: min(n.timers.hold for n in ns) for s, ns in ups.items()}
         clients = v.client_positions()
         up = {s: True for s in where}
-        dead = {s: False for s in where}
 
         def catchment() -> Dict[str, Any]:
             sites = {s: (where[s], prepend[s]) for s in where if up[s]}
-            return reasoning.catchment(clients, sites)
+            seen = reasoning.catchment(clients, sites)
+            for c, site in seen.items():
+                if site is None and sites:  # a tie: the routers break it (by router ID)
+                    length = {s: reasoning.path_length(clients[c], sp) for s, sp in sites.items()}
+                    seen[c] = min(s for s in sites if length[s] == min(length.values()))
+            return seen
 
         current = catchment()
         figures = {
@@ -46,24 +68,20 @@ class FakeRun:
             for c in clients
         }  # fmt: skip
         events = []
-        for event in scenario["timeline"]:
+        for index, event in enumerate(scenario["timeline"]):
             t, site, kind = float(event["at"]), event.get("site"), event["event"]
-            gap = 0.3
+            agent = health.get(site)
             if kind == "fail_site":
                 up[site] = False
-                if event.get("how") == "silent" and not bfd[site]:
-                    gap = float(topo.bgp.hold)
             elif kind == "kill_service":
-                dead[site] = True
-                if health[site] is not None and health[site].action == "withdraw":
+                if agent is not None and agent.action == "withdraw":
                     up[site] = False
-                    gap = health[site].interval * health[site].fall
                 else:
                     for c, s in current.items():
                         if s == site:
                             figures[c]["dns"]["outages"].append({"start": t, "duration": 5.0})
             elif kind == "restore":
-                up[site], dead[site] = True, False
+                up[site] = True
                 prepend[site] = announced_prepend(topo, site)
             elif kind == "prepend":
                 prepend[site] = int(event["count"])
@@ -72,10 +90,57 @@ class FakeRun:
                 c: {"from": current[c], "to": after[c]} for c in clients if after[c] != current[c]
             }
             for c in moves:
+                if kind == "fail_site" and event.get("how") == "silent" and not bfd[site]:
+                    # the hold time, counted from the last keepalive (up to 1 s before)
+                    gap = round(hold[site] - 1.0 + jitter(*run, index, c), 3)
+                elif kind == "fail_site":
+                    gap = round(0.15 + 0.25 * jitter(*run, index, c), 3)
+                elif kind == "kill_service" and agent is not None:
+                    gap = agent.interval * agent.fall
+                else:
+                    gap = 0.3
                 figures[c]["dns"]["outages"].append({"start": t, "duration": gap})
                 figures[c]["tcp"]["resets"] += [{"t": t + gap}, {"t": t + gap}]
-            events.append({"t": t, "moves": moves})
+            params = {k: event[k] for k in ("site", "how", "count") if event.get(k) is not None}
+            events.append({"t": t, "kind": kind, "params": params, "moves": moves})
             current = after
         for c in clients:
             figures[c]["site_after"] = current[c]
+            outages = figures[c]["dns"]["outages"]
+            figures[c]["dns"]["max_outage_s"] = max((o["duration"] for o in outages), default=0.0)
         return {"duration": scenario["duration"], "clients": figures, "events": events}
+
+
+def student_run(dest: Path, variant: Variant, sets: Sequence[str] = (), name: str = "") -> Path:
+    """What ``anycast-testbed run scenario.yaml --out runs [--set ...]`` leaves in a working copy.
+
+    Args:
+        dest: the working copy (its ``scenario.yaml`` is run).
+        variant: whose runs they are (seeds the jitter).
+        sets: ``--set KEY=VALUE`` overrides.
+        name: the run folder's name (default: numbered, like the engine's dated names).
+
+    Returns:
+        The run folder, with ``summary.json``, ``topology.yaml`` and ``scenario.yaml``.
+    """
+    from testbed.scenario.load import load_scenario, scenario_topology
+
+    loaded = load_scenario(str(dest / "scenario.yaml"), list(sets))
+    topo = scenario_topology(loaded)
+    data = loaded.scenario.model_dump(mode="json")
+    runs = dest / "runs"
+    count = len(list(runs.glob("*"))) if runs.is_dir() else 0
+    salt = f"own-{count}-{','.join(sets)}"
+    summary = FakeRun(variant, salt)(topo, data)
+    run_dir = runs / (name or f"2026010{count}-120000-{loaded.scenario.name}")
+    run_dir.mkdir(parents=True)
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    write_yaml(run_dir / "topology.yaml", topo.model_dump(mode="json"))
+    write_yaml(run_dir / "scenario.yaml", data)
+    return run_dir
+
+
+def measured(run_dir: Path, clients: Sequence[str]) -> float:
+    """The longest ``max_outage_s`` of some clients in a run folder (what a student reads)."""
+    summary = json.loads((run_dir / "summary.json").read_text())
+    return max(summary["clients"][c]["dns"]["max_outage_s"] for c in clients)

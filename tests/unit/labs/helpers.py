@@ -5,27 +5,53 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+import yaml
+
 from testbed.labs.items import CheckItem
 from testbed.labs.registry import get_lab
 from testbed.labs.runner import LabContext
 from testbed.labs.variant import Variant, make_variant
 from testbed.labs.workcopy import render
-from tests.unit.labs.fake import FakeRun
+from tests.unit.labs.fake import FakeRun, measured, student_run
+
+#: ``--set`` for lab 3's two measured failures on the solution's scenario (silent, with BFD).
+LINK_DOWN = ("timeline.0.how=link-down",)
+SILENT_NO_BFD = ("timeline.0.how=silent", "bfd=off")
 
 
 def workcopy(
     tmp: Path, lab: int, student: Optional[str] = None, solution: bool = False
 ) -> Tuple[Path, Variant]:
-    """Render a working copy into ``tmp`` and return it with its variant."""
+    """Render a working copy into ``tmp`` and return it with its variant.
+
+    A lab 3 solution also gets what its student would have done by then: the
+    two measured runs in ``runs/`` and their figures in ``answers.yaml``.
+    """
     variant = make_variant(lab, student)
     dest = tmp / f"lab{lab}-{student or 'ref'}-{'sol' if solution else 'start'}"
     render(get_lab(lab), variant, dest, solution=solution)
+    if solution and lab == 3:
+        measure_lab3(dest, variant)
     return dest, variant
 
 
-def check(dest: Path, variant: Variant) -> Tuple[List[CheckItem], FakeRun]:
+def measure_lab3(dest: Path, variant: Variant) -> None:
+    """Lab 3's measurements, as a student makes them: two runs, their figures in answers.yaml."""
+    fails = variant.site[variant.params["fails"]].name
+    theirs = [c for c, s in variant.catchment().items() if s == fails]
+    down = measured(student_run(dest, variant, LINK_DOWN), theirs)
+    silent = measured(student_run(dest, variant, SILENT_NO_BFD), theirs)
+    path = dest / "answers.yaml"
+    data = yaml.safe_load(path.read_text())
+    data.update(outage_link_down_s=down, outage_silent_s=silent)
+    path.write_text(yaml.safe_dump(data))
+
+
+def check(
+    dest: Path, variant: Variant, fake: Optional[FakeRun] = None
+) -> Tuple[List[CheckItem], FakeRun]:
     """Run the lab's checker on a working copy with the fake engine."""
-    fake = FakeRun(variant)
+    fake = fake or FakeRun(variant)
     ctx = LabContext(dest, variant, fake)
     return get_lab(variant.lab).checker()(ctx), fake
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
+from testbed.errors import InputError
 from testbed.labs.items import SKIPPED
 from testbed.labs.registry import LABS
-from tests.unit.labs.helpers import check, failed, workcopy
+from tests.unit.labs.fake import FakeRun, student_run
+from tests.unit.labs.helpers import LINK_DOWN, SILENT_NO_BFD, check, failed, workcopy
 
 NUMBERS = [lab.number for lab in LABS]
 STUDENTS = [None, "s1001", "s2042"]
@@ -33,13 +37,118 @@ def test_starting_state_fails_with_hints(tmp_path, lab):
     assert real and all(i.hint for i in real), [i.line() for i in real]
 
 
+class FailingRun(FakeRun):
+    """A run where everything goes wrong: all clients on one site, nobody moves, long outages."""
+
+    def __call__(self, topo, scenario):
+        summary = super().__call__(topo, scenario)
+        one = min(s.name for s in topo.sites)
+        for figures in summary["clients"].values():
+            figures["site_before"] = figures["site_after"] = one
+            figures["dns"]["outages"] = [
+                {"start": e["t"], "duration": 9.0} for e in summary["events"]
+            ]
+            figures["dns"]["max_outage_s"] = 9.0
+            figures["tcp"]["resets"] = [{"t": e["t"] + 0.1} for e in summary["events"]]
+        for event in summary["events"]:
+            event["moves"] = {}
+        return summary
+
+
+def wrong_answers(dest, variant):
+    """Every answer or prediction file of a solution, answered wrong (but well-formed)."""
+    sites = [s.name for s in variant.site.values()]
+    clients = [c.name for c in variant.clients]
+    flip = lambda m: {c: next(x for x in sites if x != m[c]) for c in m}  # noqa: E731
+    changes = {
+        1: ("predictions.yaml", lambda d: d.update(catchment=flip(d["catchment"]))),
+        2: ("answers.yaml", lambda d: d.update(before=flip(d["before"]), min_prepend=d[
+            "min_prepend"] + 1, med_backup_clients=clients)),
+        3: ("answers.yaml", lambda d: d.update(outage_link_down_s=42, outage_silent_s=42,
+                                               bfd_detection_ms=1)),
+        4: ("answers.yaml", lambda d: d.update(blackholed_clients=clients, withdraw_after_s=99)),
+        5: ("predictions.yaml", lambda d: None),  # the failing run makes them wrong
+    }  # fmt: skip
+    name, change = changes[variant.lab]
+    edit(dest / name, change)
+
+
+def all_hints(tmp_path, lab, student):
+    """item id -> hint, over the starting state and over wrong answers with a failing run."""
+    hints = {}
+    start, variant = workcopy(tmp_path, lab, student)
+    for i in check(start, variant)[0]:
+        hints.setdefault(i.id, set()).add(i.hint)
+    done, variant = workcopy(tmp_path, lab, student, solution=True)
+    wrong_answers(done, variant)
+    items, fake = check(done, variant, FailingRun(variant))
+    assert len(fake.calls) == 1
+    for i in items:
+        hints.setdefault(i.id, set()).add(i.hint)
+    return items, hints, variant
+
+
 @pytest.mark.parametrize("lab", NUMBERS)
 def test_hints_point_at_concepts_not_answers(tmp_path, lab):
-    dest, variant = workcopy(tmp_path, lab, "s2042")
-    items, _ = check(dest, variant)
+    """Also on run-dependent items: a failing run and wrong answers get hints, never answers."""
+    items, hints, variant = all_hints(tmp_path / "a", lab, "s2042")
+    graded = [i for i in items if i.detail != SKIPPED and i.id not in ("run",)]
+    bad = [i for i in graded if not i.passed]
+    assert len(bad) >= 2 and all(i.hint for i in bad), [i.line() for i in graded]
     words = {c.name for c in variant.clients} | {s.name for s in variant.site.values()}
-    for i in items:
-        assert not any(w in i.hint.split() for w in words), i.hint
+    words |= {t.name for t in variant.transits} | {str(t.asn) for t in variant.transits}
+    for i in bad:
+        assert not any(w in re.findall(r"[\w-]+", i.hint) for w in words), i.hint
+    # the same hint for every variant: a hint cannot carry one variant's answer
+    _, other, _ = all_hints(tmp_path / "b", lab, "s1001")
+    for id_ in set(hints) & set(other):
+        mine, theirs = hints[id_] - {""}, other[id_] - {""}
+        assert mine == theirs or not mine or not theirs, id_
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_answers_are_graded_only_with_the_run(tmp_path, lab):
+    """Without the check's run there is no verdict on any answer or prediction (no oracle)."""
+    dest, variant = workcopy(tmp_path, lab, "s1001", solution=True)
+
+    def no_network(*_args):
+        raise InputError("running the network needs root")
+
+    items, _ = check(dest, variant, no_network)
+    graded = [i for i in items if i.id.startswith(("answer-", "match-", "backup-prepend"))]
+    graded += [i for i in items if i.id == "predictions"]
+    assert graded and all(not i.passed and i.detail == SKIPPED for i in graded), [
+        i.line() for i in graded
+    ]
+    assert next(i for i in items if i.id == "run").detail == "running the network needs root"
+
+
+PAIRS = [(f"s{n:04d}", f"s{n + 1:04d}") for n in range(1000, 1040)]
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_a_copied_answer_file_fails_on_another_variant(tmp_path, lab):
+    """For many pairs: the solution answers of one student fail the other's check.
+
+    The other student did their own work (their own lab 3 runs are in runs/);
+    only the answer or prediction file is copied.
+    """
+    name = next(f for f in ("answers.yaml", "predictions.yaml") if f in LAB[lab].edits)
+    passed = []
+    for mine, theirs in PAIRS[: 40 if lab == 3 else 10]:
+        src, _ = workcopy(tmp_path / mine, lab, theirs, solution=True)
+        dest, variant = workcopy(tmp_path / mine, lab, mine, solution=True)
+        assert not failed(check(dest, variant)[0]), "the own solution passes"
+        (dest / name).write_text((src / name).read_text())
+        bad = failed(check(dest, variant)[0])
+        if not bad:
+            passed.append((mine, theirs))
+        if lab == 3:  # the figures do not match this student's own runs (one may, by chance)
+            assert {"answer-link-down", "answer-silent"} & set(bad), (mine, theirs, bad)
+    assert not passed
+
+
+LAB = {lab.number: lab for lab in LABS}
 
 
 @pytest.mark.parametrize("lab", NUMBERS)
@@ -69,7 +178,7 @@ def test_lab1_wrong_prediction_is_one_failed_item(tmp_path):
     items, _ = check(dest, variant)
     assert failed(items) == ["predictions"]
     bad = next(i for i in items if i.id == "predictions")
-    assert "4/5 right" in bad.detail and "shortest AS path" in bad.hint
+    assert bad.detail == "4/5 right" and "shortest AS path" in bad.hint  # how many, not who
 
 
 def test_lab1_site_behind_the_wrong_transit(tmp_path):
@@ -91,7 +200,7 @@ def test_lab1_internet_must_stay(tmp_path):
     assert "internet-unchanged" in failed(items) or "topology-valid" in failed(items)
 
 
-def test_lab2_one_prepend_too_few_fails(tmp_path):
+def test_lab2_one_prepend_too_few_fails_on_the_run(tmp_path):
     dest, variant = workcopy(tmp_path, 2, "s1001", solution=True)
 
     def fewer(data):
@@ -99,7 +208,24 @@ def test_lab2_one_prepend_too_few_fails(tmp_path):
 
     edit(dest / "topology.yaml", fewer)
     items, fake = check(dest, variant)
-    assert failed(items)[0] == "backup-prepend" and not fake.calls
+    # one client ties: the routers' tie-break may or may not keep it on the primary
+    assert "backup-prepend" in failed(items) and len(fake.calls) == 1
+    assert set(failed(items)) <= {"primary-serves", "backup-prepend"}
+    serves = next(i for i in items if i.id == "primary-serves")
+    assert re.fullmatch(rf"[0-5]/5 clients on {variant.site['primary'].name}", serves.detail)
+
+
+def test_lab2_a_fraction_of_a_prepend_is_refused(tmp_path):
+    dest, variant = workcopy(tmp_path, 2, "s1001", solution=True)
+    edit(dest / "answers.yaml", lambda d: d.update(min_prepend=variant.params["min_prepend"] + 0.7))
+    items, fake = check(dest, variant)
+    bad = next(i for i in items if i.id == "answers-complete")
+    assert not bad.passed and "min_prepend: must be a whole number" in bad.detail
+    assert not fake.calls
+    edit(
+        dest / "answers.yaml", lambda d: d.update(min_prepend=float(variant.params["min_prepend"]))
+    )
+    assert not failed(check(dest, variant)[0])
 
 
 def test_lab2_med_does_not_make_a_backup(tmp_path):
@@ -112,6 +238,55 @@ def test_lab2_med_does_not_make_a_backup(tmp_path):
     edit(dest / "topology.yaml", med)
     items, _ = check(dest, variant)
     assert "backup-prepend" in failed(items)
+
+
+def test_lab3_hold_times_differ_between_variants():
+    from testbed.labs.variant import make_variant
+
+    holds = {make_variant(3, f"s{n}").params["hold"] for n in range(200)}
+    assert len(holds) >= 6 and min(holds) == 3
+
+
+def test_lab3_figures_need_the_students_own_runs(tmp_path):
+    dest, variant = workcopy(tmp_path, 3, "s1001", solution=True)
+    runs = sorted((dest / "runs").iterdir())
+    for run in runs:
+        run.rename(tmp_path / run.name)
+    items, _ = check(dest, variant)
+    assert failed(items) == ["answer-link-down", "answer-silent"]
+    bad = next(i for i in items if i.id == "answer-link-down")
+    assert "no link-down failure" in bad.detail and "runs/" in bad.detail
+
+
+def test_lab3_another_variants_runs_do_not_count(tmp_path):
+    src, _ = workcopy(tmp_path, 3, "s2042", solution=True)
+    dest, variant = workcopy(tmp_path, 3, "s1001", solution=True)
+    for run in (dest / "runs").iterdir():
+        run.rename(tmp_path / f"mine-{run.name}")
+    for run in (src / "runs").iterdir():
+        (dest / "runs" / run.name).mkdir()
+        for f in run.iterdir():
+            (dest / "runs" / run.name / f.name).write_bytes(f.read_bytes())
+    (dest / "answers.yaml").write_text((src / "answers.yaml").read_text())
+    edit(dest / "answers.yaml", lambda d: d.update(bfd_detection_ms=300))
+    items, _ = check(dest, variant)
+    assert failed(items) == ["answer-link-down", "answer-silent"]
+    assert "no link-down failure" in next(i for i in items if i.id == "answer-link-down").detail
+
+
+def test_lab3_a_silent_run_counts_only_without_bfd_and_with_the_hold(tmp_path):
+    dest, variant = workcopy(tmp_path, 3, "s1001", solution=True)
+    _link_down, silent = sorted((dest / "runs").iterdir())
+    silent.rename(tmp_path / "away")
+    student_run(dest, variant, ("timeline.0.how=silent",))  # with the solution's BFD
+    hold = variant.params["hold"] + 1
+    student_run(dest, variant, (*SILENT_NO_BFD, f"bgp.hold={hold}"))  # another hold time
+    items, _ = check(dest, variant)
+    assert failed(items) == ["answer-silent"]
+    assert "no silent failure" in next(i for i in items if i.id == "answer-silent").detail
+    student_run(dest, variant, LINK_DOWN)  # more link-down runs: the first one still counts
+    items, _ = check(dest, variant)
+    assert failed(items) == ["answer-silent"]
 
 
 def test_lab3_without_bfd_the_silent_failure_is_slow(tmp_path):
@@ -167,3 +342,45 @@ def test_lab5_unknown_client_is_named(tmp_path):
     items, fake = check(dest, variant)
     bad = next(i for i in items if i.id == "predicted-udp-outage-over-1s")
     assert not bad.passed and "'nobody' is not a client" in bad.detail and not fake.calls
+
+
+def _upstream(variant, role):
+    return variant.site[role].upstream
+
+
+@pytest.mark.parametrize(
+    ("change", "part"),
+    [
+        (lambda d, v: d["links"][0].update(delay="0ms"), "links"),
+        (lambda d, v: d["links"][-1].update(loss=100), "links"),
+        (lambda d, v: d["clients"][0].update(link={"loss": 50}), "clients"),
+        # the transit's local preference for the backup's route: a backup without prepending
+        (lambda d, v: d.setdefault("sessions", []).append(
+            {"a": _upstream(v, "backup"), "b": v.site["backup"].name, "local_pref": 50}),
+         "sessions"),
+        (lambda d, v: d.setdefault("sessions", []).append(
+            {"a": v.transits[0].name, "b": v.transits[1].name, "prepend": 3}), "sessions"),
+    ],
+    ids=["delay", "loss", "client-link", "transit-local-pref", "transit-prepend"],
+)  # fmt: skip
+def test_lab2_others_links_and_sessions_must_stay(tmp_path, change, part):
+    dest, variant = workcopy(tmp_path, 2, "s1001", solution=True)
+    edit(dest / "topology.yaml", lambda d: change(d, variant))
+    items, fake = check(dest, variant)
+    bad = next(i for i in items if i.id == "internet-unchanged")
+    assert not bad.passed and bad.detail == f"changed: {part}" and not fake.calls
+
+
+@pytest.mark.parametrize("end", ["site-first", "transit-first"])
+def test_lab3_bfd_on_the_sites_own_session_is_allowed(tmp_path, end):
+    dest, variant = workcopy(tmp_path, 3, "s1001", solution=True)
+    fails = variant.site[variant.params["fails"]]
+    ends = [fails.name, fails.upstream][:: 1 if end == "site-first" else -1]
+
+    def per_session(data):
+        data["bfd"]["enabled"] = False
+        data["sessions"] = [{"a": ends[0], "b": ends[1], "bfd": True}]
+
+    edit(dest / "topology.yaml", per_session)
+    items, _ = check(dest, variant)
+    assert not failed(items), [i.line() for i in items if not i.passed]

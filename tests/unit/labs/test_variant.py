@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from testbed.errors import InputError
 from testbed.labs import reasoning
 from testbed.labs.registry import LABS, get_lab
-from testbed.labs.variant import CHAIN, diagram, make_variant, seed_of
+from testbed.labs.variant import CHAIN, check_student, diagram, make_variant, seed_of
 from testbed.labs.workcopy import render_text, sources
 from testbed.topology.load import parse_topology
 
@@ -42,6 +43,31 @@ def test_reference_variant_without_a_student():
     assert make_variant(1, None) == make_variant(1, None)
     assert make_variant(1, None).student is None
     assert make_variant(1, None) != make_variant(1, "reference-not")
+
+
+@pytest.mark.parametrize(
+    ("student", "problem"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("reference", "reserved"),
+        ("Reference", "reserved"),
+        ("ann lee", "blanks"),
+        ("s1\x00", "control"),
+        ("x" * 65, "longer than 64"),
+    ],
+)
+def test_bad_student_ids_are_refused(student, problem):
+    """No ID but the missing one gives the reference variant."""
+    with pytest.raises(InputError, match=problem) as err:
+        make_variant(1, student)
+    assert str(err.value).startswith("--student: ") and "\n" not in str(err.value)
+
+
+def test_good_student_ids():
+    for sid in ("s1001", "alice@uni.example", "A-12_b.c", "x" * 64):
+        assert check_student(sid) == sid
+        assert make_variant(3, sid).student == sid
 
 
 @pytest.mark.parametrize("lab", NUMBERS)
