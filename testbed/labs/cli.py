@@ -4,12 +4,15 @@
 working copy (default ``./labN-slug``); ``lab check N`` runs the lab's
 checker on it and prints one line per item (``--json`` for graders).  Exit
 status of ``check``: 0 only if every item passed, 1 otherwise, 2 on bad input.
+Instructors have one more command, documented in ``labs/solutions/README.md``
+only and left out of ``--help``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -18,14 +21,24 @@ from typing import Optional
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from testbed.errors import InputError
-from testbed.labs.registry import LABS, get_lab
+from testbed.labs.registry import LABS, Lab, get_lab
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DIR_HELP = "The working copy (default: ./labN-SLUG in the current folder)."
+STUDENT_HELP = (
+    "Your student ID: it picks your variant of the lab. Without it: the reference "
+    "variant, the same for everyone (for a demo in class)."
+)
+UP_HELP = (
+    "Then run the lab's first command, the one printed as 'first:' (needs root): labs 1, "
+    "2 and 5 bring the starting network up with traffic until Ctrl-C (anycast-testbed up); "
+    "labs 3 and 4 run the hand-out's scenario.yaml once (anycast-testbed run)."
+)
 
 
 @click.group("lab")
@@ -45,13 +58,27 @@ def list_cmd() -> None:
     console.print("start one with: anycast-testbed lab start N --student YOUR-ID")
 
 
+def first_command(item: Lab, dest: Path) -> str:
+    """The lab's first command line for a working copy (what ``--up`` runs)."""
+    return item.start.format(dir=shlex.quote(str(dest)))
+
+
+def _make_copy(number: int, student: Optional[str], dest: Path, solution: bool, force: bool) -> Lab:
+    from testbed.labs.variant import check_student, make_variant
+    from testbed.labs.workcopy import render
+
+    item = get_lab(number)
+    variant = make_variant(number, check_student(student))
+    render(item, variant, dest, solution=solution, force=force)
+    return item
+
+
 @lab.command("start")
 @click.argument("number", type=int)
-@click.option("--student", help="Your student ID: it picks your variant of the lab.")
+@click.option("--student", help=STUDENT_HELP)
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), help=DIR_HELP)
 @click.option("--force", is_flag=True, help="Overwrite an existing working copy.")
-@click.option("--solution", is_flag=True, hidden=True, help="Instructors: the solution instead.")
-@click.option("--up", is_flag=True, help="Then bring the lab's starting network up (root).")
+@click.option("--up", is_flag=True, help=UP_HELP)
 @click.pass_context
 def start_cmd(
     ctx: click.Context,
@@ -59,31 +86,49 @@ def start_cmd(
     student: Optional[str],
     directory: Optional[Path],
     force: bool,
-    solution: bool,
     up: bool,
 ) -> None:
     """Make a working copy of lab NUMBER for your variant, and say what to run first."""
-    from testbed.labs.variant import make_variant
-    from testbed.labs.workcopy import render
-
-    item = get_lab(number)
-    dest = directory or item.default_dir()
-    variant = make_variant(number, student)
-    render(item, variant, dest, solution=solution, force=force)
-    who = f"student {student}" if student else "the reference variant"
-    console.print(f"lab {number} ({item.title}), {who}: working copy in {dest}/")
-    console.print(
-        f"  read {dest}/README.md, then {dest}/TASK.md; you edit: {', '.join(item.edits)}"
-    )
-    console.print(f"  first: sudo {item.start.format(dir=dest)}")
+    dest = directory or get_lab(number).default_dir()
+    item = _make_copy(number, student, dest, False, force)
+    who = f"student {student}" if student else "the reference variant (no --student)"
+    say = lambda text: console.print(text, markup=False)  # noqa: E731  (names, paths: no markup)
+    say(f"lab {number} ({item.title}), {who}: working copy in {dest}/")
+    say(f"  read {dest}/README.md, then {dest}/TASK.md; you edit: {', '.join(item.edits)}")
+    first = first_command(item, dest)
+    say(f"  first: sudo {first}")
     check = f"anycast-testbed lab check {number}"
     if directory:
-        check += f" --dir {dest}"
-    console.print(f"  check: sudo {check}")
+        check += f" --dir {shlex.quote(str(dest))}"
+    say(f"  check: sudo {check}")
     if up:
-        from testbed.cli import up as up_cmd
+        _run_first(ctx, first)
 
-        ctx.invoke(up_cmd, topology=str(dest / "topology.yaml"), traffic=True, out=dest / "runs")
+
+def _run_first(ctx: click.Context, line: str) -> None:
+    """Run one ``anycast-testbed ...`` command line inside this process."""
+    root = ctx.find_root().command
+    argv = shlex.split(line)[1:]
+    command = root.commands.get(argv[0]) if isinstance(root, click.Group) else None
+    if command is None:
+        raise InputError(f"cannot run {line!r} from here: run it yourself")
+    with command.make_context(argv[0], argv[1:], parent=ctx.find_root()) as sub:
+        command.invoke(sub)
+
+
+@lab.command("solution", hidden=True)
+@click.argument("number", type=int)
+@click.option("--student", help="The student ID whose variant to solve (none: the reference).")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite an existing working copy.")
+def solution_cmd(number: int, student: Optional[str], directory: Path, force: bool) -> None:
+    """Instructors: a working copy with the solution of a student's variant (see labs/solutions)."""
+    item = _make_copy(number, student, directory, True, force)
+    who = f"student {student}" if student else "the reference variant"
+    console.print(
+        f"lab {number} ({item.title}) solution for {who} in {directory}/ (do not hand it out)",
+        markup=False,
+    )
 
 
 @lab.command("check")
@@ -95,22 +140,24 @@ def check_cmd(number: int, student: Optional[str], directory: Optional[Path], as
     """Check your working copy of lab NUMBER: one line per item, pass or fail, with hints.
 
     Runs what the lab needs (your topology or scenario, with short timers) and
-    needs root for that.  Exit status 0 only if every item passed.
+    needs root for that; answers are graded together with that run. Exit
+    status 0 only if every item passed.
     """
     from testbed import signals
     from testbed.labs.items import Report
     from testbed.labs.runner import LabContext, engine_runner
+    from testbed.labs.variant import check_student
     from testbed.labs.workcopy import give_back, variant_of
 
     item = get_lab(number)
     dest = directory or item.default_dir()
-    variant = variant_of(item, dest, student)
+    variant = variant_of(item, dest, check_student(student))
     if os.geteuid() == 0:
         signals.install()
 
     def say(line: str) -> None:
         if not as_json:
-            err_console.print(f"[dim]  {line}[/]")
+            err_console.print(Text(f"  {line}", style="dim"))
 
     run_dirs: list = []
     run = engine_runner((dest / "runs").resolve(), say, run_dirs)
@@ -127,7 +174,7 @@ def check_cmd(number: int, student: Optional[str], directory: Optional[Path], as
     else:
         for line in report.lines():
             style = "green" if line.startswith("PASS") else "red" if line.startswith("FAIL") else ""
-            console.print(f"[{style}]{line}[/]" if style else line)
+            console.print(Text(line, style=style))
     sys.stdout.flush()
     return 0 if report.passed else 1
 

@@ -77,7 +77,8 @@ class Report:
         """One line per item, then the verdict."""
         out = [i.line() for i in self.items]
         verdict = "all checks passed" if self.passed else "some checks failed"
-        out.append(f"lab {self.lab} ({self.slug}): {self.score()} -- {verdict}")
+        who = f"student {self.student}" if self.student else "the reference variant"
+        out.append(f"lab {self.lab} ({self.slug}), {who}: {self.score()} -- {verdict}")
         if self.run_dir:
             out.append(f"run: {self.run_dir}")
         return out

@@ -2,12 +2,15 @@
 
 Hand-outs live in ``labs/N-slug/`` and instructor solutions in
 ``labs/solutions/N-slug/`` (files there replace the hand-out's of the same
-name); ``labs/_common/`` holds templates every lab shares.
+name; ``$ANYCAST_LAB_SOLUTIONS`` points elsewhere, for a student copy of the
+repository without ``labs/solutions/``); ``labs/_common/`` holds templates
+every lab shares.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Tuple
@@ -18,6 +21,8 @@ from testbed.topology.load import ROOT
 LABS_DIR = ROOT / "labs"
 SOLUTIONS_DIR = LABS_DIR / "solutions"
 COMMON_DIR = LABS_DIR / "_common"
+#: Environment variable: the folder holding the instructor solutions instead of labs/solutions.
+SOLUTIONS_ENV = "ANYCAST_LAB_SOLUTIONS"
 
 
 @dataclass(frozen=True)
@@ -29,7 +34,7 @@ class Lab:
     title: str
     summary: str
     edits: Tuple[str, ...]  # the files the student changes
-    start: str  # what to run first, with {dir} for the working copy
+    start: str  # what to run first (``lab start --up`` runs it), with {dir} for the working copy
 
     @property
     def folder(self) -> str:
@@ -43,8 +48,8 @@ class Lab:
 
     @property
     def solution(self) -> Path:
-        """The instructor solution folder."""
-        return SOLUTIONS_DIR / self.folder
+        """The instructor solution folder (under ``$ANYCAST_LAB_SOLUTIONS`` when it is set)."""
+        return Path(os.environ.get(SOLUTIONS_ENV) or SOLUTIONS_DIR) / self.folder
 
     def default_dir(self) -> Path:
         """Where ``lab start`` puts the working copy by default (in the current folder)."""
@@ -62,7 +67,7 @@ LABS: List[Lab] = [
         "Anycast basics",
         "announce the prefix from a second site; predict and verify each client's site",
         ("topology.yaml", "predictions.yaml"),
-        "anycast-testbed up {dir}/topology.yaml --traffic",
+        "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
     ),
     Lab(
         2,
@@ -70,7 +75,7 @@ LABS: List[Lab] = [
         "Path selection",
         "make a site a backup with AS-path prepending; see why MED does not help",
         ("topology.yaml", "answers.yaml"),
-        "anycast-testbed up {dir}/topology.yaml",
+        "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
     ),
     Lab(
         3,
@@ -94,7 +99,7 @@ LABS: List[Lab] = [
         "TCP versus UDP",
         "predict which clients' TCP streams reset when a site fails and when a prepend shifts",
         ("predictions.yaml",),
-        "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
+        "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
     ),
 ]
 

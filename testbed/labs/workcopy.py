@@ -2,14 +2,16 @@
 
 ``render(lab, variant, dest)`` renders every ``*.j2`` template of the
 hand-out (``topology.yaml.j2`` becomes ``topology.yaml``) with the variant,
-copies the other files, and writes ``.lab.json`` (lab, student, variant) so
-that ``lab check`` knows whose copy it is.  With ``solution=True`` the
-instructor's files replace the hand-out's of the same name.
+copies the other files, and writes ``.lab.json`` (lab, student, variant and
+a digest of them) so that ``lab check`` knows whose copy it is and notices
+when the file was edited.  With ``solution=True`` the instructor's files
+replace the hand-out's of the same name.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -20,7 +22,7 @@ import jinja2
 
 from testbed.errors import InputError
 from testbed.labs.registry import COMMON_DIR, Lab
-from testbed.labs.variant import Variant, diagram, make_variant
+from testbed.labs.variant import Variant, check_student, diagram, make_variant
 
 STATE = ".lab.json"
 
@@ -94,42 +96,78 @@ def render(
         The files written.
 
     Raises:
-        InputError: ``dest`` already holds a working copy and ``force`` is not set.
+        InputError: ``dest`` already holds a working copy and ``force`` is not
+            set, or ``dest`` cannot be written.
     """
     if (dest / STATE).exists() and not force:
         raise InputError(
             f"{dest} already holds a working copy (edit it, or use --force to start over)"
         )
-    dest.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, source in sources(lab, solution).items():
-        target = dest / name
-        if source.suffix == ".j2":
-            target.write_text(render_text(lab, variant, source, solution))
-        else:
-            shutil.copyfile(source, target)
-        written.append(target)
-    state = {
-        "lab": lab.number,
-        "slug": lab.slug,
-        "student": variant.student,
-        "solution": solution,
-        "variant": variant.as_dict(),
+    files = sources(lab, solution)
+    texts = {
+        name: render_text(lab, variant, source, solution)
+        for name, source in files.items()
+        if source.suffix == ".j2"
     }
-    (dest / STATE).write_text(json.dumps(state, indent=1) + "\n")
+    written = []
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for name, source in files.items():
+            target = dest / name
+            if name in texts:
+                target.write_text(texts[name])
+            else:
+                shutil.copyfile(source, target)
+            written.append(target)
+        state = {
+            "lab": lab.number,
+            "slug": lab.slug,
+            "student": variant.student,
+            "solution": solution,
+            "variant": variant.as_dict(),
+            "digest": digest(lab.number, variant),
+        }
+        (dest / STATE).write_text(json.dumps(state, indent=1) + "\n")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write the working copy there ({exc.strerror or exc})", str(dest)
+        ) from None
     give_back(dest)
     return written
 
 
+def digest(lab: int, variant: Variant) -> str:
+    """SHA-256 of the lab number, the student ID and the variant (canonical JSON)."""
+    text = json.dumps(
+        {"lab": lab, "student": variant.student, "variant": variant.as_dict()},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def read_state(dest: Path) -> Optional[Dict[str, Any]]:
-    """The ``.lab.json`` of a working copy (None when there is none)."""
+    """The ``.lab.json`` of a working copy (None when there is none).
+
+    Raises:
+        InputError: the file cannot be read, is not JSON, or is not a JSON object.
+    """
     path = dest / STATE
-    if not path.exists():
-        return None
     try:
-        return json.loads(path.read_text())
+        if not path.is_file():
+            return None
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"cannot read it ({exc.strerror or exc})", str(path)) from None
     except ValueError:
-        return None
+        raise InputError(
+            "not valid JSON (lab start writes this file; start over with --force)", str(path)
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(
+            "must hold a JSON object (lab, student, variant); start over with --force", str(path)
+        )
+    return data
 
 
 def variant_of(lab: Lab, dest: Path, student: Optional[str]) -> Variant:
@@ -144,7 +182,8 @@ def variant_of(lab: Lab, dest: Path, student: Optional[str]) -> Variant:
         The variant.
 
     Raises:
-        InputError: no working copy, another lab's, or another student's.
+        InputError: no working copy, another lab's, another student's, or a
+            ``.lab.json`` that was edited (its digest does not match).
     """
     state = read_state(dest)
     if state is None:
@@ -154,11 +193,20 @@ def variant_of(lab: Lab, dest: Path, student: Optional[str]) -> Variant:
         )
     if state.get("lab") != lab.number:
         raise InputError(f"{dest}: this is a working copy of lab {state.get('lab')}")
-    if student is not None and state.get("student") != student:
+    where = str(dest / STATE)
+    owner = check_student(state.get("student"), f"{where}: student")
+    if student is not None and owner != student:
+        raise InputError(f"{dest}: this working copy is student {owner!r}'s, not {student!r}")
+    variant = make_variant(lab.number, owner)
+    if state.get("digest") != digest(lab.number, variant) or state.get("variant") != json.loads(
+        json.dumps(variant.as_dict())
+    ):
         raise InputError(
-            f"{dest}: this working copy is student {state.get('student')!r}'s, not {student!r}"
+            "was edited: it no longer matches the variant lab start made (make a new working "
+            "copy with lab start and move your files into it)",
+            where,
         )
-    return make_variant(lab.number, state.get("student"))
+    return variant
 
 
 def give_back(path: Path) -> None:

@@ -1,11 +1,13 @@
 """Course labs end to end: ``lab start`` then ``lab check`` with real FRR, NSD and probes.
 
 For every lab and two student IDs, the instructor solution of that student's
-variant passes every check item (the checker's answers, computed by path
-reasoning, agree with what the network does), and within the 2-minute
-budget.  The untouched hand-out fails, with hints, without running anything;
-and a working copy that is valid but does not do the job fails on the run's
-figures.
+variant (``lab solution``) passes every check item (the checker's answers,
+computed by path reasoning, agree with what the network does), and within
+the 2-minute budget.  For lab 3 the solution's two measured outages come
+from two real runs in the working copy, as a student's do, so this also
+checks that the checker reads real run folders.  The untouched hand-out
+fails, with hints, without running anything; and a working copy that is
+valid but does not do the job fails on the run's figures.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 import yaml
 
 from testbed.labs.registry import LABS
+from testbed.labs.variant import make_variant
 from tests.integration.helpers import cli
 
 STUDENTS = ["s1001", "s2042"]
@@ -26,9 +29,30 @@ BUDGET_S = 120
 
 
 def start(dest: Path, lab: int, student: str, solution: bool = False) -> None:
-    args = ["lab", "start", str(lab), "--student", student, "--dir", str(dest)]
-    done = cli(*args, *(["--solution"] if solution else []))
+    args = [str(lab), "--student", student, "--dir", str(dest)]
+    done = cli("lab", "solution" if solution else "start", *args)
     assert done.returncode == 0, done.stderr
+    if solution and lab == 3:
+        measure_lab3(dest, student)
+
+
+def measure_lab3(dest: Path, student: str) -> None:
+    """What a lab 3 student does first: a link-down and a silent run, figures in answers.yaml."""
+    variant = make_variant(3, student)
+    fails = variant.site[variant.params["fails"]].name
+    theirs = [c for c, s in variant.catchment().items() if s == fails]
+    figures = []
+    for sets in (["timeline.0.how=link-down"], ["timeline.0.how=silent", "bfd=off"]):
+        before = set((dest / "runs").glob("*")) if (dest / "runs").exists() else set()
+        args = [x for s in sets for x in ("--set", s)]
+        done = cli("run", str(dest / "scenario.yaml"), "--out", str(dest / "runs"), *args)
+        assert done.returncode in (0, 1), done.stderr  # 1: the scenario's expectation failed
+        (run_dir,) = set((dest / "runs").glob("*")) - before
+        summary = json.loads((run_dir / "summary.json").read_text())
+        figures.append(max(summary["clients"][c]["dns"]["max_outage_s"] for c in theirs))
+    answers = yaml.safe_load((dest / "answers.yaml").read_text())
+    answers.update(outage_link_down_s=figures[0], outage_silent_s=figures[1])
+    (dest / "answers.yaml").write_text(yaml.safe_dump(answers))
 
 
 def check(dest: Path, lab: int, student: str) -> tuple:
@@ -76,4 +100,5 @@ def test_slow_bfd_fails_on_the_run(tmp_path):
     items = {i["id"]: i for i in report["items"]}
     assert code == 1 and items["run"]["passed"] and items["moved"]["passed"]
     assert not items["sub-second"]["passed"]
-    assert "interval x multiplier" in items["sub-second"]["hint"]
+    assert "detect multiplier" in items["sub-second"]["hint"]
+    assert items["answer-bfd"]["passed"] and items["answer-link-down"]["passed"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -71,14 +72,62 @@ def test_state_file_and_variant_of(tmp_path):
         variant_of(item, tmp_path / "nothing", None)
 
 
-def test_the_variant_comes_from_the_id_not_the_file(tmp_path):
+def _tamper(dest, change):
+    state = json.loads((dest / STATE).read_text())
+    change(state)
+    (dest / STATE).write_text(json.dumps(state))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda s: s.update(student="bob"),  # another student's variant, same files
+        lambda s: s.update(student=None),  # the reference variant
+        lambda s: s["variant"]["params"].update(min_prepend=0),
+        lambda s: s.pop("digest"),
+    ],
+    ids=["student", "no-student", "variant", "digest"],
+)
+def test_an_edited_state_file_is_refused(tmp_path, change):
     item = get_lab(2)
     dest = tmp_path / "w"
     render(item, make_variant(2, "alice"), dest)
-    state = json.loads((dest / STATE).read_text())
-    state["variant"]["params"]["min_prepend"] = 0
-    (dest / STATE).write_text(json.dumps(state))
-    assert variant_of(item, dest, None).params == make_variant(2, "alice").params
+    assert variant_of(item, dest, None) == make_variant(2, "alice")
+    _tamper(dest, change)
+    with pytest.raises(InputError, match=r"\.lab\.json: was edited"):
+        variant_of(item, dest, None)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [("[1, 2]\n", "must hold a JSON object"), ("{not json\n", "not valid JSON")],
+)
+def test_a_broken_state_file_is_one_clear_error(tmp_path, text, problem):
+    item = get_lab(1)
+    dest = tmp_path / "w"
+    render(item, make_variant(1, "alice"), dest)
+    (dest / STATE).write_text(text)
+    with pytest.raises(InputError, match=problem) as err:
+        variant_of(item, dest, None)
+    assert str(err.value).startswith(str(dest / STATE)) and "\n" not in str(err.value)
+
+
+def test_a_bad_student_in_the_state_file_is_refused(tmp_path):
+    item = get_lab(1)
+    dest = tmp_path / "w"
+    render(item, make_variant(1, "alice"), dest)
+    _tamper(dest, lambda s: s.update(student="  "))
+    with pytest.raises(InputError, match="student ID is empty"):
+        variant_of(item, dest, None)
+
+
+def test_an_unwritable_folder_is_one_clear_error(tmp_path):
+    with pytest.raises(InputError, match="cannot write the working copy") as err:
+        render(get_lab(1), make_variant(1, "alice"), Path("/proc/anycast-lab"))
+    assert str(err.value).startswith("/proc/anycast-lab: ")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="cannot write the working copy"):
+        render(get_lab(1), make_variant(1, "alice"), tmp_path / "file" / "w")
 
 
 def test_no_overwrite_without_force(tmp_path):
@@ -98,3 +147,29 @@ def test_labs_index_lists_every_lab():
     for item in LABS:
         assert item.folder in text
     assert "--json" in text and "--student" in text
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
+    """A starting topology and scenario for each lab; for 1, 2 and 5 the check's own run."""
+    import importlib
+
+    from testbed.scenario.load import load_scenario, scenario_topology
+
+    item = get_lab(lab)
+    variant = make_variant(lab, "s7")
+    render(item, variant, tmp_path / "w")
+    loaded = load_scenario(str(tmp_path / "w" / "scenario.yaml"))
+    topo = scenario_topology(loaded)
+    assert {s.name for s in topo.sites} <= {s.name for s in variant.site.values()}
+    assert "scenario.yaml" in (item.handout / "README.md").read_text()
+    if lab in (1, 2, 5):
+        checker = importlib.import_module(f"testbed.labs.lab{lab}")
+        keys = ("event", "site", "how", "count")
+        handed = [
+            {k: v for k, v in e.model_dump().items() if k in keys and v is not None}
+            for e in loaded.scenario.timeline
+        ]
+        ran = [{k: v for k, v in e.items() if k in keys} for e in checker.timeline(variant)]
+        assert handed == ran
+        assert all(e.at > 0 for e in loaded.scenario.timeline)
