@@ -32,6 +32,21 @@ def test_vagrantfile_machine():
         assert re.search(r"\.memory = 4096\b", block), provider
 
 
+def test_synced_folder_is_rsync_for_every_provider():
+    """debian/bookworm64 has no VirtualBox guest additions: vboxsf would not mount."""
+    text = VAGRANTFILE.read_text()
+    machine = text.split('config.vm.provider "virtualbox"')[0]
+    assert 'SYNC = ENV.fetch("ANYCAST_VAGRANT_SYNC", "rsync")' in machine
+    assert re.search(r'synced_folder "\.\.", "/vagrant", type: "rsync",\s+rsync__exclude', machine)
+    for provider in ("virtualbox", "libvirt"):
+        block = text.split(f'provider "{provider}"')[1].split("\n  end")[0]
+        assert "synced_folder" not in block, provider
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## In a VM (Vagrant), and the course labs")[1].split("\n## ")[0]
+    assert "rsync" in section and "one-way" in section and "ANYCAST_VAGRANT_SYNC" in section
+    assert "visible from\nthe host" not in section
+
+
 def test_provisioning_calls_the_shared_install_script():
     text = VAGRANTFILE.read_text()
     provision = text.split("config.vm.provision")[1]
