@@ -35,14 +35,14 @@ def _version(argv: List[str]) -> Optional[str]:
 
 
 def speaker_library() -> Optional[str]:
-    """Which BGPSpeaker library imports here: 'ryu 4.34', 'os-ken X', or None."""
+    """Which BGPSpeaker library imports here: 'ryu 4.34', 'os-ken X', or None.
+
+    The speaker's own import (:func:`testbed.speaker.import_bgpspeaker`), in a
+    child process.
+    """
     code = (
         "import warnings; warnings.simplefilter('ignore')\n"
-        "try:\n"
-        " import ryu, ryu.services.protocols.bgp.bgpspeaker; print('ryu', ryu.__version__)\n"
-        "except Exception:\n"
-        " import os_ken, os_ken.services.protocols.bgp.bgpspeaker;"
-        " print('os-ken', getattr(os_ken, '__version__', '?'))\n"
+        "from testbed.speaker import describe_library; print(describe_library())\n"
     )
     try:
         out = subprocess.run(

@@ -44,6 +44,23 @@ def import_bgpspeaker() -> Tuple[str, ModuleType]:
     raise ImportError("no BGPSpeaker library imports (" + "; ".join(errors) + ")")
 
 
+def describe_library() -> str:
+    """``NAME VERSION`` of the library :func:`import_bgpspeaker` takes here (``ryu 4.34``).
+
+    Imports it (run it in a child process: importing Ryu loads eventlet).
+
+    Raises:
+        ImportError: no library imports.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    name, _ = import_bgpspeaker()
+    try:
+        return f"{name} {version(name)}"
+    except PackageNotFoundError:
+        return name
+
+
 def run_library(run_dir: Path) -> Optional[str]:
     """The library the run's speakers actually imported, from their ``start`` records.
 

@@ -1,19 +1,28 @@
 """Sites on a Ryu speaker: peering with FRR, and shipped scenarios with ``--set speaker=ryu``.
 
 A Ryu (or os-ken) speaker's route reaches the upstream's RIB and its client's
-catchment, and is recorded; site-failure and blackhole-healthcheck meet their
-own expectations when every site announces through Ryu instead of FRR; and
-``doctor`` names the library that runs.
+catchment, and is recorded; its sessions run the topology's hold time (FRR
+reports the negotiated value); a site with two upstreams keeps answering
+through the other when one uplink goes down; site-failure and
+blackhole-healthcheck meet their own expectations when every site announces
+through Ryu instead of FRR; and ``doctor`` names the library that runs, the
+same one the speakers record.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import time
+from pathlib import Path
 
 import pytest
 
+from testbed.net import frr
 from testbed.net.build import Testbed
+from testbed.records import read_records
 from testbed.scenario.load import effective_topology
+from testbed.topology.generate import TopologyBuilder
 from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams
 from tests.integration.helpers import cli
@@ -43,15 +52,76 @@ def test_ryu_speaker_peers_with_frr_and_attracts_its_clients(tmp_path):
         assert records[0]["library"] in ("ryu", "os-ken")
 
 
+def speaker_start(run_dir: Path, site: str) -> dict:
+    """The speaker's ``start`` record."""
+    records = read_records(Path(run_dir) / "records" / f"speaker-{site}.jsonl")
+    return next(r for r in records if r["event"] == "start")
+
+
+@pytest.mark.parametrize("keepalive,hold", [(3, 9), (20, 60)])
+def test_frr_reports_the_topologys_hold_time_for_a_ryu_peer(tmp_path, keepalive, hold):
+    """9 s: below Ryu's minimum (10 s), negotiated down from the FRR end; 60 s:
+    above Ryu's default (40 s), so only a speaker given the hold time runs it."""
+    overrides = {"speaker": "ryu", "bgp.hold": hold, "bgp.keepalive": keepalive}
+    topo = effective_topology(load_topology("two-sites"), topology_overrides=overrides)
+    with Testbed(topo, tmp_path) as tb:
+        assert tb.wait_converged(timeout=60).converged
+        east = next(n for n in tb.plan.routers["ta"].neighbors if n.peer == "east")
+        address = str(east.address)
+        info = json.loads(frr.vtysh("ta", f"show bgp neighbors {address} json"))[address]
+        assert info["bgpState"] == "Established", info.get("lastResetDueTo")
+        assert info["bgpTimerHoldTimeMsecs"] == hold * 1000, info
+        assert info["bgpTimerKeepAliveIntervalMsecs"] == keepalive * 1000, info
+    assert speaker_start(tmp_path, "east")["hold"] == [max(hold, 10)]
+
+
+def two_upstream_site():
+    """One Ryu site behind ta and tb; the client's ISP hangs off ta."""
+    b = TopologyBuilder("ryu-two-up", "a Ryu site with two upstreams")
+    b.transit("ta", 65001).transit("tb", 65002).link("ta", "tb")
+    b.anycast(64500).site("east", upstream=["ta", "tb"], speaker="ryu")
+    b.eyeball("ispa", 64512).link("ispa", "ta").client("ca", "ispa")
+    return b.build()
+
+
+def test_a_ryu_site_answers_through_its_other_uplink_when_one_goes_down(tmp_path):
+    with Testbed(two_upstream_site(), tmp_path) as tb:
+        assert tb.wait_converged(timeout=60).converged
+        default = tb.cmd("east", "ip route show default")
+        assert default.count("nexthop via") == 2, default
+        traffic = Traffic(tb, TrafficParams(tcp_streams=0))
+        try:
+            traffic.start_services()
+            assert tb.cmd("ca", DIG).strip() == '"east"'
+            uplink = next(
+                lk for lk in tb.plan.links
+                if lk.kind == "uplink" and lk.a.node == "east" and lk.b.node == "ta"
+            )  # fmt: skip
+            tb.cmd("ta", f"ip link set {uplink.b.name} down")  # east's end loses its carrier
+            deadline, answer = time.monotonic() + 15, ""
+            while time.monotonic() < deadline:
+                answer = tb.cmd("ca", DIG).strip()  # ca -> ta -> tb -> east, and back via tb
+                if answer == '"east"':
+                    break
+                time.sleep(0.5)
+            assert answer == '"east"', tb.cmd("east", "ip route show default")
+        finally:
+            traffic.stop()
+
+
 @pytest.mark.parametrize("scenario", ["site-failure", "blackhole-healthcheck"])
 def test_scenario_meets_its_expectations_with_ryu_speakers(tmp_path_factory, scenario):
     s = run(tmp_path_factory, scenario, *SHORT, "speaker=ryu")
     failed = [e for e in s["expect"] if not e["passed"]]
     assert s["_exit"] == 0 and not failed, (failed, s["_out"][-2000:])
     assert s["_meta"]["speaker"] == ["ryu"]
-    assert s["speaker_library"] in ("ryu", "os-ken")
+    # the library named in meta and summary is the one the speakers imported
+    recorded = {speaker_start(s["_dir"], site)["library"] for site in s["_meta"]["sites"]}
+    assert recorded in ({"ryu"}, {"os-ken"})
+    assert s["speaker_library"] == s["_meta"]["speaker_library"] == recorded.pop()
 
 
 def test_doctor_names_the_bgp_speaker_library():
     done = cli("doctor")
-    assert "ryu" in done.stdout or "os-ken" in done.stdout, done.stdout
+    row = re.search(r"^ *BGP speaker library +ok +(ryu|os-ken) (\S+)", done.stdout, re.M)
+    assert row, done.stdout  # not the failure line ("neither ryu nor os_ken imports")

@@ -2,7 +2,9 @@
 
 The world testbed comes up with NSD and the stream service on every site,
 the route and BGP recorders, and a DNS and a TCP probe on every client;
-the tests read the records the probes and recorders wrote.
+the tests read the records the probes and recorders wrote.  A two-sites
+variant checks that a configured ``service`` address is the one served and
+probed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 from testbed.net.build import Testbed
 from testbed.records import read_records
 from testbed.scenario.events import Events
+from testbed.scenario.load import effective_topology
 from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams
 from tests.integration.helpers import cli
@@ -92,6 +95,37 @@ def test_bgp_recorder_has_every_session_established(world_traffic):
     assert sessions <= established, sessions - established
 
 
+def test_withdrawals_and_route_changes_are_recorded_per_message(world_traffic):
+    tb, traffic = world_traffic
+    events = Events(tb, traffic)
+    upstreams = [n.peer for n in tb.plan.routers["lon"].neighbors]
+    t0 = time.time()
+    events.withdraw("lon")
+    time.sleep(2)
+    traffic.bgp.snapshot()
+    events.restore("lon")
+    time.sleep(2)
+    traffic.bgp.snapshot()
+    bgp = [r for r in records(traffic, "bgp.jsonl") if r["t"] >= t0 - 0.5]
+    withdrawn = {(r["router"], r["peer"]) for r in bgp if r["event"] == "withdraw"}
+    assert {(up, "lon") for up in upstreams} <= withdrawn, withdrawn
+    assert all(r["prefix"] == "192.0.2.0/24" for r in bgp if r["event"] == "withdraw")
+    for up in upstreams:
+        last = [
+            r for r in bgp if r["event"] == "counters" and (r["router"], r["peer"]) == (up, "lon")
+        ]
+        assert last and last[-1]["withdrawals_in"] >= 1, last
+        assert last[-1]["state"] == "Established" and last[-1]["hold"] == 3.0
+    # routes: lon's upstream left lon's route and came back to it, each change one record
+    moves = [
+        r for r in records(traffic, "routes.jsonl")
+        if r["router"] == "eu" and r["t"] >= t0 and r["change"] != "initial"
+    ]  # fmt: skip
+    assert len(moves) >= 2, moves
+    assert moves[0]["via"] != ["lon"] and moves[-1]["via"] == ["lon"], moves
+    assert not any(r.get("resync") for r in moves)
+
+
 def test_killing_lons_nsd_blackholes_its_clients_and_nothing_else(world_traffic):
     tb, traffic = world_traffic
     events = Events(tb, traffic)
@@ -121,3 +155,22 @@ def test_killing_lons_nsd_blackholes_its_clients_and_nothing_else(world_traffic)
     for client in WORLD_CATCHMENT:
         tcp = records(traffic, f"tcp-{client}.jsonl")
         assert not [r for r in tcp if r["event"] in ("reset", "timeout", "eof")], client
+
+
+def test_a_configured_service_address_is_served_and_probed(tmp_path):
+    overrides = {"sites.0.service": "192.0.2.10", "sites.1.service": "192.0.2.10"}
+    topo = effective_topology(load_topology("two-sites"), topology_overrides=overrides)
+    with Testbed(topo, tmp_path) as tb:
+        assert tb.wait_converged(timeout=60).converged
+        traffic = Traffic(tb, TrafficParams(dns_rate=20, tcp_streams=1, seed=3))
+        try:
+            traffic.start()
+            time.sleep(3)
+            answer = tb.cmd("ca", "dig +short +time=1 +tries=1 @192.0.2.10 CH TXT id.server")
+            assert answer.strip() == '"east"'
+        finally:
+            traffic.stop()
+        dns = list(read_records(tmp_path / "records" / "dns-ca.jsonl"))
+        assert dns and {r["status"] for r in dns} == {"ok"} and {r["site"] for r in dns} == {"east"}
+        tcp = list(read_records(tmp_path / "records" / "tcp-ca.jsonl"))
+        assert [r["site"] for r in tcp if r["event"] == "connected"] == ["east"]

@@ -63,3 +63,20 @@ def test_the_fallback_is_taken_whatever_the_first_library_raises(monkeypatch):
     monkeypatch.setattr(speaker, "LIBRARIES", (("broken", "testbed.no_such_module"),))
     with pytest.raises(ImportError, match="broken: ModuleNotFoundError"):
         import_bgpspeaker()
+
+
+def test_describe_names_the_library_and_its_version(monkeypatch):
+    from testbed.speaker import describe_library
+
+    monkeypatch.setattr(speaker, "LIBRARIES", (("pytest", "pytest"),))
+    assert describe_library().startswith("pytest ") and describe_library() != "pytest "
+
+
+def test_doctor_reports_the_library_the_speaker_imports():
+    import importlib.util
+
+    from testbed.doctor import speaker_library
+
+    if importlib.util.find_spec("ryu") is None:
+        pytest.skip("Ryu is not installed here")
+    assert speaker_library() == "ryu 4.34"  # this project's venv (Python 3.11)
