@@ -89,7 +89,7 @@ def main() -> int:
     print(f"  DNS queries sent      {sent} ({sent / elapsed:.0f}/s sustained)")
     print(f"  DNS lost              {lost} ({loss:.4%}; {late} answered late)")
     print(f"  TCP resets / timeouts {resets} / {timeouts}")
-    print(f"  processes died        {', '.join(dead) if dead else 'none'}")
+    print(f"  died (any kind)       {', '.join(dead) if dead else 'none'}")
     for name, seconds in sorted(cpu.items()):
         print(f"  CPU {name:<18} {seconds:.1f} s ({seconds / elapsed:.0%} of one core)")
     ok = not dead and loss < LOSS_TARGET and not resets and not timeouts

@@ -27,7 +27,7 @@ from ipaddress import ip_network
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from testbed.errors import InputError, TestbedError
+from testbed.errors import TestbedError
 from testbed.net.state import Tracked
 from testbed.recorders.bgp import BgpRecorder
 from testbed.recorders.routes import RouteMonitor
@@ -61,21 +61,10 @@ class TrafficParams:
 def probe_target(topo: Any) -> str:
     """The service address the clients probe: the one every site holds.
 
-    Raises:
-        InputError: sites hold different service addresses (a probe has one target).
+    Topology validation makes every site hold the same service address
+    (``sites[i].service``), so the first site's is every site's.
     """
-    if not topo.sites:
-        return "192.0.2.53"
-    first = topo.sites[0].service
-    for i, site in enumerate(topo.sites):
-        if site.service != first:
-            raise InputError(
-                f"{site.service} differs from sites[0].service {first}: the clients probe "
-                "one anycast service address, held by every site",
-                f"topology {topo.name}",
-                f"sites[{i}].service",
-            )
-    return str(first)
+    return str(topo.sites[0].service) if topo.sites else "192.0.2.53"
 
 
 def site_service(topo: Any, site: str) -> str:
@@ -319,12 +308,16 @@ class Traffic:
             self.probes[name] = kinds
 
     def dead(self) -> List[str]:
-        """Probes and services that were started and have died since (``kind on node``)."""
+        """Probes, services, health agents and recorders that were started and
+        have died since (``kind on node``, ``route recorder``, ``bgp recorder``)."""
         out = []
         for group in (self.probes, self.services):
             for kinds in group.values():
                 out += [f"{t.name} on {t.node}" for t in kinds.values() if not t.alive()]
         out += [f"{t.name} on {t.node}" for t in self.agents.values() if not t.alive()]
+        for name, recorder in (("route recorder", self.routes), ("bgp recorder", self.bgp)):
+            if recorder is not None and not recorder.alive():
+                out.append(name)
         return out
 
     # ----------------------------------------------------------------- all

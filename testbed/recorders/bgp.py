@@ -349,6 +349,10 @@ class BgpRecorder:
         self._thread.start()
         return self
 
+    def alive(self) -> bool:
+        """True while the recorder's thread runs (started, not stopped, not crashed)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Final log read and counter snapshot, then close the file."""
         self._stop.set()

@@ -325,6 +325,10 @@ class RouteMonitor:
         self._ready.wait(timeout=30)
         return self
 
+    def alive(self) -> bool:
+        """True while the recorder's thread runs (started, not stopped, not crashed)."""
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         """Stop recording and close the file."""
         self._stop.set()

@@ -16,7 +16,6 @@ from testbed.scenario.load import LoadedScenario, load_scenario, scenario_topolo
 from testbed.scenario.validate import timeline_warnings
 from testbed.topology.capabilities import speaker_caveats
 from testbed.topology.model import Topology
-from testbed.traffic import probe_target
 
 
 @dataclass
@@ -60,7 +59,6 @@ def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = No
 
     loaded = load_scenario(ref, list(sets), topology)
     topo = scenario_topology(loaded, load_topology(topology) if topology else None)
-    probe_target(topo)  # the sites must share one service address
     caveats = speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)
     return PreparedRun(loaded, topo, list(sets), caveats)
 

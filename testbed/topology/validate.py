@@ -138,6 +138,15 @@ def _check_sites(topo: Topology, fail) -> None:
             fail(f"sites[{i}].as", "several anycast ASes exist: say which one this site is in")
         if site.service not in site.prefix:
             fail(f"sites[{i}].service", f"{site.service} is not inside prefix {site.prefix}")
+        first = topo.sites[0]
+        for name in ("prefix", "service"):
+            mine, theirs = getattr(site, name), getattr(first, name)
+            if mine != theirs:
+                fail(
+                    f"sites[{i}].{name}",
+                    f"{mine} differs from sites[0].{name} {theirs}: anycast sites "
+                    f"announce one prefix and hold one service address",
+                )
         if site.speaker == "ryu" and site.servers != 1:
             fail(
                 f"sites[{i}].servers",

@@ -65,10 +65,10 @@ def test_the_default_service_address_is_192_0_2_53():
     assert probe_target(topology(service="192.0.2.53", other="192.0.2.53")) == "192.0.2.53"
 
 
-def test_sites_with_different_service_addresses_cannot_be_probed():
+def test_sites_with_different_service_addresses_are_refused_by_validation():
     with pytest.raises(InputError) as exc:
-        probe_target(topology(service="192.0.2.10", other="192.0.2.20"))
+        topology(service="192.0.2.10", other="192.0.2.20")
     assert str(exc.value) == (
-        "topology svc: sites[1].service: 192.0.2.20 differs from sites[0].service 192.0.2.10: "
-        "the clients probe one anycast service address, held by every site"
+        "builder svc: sites[1].service: 192.0.2.20 differs from sites[0].service 192.0.2.10: "
+        "anycast sites announce one prefix and hold one service address"
     )

@@ -77,6 +77,19 @@ def test_base_loads(tmp_path):
             "at most 8 characters",
         ),
         ("{name: c1, as: isp}", "{name: Paris, as: isp}", "clients[0].name", "should match"),
+        (
+            "{name: s1, upstream: ta}",
+            "{name: s1, upstream: ta}\n  - {name: s2, upstream: tb, service: 192.0.2.54}",
+            "sites[1].service",
+            "192.0.2.54 differs from sites[0].service 192.0.2.53",
+        ),
+        (
+            "{name: s1, upstream: ta}",
+            "{name: s1, upstream: ta}\n"
+            "  - {name: s2, upstream: tb, prefix: 198.51.100.0/24, service: 198.51.100.53}",
+            "sites[1].prefix",
+            "198.51.100.0/24 differs from sites[0].prefix 192.0.2.0/24",
+        ),
         ("name: t\n", "name: t\nbgp: {keepalive: 5, hold: 6}\n", "bgp", "at least 3 x keepalive"),
     ],
 )
