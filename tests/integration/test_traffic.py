@@ -21,7 +21,7 @@ from testbed.scenario.load import effective_topology
 from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams
 from tests.integration.helpers import cli
-from tests.integration.test_two_sites import WORLD_CATCHMENT
+from tests.world import WORLD_CATCHMENT
 
 WARMUP = 4.0
 

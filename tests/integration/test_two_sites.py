@@ -9,16 +9,6 @@ from testbed.net import frr
 
 ANYCAST = IPv4Network("192.0.2.0/24")
 
-WORLD_CATCHMENT = {
-    "newyork": "nyc",
-    "losangeles": "nyc",
-    "paris": "lon",
-    "frankfurt": "lon",
-    "tokyo": "tyo",
-    "singapore": "tyo",
-    "sydney": "tyo",
-    "saopaulo": "gru",
-}
 
 
 def test_two_sites_every_router_has_every_prefix(two_sites):

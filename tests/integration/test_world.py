@@ -7,19 +7,10 @@ from ipaddress import IPv4Network
 import pytest
 
 from testbed.net import frr
+from tests.world import WORLD_CATCHMENT
 
 ANYCAST = IPv4Network("192.0.2.0/24")
 
-WORLD_CATCHMENT = {
-    "newyork": "nyc",
-    "losangeles": "nyc",
-    "paris": "lon",
-    "frankfurt": "lon",
-    "tokyo": "tyo",
-    "singapore": "tyo",
-    "sydney": "tyo",
-    "saopaulo": "gru",
-}
 
 
 def test_world_catchment(world):

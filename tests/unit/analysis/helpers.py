@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional
 
+from tests.world import WORLD_CATCHMENT
+
 T0 = 1763845400.0
 
 
@@ -198,17 +200,7 @@ def health_record(b: RunBuilder, t: float, site: str, event: str, **fields: Any)
                              **fields})  # fmt: skip
 
 
-#: world's clients and the site each reaches by default (docs/scenarios.md).
-WORLD = {
-    "newyork": "nyc",
-    "losangeles": "nyc",
-    "paris": "lon",
-    "frankfurt": "lon",
-    "tokyo": "tyo",
-    "singapore": "tyo",
-    "sydney": "tyo",
-    "saopaulo": "gru",
-}
+WORLD = WORLD_CATCHMENT
 WORLD_ROUTERS = ["asia", "eu", "gru", "lon", "na", "nyc", "sa", "tyo"]
 
 
