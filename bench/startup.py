@@ -14,7 +14,7 @@ bgp_process_queue_init, bgpd/bgp_route.c; no command changes it), so a chain
 of R routers needs at least (R - 1) x 50 ms after its sessions are up.  With
 R = 52 that is 2.55 s on top of the bring-up, whatever the machine.
 
-    sudo .venv/bin/python bench/startup.py [N ...]
+    sudo .venv/bin/python bench/startup.py [--workers K] [N ...]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from testbed.net import build
 from testbed.net.build import Testbed
 from testbed.net.state import load_state
 from testbed.topology.load import load_topology
@@ -77,7 +78,15 @@ def main(argv: list) -> None:
         prog="bench/startup.py", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("sizes", nargs="*", type=int, metavar="N", help="chain sizes")
-    sizes = parser.parse_args(argv).sizes or [10, 50, 100, 200]
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=build.FRR_START_WORKERS,
+        help="routers starting FRR at once (default %(default)s)",
+    )
+    args = parser.parse_args(argv)
+    sizes = args.sizes or [10, 50, 100, 200]
+    build.FRR_START_WORKERS = args.workers
     print(
         f"{'N':>4} {'routers':>7} {'up s':>6} {'BGP s':>6} {'floor s':>7} {'total s':>7} "
         f"{'down s':>6} {'MB/router':>9}  breakdown"

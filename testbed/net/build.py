@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -38,6 +41,15 @@ from testbed.topology.model import Topology
 from testbed.topology.plan import HostPlan, Plan, RouterPlan, make_plan
 
 Log = Callable[[str], None]
+#: How many routers start their FRR daemons at once.  Starting is CPU bound
+#: (about 27 ms a daemon), so more than a few at a time only interleaves them;
+#: a few at a time, in :meth:`Plan.start_order`, lets routes travel while the
+#: rest start.  Measured with bench/startup.py (``--workers``).
+FRR_START_WORKERS = 4
+#: How many nodes' shells (Mininet's ``mnexec bash``) start at once.
+NODE_WORKERS = 8
+#: Teardown waits this long for the netlink handles to close.
+NETLINK_CLOSE_S = 3.0
 
 
 def _quiet(_msg: str) -> None:
@@ -91,6 +103,8 @@ class Testbed:
         self.netem = False
         self._ipr: Dict[str, object] = {}
         self.frr_started_at: Optional[float] = None
+        #: routers whose daemons start at once (in :meth:`Plan.start_order`)
+        self.start_workers = FRR_START_WORKERS
         self._children: List[subprocess.Popen] = []
 
     # ----------------------------------------------------------------- life
@@ -128,10 +142,7 @@ class Testbed:
 
     def stop(self) -> None:
         """Stop everything this testbed started; keep the run folder."""
-        for ipr in self._ipr.values():
-            with contextlib.suppress(Exception):  # closing must not stop teardown
-                ipr.close()
-        self._ipr.clear()
+        self._close_netlink()
         self._collect_logs()
         if self.state is not None:
             clean_state(self.state)
@@ -154,6 +165,30 @@ class Testbed:
                         close()
             self.net = None
         self.nodes.clear()
+
+    def _close_netlink(self) -> None:
+        """Close the cached netlink handles, waiting at most ``NETLINK_CLOSE_S``.
+
+        A Ctrl-C that lands inside a pyroute2 call can leave that handle's
+        event loop unable to finish, and its ``close()`` would then never
+        return: teardown must not wait on it.  A handle left open goes with
+        the process.
+        """
+        handles = list(self._ipr.values())
+        self._ipr.clear()
+        if not handles:
+            return
+
+        def close_all() -> None:
+            for ipr in handles:
+                with contextlib.suppress(Exception):  # closing must not stop teardown
+                    ipr.close()
+
+        closer = threading.Thread(target=close_all, name="netlink-close", daemon=True)
+        closer.start()
+        closer.join(NETLINK_CLOSE_S)
+        if closer.is_alive():
+            self.log("warning: netlink handles did not close in time; left to the exit")
 
     # ------------------------------------------------------------ building
     def _claim(self) -> None:
@@ -193,11 +228,30 @@ class Testbed:
         self.net = mininet(topo=None, controller=None, build=False, autoSetMacs=False)
         names = list(self.plan.routers)
         names += [h.name for h in self.plan.hosts.values() if not h.on_router]
-        for name in names:
-            node = self.net.addHost(name, cls=node_cls, ip=None)
-            self.nodes[name] = node
-            self.state.nodes[name] = Tracked(name, "namespace", node.pid, proc_start_time(node.pid))
+        made: Dict[str, object] = {}
+        failure: Optional[BaseException] = None
+        # A node's shell takes a few ms to start, mostly waiting: start several at once.
+        with ThreadPoolExecutor(max_workers=NODE_WORKERS) as pool:
+            futures = {pool.submit(node_cls, name, ip=None): name for name in names}
+            for future in as_completed(futures):
+                name = futures[future]
+                try:
+                    node = future.result()
+                except Exception as exc:  # the others are tracked, then it is raised
+                    failure = failure or exc
+                    continue
+                made[name] = node
+                self.state.nodes[name] = Tracked(
+                    name, "namespace", node.pid, proc_start_time(node.pid)
+                )
+        for name in names:  # Mininet's own lists, in topology order
+            if name in made:
+                self.net.hosts.append(made[name])
+                self.net.nameToNode[name] = made[name]
+                self.nodes[name] = made[name]
         self.state.save()
+        if failure is not None:
+            raise TestbedError(f"starting the nodes' shells failed: {failure}") from failure
 
     def _create_links(self) -> None:
         _, _, link_cls = _mininet()
@@ -275,7 +329,7 @@ class Testbed:
             name: frr.start_command(router) + " >/dev/null 2>&1; echo rc=$?"
             for name, router in frr_routers.items()
         }
-        outputs = self._run_everywhere(commands, expect=None)
+        outputs = self._run_in_order(commands, self.plan.start_order(), self.start_workers)
         self._start_speakers()
         for name, router in frr_routers.items():
             for daemon in frr.daemons_for(router):
@@ -354,6 +408,18 @@ class Testbed:
         if expect is None:
             return outputs
         return {n: o for n, o in outputs.items() if o.strip() != expect}
+
+    def _run_in_order(
+        self, commands: Dict[str, str], order: List[str], workers: int
+    ) -> Dict[str, str]:
+        """Run one shell line per node in ``order``, at most ``workers`` at a time.
+
+        Returns:
+            node -> output.
+        """
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {n: pool.submit(self._run, n, commands[n]) for n in order if n in commands}
+        return {name: future.result() for name, future in futures.items()}
 
     def spawn(self, node: str, argv: List[str], name: str, log: Path) -> Tracked:
         """Start a long-running process inside a node's namespace, tracked for teardown.
@@ -587,17 +653,27 @@ _SYSCTL = (
 )
 
 
+def _ip_lines(commands: List[str]) -> str:
+    """One shell line that runs ``ip`` commands (without the ``ip``) in one ``ip -batch``.
+
+    One process per node instead of one per command: configuring 200 routers
+    costs a few hundred process starts, not a few thousand.  ``ip -batch``
+    stops at the first command that fails, as ``&&`` would.
+    """
+    return "printf '%s\\n' " + " ".join(shlex.quote(c) for c in commands) + " | ip -batch -"
+
+
 def _router_setup(router: RouterPlan) -> str:
-    parts = ["ip link set lo up", f"ip addr add {router.router_id}/32 dev lo"]
+    parts = ["link set lo up", f"addr add {router.router_id}/32 dev lo"]
     for intf in router.interfaces:
-        parts += [f"ip addr add {intf.address} dev {intf.name}", f"ip link set {intf.name} up"]
-    parts += [f"ip route add blackhole {net}" for net in router.blackholes]
+        parts += [f"addr add {intf.address} dev {intf.name}", f"link set {intf.name} up"]
+    parts += [f"route add blackhole {net}" for net in router.blackholes]
     by_prefix: Dict[str, List[str]] = {}
     for prefix, nexthop in router.statics:
         by_prefix.setdefault(str(prefix), []).append(str(nexthop))
     for prefix, hops in by_prefix.items():
-        parts.append(f"ip route add {prefix} " + " ".join(f"nexthop via {h}" for h in hops))
-    return " && ".join(parts) + "; " + _SYSCTL.format(fwd=1)
+        parts.append(f"route add {prefix} " + " ".join(f"nexthop via {h}" for h in hops))
+    return _ip_lines(parts) + "; " + _SYSCTL.format(fwd=1)
 
 
 def speaker_argv(router: RouterPlan, records: Path, control: Path) -> List[str]:
@@ -649,11 +725,11 @@ def _speaker_node_setup(router: RouterPlan) -> str:
 
 
 def _host_setup(host: HostPlan) -> str:
-    parts = ["ip link set lo up"]
-    parts += [f"ip addr add {lo} dev lo" for lo in host.loopbacks]
+    parts = ["link set lo up"]
+    parts += [f"addr add {lo} dev lo" for lo in host.loopbacks]
     parts += [
-        f"ip addr add {host.interface.address} dev {host.interface.name}",
-        f"ip link set {host.interface.name} up",
-        f"ip route add default via {host.gateway}",
+        f"addr add {host.interface.address} dev {host.interface.name}",
+        f"link set {host.interface.name} up",
+        f"route add default via {host.gateway}",
     ]
-    return " && ".join(parts) + "; " + _SYSCTL.format(fwd=0)
+    return _ip_lines(parts) + "; " + _SYSCTL.format(fwd=0)

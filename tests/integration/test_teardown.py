@@ -94,6 +94,21 @@ def test_failure_during_start(tmp_path, monkeypatch):
     assert_clean(before, seen["state"])
 
 
+def wait_or_dump(proc, timeout: float) -> int:
+    """``proc.wait(timeout)``; on a hang, fail with every thread's stack of the CLI.
+
+    The CLI runs with PYTHONFAULTHANDLER, so SIGABRT makes it print where
+    each of its threads is before it dies: a hung teardown says where.
+    """
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        _out, err = proc.communicate(timeout=10)
+        message = f"no exit {timeout:g} s after the signal; stacks:\n{err[-8000:]}"
+        raise AssertionError(message) from None
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_cli_signal(sig, tmp_path):
     before = root_links()
@@ -104,11 +119,12 @@ def test_cli_signal(sig, tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         preexec_fn=ctrl_c_enabled,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )
     try:
         state = wait_for_state(proc)
         proc.send_signal(sig)
-        assert proc.wait(timeout=60) == 0
+        assert wait_or_dump(proc, timeout=60) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

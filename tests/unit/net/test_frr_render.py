@@ -107,3 +107,9 @@ def test_daemon_command_line_has_its_own_pathspace():
     assert argv[:4] == ["/usr/lib/frr/bfdd", "-d", "-N", "lon"]
     assert "--bfdctl" in argv and "/run/frr/lon/bfdd.sock" in argv
     assert argv[argv.index("-f") + 1] == "/run/frr/lon/bfdd.conf"
+
+
+def test_daemons_get_an_fd_limit_that_grows_with_their_sessions():
+    argv = daemon_argv("bgpd", "eu", neighbors=6)
+    assert argv[argv.index("--limit-fds") + 1] == "152"  # 128 + 4 per session
+    assert daemon_argv("zebra", "t1")[-1] == "128"

@@ -74,3 +74,24 @@ def test_announcements_and_servers():
         IPv4Network(f"198.18.{k}.0/24") for k in range(8)
     }
     assert plan.site_routers() == {"nyc": "nyc", "lon": "lon", "tyo": "tyo", "gru": "gru"}
+
+
+def test_start_order_goes_from_the_originating_routers_inwards():
+    plan = make_plan(load_topology("chain:6"))
+    order = plan.start_order()
+    # origin (the site) and observer (the eyeball) announce; the chain fills in from both ends
+    assert order[:2] == ["observer", "origin"]
+    assert sorted(order) == sorted(plan.frr_routers())
+    hops = {"observer": 0, "origin": 0, "t1": 1, "t6": 1, "t2": 2, "t5": 2, "t3": 3, "t4": 3}
+    assert [hops[name] for name in order] == sorted(hops.values())
+
+
+def test_start_order_leaves_out_ryu_site_nodes_but_starts_from_them():
+    topo = load_topology("chain:6")
+    data = topo.model_dump(by_alias=True, exclude_none=True)
+    data["sites"][0]["speaker"] = "ryu"
+    plan = make_plan(type(topo).model_validate(data))
+    order = plan.start_order()
+    assert "origin" not in order
+    # t1 is next to the Ryu origin: one hop from an originator, not five
+    assert order[:3] in (["observer", "t1", "t6"], ["observer", "t6", "t1"])
