@@ -173,6 +173,34 @@ def test_shipped_scenario_meets_its_expectations(tmp_path_factory, scenario):
     assert s["_exit"] == 0 and not failed, failed
 
 
+def test_flap_resets_the_moved_clients_streams_on_every_failover(tmp_path_factory):
+    s = run(tmp_path_factory, "flap")
+    failed = [e for e in s["expect"] if not e["passed"]]
+    assert s["_exit"] == 0 and not failed, failed
+    victims = clients_of(s, failed_site(s))
+    assert victims == ["singapore", "sydney", "tokyo"]
+    for name in victims:
+        tcp = s["clients"][name]["tcp"]
+        # three failovers and three restores: every stream is reset each time it moves
+        assert tcp["reset"] == tcp["streams"] == 2, (name, tcp)
+        assert tcp["reset_events"] >= 3 * tcp["streams"], (name, tcp)
+    for event in s["events"]:
+        assert event["moved"] == victims, event
+
+
+def test_healthcheck_withdraw_moves_lons_clients_and_only_them(tmp_path_factory):
+    s = run(tmp_path_factory, "healthcheck-modes")
+    failed = [e for e in s["expect"] if not e["passed"]]
+    assert s["_exit"] == 0 and not failed, failed
+    lon_down = ("lon", "state", "down")
+    downs = [h for h in s["health"] if (h["site"], h["event"], h.get("state")) == lon_down]
+    assert downs and downs[0]["action"] == "withdraw", s["health"]
+    assert sorted(downs[0]["moved"]) == ["frankfurt", "paris"], downs[0]
+    for name in ("paris", "frankfurt"):
+        outage = s["clients"][name]["dns"]["max_outage_s"]
+        assert outage < 6.0, (name, outage)  # fall x interval + convergence, not the whole run
+
+
 def test_pcap_shows_which_site_sent_the_resets(tmp_path_factory):
     """east fails: west resets ca's streams; east restored: east resets them again."""
     s = run(tmp_path_factory, "two-sites-failover", *SHORT, flags=["--pcap"])
