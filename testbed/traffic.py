@@ -9,7 +9,7 @@
 
 Services bind to their site's ``service`` address (the one on the servers'
 loopbacks); the probes send to the service address the sites share
-(:func:`probe_target`).  The command lines are built by pure functions
+(:func:`service_address`).  The command lines are built by pure functions
 (:func:`service_argv`, :func:`probe_argvs`), unit-tested without root.
 
 Every process is started with :meth:`Testbed.spawn`, so it is tracked in the
@@ -58,18 +58,13 @@ class TrafficParams:
     seed: int = 0
 
 
-def probe_target(topo: Any) -> str:
-    """The service address the clients probe: the one every site holds.
+def service_address(topo: Any) -> str:
+    """The anycast service address: the one every site's servers hold and the clients probe.
 
     Topology validation makes every site hold the same service address
     (``sites[i].service``), so the first site's is every site's.
     """
     return str(topo.sites[0].service) if topo.sites else "192.0.2.53"
-
-
-def site_service(topo: Any, site: str) -> str:
-    """The service address of one site (on its servers' loopbacks)."""
-    return str(next(s.service for s in topo.sites if s.name == site))
 
 
 def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple[List[str], str]:
@@ -85,7 +80,7 @@ def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple
     Returns:
         (argv, ``nsd`` or ``stream``).
     """
-    address = site_service(topo, host.site)
+    address = service_address(topo)
     if kind == "dns":
         return [
             sys.executable, "-m", "testbed.services.dns", "--site", host.site,
@@ -110,7 +105,7 @@ def probe_argvs(
         params: what the clients send (and the seed).
         records: the run's records folder (absolute).
     """
-    target = probe_target(topo)
+    target = service_address(topo)
     p = params
     out = {
         "dns": [
@@ -196,9 +191,9 @@ class Traffic:
         """Services that do not answer on their server (empty: all answer)."""
         problems = []
         port = self.params.tcp_port
+        address = service_address(self.testbed.topo)
         for server, kinds in self.services.items():
             site = self.testbed.plan.hosts[server].site
-            address = site_service(self.testbed.topo, site)
             if "dns" in kinds:
                 out = self.testbed.cmd(
                     server,

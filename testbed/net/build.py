@@ -19,7 +19,8 @@ import sys
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
@@ -231,25 +232,31 @@ class Testbed:
         made: Dict[str, object] = {}
         failure: Optional[BaseException] = None
         # A node's shell takes a few ms to start, mostly waiting: start several at once.
-        with ThreadPoolExecutor(max_workers=NODE_WORKERS) as pool:
-            futures = {pool.submit(node_cls, name, ip=None): name for name in names}
-            for future in as_completed(futures):
-                name = futures[future]
-                try:
-                    node = future.result()
-                except Exception as exc:  # the others are tracked, then it is raised
-                    failure = failure or exc
+        pool = ThreadPoolExecutor(max_workers=NODE_WORKERS)
+        futures = {pool.submit(node_cls, name, ip=None): name for name in names}
+        try:
+            wait_futures(futures)
+        finally:
+            # Ctrl-C included: start no more shells, and track every one that did start,
+            # so that teardown stops them all.
+            pool.shutdown(wait=True, cancel_futures=True)
+            for future, name in futures.items():
+                if future.cancelled():
                     continue
-                made[name] = node
-                self.state.nodes[name] = Tracked(
-                    name, "namespace", node.pid, proc_start_time(node.pid)
-                )
-        for name in names:  # Mininet's own lists, in topology order
-            if name in made:
-                self.net.hosts.append(made[name])
-                self.net.nameToNode[name] = made[name]
-                self.nodes[name] = made[name]
-        self.state.save()
+                if future.exception() is None:
+                    made[name] = future.result()
+                else:
+                    failure = failure or future.exception()
+            for name in names:  # Mininet's own lists, in topology order
+                if name in made:
+                    node = made[name]
+                    self.state.nodes[name] = Tracked(
+                        name, "namespace", node.pid, proc_start_time(node.pid)
+                    )
+                    self.net.hosts.append(node)
+                    self.net.nameToNode[name] = node
+                    self.nodes[name] = node
+            self.state.save()
         if failure is not None:
             raise TestbedError(f"starting the nodes' shells failed: {failure}") from failure
 
@@ -417,9 +424,12 @@ class Testbed:
         Returns:
             node -> output.
         """
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, workers))
+        try:
             futures = {n: pool.submit(self._run, n, commands[n]) for n in order if n in commands}
-        return {name: future.result() for name, future in futures.items()}
+            return {name: future.result() for name, future in futures.items()}
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: start no more
 
     def spawn(self, node: str, argv: List[str], name: str, log: Path) -> Tracked:
         """Start a long-running process inside a node's namespace, tracked for teardown.

@@ -13,7 +13,7 @@ from testbed.services import dns as dns_service
 from testbed.services import stream
 from testbed.topology.generate import TopologyBuilder
 from testbed.topology.plan import make_plan
-from testbed.traffic import TrafficParams, probe_argvs, probe_target, service_argv
+from testbed.traffic import TrafficParams, probe_argvs, service_address, service_argv
 
 RUN = Path("/run/r")
 
@@ -62,7 +62,11 @@ def test_probes_send_to_the_service_address_with_the_seed():
 
 
 def test_the_default_service_address_is_192_0_2_53():
-    assert probe_target(topology(service="192.0.2.53", other="192.0.2.53")) == "192.0.2.53"
+    b = TopologyBuilder("default")
+    b.transit("ta", 65001).anycast(64500).site("east", upstream="ta")
+    b.eyeball("isp", 64512).link("isp", "ta").client("ca", "isp")
+    assert service_address(b.build()) == "192.0.2.53"
+    assert service_address(topology()) == "192.0.2.10"
 
 
 def test_sites_with_different_service_addresses_are_refused_by_validation():
