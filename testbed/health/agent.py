@@ -18,12 +18,14 @@ with its error, the agent carries on and applies it again every round until
 it goes through.
 
 On SIGTERM (the graceful shutdown of a site) the order matters: the agent
-first withdraws (or demotes) the announcement and records it, waits
-``drain`` seconds (default :data:`DRAIN_S`) for the change to propagate, and
-only then removes the service address from its servers' loopbacks and
-records that, so a site being shut down stops attracting traffic before its
-service address goes away -- never after.  If the announcement could not be
-changed, the address is kept (and the record says why).
+first withdraws the route -- whatever its action: a route only demoted by
+MED or prepending would still attract the clients of upstreams that have no
+other route -- and records it, waits ``drain`` seconds (default
+:data:`DRAIN_S`) for the withdrawal to propagate, and only then removes the
+service address from its servers' loopbacks and records that, so a site
+being shut down stops attracting traffic before its service address goes
+away -- never after.  If the route could not be withdrawn, the address is
+kept (and the record says why).
 """
 
 from __future__ import annotations
@@ -51,8 +53,10 @@ from testbed.records import RecordWriter
 from testbed.scenario.events import announce_commands, inbound_prepend_commands, policy_commands
 from testbed.speaker.control import send as speaker_send
 
-#: Seconds between withdrawing (or demoting) the route and removing the service address.
+#: Seconds between withdrawing the route at shutdown and removing the service address.
 DRAIN_S = 1.0
+#: The ``reason`` of the ``state`` record of the withdrawal at shutdown.
+STOPPING = "agent stopping: withdraw and drain before the services go"
 #: Seconds an ``ip addr del`` in a server's namespace may take.
 IP_TIMEOUT_S = 5.0
 #: Seconds a vtysh call may take (a frozen router must not stall the agent for long).
@@ -205,7 +209,7 @@ class Agent:
 
     @property
     def drain(self) -> float:
-        """Seconds between the withdrawal (or demotion) and the address removal."""
+        """Seconds between the withdrawal at shutdown and the address removal."""
         return float(self.cfg.get("drain", DRAIN_S))
 
     def record(self, event: str, **fields: Any) -> None:
@@ -274,18 +278,35 @@ class Agent:
         return new
 
     def shutdown(self) -> None:
-        """Take the site down in order: announcement first, then (after the drain) the address."""
-        if self.machine.state == UP:
-            self.machine.state = DOWN
-            self.change(DOWN, UP, [], "agent stopping: drain before the services go")
-        elif self.pending:
-            self.retry()
-        if self.pending:
+        """Take the site down in order: withdraw the route, drain, then remove the address.
+
+        The route is withdrawn whatever the action (see the module docstring);
+        a ``state`` record with reason :data:`STOPPING` and action
+        ``withdraw`` says so, unless the route was withdrawn already.  The
+        ``address`` record's ``drain_s`` is the time from the withdrawal to
+        the removal.
+        """
+        previous, current = self.machine.state, self.announcer.current
+        self.machine.state = DOWN
+        if previous == UP or current.announced:
+            self.wanted = Announcement(False, current.med, current.prepend)
+            done, error = self._apply()
+            self.record(
+                "state",
+                state=DOWN,
+                previous=previous,
+                action="withdraw",
+                applied=done,
+                failures=[],
+                reason=STOPPING,
+                error=error,
+            )
+        if self.announcer.current.announced:  # never remove the address of an announced route
             self.record(
                 "address",
                 removed=[],
                 drain_s=None,
-                error="the announcement was not withdrawn or demoted: service address kept",
+                error="the route was not withdrawn: service address kept",
             )
             return
         since = self.clock() - self.applied_at if self.applied_at is not None else self.drain
@@ -299,7 +320,7 @@ class Agent:
             "address",
             address=self.cfg.get("service"),
             removed=removed,
-            drain_s=round(max(wait, since), 3),
+            drain_s=round(since + wait, 3),
             error="; ".join(errors) or None,
         )
 

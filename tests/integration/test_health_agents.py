@@ -6,9 +6,10 @@ site, through the speaker's control socket for a Ryu site), and the upstream
 ``ta`` sees exactly that: the route gone and client ``ca`` moved to west; the
 route at MED 1000 with ``ca`` staying on the dead site (MED is not compared
 across upstreams); the path prepended and ``ca`` moved.  When DNS comes back,
-the route is back to normal.  On SIGTERM the agent withdraws east's route,
-waits the drain, and only then removes the service address from east's
-servers, in that order in health.jsonl.
+the route is back to normal.  On SIGTERM the agent withdraws east's route
+(with MED demotion as its action too), waits the drain, and only then
+removes the service address from east's servers, in that order in
+health.jsonl.
 """
 
 from __future__ import annotations
@@ -115,11 +116,12 @@ def _lo_addresses(tb: Testbed, node: str) -> str:
     return tb.cmd(node, "ip -4 -o addr show dev lo")
 
 
-def test_sigterm_withdraws_before_the_service_address_is_removed(sites, tmp_path):
-    """Graceful stop: the withdrawal, the drain, then the address removal, in health.jsonl order."""
+@pytest.mark.parametrize("action", ["withdraw", "med"])
+def test_sigterm_withdraws_before_the_service_address_is_removed(sites, tmp_path, action):
+    """Graceful stop: the withdrawal (whatever the action), the drain, then the address removal."""
     tb, traffic = sites
     site = next(s for s in tb.topo.sites if s.name == "east")
-    config = traffic.health_config(site.model_copy(update={"health": _health("withdraw")}))
+    config = traffic.health_config(site.model_copy(update={"health": _health(action)}))
     config["drain"] = 1.0
     path = tmp_path / "east.json"
     path.write_text(json.dumps(config))
@@ -142,6 +144,7 @@ def test_sigterm_withdraws_before_the_service_address_is_removed(sites, tmp_path
         assert [r["event"] for r in records] == ["start", "state", "address", "stop"], records
         state, address = records[1], records[2]
         assert state["state"] == "down" and state["applied"] == ["withdraw"], state
+        assert state["action"] == "withdraw" and state["reason"].startswith("agent stopping")
         assert state["error"] is None
         assert address["removed"] == servers and address["error"] is None, address
         assert address["t"] - state["t"] >= 0.9  # the drain came between them

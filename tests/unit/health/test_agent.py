@@ -140,17 +140,16 @@ def test_golden_announcements_per_action(action):
     assert all(r["error"] is None and r["applied"] for r in states)
 
 
-@pytest.mark.parametrize("action", ["withdraw", "med"])
-def test_shutdown_changes_the_announcement_then_drains_then_removes_the_address(action):
+@pytest.mark.parametrize("action", sorted(GOLDEN))
+def test_shutdown_withdraws_whatever_the_action_then_drains_then_removes_the_address(action):
     a, log, _ = make(action, "oo")
     a.step(), a.step()
     a.shutdown()
-    down = GOLDEN[action][0][2]
-    assert log == [("apply", down), ("sleep", 1.0), ("remove address",)]
+    assert log == [("apply", Announcement(False, None, 0)), ("sleep", 1.0), ("remove address",)]
     assert [r["event"] for r in a.writer.records] == ["state", "address"]
     state, address = a.writer.records
-    assert (state["state"], state["previous"]) == ("down", "up")
-    assert state["reason"].startswith("agent stopping")
+    assert (state["state"], state["previous"], state["action"]) == ("down", "up", "withdraw")
+    assert state["reason"] == agent.STOPPING and state["reason"].startswith("agent stopping")
     assert address == {
         "kind": "health",
         "site": "lon",
@@ -160,6 +159,25 @@ def test_shutdown_changes_the_announcement_then_drains_then_removes_the_address(
         "drain_s": 1.0,
         "error": None,
     }
+
+
+@pytest.mark.parametrize(
+    "action, demoted",
+    [("med", Announcement(True, 1000, 0)), ("prepend", Announcement(True, None, 3))],
+)
+def test_shutdown_of_a_demoted_site_withdraws_it_before_the_address_goes(action, demoted):
+    """Down by MED or prepending, the route is still announced: it must go before the address."""
+    a, log, clock = make(action, "xx")
+    a.step(), a.step()  # down: demoted at clock 100.0, still announced
+    clock.now += 30
+    a.shutdown()
+    withdrawn = Announcement(False, demoted.med, demoted.prepend)
+    assert log == [("apply", demoted), ("apply", withdrawn), ("sleep", 1.0), ("remove address",)]
+    assert [r["event"] for r in a.writer.records] == ["state", "state", "address"]
+    _, state, address = a.writer.records
+    assert (state["previous"], state["state"], state["action"]) == ("down", "down", "withdraw")
+    assert state["reason"] == agent.STOPPING and state["applied"] == [f"{withdrawn}"]
+    assert address["removed"] == ["lon-1"] and address["drain_s"] == 1.0  # from the withdrawal
 
 
 def test_drain_time_is_configurable():
@@ -175,7 +193,7 @@ def test_shutdown_of_a_site_already_down_only_waits_what_is_left_of_the_drain():
     a.shutdown()
     assert log == [("apply", Announcement(False, None, 0)), ("sleep", 0.75), ("remove address",)]
     assert [r["event"] for r in a.writer.records] == ["state", "address"]
-    assert a.writer.records[1]["drain_s"] == 0.75
+    assert a.writer.records[1]["drain_s"] == 1.0  # withdrawn 0.25 s before, then 0.75 s asleep
 
 
 def test_long_down_site_removes_the_address_at_once():
@@ -187,14 +205,30 @@ def test_long_down_site_removes_the_address_at_once():
     assert a.writer.records[-1]["drain_s"] == 30.0
 
 
-def test_address_is_kept_when_the_withdrawal_fails():
-    a, log, _ = make("withdraw", "")
+@pytest.mark.parametrize("action", sorted(GOLDEN))
+def test_address_is_kept_when_the_withdrawal_fails(action):
+    a, log, _ = make(action, "")
     a.announcer.broken = True
     a.shutdown()
     assert ("remove address",) not in log and not [x for x in log if x[0] == "sleep"]
     state, address = a.writer.records
     assert state["error"] == "vtysh on lon did not answer within 20 s" and state["applied"] == []
-    assert address["removed"] == [] and "service address kept" in address["error"]
+    assert address["removed"] == [] and address["error"] == (
+        "the route was not withdrawn: service address kept"
+    )
+
+
+def test_a_withdrawal_that_failed_while_down_is_applied_at_shutdown():
+    a, log, clock = make("withdraw", "xx")
+    a.announcer.broken = True
+    a.step(), a.step()  # down, but the withdrawal did not go through
+    a.announcer.broken = False
+    clock.now += 5
+    a.shutdown()
+    assert [x[0] for x in log] == ["apply failed", "apply", "sleep", "remove address"]
+    assert [r["event"] for r in a.writer.records] == ["state", "state", "address"]
+    assert a.writer.records[1]["previous"] == "down" and a.writer.records[1]["error"] is None
+    assert a.writer.records[2]["drain_s"] == 1.0
 
 
 def test_frozen_router_is_recorded_and_the_change_applied_once_it_answers():
