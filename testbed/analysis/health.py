@@ -19,6 +19,14 @@ or the end of the run:
   the other sites sit behind other upstreams (MED is only compared between
   routes from the same neighbouring AS).
 
+The shutdown drain is not such a change: at the end of every run each agent
+withdraws its site (a ``state`` record whose ``reason`` is the agent
+stopping) after the probes have stopped, so no DNS answer follows it and
+every client of the site would look unanswered.  A ``state`` record at or
+after the end of the timeline (:attr:`RunRecords.end`, which leaves health
+records out) or with that reason gets ``shutdown: true`` and no effect
+fields, and is no cut for the windows of the others.
+
 All times in the output are seconds from t0, rounded to the millisecond.
 """
 
@@ -34,6 +42,8 @@ from testbed.analysis.load import RunRecords
 CHANGES = ("state", "retry", "address")
 #: Settings an agent's ``start`` record carries.
 SETTINGS = ("action", "interval", "rise", "fall", "checks", "drain")
+#: How the ``reason`` of an agent's withdrawal at shutdown starts (testbed.health.agent).
+STOPPING = "agent stopping"
 
 
 def agents(run: RunRecords) -> Dict[str, Dict[str, Any]]:
@@ -51,6 +61,15 @@ def agents(run: RunRecords) -> Dict[str, Dict[str, Any]]:
         if r.get("event") == "start" and r.get("site"):
             out[str(r["site"])] = {k: r.get(k) for k in SETTINGS}
     return dict(sorted(out.items()))
+
+
+def is_shutdown(run: RunRecords, record: Dict[str, Any]) -> bool:
+    """True for a ``state`` record of the shutdown drain: the agent stopping, or at the end."""
+    if record.get("event") != "state":
+        return False
+    if str(record.get("reason") or "").startswith(STOPPING):
+        return True
+    return float(record["t"]) >= run.end
 
 
 def _effect(
@@ -83,15 +102,19 @@ def changes(
     Returns:
         One dict per record: ``t``, ``site``, ``event`` and the record's own
         fields (``state``: ``state, previous, action, applied, failures,
-        reason, error`` and the effect ``moved, moves, stayed, unanswered``;
-        ``retry``: ``state, action, applied``; ``address``: ``address,
-        removed, drain_s, error``).
+        reason, error, shutdown`` and, unless ``shutdown``, the effect
+        ``moved, moves, stayed, unanswered``; ``retry``: ``state, action,
+        applied``; ``address``: ``address, removed, drain_s, error``).
     """
     if segs is None:
         segs = {c: catchment.segments(run.dns.get(c, [])) for c in run.clients}
     cuts = sorted(
         [float(e["t"]) for e in run.events]
-        + [float(r["t"]) for r in run.health if r.get("event") == "state"]
+        + [
+            float(r["t"])
+            for r in run.health
+            if r.get("event") == "state" and not is_shutdown(run, r)
+        ]
     )
     out: List[Dict[str, Any]] = []
     for r in run.health:
@@ -105,8 +128,10 @@ def changes(
                 entry[k] = r.get(k)
             entry["applied"] = list(r.get("applied") or [])
             entry["failures"] = list(r.get("failures") or [])
-            i = bisect_right(cuts, t)
-            entry.update(_effect(run, segs, site, t, cuts[i] if i < len(cuts) else None))
+            entry["shutdown"] = is_shutdown(run, r)
+            if not entry["shutdown"]:
+                i = bisect_right(cuts, t)
+                entry.update(_effect(run, segs, site, t, cuts[i] if i < len(cuts) else None))
         elif event == "retry":
             entry.update(
                 state=r.get("state"), action=r.get("action"), applied=list(r.get("applied") or [])

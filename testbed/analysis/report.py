@@ -5,7 +5,9 @@ so the same summary always gives the same text.  The narrative lists the
 scenario's events and the health agents' state changes (``health[]``) in
 time order, with who moved after each; a health change that moved none of
 the site's clients and left them without answers -- MED demotion behind
-different upstreams -- says so.
+different upstreams -- says so.  The agents' withdrawals at the end of the
+run (``shutdown`` in ``health[]``) are shown as the shutdown drain, with no
+client effect: the probes had stopped.
 
 Expectations (``summary["expect"]``) are shown as given by the scenario
 package; each entry is a dict, read leniently: its label is the first of
@@ -116,6 +118,8 @@ MED_NOTE = (
     "MED is only compared between routes from the same neighbouring AS, so the demoted "
     "route still wins behind other upstreams: traffic stays on the dead site"
 )
+#: The effect of a health agent's withdrawal at the end of the run.
+SHUTDOWN_NOTE = "shutdown drain after the probes stopped: no client effect measured"
 
 
 def client_moves(summary: Dict[str, Any], client: str) -> List[Tuple[Any, str, str]]:
@@ -155,13 +159,14 @@ def tcp_resets(tcp: Dict[str, Any]) -> str:
 
 
 def health_label(h: Dict[str, Any]) -> str:
-    """``health lon up -> down (withdraw)``, ``health lon: address removed``."""
+    """``health lon up -> down (withdraw)`` (``... at shutdown``), ``health lon: address ...``."""
     site = h.get("site", "?")
     if h.get("event") == "address":
         return f"health {site}: service address {'removed' if h.get('removed') else 'kept'}"
     if h.get("event") == "retry":
         return f"health {site} {h.get('state')} applied late ({h.get('action')})"
-    return f"health {site} {h.get('previous')} -> {h.get('state')} ({h.get('action')})"
+    text = f"health {site} {h.get('previous')} -> {h.get('state')} ({h.get('action')})"
+    return f"{text} at shutdown" if h.get("shutdown") else text
 
 
 def health_effect(h: Dict[str, Any]) -> str:
@@ -175,6 +180,9 @@ def health_effect(h: Dict[str, Any]) -> str:
         return text + (f"; {h['error']}" if h.get("error") else "")
     if h.get("event") == "retry":
         return f"applied: {fmt(h.get('applied'))}"
+    if h.get("shutdown"):
+        text = SHUTDOWN_NOTE
+        return text + (f"; not applied: {h['error']}" if h.get("error") else "")
     parts = []
     moves = h.get("moves") or {}
     if moves:

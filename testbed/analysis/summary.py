@@ -20,7 +20,8 @@ durations seconds, all rounded to the millisecond.  Shape (``…`` repeats)::
                  "routers_changed", "route_changes", "routers", "moved", "moves"}],
      "health_agents": {SITE: {"action", "interval", "rise", "fall", "checks", "drain"}},
      "health": [{"t", "site", "event": "state", "state", "previous", "action", "applied",
-                 "failures", "reason", "error", "moved", "moves", "stayed", "unanswered"}
+                 "failures", "reason", "error", "shutdown",
+                 "moved", "moves", "stayed", "unanswered"}  (the last four unless shutdown)
                 | {"t", "site", "event": "retry", "state", "action", "applied"}
                 | {"t", "site", "event": "address", "address", "removed", "drain_s", "error"}],
      "routers": {NAME: {"route_changes", "convergence_s_max"}},

@@ -20,7 +20,8 @@ from rich.console import Console
 
 from testbed.analysis import analyse, build_summary, print_report, render_markdown
 from testbed.analysis.plots import timeline_marks
-from testbed.analysis.report import MED_NOTE, PLOTS, timeline
+from testbed.analysis.report import MED_NOTE, PLOTS, SHUTDOWN_NOTE, timeline
+from testbed.health import agent
 from testbed.scenario.expect import evaluate
 from testbed.scenario.load import load_scenario
 
@@ -151,3 +152,66 @@ def test_healthcheck_modes_moves_checks_fail_with_med(tmp_path):
     results = evaluate(checks, build_summary(health_run(tmp_path, "med")))
     assert [r["passed"] for r in results] == [False, False, True, True, True]
     assert results[0]["detail"].startswith("paris did not move")
+
+
+def _drained_run(path: Path, reason: str = "agent stopping: drain before the services go"):
+    """Two sites, 20 s; at teardown (20.2 s, the probes stopped) both agents withdraw.
+
+    lon's record is as an agent with the MED action wrote it before it always
+    withdrew at shutdown; nyc's as it writes it now.
+    """
+    b = RunBuilder(path, duration=20.0, clients=["paris", "tokyo"], sites=["lon", "nyc"])
+    b.dns_series("paris", 0, 20, 5, "lon").dns_series("tokyo", 0, 20, 5, "nyc")
+    for site, action in (("lon", "med"), ("nyc", "withdraw")):
+        health_record(b, -5.0, site, "start", state="up", action=action, interval=1.0, rise=2,
+                      fall=2, checks=["dns"], drain=1.0)  # fmt: skip
+    health_record(b, 20.2, "lon", "state", state="down", previous="up", action="med",
+                  applied=["med 1000 prepend 0"], failures=[], reason=reason,
+                  error=None)  # fmt: skip
+    health_record(b, 20.2, "nyc", "state", state="down", previous="up", action="withdraw",
+                  applied=["withdraw"], failures=[],
+                  reason="agent stopping: withdraw and drain before the services go",
+                  error=None)  # fmt: skip
+    for site in ("lon", "nyc"):
+        health_record(b, 21.2, site, "address", address="192.0.2.53", removed=[f"{site}-1"],
+                      drain_s=1.0, error=None)  # fmt: skip
+    return b.write()
+
+
+def test_shutdown_drain_is_not_a_change_clients_saw(tmp_path):
+    s = build_summary(_drained_run(tmp_path))
+    states = [h for h in s["health"] if h["event"] == "state"]
+    assert [(h["site"], h["t"], h["shutdown"]) for h in states] == [
+        ("lon", 20.2, True),
+        ("nyc", 20.2, True),
+    ]
+    for h in states:
+        assert not {"moved", "moves", "stayed", "unanswered"} & set(h)
+    text = render_markdown(s)
+    assert "no answer" not in text.lower() and MED_NOTE not in text
+    assert "health lon up -> down (med) at shutdown" in text
+    assert text.lower().count(SHUTDOWN_NOTE) == 4  # timeline and Health table, both sites
+    out = io.StringIO()
+    print_report(s, Console(file=out, width=250, color_system=None))
+    assert "no answer" not in out.getvalue() and SHUTDOWN_NOTE in out.getvalue()
+
+
+def test_a_state_change_at_the_end_of_the_timeline_is_the_shutdown_whatever_its_reason(tmp_path):
+    s = build_summary(_drained_run(tmp_path, reason="checks"))
+    assert [h["shutdown"] for h in s["health"] if h["event"] == "state"] == [True, True]
+    assert "unanswered" not in s["health"][0]
+
+
+def test_agent_stopping_is_the_shutdown_and_no_cut_for_the_changes_before_it(tmp_path):
+    """lon withdrawn by its checks at 10 s; paris lost until 12 s, then nyc."""
+    b = RunBuilder(tmp_path, duration=20.0, clients=["paris"], sites=["lon", "nyc"])
+    b.dns_series("paris", 0, 20, 5, lambda q: "lon" if q < 50 else "nyc", lost=range(50, 60))
+    health_record(b, 10.0, "lon", "state", state="down", previous="up", action="withdraw",
+                  applied=["withdraw"], failures=["dns: Timeout"], reason="checks",
+                  error=None)  # fmt: skip
+    health_record(b, 11.0, "nyc", "state", state="down", previous="up", action="withdraw",
+                  applied=["withdraw"], failures=[], reason=agent.STOPPING,
+                  error=None)  # fmt: skip
+    lon, nyc = build_summary(b.write())["health"]
+    assert (lon["shutdown"], lon["moved"], lon["unanswered"]) == (False, ["paris"], [])
+    assert nyc["shutdown"] is True and "moved" not in nyc
