@@ -87,8 +87,11 @@ def start_cmd(
     directory: Optional[Path],
     force: bool,
     up: bool,
-) -> None:
-    """Make a working copy of lab NUMBER for your variant, and say what to run first."""
+) -> int:
+    """Make a working copy of lab NUMBER for your variant, and say what to run first.
+
+    With ``--up`` the exit status is that of the first command.
+    """
     dest = directory or get_lab(number).default_dir()
     item = _make_copy(number, student, dest, False, force)
     who = f"student {student}" if student else "the reference variant (no --student)"
@@ -101,19 +104,19 @@ def start_cmd(
     if directory:
         check += f" --dir {shlex.quote(str(dest))}"
     say(f"  check: sudo {check}")
-    if up:
-        _run_first(ctx, first)
+    return _run_first(ctx, first) if up else 0
 
 
-def _run_first(ctx: click.Context, line: str) -> None:
-    """Run one ``anycast-testbed ...`` command line inside this process."""
+def _run_first(ctx: click.Context, line: str) -> int:
+    """Run one ``anycast-testbed ...`` command line inside this process; its exit status."""
     root = ctx.find_root().command
     argv = shlex.split(line)[1:]
     command = root.commands.get(argv[0]) if isinstance(root, click.Group) else None
     if command is None:
         raise InputError(f"cannot run {line!r} from here: run it yourself")
     with command.make_context(argv[0], argv[1:], parent=ctx.find_root()) as sub:
-        command.invoke(sub)
+        code = command.invoke(sub)
+    return code if isinstance(code, int) else 0
 
 
 @lab.command("solution", hidden=True)

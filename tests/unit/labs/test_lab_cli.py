@@ -182,3 +182,32 @@ def test_first_commands_per_lab(tmp_path):
     for number in (3, 4):
         assert starts[number].startswith("anycast-testbed run ")
         assert "scenario.yaml" in starts[number]
+
+
+@pytest.mark.parametrize("status, expect", [(3, 3), (1, 1), (None, 0)])
+def test_up_exits_with_the_status_of_the_first_command(
+    capsys, tmp_path, monkeypatch, status, expect
+):
+    """``lab start --up`` ends as its first command did (a failed ``run`` is no success)."""
+    import click
+
+    from testbed.cli import cli
+
+    ran = []
+
+    @click.command("fake-first")
+    @click.argument("arg")
+    def fake(arg):
+        ran.append(arg)
+        return status
+
+    monkeypatch.setitem(cli.commands, "fake-first", fake)
+    real = lab_cli.get_lab
+    monkeypatch.setattr(
+        lab_cli,
+        "get_lab",
+        lambda number: dataclasses.replace(real(number), start="anycast-testbed fake-first {dir}"),
+    )
+    dest = tmp_path / "w"
+    code, out, _ = run(capsys, "lab", "start", "3", "--dir", str(dest), "--up")
+    assert (code, ran) == (expect, [str(dest)]) and "first: sudo anycast-testbed fake-first" in out
