@@ -198,12 +198,6 @@ def skip_all(pairs: List[Tuple[str, str]]) -> List[CheckItem]:
     return [skipped(id_, title) for id_, title in pairs]
 
 
-def names(items: Any) -> str:
-    """Sorted names, comma-separated, or ``none``."""
-    items = sorted(items)
-    return ", ".join(items) if items else "none"
-
-
 def uplink_neighbors(topo: Topology, site: str) -> List[Any]:
     """The BGP neighbours of a site router as planned (prepend, MED, BFD per session)."""
     from testbed.topology.plan import make_plan
