@@ -9,12 +9,14 @@ check item, never an exception: a typo costs one item, not the whole check.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
 import yaml
 
 #: (value, problem): exactly one of them is None.
 Parsed = Tuple[Any, Optional[str]]
+#: Parses one question's value from the file (``None`` when unanswered).
+Parser = Callable[[Any], Parsed]
 UNANSWERED = "not answered yet (still null)"
 
 
@@ -41,6 +43,26 @@ def read_answers(path: Path) -> Tuple[Dict[str, Any], Optional[str]]:
     if not isinstance(data, dict):
         return {}, f"{path.name} must hold a mapping (key: value lines)"
     return data, None
+
+
+def parse_all(path: Path, questions: Dict[str, Parser]) -> Tuple[Dict[str, Any], Optional[str]]:
+    """Read an answer file and parse every question in it.
+
+    Args:
+        path: the YAML file.
+        questions: key -> the parser of its value (e.g. ``lambda x: number(x, 0, 600)``).
+
+    Returns:
+        ({key: parsed value, None where it has a problem}, the first problem
+        in ``questions`` order as ``key: problem``, or None); ({}, the file's
+        problem) when it cannot be read (:func:`read_answers`).
+    """
+    data, problem = read_answers(path)
+    if problem:
+        return {}, problem
+    parsed = {key: parse(data.get(key)) for key, parse in questions.items()}
+    given = {key: value for key, (value, _why) in parsed.items()}
+    return given, first_problem({key: why for key, (_value, why) in parsed.items()})
 
 
 def lookup(data: Dict[str, Any], key: str) -> Any:

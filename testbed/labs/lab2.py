@@ -142,16 +142,14 @@ def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     v = ctx.variant
     clients = [c.name for c in v.clients]
     sites = [s.name for s in v.site.values()]
-    data, problem = answers.read_answers(ctx.workdir / "answers.yaml")
-    if problem:
-        return {}, problem
-    parsed = {
-        "before": answers.site_map(data.get("before"), clients, sites),
-        "med_backup_clients": answers.client_set(data.get("med_backup_clients"), clients),
-        "min_prepend": answers.integer(data.get("min_prepend"), 0, 10),
-    }
-    given = {key: value for key, (value, _why) in parsed.items()}
-    return given, answers.first_problem({key: why for key, (_v, why) in parsed.items()})
+    return answers.parse_all(
+        ctx.workdir / "answers.yaml",
+        {
+            "before": lambda x: answers.site_map(x, clients, sites),
+            "med_backup_clients": lambda x: answers.client_set(x, clients),
+            "min_prepend": lambda x: answers.integer(x, 0, 10),
+        },
+    )
 
 
 def answer_items(ctx: LabContext, given: Dict[str, Any], titles: Dict[str, str]) -> List[CheckItem]:

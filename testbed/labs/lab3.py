@@ -162,16 +162,14 @@ def check(ctx: LabContext) -> List[CheckItem]:
 
 def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     """``answers.yaml`` parsed: ({key: number}, the first problem or None)."""
-    data, problem = answers.read_answers(ctx.workdir / "answers.yaml")
-    if problem:
-        return {}, problem
-    parsed = {
-        "outage_link_down_s": answers.number(data.get("outage_link_down_s"), 0, 600),
-        "outage_silent_s": answers.number(data.get("outage_silent_s"), 0, 600),
-        "bfd_detection_ms": answers.number(data.get("bfd_detection_ms"), 0, 1e7),
-    }
-    given = {key: value for key, (value, _why) in parsed.items()}
-    return given, answers.first_problem({key: why for key, (_v, why) in parsed.items()})
+    return answers.parse_all(
+        ctx.workdir / "answers.yaml",
+        {
+            "outage_link_down_s": lambda x: answers.number(x, 0, 600),
+            "outage_silent_s": lambda x: answers.number(x, 0, 600),
+            "bfd_detection_ms": lambda x: answers.number(x, 0, 1e7),
+        },
+    )
 
 
 def catchment_of(v: Variant, site: str) -> List[str]:

@@ -157,15 +157,13 @@ def check(ctx: LabContext) -> List[CheckItem]:
 def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     """``answers.yaml`` parsed: ({key: value}, the first problem or None)."""
     clients = [c.name for c in ctx.variant.clients]
-    data, problem = answers.read_answers(ctx.workdir / "answers.yaml")
-    if problem:
-        return {}, problem
-    parsed = {
-        "blackholed_clients": answers.client_set(data.get("blackholed_clients"), clients),
-        "withdraw_after_s": answers.number(data.get("withdraw_after_s"), 0, 600),
-    }
-    given = {key: value for key, (value, _why) in parsed.items()}
-    return given, answers.first_problem({key: why for key, (_v, why) in parsed.items()})
+    return answers.parse_all(
+        ctx.workdir / "answers.yaml",
+        {
+            "blackholed_clients": lambda x: answers.client_set(x, clients),
+            "withdraw_after_s": lambda x: answers.number(x, 0, 600),
+        },
+    )
 
 
 def answer_items(

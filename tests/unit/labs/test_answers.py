@@ -63,3 +63,22 @@ def test_wrong_count():
     )
     assert answers.wrong_count({"oslo"}, {"lima"}, CLIENTS) == 2
     assert answers.wrong_count(set(), set(), CLIENTS) == 0
+
+
+def test_parse_all_parses_each_question_and_names_the_first_problem(tmp_path):
+    questions = {
+        "movers": lambda x: answers.client_set(x, CLIENTS),
+        "outage_s": lambda x: answers.number(x, 0, 600),
+        "prepends": lambda x: answers.integer(x, 0, 10),
+    }
+    path = tmp_path / "answers.yaml"
+    path.write_text("movers: [oslo]\noutage_s: 4.5\nprepends: 2\n")
+    assert answers.parse_all(path, questions) == (
+        {"movers": {"oslo"}, "outage_s": 4.5, "prepends": 2},
+        None,
+    )
+    path.write_text("movers: [paris]\noutage_s: null\nprepends: 2\n")
+    given, problem = answers.parse_all(path, questions)
+    assert given == {"movers": None, "outage_s": None, "prepends": 2}
+    assert problem.startswith("movers: 'paris' is not a client")
+    assert answers.parse_all(tmp_path / "none.yaml", questions) == ({}, "none.yaml is missing")
