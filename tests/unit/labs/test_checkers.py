@@ -9,9 +9,18 @@ import yaml
 
 from testbed.errors import InputError
 from testbed.labs.items import SKIPPED
-from testbed.labs.registry import LABS
+from testbed.labs.registry import LABS, get_lab
+from testbed.labs.variant import make_variant
+from testbed.labs.workcopy import render
 from tests.unit.labs.fake import FakeRun, student_run
-from tests.unit.labs.helpers import LINK_DOWN, SILENT_NO_BFD, check, failed, workcopy
+from tests.unit.labs.helpers import (
+    LINK_DOWN,
+    SILENT_NO_BFD,
+    check,
+    failed,
+    measure_lab3,
+    workcopy,
+)
 
 NUMBERS = [lab.number for lab in LABS]
 STUDENTS = [None, "s1001", "s2042"]
@@ -384,3 +393,17 @@ def test_lab3_bfd_on_the_sites_own_session_is_allowed(tmp_path, end):
     edit(dest / "topology.yaml", per_session)
     items, _ = check(dest, variant)
     assert not failed(items), [i.line() for i in items if not i.passed]
+
+
+def test_lab3_solution_fails_until_the_two_runs_are_made(tmp_path):
+    """As labs/solutions/README.md says: straight from ``lab solution`` lab 3 does not pass."""
+    variant = make_variant(3, "s1001")
+    dest = tmp_path / "sol3"
+    render(get_lab(3), variant, dest, solution=True)
+    items, fake = check(dest, variant)
+    complete = next(i for i in items if i.id == "answers-complete")
+    assert not complete.passed and "outage_link_down_s: not answered yet" in complete.detail
+    assert not fake.calls and len(failed(items)) == 7, "nothing runs"
+    measure_lab3(dest, variant)  # the two runs, their figures in answers.yaml
+    items, fake = check(dest, variant)
+    assert not failed(items) and len(fake.calls) == 1
