@@ -17,7 +17,6 @@ import pytest
 from testbed.net.build import Testbed
 from testbed.records import read_records
 from testbed.scenario.events import Events
-from testbed.scenario.load import effective_topology
 from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams
 from tests.integration.helpers import cli
@@ -151,26 +150,8 @@ def test_killing_lons_nsd_blackholes_its_clients_and_nothing_else(world_traffic)
     # and after the restore lon answers again
     last = records(traffic, "dns-paris.jsonl")[-5:]
     assert any(r["status"] == "ok" and r["site"] == "lon" for r in last), last
-    # TCP was never touched: no stream anywhere broke
+    # TCP was never touched: no stream anywhere broke (since the kill: an earlier
+    # test of this module moved lon's clients, and their streams were reset then)
     for client in WORLD_CATCHMENT:
-        tcp = records(traffic, f"tcp-{client}.jsonl")
+        tcp = [r for r in records(traffic, f"tcp-{client}.jsonl") if r["t"] >= t_kill]
         assert not [r for r in tcp if r["event"] in ("reset", "timeout", "eof")], client
-
-
-def test_a_configured_service_address_is_served_and_probed(tmp_path):
-    overrides = {"sites.0.service": "192.0.2.10", "sites.1.service": "192.0.2.10"}
-    topo = effective_topology(load_topology("two-sites"), topology_overrides=overrides)
-    with Testbed(topo, tmp_path) as tb:
-        assert tb.wait_converged(timeout=60).converged
-        traffic = Traffic(tb, TrafficParams(dns_rate=20, tcp_streams=1, seed=3))
-        try:
-            traffic.start()
-            time.sleep(3)
-            answer = tb.cmd("ca", "dig +short +time=1 +tries=1 @192.0.2.10 CH TXT id.server")
-            assert answer.strip() == '"east"'
-        finally:
-            traffic.stop()
-        dns = list(read_records(tmp_path / "records" / "dns-ca.jsonl"))
-        assert dns and {r["status"] for r in dns} == {"ok"} and {r["site"] for r in dns} == {"east"}
-        tcp = list(read_records(tmp_path / "records" / "tcp-ca.jsonl"))
-        assert [r["site"] for r in tcp if r["event"] == "connected"] == ["east"]
