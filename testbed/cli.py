@@ -413,7 +413,7 @@ def report(run_dir: Path, no_plots: bool) -> int:
     """
     import json
 
-    from testbed.analysis import analyse, build_summary
+    from testbed.analysis import analyse
     from testbed.analysis.report import print_report
     from testbed.records import BadRecordError
     from testbed.scenario.expect import evaluate
@@ -435,8 +435,8 @@ def report(run_dir: Path, no_plots: bool) -> int:
     except (OSError, ValueError):
         pass
     try:
-        results = evaluate(checks, build_summary(run_dir)) if checks else []
-        summary = analyse(run_dir, expect=results, extra=extra, plots=not no_plots)
+        judge = (lambda current: evaluate(checks, current)) if checks else None
+        summary = analyse(run_dir, judge=judge, extra=extra, plots=not no_plots)
     except BadRecordError as exc:
         raise InputError(exc.problem, str(exc.path), f"line {exc.line}") from None
     except OSError as exc:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from testbed.analysis.load import RunRecords, load_run
 from testbed.analysis.report import print_report, render_markdown
@@ -41,6 +41,7 @@ def analyse(
     extra: Optional[Dict[str, Any]] = None,
     plots: bool = True,
     min_lost: int = 1,
+    judge: Optional[Callable[[Dict[str, Any]], List[Any]]] = None,
 ) -> Dict[str, Any]:
     """Analyse a run folder: write ``summary.json``, ``report.md`` and ``plots/*.png``.
 
@@ -52,6 +53,10 @@ def analyse(
             added after the analysis (they replace computed keys of the same name).
         plots: False skips the PNG plots (faster; the report then links none).
         min_lost: outage windows with fewer lost queries are left out.
+        judge: a function from the summary to expectation results (the
+            scenario package's ``evaluate`` on its checks), called on the
+            summary before ``extra``; its results replace ``expect``.  The
+            records are read, and the report written, once.
 
     Returns:
         The summary, as written to ``summary.json``.
@@ -59,6 +64,8 @@ def analyse(
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     summary = summarise(run, expect, min_lost)
+    if judge is not None:
+        summary["expect"] = list(judge(summary))
     summary.update(extra or {})
     (run_dir / "summary.json").write_text(
         json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8"

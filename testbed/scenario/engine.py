@@ -284,11 +284,11 @@ class Engine:
         from testbed.analysis import analyse
         from testbed.scenario.expect import evaluate
 
-        summary = analyse(self.run_dir)
-        checks = evaluate(self.scenario.expect, summary)
-        if interrupted:
-            summary["interrupted"] = interrupted
-        return analyse(self.run_dir, expect=checks, extra=summary_extra(summary))
+        return analyse(
+            self.run_dir,
+            judge=lambda summary: evaluate(self.scenario.expect, summary),
+            extra={"interrupted": interrupted} if interrupted else None,
+        )
 
 
 def _speaker_library(topology: Any, run_dir: Path) -> Optional[str]:
@@ -301,11 +301,6 @@ def _speaker_library(topology: Any, run_dir: Path) -> Optional[str]:
     from testbed.speaker import run_library
 
     return run_library(run_dir)
-
-
-def summary_extra(summary: Dict[str, Any]) -> Dict[str, Any]:
-    """Keys the engine adds to a summary (kept when the report is re-rendered)."""
-    return {k: summary[k] for k in ("interrupted",) if k in summary}
 
 
 def run_scenario(
