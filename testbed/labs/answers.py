@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple, Union
 
-import yaml
+from testbed.errors import InputError
+from testbed.inputfile import read_yaml
 
 #: (value, problem): exactly one of them is None.
 Parsed = Tuple[Any, Optional[str]]
@@ -33,11 +34,9 @@ def read_answers(path: Path) -> Tuple[Dict[str, Any], Optional[str]]:
     if not path.exists():
         return {}, f"{path.name} is missing"
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        return {}, f"{path.name}{where}: YAML syntax error"
+        data = read_yaml(path, path.name)
+    except InputError as exc:
+        return {}, str(exc)
     if data is None:
         return {}, None
     if not isinstance(data, dict):

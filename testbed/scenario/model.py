@@ -19,12 +19,20 @@ the same site, and the run's records name the real site.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from testbed.topology.model import NAME_PATTERN, SITE_NAME_MAX, Health, TimerOverride
+from testbed.topology.model import (
+    NAME_PATTERN,
+    SITE_NAME_MAX,
+    Float,
+    Health,
+    Int,
+    Strict,
+    TimerOverride,
+    is_name,
+)
 
 #: The site an event acts on when it names ``busiest`` (resolved at run time).
 BUSIEST = "busiest"
@@ -45,32 +53,28 @@ SiteRef = Annotated[
         "clients when the timeline starts)",
     ),
 ]
-Seconds = Annotated[float, Field(ge=0, description="seconds from the start of the timeline")]
+Seconds = Annotated[
+    Float, Field(ge=0, le=3600, description="seconds from the start of the timeline")
+]
 Selector = Union[Literal["moved", "unmoved", "affected", "unaffected", "all"], List[str]]
-
-
-class Strict(BaseModel):
-    """Base model: unknown fields are errors (a typo must not pass silently)."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 # ------------------------------------------------------------------ settings
 class Traffic(Strict):
     """What every client sends to the anycast address during the run."""
 
-    dns_rate: float = Field(20.0, gt=0, le=200, description="DNS queries per second per client")
-    dns_timeout: float = Field(
+    dns_rate: Float = Field(20.0, gt=0, le=200, description="DNS queries per second per client")
+    dns_timeout: Float = Field(
         1.0, gt=0, le=10, description="a DNS query unanswered after this many seconds is lost"
     )
-    tcp_streams: int = Field(2, ge=0, le=16, description="long-lived TCP streams per client")
-    tcp_interval: float = Field(
+    tcp_streams: Int = Field(2, ge=0, le=16, description="long-lived TCP streams per client")
+    tcp_interval: Float = Field(
         0.2, gt=0, le=10, description="seconds between messages on a TCP stream"
     )
-    tcp_timeout: float = Field(
+    tcp_timeout: Float = Field(
         3.0, gt=0, le=60, description="a TCP stream without an answer this long times out"
     )
-    tcp_port: int = Field(8053, ge=1, le=65535, description="TCP port of the stream service")
+    tcp_port: Int = Field(8053, ge=1, le=65535, description="TCP port of the stream service")
 
     @field_validator("tcp_port")
     @classmethod
@@ -132,10 +136,10 @@ class ScenarioBfd(Strict):
 
     enabled: Optional[bool] = Field(None, description="BFD on every session (on/off)")
     # the same bounds as the topology's Bfd (a unit test keeps them equal)
-    interval: Optional[int] = Field(
+    interval: Optional[Int] = Field(
         None, ge=10, le=60000, description="transmit/receive interval (ms)"
     )
-    multiplier: Optional[int] = Field(None, ge=2, le=255, description="detect multiplier")
+    multiplier: Optional[Int] = Field(None, ge=2, le=255, description="detect multiplier")
 
     @model_validator(mode="before")
     @classmethod
@@ -206,7 +210,7 @@ class Prepend(EventBase):
 
     event: Literal["prepend"]
     site: SiteRef
-    count: int = Field(ge=0, le=10, description="prepends on the site's announcement")
+    count: Int = Field(ge=0, le=10, description="prepends on the site's announcement")
 
 
 class Med(EventBase):
@@ -214,7 +218,7 @@ class Med(EventBase):
 
     event: Literal["med"]
     site: SiteRef
-    value: int = Field(ge=0, le=4294967295, description="the MED")
+    value: Int = Field(ge=0, le=4294967295, description="the MED")
 
 
 class LinkEvent(EventBase):
@@ -259,7 +263,7 @@ def check_selector(value: Any) -> Any:
         return value
     if isinstance(value, list) and value:
         for name in value:
-            if not isinstance(name, str) or not re.match(NAME_PATTERN, name):
+            if not isinstance(name, str) or not is_name(name):
                 raise ValueError(f"{name!r} is not a client name")
         if len(set(value)) != len(value):
             raise ValueError("a client is listed twice")
@@ -289,7 +293,7 @@ class Moves(Strict):
     check: Literal["moves"]
     client: Name
     to: Optional[Name] = Field(None, description="the site it moves to (default: any other)")
-    after: Optional[int] = Field(None, ge=0, description="event index (default: 0)")
+    after: Optional[Int] = Field(None, ge=0, le=10000, description="event index (default: 0)")
 
 
 class Stays(Strict):
@@ -303,7 +307,7 @@ class MaxOutage(ClientsCheck):
     """Every selected client's longest DNS outage is below ``below`` seconds."""
 
     check: Literal["max_outage"]
-    below: float = Field(gt=0, description="seconds")
+    below: Float = Field(gt=0, le=3600, description="seconds")
 
 
 class TcpReset(ClientsCheck):
@@ -311,8 +315,10 @@ class TcpReset(ClientsCheck):
     given) and at least ``min`` TCP streams reset during the run."""
 
     check: Literal["tcp_reset"]
-    max: Optional[int] = Field(None, ge=0, description="most resets per client (default 0)")
-    min: Optional[int] = Field(None, ge=0, description="fewest resets per client")
+    max: Optional[Int] = Field(
+        None, ge=0, le=100000, description="most resets per client (default 0)"
+    )
+    min: Optional[Int] = Field(None, ge=0, le=100000, description="fewest resets per client")
 
     @model_validator(mode="after")
     def _bounds(self) -> TcpReset:
@@ -328,8 +334,8 @@ class DnsLoss(ClientsCheck):
     ``min_fraction``, if given) of its DNS queries."""
 
     check: Literal["dns_loss"]
-    max_fraction: Optional[float] = Field(None, ge=0, le=1, description="0..1")
-    min_fraction: Optional[float] = Field(None, ge=0, le=1, description="0..1")
+    max_fraction: Optional[Float] = Field(None, ge=0, le=1, description="0..1")
+    min_fraction: Optional[Float] = Field(None, ge=0, le=1, description="0..1")
 
     @model_validator(mode="after")
     def _bounds(self) -> DnsLoss:
@@ -352,8 +358,10 @@ class Convergence(Strict):
     ``event`` (default: after every event that changed routes)."""
 
     check: Literal["convergence"]
-    event: Optional[int] = Field(None, ge=0, description="event index (default: every event)")
-    below: float = Field(gt=0, description="seconds")
+    event: Optional[Int] = Field(
+        None, ge=0, le=10000, description="event index (default: every event)"
+    )
+    below: Float = Field(gt=0, le=3600, description="seconds")
 
 
 Check = Annotated[
@@ -379,8 +387,8 @@ class Scenario(Strict):
         description="a topology name, a file path (relative to the scenario file), "
         "or a generator spec such as chain:5",
     )
-    duration: float = Field(gt=0, le=3600, description="seconds of timeline")
-    settle: float = Field(
+    duration: Float = Field(gt=0, le=3600, description="seconds of timeline")
+    settle: Float = Field(
         5.0, ge=1, le=600, description="seconds of traffic before the timeline starts"
     )
     traffic: Traffic = Field(default_factory=Traffic)

@@ -13,9 +13,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
-import yaml
-
 from testbed.errors import InputError
+from testbed.inputfile import parse_yaml
 
 #: Where ``--param`` errors are reported.
 PARAM_SOURCE = "--param"
@@ -133,10 +132,10 @@ def expand(params: Sequence[Param], repeat: int = 1) -> List[Point]:
 
 
 def typed(value: str) -> Any:
-    """A value as ``--set`` reads it (YAML): ``30`` -> 30, ``on`` -> True, ``x`` -> 'x'."""
+    """A value as ``--set`` reads it (strict YAML): ``30`` -> 30, ``true`` -> True, ``x`` -> 'x'."""
     try:
-        return yaml.safe_load(value)
-    except yaml.YAMLError:
+        return parse_yaml(value, "--param")
+    except InputError:
         return value
 
 

@@ -13,9 +13,9 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
-import yaml
 from pydantic import ValidationError
 
+from testbed import inputfile
 from testbed.errors import InputError
 from testbed.topology.model import Topology
 from testbed.topology.validate import validate
@@ -86,7 +86,7 @@ def parse_topology(data: Any, source: str) -> Topology:
 
 
 def read_yaml(path: Path) -> Any:
-    """Read a YAML file; every problem becomes a one-line InputError naming the file.
+    """Read a YAML file strictly (:mod:`testbed.inputfile`); problems are one-line InputErrors.
 
     Args:
         path: the file.
@@ -95,36 +95,10 @@ def read_yaml(path: Path) -> Any:
         The parsed content.
 
     Raises:
-        InputError: the file is missing, a directory, unreadable, not UTF-8
-            text, or not valid YAML (with the line where it can be told).
+        InputError: the file is missing, not a regular file, too large,
+            unreadable, not UTF-8 text, or not valid strict YAML (with the line).
     """
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
-    except FileNotFoundError:
-        raise InputError("no such file", str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", str(path)) from None
-    except PermissionError:
-        raise InputError("permission denied: cannot read the file", str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", str(path)) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            f"not UTF-8 text (byte 0x{raw[exc.start]:02x} cannot be decoded)",
-            str(path),
-            f"line {line}",
-        ) from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"YAML syntax error: {problem}", str(path), where) from None
+    return inputfile.read_yaml(path)
 
 
 def topology_path(ref: str) -> Path:

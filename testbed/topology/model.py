@@ -9,28 +9,47 @@ need the whole topology (names that must exist, roles that must fit) live in
 
 from __future__ import annotations
 
+import math
 import re
 from ipaddress import IPv4Address, IPv4Network
-from typing import List, Literal, Optional, Union
+from typing import Annotated, Any, List, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic import Strict as StrictMode
 
 #: Node names end up in interface names (``NAME-eK``, at most 15 characters)
 #: and in shell commands: lower-case letters, digits and inner hyphens.
 NAME_PATTERN = r"^[a-z][a-z0-9-]{0,8}[a-z0-9]$|^[a-z]$"
 NAME_MAX = 10
+#: Words that scenarios and checks use in place of a name: no node may be called so.
+RESERVED_NAMES = ("busiest", "all", "moved", "unmoved", "affected", "unaffected")
 #: Sites name their servers ``SITE-N``, so site names are shorter.
 SITE_NAME_MAX = 8
 
 Name = str
+
+
+def is_name(value: str) -> bool:
+    """True when ``value`` is a whole node name (anchored at both ends: no trailing newline)."""
+    return re.fullmatch(NAME_PATTERN, value) is not None
 Role = Literal["transit", "eyeball", "anycast"]
 Speaker = Literal["frr", "ryu"]
 HealthAction = Literal["withdraw", "med", "prepend"]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(us|ms|s)?\s*$")
+_DURATION = re.compile(r"\s*(\d{1,12}(?:\.\d{1,12})?)\s*(us|ms|s)?\s*")
+#: The longest link delay or jitter (ms): longer is no network a person emulates.
+MAX_DELAY_MS = 10_000.0
+#: The highest link bandwidth (Mbit/s): 100 Gbit/s.
+MAX_BANDWIDTH_MBIT = 100_000.0
 
 
-def parse_ms(value: Union[str, int, float, None]) -> Optional[float]:
+def parse_ms(value: Any) -> Optional[float]:
     """Parse a delay such as ``20ms``, ``0.5s`` or a bare number of ms.
 
     Args:
@@ -41,21 +60,40 @@ def parse_ms(value: Union[str, int, float, None]) -> Optional[float]:
     """
     if value is None:
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise ValueError("must not be negative")
-        return float(value)
-    match = _DURATION.match(str(value))
-    if not match:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{value!r} is not a duration like '20ms' or '0.5s'")
-    number, unit = float(match.group(1)), match.group(2) or "ms"
-    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    if isinstance(value, (int, float)):
+        ms = float(value)
+    else:
+        match = _DURATION.fullmatch(str(value))
+        if not match:
+            raise ValueError(f"{value!r} is not a duration like '20ms' or '0.5s'")
+        number, unit = float(match.group(1)), match.group(2) or "ms"
+        ms = number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    if not math.isfinite(ms):
+        raise ValueError(f"{value!r} is not a finite duration")
+    if ms < 0:
+        raise ValueError(f"{value!r} must not be negative")
+    if ms > MAX_DELAY_MS:
+        raise ValueError(f"{value!r} is more than {MAX_DELAY_MS / 1000:g} s")
+    return ms
+
+
+#: An integer field, in pydantic's strict mode: ``true``/``false`` are refused,
+#: not read as 1 and 0 (and so is text such as ``"3"``: YAML gives numbers).
+Int = Annotated[int, StrictMode()]
+#: A number field, as :data:`Int` (an integer is a number too).
+Float = Annotated[float, StrictMode()]
 
 
 class Strict(BaseModel):
-    """Base model: unknown fields are errors (a typo must not pass silently)."""
+    """Base of every file model: unknown fields are errors (a typo must not pass
+    silently) and numbers are finite (no ``.inf``, ``.nan``).  Number fields are
+    :data:`Int` and :data:`Float`, so ``true``/``false`` count only where a yes/no
+    is meant.
+    """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 def timer_problem(keepalive: int, hold: int) -> Optional[str]:
@@ -74,10 +112,10 @@ def timer_problem(keepalive: int, hold: int) -> Optional[str]:
 class BgpTimers(Strict):
     """BGP timers, in seconds. Always written explicitly into frr.conf."""
 
-    keepalive: int = Field(1, ge=1, le=21845, description="keepalive interval (s)")
-    hold: int = Field(3, ge=3, le=65535, description="hold time (s), at least 3 x keepalive")
-    mrai: int = Field(0, ge=0, le=600, description="advertisement-interval (MRAI, s)")
-    connect_retry: int = Field(1, ge=1, le=65535, description="connect-retry timer (s)")
+    keepalive: Int = Field(1, ge=1, le=21845, description="keepalive interval (s)")
+    hold: Int = Field(3, ge=3, le=65535, description="hold time (s), at least 3 x keepalive")
+    mrai: Int = Field(0, ge=0, le=600, description="advertisement-interval (MRAI, s)")
+    connect_retry: Int = Field(1, ge=1, le=65535, description="connect-retry timer (s)")
 
     @model_validator(mode="after")
     def _hold_covers_keepalives(self) -> BgpTimers:
@@ -92,10 +130,10 @@ class BgpTimers(Strict):
 class TimerOverride(Strict):
     """Per-session timer overrides; unset fields keep the topology's defaults."""
 
-    keepalive: Optional[int] = Field(None, ge=1, le=21845)
-    hold: Optional[int] = Field(None, ge=3, le=65535)
-    mrai: Optional[int] = Field(None, ge=0, le=600)
-    connect_retry: Optional[int] = Field(None, ge=1, le=65535)
+    keepalive: Optional[Int] = Field(None, ge=1, le=21845)
+    hold: Optional[Int] = Field(None, ge=3, le=65535)
+    mrai: Optional[Int] = Field(None, ge=0, le=600)
+    connect_retry: Optional[Int] = Field(None, ge=1, le=65535)
 
     def given(self) -> dict:
         """The fields set (not None)."""
@@ -106,29 +144,35 @@ class Bfd(Strict):
     """BFD on BGP sessions, run by FRR's bfdd."""
 
     enabled: bool = False
-    interval: int = Field(100, ge=10, le=60000, description="transmit/receive interval (ms)")
-    multiplier: int = Field(3, ge=2, le=255, description="detect multiplier")
+    interval: Int = Field(100, ge=10, le=60000, description="transmit/receive interval (ms)")
+    multiplier: Int = Field(3, ge=2, le=255, description="detect multiplier")
 
 
 class LinkParams(Strict):
     """Link shaping; applied with tc netem where the kernel has it."""
 
-    delay: Optional[Union[str, float]] = Field(None, description="one-way delay, e.g. '20ms'")
-    jitter: Optional[Union[str, float]] = Field(None, description="delay jitter, e.g. '2ms'")
-    loss: Optional[float] = Field(None, ge=0, le=100, description="loss in percent")
-    bandwidth: Optional[float] = Field(None, gt=0, description="rate limit in Mbit/s")
+    delay: Optional[Union[str, Float]] = Field(
+        None, description="one-way delay, e.g. '20ms' (a bare number is ms; at most 10 s)"
+    )
+    jitter: Optional[Union[str, Float]] = Field(
+        None, description="delay jitter, e.g. '2ms' (at most 10 s)"
+    )
+    loss: Optional[Float] = Field(None, ge=0, le=100, description="loss in percent")
+    bandwidth: Optional[Float] = Field(
+        None, gt=0, le=MAX_BANDWIDTH_MBIT, description="rate limit in Mbit/s (at most 100000)"
+    )
 
-    @field_validator("delay", "jitter")
+    @field_validator("delay", "jitter", mode="before")
     @classmethod
-    def _duration(cls, value: Union[str, float, None]) -> Union[str, float, None]:
-        parse_ms(value)
+    def _duration(cls, value: Any) -> Any:
+        parse_ms(value)  # a clear message for text, booleans, infinities and huge values
         return value
 
-    def delay_ms(self) -> Optional[float]:
+    def delay_ms(self) -> Optional[Float]:
         """The delay in milliseconds (None when unset)."""
         return parse_ms(self.delay)
 
-    def jitter_ms(self) -> Optional[float]:
+    def jitter_ms(self) -> Optional[Float]:
         """The jitter in milliseconds (None when unset)."""
         return parse_ms(self.jitter)
 
@@ -141,7 +185,7 @@ class AS(Strict):
     """An autonomous system: a number, a name, a role, and its routers."""
 
     name: Name = Field(pattern=NAME_PATTERN)
-    asn: int = Field(ge=1, le=4294967294)
+    asn: Int = Field(ge=1, le=4294967294)
     role: Role
     routers: List[Name] = Field(
         default_factory=list,
@@ -154,7 +198,7 @@ class AS(Strict):
     @classmethod
     def _router_names(cls, value: List[str]) -> List[str]:
         for name in value:
-            if not re.match(NAME_PATTERN, name):
+            if not isinstance(name, str) or not is_name(name):
                 raise ValueError(f"router name {name!r} must match {NAME_PATTERN}")
         return value
 
@@ -182,9 +226,9 @@ class Session(Strict):
 
     a: Name
     b: Name
-    prepend: int = Field(0, ge=0, le=10)
-    med: Optional[int] = Field(None, ge=0, le=4294967295)
-    local_pref: Optional[int] = Field(None, ge=0, le=4294967295)
+    prepend: Int = Field(0, ge=0, le=10)
+    med: Optional[Int] = Field(None, ge=0, le=4294967295)
+    local_pref: Optional[Int] = Field(None, ge=0, le=4294967295)
     timers: Optional[TimerOverride] = None
     bfd: Optional[bool] = None
 
@@ -197,18 +241,18 @@ class Health(Strict):
     ``rise`` good ones make it up again.  On a change it applies ``action``.
     """
 
-    interval: float = Field(1.0, gt=0, le=60, description="seconds between two rounds of checks")
-    timeout: float = Field(0.5, gt=0, le=10, description="seconds a check may take")
-    rise: int = Field(2, ge=1, le=10, description="good rounds in a row to go up")
-    fall: int = Field(2, ge=1, le=10, description="failed rounds in a row to go down")
+    interval: Float = Field(1.0, gt=0, le=60, description="seconds between two rounds of checks")
+    timeout: Float = Field(0.5, gt=0, le=10, description="seconds a check may take")
+    rise: Int = Field(2, ge=1, le=10, description="good rounds in a row to go up")
+    fall: Int = Field(2, ge=1, le=10, description="failed rounds in a row to go down")
     checks: List[Literal["dns", "tcp"]] = Field(
         default_factory=lambda: ["dns", "tcp"], min_length=1, description="what is checked"
     )
     action: HealthAction = Field(
         "withdraw", description="on down: withdraw the route, demote it by MED, or prepend"
     )
-    med: int = Field(1000, ge=0, le=4294967295, description="MED announced while down (med)")
-    prepend: int = Field(3, ge=1, le=10, description="prepends while down (prepend)")
+    med: Int = Field(1000, ge=0, le=4294967295, description="MED announced while down (med)")
+    prepend: Int = Field(3, ge=1, le=10, description="prepends while down (prepend)")
 
 
 class Site(Strict):
@@ -220,9 +264,9 @@ class Site(Strict):
     speaker: Speaker = "frr"
     prefix: IPv4Network = IPv4Network("192.0.2.0/24")
     service: IPv4Address = IPv4Address("192.0.2.53")
-    servers: int = Field(1, ge=1, le=4)
-    prepend: int = Field(0, ge=0, le=10, description="AS-path prepends on the announcement")
-    med: Optional[int] = Field(None, ge=0, le=4294967295, description="MED on the announcement")
+    servers: Int = Field(1, ge=1, le=4)
+    prepend: Int = Field(0, ge=0, le=10, description="AS-path prepends on the announcement")
+    med: Optional[Int] = Field(None, ge=0, le=4294967295, description="MED on the announcement")
     link: LinkParams = Field(default_factory=LinkParams, description="uplink shaping")
     health: Optional[Health] = Field(None, description="health agent (off when absent)")
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 from typing import Dict, List, Optional, Set, Tuple
 
 from testbed.errors import InputError
-from testbed.topology.model import AS, NAME_MAX, Topology, timer_problem
+from testbed.topology.addressing import (
+    CLIENT_POOL,
+    MAX_ACCESS_ROUTERS,
+    MAX_CLIENTS_PER_ROUTER,
+    MAX_LINKS,
+    MAX_ROUTERS,
+    MAX_SERVERS,
+    prefix_clash,
+)
+from testbed.topology.model import AS, NAME_MAX, RESERVED_NAMES, Topology, timer_problem
 
 #: Interfaces are named NODE-eK; Linux allows at most 15 characters.
 MAX_INTERFACES = 100
@@ -50,10 +59,12 @@ def validate(topo: Topology, source: str) -> None:
 
     _check_ases(topo, fail)
     _check_unique_nodes(topo, fail)
+    _check_names_unambiguous(topo, fail)
     routers = topo.router_as()
     links = _check_links(topo, fail)
     _check_sites(topo, fail)
     _check_clients(topo, fail)
+    _check_pool_capacity(topo, len(links), fail)
     _check_sessions(topo, links, fail)
     _check_session_timers(topo, fail)
     _check_intra_as_mesh(topo, links, fail)
@@ -73,7 +84,9 @@ def _check_ases(topo: Topology, fail) -> None:
         if asys.role == "anycast" and asys.routers:
             fail(f"ases[{i}].routers", "an anycast AS has no routers: its sites are its routers")
     anycast = [a for a in topo.ases if a.role == "anycast"]
-    if topo.sites and not anycast:
+    if not topo.sites:
+        fail("sites", "no sites: a topology needs at least one anycast site")
+    if not anycast:
         fail("ases", "sites need an AS with role 'anycast'")
 
 
@@ -101,6 +114,33 @@ def _check_unique_nodes(topo: Topology, fail) -> None:
         if name in seen:
             fail(field, f"name {name!r} is already used by {seen[name]}")
         seen[name] = field
+
+
+def _check_names_unambiguous(topo: Topology, fail) -> None:
+    """No name is a reserved word, and no name means two things.
+
+    A link end, an upstream or a session end may name a router or an AS
+    (its first router), so an AS's name may be the name of one of its own
+    routers but of nothing else: an AS ``ta`` next to a router ``ta`` of
+    another AS would make ``upstream: ta`` peer with the wrong AS.
+    """
+    nodes = _node_names(topo)
+    for name, field_ in [(a.name, f"ases[{i}].name") for i, a in enumerate(topo.ases)] + nodes:
+        if name in RESERVED_NAMES:
+            fail(
+                field_,
+                f"{name!r} is a reserved word ({', '.join(RESERVED_NAMES)}): choose another name",
+            )
+    owner = {r: a.name for a in topo.ases for r in a.router_names()}
+    node_field = dict((name, field_) for name, field_ in reversed(nodes))
+    for i, asys in enumerate(topo.ases):
+        other = node_field.get(asys.name)
+        if other is not None and owner.get(asys.name) != asys.name:
+            fail(
+                f"ases[{i}].name",
+                f"{asys.name!r} is also the name of {other}: a reference to {asys.name!r} "
+                "would be ambiguous (an AS may share its name only with its own router)",
+            )
 
 
 def _check_links(topo: Topology, fail) -> Set[frozenset]:
@@ -136,8 +176,25 @@ def _check_sites(topo: Topology, fail) -> None:
                 fail(f"sites[{i}].as", f"AS {site.as_!r} has role {asys.role!r}, not 'anycast'")
         elif len([a for a in topo.ases if a.role == "anycast"]) > 1:
             fail(f"sites[{i}].as", "several anycast ASes exist: say which one this site is in")
+        clash = prefix_clash(site.prefix)
+        if clash:
+            fail(f"sites[{i}].prefix", f"{site.prefix} {clash}: choose another prefix")
         if site.service not in site.prefix:
-            fail(f"sites[{i}].service", f"{site.service} is not inside prefix {site.prefix}")
+            if "service" in site.model_fields_set:
+                fail(f"sites[{i}].service", f"{site.service} is not inside prefix {site.prefix}")
+            fail(
+                f"sites[{i}].prefix",
+                f"{site.prefix} does not hold the default service address {site.service}: "
+                "give service: an address inside the prefix",
+            )
+        if site.prefix.prefixlen < 31 and site.service in (
+            site.prefix.network_address,
+            site.prefix.broadcast_address,
+        ):
+            fail(
+                f"sites[{i}].service",
+                f"{site.service} is the network or broadcast address of {site.prefix}",
+            )
         first = topo.sites[0]
         for name in ("prefix", "service"):
             mine, theirs = getattr(site, name), getattr(first, name)
@@ -154,11 +211,16 @@ def _check_sites(topo: Topology, fail) -> None:
             )
         if not site.upstreams():
             fail(f"sites[{i}].upstream", "a site needs at least one upstream")
+        seen: Dict[str, str] = {}
         for k, up in enumerate(site.upstreams()):
             field = f"sites[{i}].upstream" + (f"[{k}]" if isinstance(site.upstream, list) else "")
             router = resolve_router(topo, up)
             if router is None or router in {s.name for s in topo.sites}:
                 fail(field, f"no transit or eyeball router or AS called {up!r}")
+            if router in seen:
+                same = f" (both are router {router!r})" if seen[router] != up else ""
+                fail(field, f"{up!r} is listed twice{same}: one uplink per upstream router")
+            seen[router] = up
 
 
 def _check_clients(topo: Topology, fail) -> None:
@@ -170,11 +232,74 @@ def _check_clients(topo: Topology, fail) -> None:
             fail(f"clients[{i}].as", f"AS {client.as_!r} has role {asys.role!r}, not 'eyeball'")
         if client.router and client.router not in asys.router_names():
             fail(f"clients[{i}].router", f"{client.router!r} is not a router of AS {asys.name!r}")
-    per_as: Dict[str, int] = {}
+    per_router: Dict[str, int] = {}
     for i, client in enumerate(topo.clients):
-        per_as[client.as_] = per_as.get(client.as_, 0) + 1
-        if per_as[client.as_] > 64:
-            fail(f"clients[{i}].as", f"AS {client.as_!r} has more than 64 clients")
+        router = client.router or topo.as_by_name(client.as_).router_names()[0]
+        per_router[router] = per_router.get(router, 0) + 1
+        if per_router[router] > MAX_CLIENTS_PER_ROUTER:
+            fail(
+                f"clients[{i}]",
+                f"router {router!r} has more than {MAX_CLIENTS_PER_ROUTER} clients "
+                "(its client /24 holds that many /30s): put some on another router of the AS",
+            )
+
+
+def _check_pool_capacity(topo: Topology, n_links: int, fail) -> None:
+    """The testbed's address pools (docs/addressing.md) hold every link, server and router."""
+    routers = sum(len(a.router_names()) for a in topo.ases) + len(topo.sites)
+    if routers > MAX_ROUTERS:
+        fail("ases", f"{routers} routers: the router-ID pool holds at most {MAX_ROUTERS}")
+    links = n_links + sum(len(s.upstreams()) for s in topo.sites)
+    if links > MAX_LINKS:
+        fail("links", f"{links} links and uplinks: the link pool holds at most {MAX_LINKS}")
+    servers = sum(s.servers for s in topo.sites if s.speaker != "ryu")
+    if servers > MAX_SERVERS:
+        fail("sites", f"{servers} servers: the server pool holds at most {MAX_SERVERS}")
+    access = {(c.as_, c.router or topo.as_by_name(c.as_).router_names()[0]) for c in topo.clients}
+    if len(access) > MAX_ACCESS_ROUTERS:
+        fail(
+            "clients",
+            f"clients on {len(access)} access routers: the client pool "
+            f"{CLIENT_POOL} holds one /24 each, at most {MAX_ACCESS_ROUTERS}",
+        )
+
+
+def topology_warnings(topo: Topology) -> List[str]:
+    """What is legitimate but probably not meant, one line each (a validated topology).
+
+    Today: no clients (nothing will probe the service), and clients that no
+    chain of links joins to any site (they can reach nothing: a legitimate
+    experiment, but rarely the intended one).
+    """
+    if not topo.clients:
+        return ["no clients: nothing will probe the anycast service"]
+    neighbours: Dict[str, Set[str]] = {}
+
+    def join(a: str, b: str) -> None:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+
+    for link in topo.links:
+        join(resolve_router(topo, link.a), resolve_router(topo, link.b))
+    for site in topo.sites:
+        for up in site.upstreams():
+            join(site.name, resolve_router(topo, up))
+    reached: Set[str] = set()
+    todo = [s.name for s in topo.sites]
+    while todo:
+        node = todo.pop()
+        if node not in reached:
+            reached.add(node)
+            todo.extend(neighbours.get(node, ()))
+    out = []
+    for client in topo.clients:
+        router = client.router or topo.as_by_name(client.as_).router_names()[0]
+        if router not in reached:
+            out.append(
+                f"client {client.name!r} can reach no site: no chain of links joins "
+                f"its router {router!r} to one"
+            )
+    return out
 
 
 def _check_sessions(topo: Topology, links: Set[frozenset], fail) -> None:

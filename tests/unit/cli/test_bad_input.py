@@ -6,14 +6,13 @@ the root check (the step before anything starts) into a test failure.
 
 from __future__ import annotations
 
-import builtins
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from testbed.errors import InputError
-from testbed.topology import load as topology_load
+from testbed import inputfile
 from testbed.topology.load import read_yaml
 
 from .helpers import one_line_error
@@ -53,11 +52,13 @@ def test_read_yaml_names_the_file_for_every_kind_of_unreadable(bad, tmp_path, mo
     def denied(*_args, **_kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(topology_load, "open", denied, raising=False)
-    with pytest.raises(InputError) as info:
-        read_yaml(tmp_path / "locked.yaml")
-    assert str(info.value) == f"{tmp_path / 'locked.yaml'}: permission denied: cannot read the file"
-    assert topology_load.open is not builtins.open
+    locked = tmp_path / "locked.yaml"
+    locked.write_text("name: x\n")
+    with monkeypatch.context() as patch:
+        patch.setattr(inputfile.os, "open", denied)
+        with pytest.raises(InputError) as info:
+            read_yaml(locked)
+    assert str(info.value) == f"{locked}: permission denied: cannot read the file"
 
 
 # ------------------------------------------------------------ every command

@@ -109,6 +109,9 @@ def test_scenario_bfd_bounds_match_the_topology():
     from testbed.scenario.model import ScenarioBfd
 
     for name in ("interval", "multiplier"):
+        bounds = ("Ge", "Le", "Gt", "Lt")
         ours = {type(m).__name__: m for m in ScenarioBfd.model_fields[name].metadata}
         theirs = {type(m).__name__: m for m in Bfd.model_fields[name].metadata}
-        assert ours == theirs, name
+        assert {k: v for k, v in ours.items() if k in bounds} == {
+            k: v for k, v in theirs.items() if k in bounds
+        }, name
