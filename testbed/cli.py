@@ -31,6 +31,16 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 CHECK_TRAFFIC_S = 5.0
 
 
+class FiniteRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses ``nan`` (which compares false with any bound)."""
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201 - click's signature
+        number = super().convert(value, param, ctx)
+        if number != number:  # NaN
+            self.fail(f"{value!r} is not a number.", param, ctx)
+        return number
+
+
 def require_root() -> None:
     """Exit 2 with one line unless running as root."""
     if os.geteuid() != 0:
@@ -69,6 +79,47 @@ def list_cmd() -> None:
     for name, desc in list_scenarios():
         table.add_row(name, desc)
     console.print(table)
+
+
+# ----------------------------------------------------------------- validate
+@cli.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a scenario or topology parameter of every scenario, as `run --set`.",
+)
+@click.option("--topology", help="Check every scenario on this topology, as `run --topology`.")
+def validate(files: List[str], sets: List[str], topology: Optional[str]) -> int:
+    """Check topologies and scenarios as `up` and `run` do, starting nothing (no root).
+
+    FILE is a YAML or Python file, a name from `list` (a name that is both a
+    topology and a scenario must be given as a path), or a generator such as
+    chain:5.  One line per file: `ok FILE: ...` with what it holds, or the
+    error `up` or `run` would print; warnings follow on their own lines.
+    Exit status: 0 every file is valid, 2 otherwise.
+    """
+    from testbed.checkfile import check_file
+
+    bad = 0
+    for ref in files:
+        try:
+            check = check_file(ref, sets, topology)
+        except InputError as exc:
+            bad += 1
+            _say(str(exc), err=True)
+            continue
+        _say(check.line())
+        for warning in check.warnings:
+            _say(f"warning: {warning}", err=True)
+    return 2 if bad else 0
+
+
+def _say(line: str, err: bool = False) -> None:
+    """One line as given (no markup, never wrapped), flushed so stdout and stderr keep order."""
+    print(" ".join(line.split()), file=sys.stderr if err else sys.stdout, flush=True)
 
 
 # ----------------------------------------------------------------------- up
@@ -134,7 +185,7 @@ def print_up_summary(tb, conv, sessions: Dict[str, Dict[str, str]], seconds_up: 
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(1, 3600),
+    type=FiniteRange(1, 3600),
     default=60.0,
     show_default=True,
     help="Seconds to wait for BGP convergence.",
@@ -153,7 +204,7 @@ def print_up_summary(tb, conv, sessions: Dict[str, Dict[str, str]], seconds_up: 
 )
 @click.option(
     "--dns-rate",
-    type=click.FloatRange(0, 200, min_open=True),
+    type=FiniteRange(0, 200, min_open=True),
     default=20.0,
     show_default=True,
     help="DNS queries per second per client (with --traffic).",
@@ -185,12 +236,20 @@ def up(
     from testbed.net.build import Testbed
     from testbed.rundir import check_out_dir, new_run_dir, write_json
     from testbed.topology.load import load_topology
+    from testbed.topology.plan import checked_plan
+    from testbed.topology.validate import topology_warnings
     from testbed.traffic import Traffic, TrafficParams
 
     topo = load_topology(topology)  # bad input: exit 2 before anything else
+    for warning in topology_warnings(topo):  # legitimate but odd: said, not refused
+        err_console.print(f"[yellow]warning:[/] {warning}")
+    checked_plan(topo, topology)  # a topology too big to address, too
     check_out_dir(out)
     require_root()
     signals.install()
+    from testbed.net.state import refuse_if_running
+
+    refuse_if_running()  # another testbed runs: one line, exit 2, before anything is created
     tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)
     ok = False
     flow = None
@@ -313,7 +372,9 @@ def run(
 
     Brings the topology up, starts services, probes and recorders, fires the
     timeline's events, tears everything down, analyses the records and prints
-    a summary.  Exit status: 0 every expectation met, 1 some failed, 2 bad input.
+    a summary.  Exit status: 0 every expectation met, 1 some failed, 2 bad input
+    (or another testbed is running), 3 the run stopped early on a fault (the disk
+    filled, or a probe or recorder died), 130 interrupted.
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -348,38 +409,13 @@ def run(
         )
     if result.summary:
         print_report(result.summary, console)
-    console.print(f"report: {result.run_dir / 'report.md'}")
+        console.print(f"report: {result.run_dir / 'report.md'}")
+    if result.fault is not None:  # disk full, or a probe or recorder died: one line
+        _fail(result.fault_line() or "")
+        return 3
     if result.interrupted:
         return 130
     return 0 if result.expectations_met else 1
-
-
-def read_run_meta(run_dir: Path) -> Optional[dict]:
-    """Check ``RUN/meta.json``: None when absent, else its content.
-
-    Raises:
-        InputError: meta.json is not a readable JSON object (naming the file).
-    """
-    import json
-
-    path = run_dir / "meta.json"
-    if not os.path.lexists(path):
-        return None
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text", str(path)) from None
-    except ValueError as exc:
-        where = f"line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else None
-        problem = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-        raise InputError(f"not valid JSON: {problem}", str(path), where) from None
-    if not isinstance(data, dict):
-        raise InputError("must hold a JSON object", str(path))
-    return data
 
 
 def run_expectations(run_dir: Path) -> Optional[list]:
@@ -411,16 +447,13 @@ def report(run_dir: Path, no_plots: bool) -> int:
     status: 0 every expectation met, 1 some failed, 2 bad input (a corrupt
     record or meta.json, a folder that cannot be written).
     """
-    import json
-
     from testbed.analysis import analyse
     from testbed.analysis.report import print_report
     from testbed.records import BadRecordError
+    from testbed.runfolder import check_report_folder, read_json_object
     from testbed.scenario.expect import evaluate
 
-    if not (run_dir / "records").is_dir():
-        raise InputError(f"{run_dir}: not a run folder (no records/ inside)")
-    meta = read_run_meta(run_dir)
+    meta = check_report_folder(run_dir)  # not a run folder, nothing in it: one line
     checks = run_expectations(run_dir)
     if checks is not None and meta is None:
         raise InputError(
@@ -429,10 +462,10 @@ def report(run_dir: Path, no_plots: bool) -> int:
         )
     extra = {}
     try:  # only why the run was cut short is kept from the old summary, never a verdict
-        old = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-        if isinstance(old, dict) and isinstance(old.get("interrupted"), str):
+        old = read_json_object(run_dir / "summary.json")
+        if isinstance(old.get("interrupted"), str):
             extra["interrupted"] = old["interrupted"]
-    except (OSError, ValueError):
+    except InputError:
         pass
     try:
         judge = (lambda current: evaluate(checks, current)) if checks else None
@@ -471,10 +504,7 @@ def compare(run_dirs: List[Path], out: Optional[Path]) -> None:
 
     path = out or Path(run_dirs[-1]) / "compare.md"
     check_out_file(path, "--out" if out else "compare")
-    try:
-        summaries = load_summaries(run_dirs)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    summaries = load_summaries(run_dirs)  # a folder without a good summary.json: one line
     console.print(rich_table(summaries, run_dirs))
     try:
         path.write_text(render_markdown(summaries, run_dirs), encoding="utf-8")
@@ -546,11 +576,19 @@ def shell(topology: str, script: Optional[str], out: Path) -> None:
     from testbed.net.shell import TestbedCLI
     from testbed.rundir import check_out_dir, new_run_dir
     from testbed.topology.load import load_topology
+    from testbed.topology.plan import checked_plan
+    from testbed.topology.validate import topology_warnings
 
     topo = load_topology(topology)  # bad input: exit 2 before anything else
+    for warning in topology_warnings(topo):  # legitimate but odd: said, not refused
+        err_console.print(f"[yellow]warning:[/] {warning}")
+    checked_plan(topo, topology)  # a topology too big to address, too
     check_out_dir(out)
     require_root()
     signals.install()
+    from testbed.net.state import refuse_if_running
+
+    refuse_if_running()  # another testbed runs: one line, exit 2, before anything is created
     tb = Testbed(topo, new_run_dir(topo.name, out), log=err_console.print)
     try:
         with console.status(f"bringing up {topo.name}..."):

@@ -4,18 +4,22 @@ Services and probes (``python -m testbed.services.stream``,
 ``python -m testbed.probes.dns``, ...) all parse their arguments with
 :class:`Parser`, which reports a bad argument on one line and exits 2, and
 stop on SIGTERM or SIGINT through a :class:`StopSignal`, which a select loop
-can wait on like a socket.
+can wait on like a socket.  Those that write records end through
+:func:`exit_on_write_fault` when the disk is full, with an exit status that
+says so (:data:`testbed.records.FAULT_EXIT`), and write their log through
+:func:`safe_stderr`, so a full disk never turns a log line into a crash.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import os
 import re
 import signal
 import sys
-from typing import Callable, NoReturn, Optional
+from typing import Callable, Iterator, NoReturn, Optional
 
 #: Names of clients and sites: they become DNS labels and file names.
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -43,6 +47,57 @@ def fail(prog: str, message: str, status: int = EXIT_FAILURE) -> NoReturn:
     sys.stderr.write(f"{prog}: error: {message}\n")
     sys.stderr.flush()
     raise SystemExit(status)
+
+
+class _SafeStderr:
+    """``sys.stderr`` that writes straight to fd 2 and drops what cannot be written.
+
+    A process's log is a file in the run folder: on a full disk a log line
+    must not raise (nor leave buffered text that fails again at exit).
+    """
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError):
+            os.write(2, text.encode("utf-8", "replace"))
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return 2
+
+    def isatty(self) -> bool:
+        return False
+
+
+def safe_stderr() -> None:
+    """Make ``sys.stderr`` drop what cannot be written instead of raising (a full disk)."""
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    sys.stderr = _SafeStderr()  # type: ignore[assignment]
+
+
+@contextlib.contextmanager
+def exit_on_write_fault(prog: str) -> Iterator[None]:
+    """End the process with one line and the fault's exit status when its records fail.
+
+    A :class:`~testbed.records.WriteFault` (disk full, quota, I/O error) inside
+    the block exits with :attr:`~testbed.records.WriteFault.exit_status` (3, 4
+    or 5), which the engine's watchdog reads as "this file could not be
+    written" (docs/records.md).
+    """
+    from testbed.records import WriteFault
+
+    try:
+        yield
+    except WriteFault as exc:
+        with contextlib.suppress(Exception):
+            sys.stderr.write(f"{prog}: error: {exc}: stopped\n")
+        raise SystemExit(exc.exit_status) from None
 
 
 def name(value: str) -> str:

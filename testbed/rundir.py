@@ -7,6 +7,7 @@ rather than a traceback after the network is up.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -103,11 +104,28 @@ def new_run_dir(label: str, base: Optional[Path] = None) -> Path:
     return path
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file whole or not at all (a temporary file renamed over it).
+
+    On a full disk the old content (or no file) stays, never half a file;
+    the OSError is raised.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 def write_json(path: Path, data: Dict[str, Any]) -> None:
-    """Write pretty JSON (and a trailing newline)."""
-    path.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    """Write pretty JSON (and a trailing newline), whole or not at all."""
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def write_yaml(path: Path, data: Dict[str, Any]) -> None:
-    """Write YAML as a person would (keys in order)."""
-    path.write_text(yaml.safe_dump(data, sort_keys=False, default_flow_style=None))
+    """Write YAML as a person would (keys in order), whole or not at all."""
+    write_atomic(path, yaml.safe_dump(data, sort_keys=False, default_flow_style=None))

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import TestbedError
 from testbed.net.state import Tracked
@@ -187,13 +187,18 @@ class Traffic:
             tracked, signal.SIGKILL if kill else signal.SIGTERM, kill_group=True
         )
 
-    def service_problems(self) -> List[str]:
-        """Services that do not answer on their server (empty: all answer)."""
+    def service_problems(self, only: Optional[Set[Tuple[str, str]]] = None) -> List[str]:
+        """Services that do not answer on their server (empty: all answer).
+
+        Args:
+            only: ``(server, kind)`` pairs to check (default: every service).
+        """
         problems = []
         port = self.params.tcp_port
         address = service_address(self.testbed.topo)
-        for server, kinds in self.services.items():
+        for server, all_kinds in self.services.items():
             site = self.testbed.plan.hosts[server].site
+            kinds = [k for k in all_kinds if only is None or (server, k) in only]
             if "dns" in kinds:
                 out = self.testbed.cmd(
                     server,
@@ -207,19 +212,29 @@ class Traffic:
                     problems.append(f"{server}: stream service not listening on {port}")
         return problems
 
-    def wait_services(self, timeout: float = 20.0) -> None:
-        """Wait until every started service answers.
+    def wait_services(
+        self, timeout: float = 20.0, only: Optional[Set[Tuple[str, str]]] = None
+    ) -> None:
+        """Wait until every started service (or those in ``only``) answers.
+
+        Args:
+            timeout: seconds.
+            only: ``(server, kind)`` pairs to wait for (default: every service),
+                e.g. the one an event just restarted: another that died on its
+                own meanwhile is the watchdog's to report, not a reason to fail.
 
         Raises:
             TestbedError: one still does not after ``timeout`` (its log is named).
         """
         deadline = time.monotonic() + timeout
         while True:
-            problems = self.service_problems()
+            problems = self.service_problems(only)
             if not problems:
                 return
-            for kinds in self.services.values():
-                for tracked in kinds.values():
+            for server, kinds in self.services.items():
+                for kind, tracked in kinds.items():
+                    if only is not None and (server, kind) not in only:
+                        continue
                     if not tracked.alive():
                         log = self.logs / f"{tracked.name}-{tracked.node}.log"
                         raise TestbedError(

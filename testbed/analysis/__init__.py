@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Union
 from testbed.analysis.load import RunRecords, load_run
 from testbed.analysis.report import print_report, render_markdown
 from testbed.analysis.summary import build_summary, summarise
+from testbed.rundir import write_atomic
 
 __all__ = [
     "RunRecords",
@@ -67,13 +68,15 @@ def analyse(
     if judge is not None:
         summary["expect"] = list(judge(summary))
     summary.update(extra or {})
-    (run_dir / "summary.json").write_text(
-        json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8"
+    # whole files or none (a full disk leaves the old ones), summary first
+    write_atomic(
+        run_dir / "summary.json",
+        json.dumps(summary, indent=2, sort_keys=True, allow_nan=False) + "\n",
     )
     written: List[str] = []
     if plots:
         from testbed.analysis.plots import write_plots  # matplotlib only when plotting
 
         written = [p.name for p in write_plots(run, summary, run_dir / "plots")]
-    (run_dir / "report.md").write_text(render_markdown(summary, written), encoding="utf-8")
+    write_atomic(run_dir / "report.md", render_markdown(summary, written))
     return summary

@@ -7,7 +7,6 @@ outage and queries lost, and the TCP streams reset.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
@@ -15,18 +14,15 @@ from rich.table import Table
 
 
 def load_summaries(run_dirs: Sequence[Path]) -> List[Dict[str, Any]]:
-    """The summary.json of every run folder, in order.
+    """The summary.json of every run folder, in order (:func:`testbed.runfolder.read_summary`).
 
     Raises:
-        ValueError: a folder has no readable summary.json (message names it).
+        InputError: a folder has no readable summary.json of the right shape
+            (the message names the file).
     """
-    out = []
-    for run in run_dirs:
-        try:
-            out.append(json.loads((Path(run) / "summary.json").read_text()))
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{run}: no readable summary.json ({exc})") from None
-    return out
+    from testbed.runfolder import read_summary
+
+    return [read_summary(run) for run in run_dirs]
 
 
 def _label(summary: Dict[str, Any], run: Path) -> str:
@@ -38,17 +34,31 @@ def cells(summary: Dict[str, Any], client: str) -> List[str]:
     c = summary.get("clients", {}).get(client)
     if c is None:
         return ["-", "-", "-", "-"]
-    before, after = c.get("site_before") or "-", c.get("site_after") or "-"
+    before, after = str(c.get("site_before") or "-"), str(c.get("site_after") or "-")
     site = before if before == after else f"{before} -> {after}"
     dns, tcp = c.get("dns", {}), c.get("tcp", {})
-    moved = any(client in (e.get("moved") or []) for e in summary.get("events", []))
+    moved = any(
+        isinstance(e.get("moved"), list) and client in e["moved"] for e in summary.get("events", [])
+    )
     site += " (moved)" if moved and before == after else ""
+    outage = dns.get("outage_s", 0)
     return [
         site,
-        f"{dns.get('outage_s', 0):.2f} s",
-        f"{dns.get('lost', 0)}/{dns.get('sent', 0)}",
-        f"{tcp.get('reset', 0)}/{tcp.get('streams', 0)}",
+        f"{outage:.2f} s" if _number(outage) else "-",
+        f"{_count(dns.get('lost'))}/{_count(dns.get('sent'))}",
+        f"{_count(tcp.get('reset'))}/{_count(tcp.get('streams'))}",
     ]
+
+
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _count(x: Any) -> str:
+    """A count from a summary: 0 when absent, ``?`` when not a number."""
+    if x is None:
+        return "0"
+    return str(x) if _number(x) else "?"
 
 
 def _clients(summaries: Sequence[Dict[str, Any]]) -> List[str]:

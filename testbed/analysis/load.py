@@ -57,6 +57,9 @@ class RunRecords:
         bgp: BGP records, sorted by ``t``.
         events: scenario events, sorted by ``t``.
         health: health agent records of every site (``health.jsonl``), sorted by ``t``.
+        incidents: the run's own records (``run.jsonl``): processes that died on
+            their own (``process_died``) and why the run stopped early
+            (``run_stopped``), sorted by ``t``.
     """
 
     run_dir: Path
@@ -68,6 +71,7 @@ class RunRecords:
     bgp: List[Record] = field(default_factory=list)
     events: List[Record] = field(default_factory=list)
     health: List[Record] = field(default_factory=list)
+    incidents: List[Record] = field(default_factory=list)
 
     @property
     def clients(self) -> List[str]:
@@ -161,6 +165,7 @@ def load_run(run_dir: PathLike) -> RunRecords:
         bgp=_by_time(_read(folder / "bgp.jsonl")),
         events=_by_time(_read(folder / "events.jsonl")),
         health=_by_time(_read(folder / "health.jsonl")),
+        incidents=_by_time(_read(folder / "run.jsonl")),
     )
     t0 = meta.get("t0")
     if isinstance(t0, (int, float)):

@@ -630,6 +630,16 @@ def rich_tables(summary: Dict[str, Any]) -> List[Table]:
     return tables
 
 
+def incident_lines(summary: Dict[str, Any]) -> List[str]:
+    """Terminal lines for the processes that died on their own and an early stop."""
+    from testbed.analysis.summary import death_caveat, stop_caveat
+
+    lines = [f"warning: {death_caveat(d)}" for d in summary.get("processes") or []]
+    if summary.get("stopped"):
+        lines.append(f"warning: {stop_caveat(summary['stopped'])}")
+    return lines
+
+
 def print_report(summary: Dict[str, Any], console: Optional[Console] = None) -> None:
     """Print the terminal tables and the network's convergence.
 
@@ -640,6 +650,8 @@ def print_report(summary: Dict[str, Any], console: Optional[Console] = None) -> 
     console = console or Console()
     for table in rich_tables(summary):
         console.print(table)
+    for line in incident_lines(summary):
+        console.print(line, markup=False, highlight=False)
     net = summary.get("network", {})
     if net.get("convergence_s_max") is not None:
         console.print(

@@ -27,8 +27,16 @@ durations seconds, all rounded to the millisecond.  Shape (``…`` repeats)::
      "routers": {NAME: {"route_changes", "convergence_s_max"}},
      "network": {"convergence_s_max", "route_changes"},
      "expect": [...],
-     "caveats": ["knob a site's speaker cannot honour", …],
+     "caveats": ["knob a site's speaker cannot honour", "bgpd on ta died on its own …", …],
+     "processes": [{"t", "node", "process", "pid", "status", "how", "action", "affects",
+                    "fault", "file"}],
+     "stopped": {"t", "reason", "fault", "file", "process", "node"} | None,
+     "interrupted": "stopped: …"  (only for a run that stopped early on a fault),
      "pcap": [{"file", "node", "readable", "resets", "to": {CLIENT: n}, "first_s", "last_s"}]}
+
+``processes`` lists the processes of the run that died on their own (the
+watchdog's ``process_died`` records, docs/records.md) and ``stopped`` why the
+run stopped early (``run_stopped``); each becomes a caveat too.
 """
 
 from __future__ import annotations
@@ -145,6 +153,50 @@ def client_tcp(run: RunRecords, client: str) -> Dict[str, Any]:
     }
 
 
+def process_deaths(run: RunRecords) -> List[Dict[str, Any]]:
+    """The processes that died on their own (``process_died`` records), times from t0."""
+    keys = ("node", "process", "pid", "status", "how", "action", "affects", "fault", "file")
+    return [
+        {"t": run.rel(r["t"]), **{k: r.get(k) for k in keys}}
+        for r in run.incidents
+        if r.get("kind") == "process_died"
+    ]
+
+
+def run_stopped(run: RunRecords) -> Optional[Dict[str, Any]]:
+    """Why the run stopped early (the first ``run_stopped`` record), None if it did not."""
+    for r in run.incidents:
+        if r.get("kind") == "run_stopped":
+            at = r.get("at")
+            keys = ("reason", "fault", "file", "process", "node")
+            return {"t": _ms(at) if isinstance(at, (int, float)) else None} | {
+                k: r.get(k) for k in keys
+            }
+    return None
+
+
+def death_caveat(death: Dict[str, Any]) -> str:
+    """One caveat line for a process that died on its own."""
+    who = death.get("process") or "a process"
+    if death.get("node") not in (None, "-"):
+        who += f" on {death['node']}"
+    when = f" at t={death['t']:.3f} s" if isinstance(death.get("t"), (int, float)) else ""
+    if death.get("fault"):
+        return (
+            f"{who} stopped{when}: {death.get('file') or 'its records'} could not be written "
+            f"({death['fault']}); the run stopped there"
+        )
+    action = death.get("action") or "carried on"
+    then = "the run stopped there" if action == "stopped the run" else "the run carried on"
+    return f"{who} died on its own{when} ({death.get('how')}); {then}: {death.get('affects')}"
+
+
+def stop_caveat(stopped: Dict[str, Any]) -> str:
+    """One caveat line for a run that stopped early on a fault."""
+    when = f"t={stopped['t']:.1f} s" if stopped.get("t") is not None else "bring-up"
+    return f"the run stopped early at {when}: {stopped.get('reason')}; figures cover what ran"
+
+
 def summarise(
     run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int = 1
 ) -> Dict[str, Any]:
@@ -211,7 +263,12 @@ def summarise(
         }
     converged = [ev.convergence_s for ev in conv if ev.convergence_s is not None]
     duration = run.meta.get("duration")
-    return {
+    deaths = process_deaths(run)
+    stopped = run_stopped(run)
+    caveats = list(run.meta.get("caveats") or []) + [death_caveat(d) for d in deaths]
+    if stopped is not None:
+        caveats.append(stop_caveat(stopped))
+    out = {
         "t0": run.t0,
         "duration": duration if isinstance(duration, (int, float)) else _ms(run.end - run.t0),
         "scenario": run.meta.get("scenario"),
@@ -230,9 +287,15 @@ def summarise(
             "route_changes": sum(r["route_changes"] for r in routers.values()),
         },
         "expect": list(expect) if expect is not None else [],
-        "caveats": list(run.meta.get("caveats") or []),
+        "caveats": caveats,
+        "processes": deaths,
+        "stopped": stopped,
         "pcap": run_captures(run.run_dir, run.t0),
     }
+    if stopped is not None:
+        when = f" at t={stopped['t']:.1f} s" if stopped.get("t") is not None else ""
+        out["interrupted"] = f"stopped: {stopped.get('reason')}{when}"
+    return out
 
 
 def build_summary(

@@ -364,7 +364,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         config = json.loads(args.config.read_text())
     except (OSError, ValueError) as exc:
         proc.fail(parser.prog, f"cannot read {args.config}: {exc}", proc.EXIT_USAGE)
-    with proc.StopSignal() as stop, RecordWriter(args.out) as writer:
+    proc.safe_stderr()
+    with (
+        proc.exit_on_write_fault(parser.prog),
+        proc.StopSignal() as stop,
+        RecordWriter(args.out) as writer,
+    ):
         Agent(config, writer).run(stop)
     sys.exit(0)
 

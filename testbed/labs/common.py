@@ -216,7 +216,8 @@ def scenario_topology_item(
     """Load the student's scenario and the topology it runs on (its settings applied).
 
     The scenario's ``bgp``, ``bfd`` and ``health`` blocks are applied to its
-    topology, so a setting counts wherever the student put it.
+    topology, so a setting counts wherever the student put it.  The checks
+    are those of ``anycast-testbed validate`` (:func:`testbed.checkfile.check_file`).
 
     Args:
         ctx: the lab context.
@@ -225,15 +226,14 @@ def scenario_topology_item(
     Returns:
         (scenario or None, effective topology or None, the item).
     """
-    from testbed.scenario.load import load_scenario, scenario_topology
+    from testbed.checkfile import SCENARIO, check_file
 
     path = ctx.workdir / name
     title = f"{name} and the topology it names are valid"
     if not path.exists():
         return None, None, item("scenario-valid", title, False, f"{name} is missing", HINT_YAML)
     try:
-        loaded = load_scenario(str(path))
-        topo = scenario_topology(loaded)
+        check = check_file(str(path), kind=SCENARIO)
     except InputError as exc:
         return None, None, item("scenario-valid", title, False, str(exc), HINT_YAML)
-    return loaded.scenario, topo, item("scenario-valid", title, True, "ok")
+    return check.scenario, check.topology, item("scenario-valid", title, True, "ok")

@@ -84,8 +84,9 @@ def engine_runner(out: Path, say: Say, run_dirs: List[str]) -> RunFn:
     """
 
     def run(topology: Topology, data: Dict[str, Any]) -> Summary:
+        from testbed.scenario.effective import effective_topology
         from testbed.scenario.engine import run_scenario
-        from testbed.scenario.load import effective_topology, parse_scenario
+        from testbed.scenario.load import parse_scenario
         from testbed.scenario.validate import validate_against
 
         source = f"lab scenario {data.get('name')}"
@@ -102,7 +103,7 @@ def engine_runner(out: Path, say: Say, run_dirs: List[str]) -> RunFn:
 
 
 def load_student_topology(path: Path) -> Tuple[Optional[Topology], str]:
-    """Load the student's topology file.
+    """Load the student's topology file, checked as ``anycast-testbed validate`` checks it.
 
     Args:
         path: the working copy's topology file.
@@ -110,12 +111,12 @@ def load_student_topology(path: Path) -> Tuple[Optional[Topology], str]:
     Returns:
         (topology, "") or (None, the one-line problem).
     """
-    from testbed.topology.load import load_topology
+    from testbed.checkfile import TOPOLOGY, check_file
 
     if not path.exists():
         return None, f"{path.name} is missing"
     try:
-        return load_topology(str(path)), ""
+        return check_file(str(path), kind=TOPOLOGY).topology, ""
     except InputError as exc:
         return None, str(exc)
 
@@ -134,7 +135,8 @@ def past_runs(folder: Path) -> List[PastRun]:
 
     A folder counts when it holds ``summary.json`` (the run was analysed) and
     ``topology.yaml`` (what it ran on, as the engine writes both); anything
-    unreadable is left out.
+    unreadable, or of the wrong shape, is left out
+    (:mod:`testbed.runfolder` reads them, as ``report`` and ``compare`` do).
 
     Args:
         folder: usually the working copy's ``runs/``.
@@ -142,11 +144,7 @@ def past_runs(folder: Path) -> List[PastRun]:
     Returns:
         The runs, by folder name (they start with the date and time).
     """
-    import json
-
-    import yaml
-
-    from testbed.topology.load import parse_topology
+    from testbed.runfolder import read_run_topology, read_summary
 
     out: List[PastRun] = []
     if not folder.is_dir():
@@ -154,13 +152,11 @@ def past_runs(folder: Path) -> List[PastRun]:
     for summary_path in sorted(folder.glob("*/summary.json")):
         run_dir = summary_path.parent
         try:
-            summary = json.loads(summary_path.read_text())
-            topo_data = yaml.safe_load((run_dir / "topology.yaml").read_text())
-            topology = parse_topology(topo_data, str(run_dir / "topology.yaml"))
-        except (OSError, ValueError, yaml.YAMLError, InputError):
+            summary = read_summary(run_dir)
+            topology = read_run_topology(run_dir)
+        except InputError:
             continue
-        if isinstance(summary, dict):
-            out.append(PastRun(run_dir, summary, topology))
+        out.append(PastRun(run_dir, summary, topology))
     return out
 
 

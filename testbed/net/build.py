@@ -27,13 +27,17 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from testbed.errors import TestbedError
-from testbed.net import frr, links
+from testbed.net import anchors, frr, links
 from testbed.net.cleanup import clean_state, leftovers
 from testbed.net.netns import RouteTable, RouteWatcher, iproute_in, read_routes, route_lookup
 from testbed.net.state import (
+    NETNS_DIR,
     STATE_DIR,
+    Claim,
     State,
+    TestbedBusy,
     Tracked,
+    busy_message,
     load_state,
     proc_start_time,
     remove_state,
@@ -107,6 +111,10 @@ class Testbed:
         #: routers whose daemons start at once (in :meth:`Plan.start_order`)
         self.start_workers = FRR_START_WORKERS
         self._children: List[subprocess.Popen] = []
+        self._claim_lock = Claim()
+        #: (pid, start time) of the processes the testbed itself signalled to end
+        #: (an event's kill, a service stopped, teardown): their deaths are expected.
+        self.signalled: set = set()
 
     # ----------------------------------------------------------------- life
     def __enter__(self) -> Testbed:
@@ -124,7 +132,8 @@ class Testbed:
         """Build the network and start FRR on every router.
 
         Raises:
-            TestbedError: another testbed runs, or something failed to start.
+            TestbedBusy: another testbed runs (nothing was created).
+            TestbedError: something failed to start.
         """
         self._claim()
         t0 = time.monotonic()
@@ -144,7 +153,8 @@ class Testbed:
     def stop(self) -> None:
         """Stop everything this testbed started; keep the run folder."""
         self._close_netlink()
-        self._collect_logs()
+        if self.state is not None:  # a start refused (another testbed runs) collects nothing
+            self._collect_logs()
         if self.state is not None:
             clean_state(self.state)
             for proc in self._children:
@@ -155,6 +165,7 @@ class Testbed:
                 self.log(f"warning: still present after teardown: {', '.join(left)}")
             remove_state()
             self.state = None
+        self._claim_lock.release()
         if self.net is not None:
             for node in self.net.hosts:  # reap the shells and close their ptys
                 for close in (
@@ -193,13 +204,18 @@ class Testbed:
 
     # ------------------------------------------------------------ building
     def _claim(self) -> None:
+        """Take the one-testbed lock and write the state file, or refuse with one line.
+
+        Raises:
+            TestbedBusy: another testbed holds the lock or runs (its run
+                folder, if this testbed's own is still empty, is removed again).
+        """
         old = load_state()
+        if not self._claim_lock.acquire() or (old is not None and old.owner_alive()):
+            self._claim_lock.release()
+            self._drop_empty_run_dir()
+            raise TestbedBusy(busy_message(load_state() or old))
         if old is not None:
-            if old.owner_alive():
-                raise TestbedError(
-                    f"another testbed is up (pid {old.owner}, topology {old.topology}); "
-                    "only one can run at a time"
-                )
             self.log("cleaning up after a testbed that was killed")
             clean_state(old)
             remove_state()
@@ -211,6 +227,14 @@ class Testbed:
             run_dir=str(self.run_dir),
         )
         self.state.save()
+
+    def _drop_empty_run_dir(self) -> None:
+        """Remove this testbed's run folder if nothing was written into it (a refused start)."""
+        with contextlib.suppress(OSError):
+            records = self.run_dir / "records"
+            if records.is_dir() and not any(records.iterdir()):
+                records.rmdir()
+            self.run_dir.rmdir()  # only if empty
 
     def _render_configs(self) -> Dict[str, Path]:
         out: Dict[str, Path] = {}
@@ -231,9 +255,24 @@ class Testbed:
         names += [h.name for h in self.plan.hosts.values() if not h.on_router]
         made: Dict[str, object] = {}
         failure: Optional[BaseException] = None
+        # every namespace gets an anchor (a bind mount): written down before it is made
+        self.state.dirs.append(str(NETNS_DIR))
+        self.state.mounts = [str(NETNS_DIR / name) for name in names]
+        self.state.save()
+        inodes: Dict[str, int] = {}
+
+        def make(name: str):
+            node = node_cls(name, ip=None)
+            try:
+                inodes[name] = anchors.bind(node.pid, NETNS_DIR / name)
+            except OSError as exc:  # no mounts allowed: clean then relies on the shells
+                if not any("anchor" in w for w in self.warnings):
+                    self.warnings.append(f"namespace anchors unavailable ({exc.strerror})")
+            return node
+
         # A node's shell takes a few ms to start, mostly waiting: start several at once.
         pool = ThreadPoolExecutor(max_workers=NODE_WORKERS)
-        futures = {pool.submit(node_cls, name, ip=None): name for name in names}
+        futures = {pool.submit(make, name): name for name in names}
         try:
             wait_futures(futures)
         finally:
@@ -251,7 +290,7 @@ class Testbed:
                 if name in made:
                     node = made[name]
                     self.state.nodes[name] = Tracked(
-                        name, "namespace", node.pid, proc_start_time(node.pid)
+                        name, "namespace", node.pid, proc_start_time(node.pid), inodes.get(name)
                     )
                     self.net.hosts.append(node)
                     self.net.nameToNode[name] = node
@@ -327,10 +366,11 @@ class Testbed:
 
     def _start_frr(self, configs: Dict[str, Path]) -> None:
         frr_routers = {n: r for n, r in self.plan.routers.items() if r.frr}
-        for name in frr_routers:
-            directory = frr.prepare_runtime_dir(self.plan.routers[name], configs[name].read_text())
-            self.state.dirs.append(str(directory))
+        for name in frr_routers:  # written down before they are made
+            self.state.dirs.append(str(frr.runtime_dir(name)))
         self.state.save()
+        for name in frr_routers:
+            frr.prepare_runtime_dir(self.plan.routers[name], configs[name].read_text())
         self.frr_started_at = time.time()
         commands = {
             name: frr.start_command(router) + " >/dev/null 2>&1; echo rc=$?"
@@ -365,8 +405,9 @@ class Testbed:
         if not ryu:
             return
         folder = STATE_DIR / "speakers"
-        folder.mkdir(parents=True, exist_ok=True)
         self.state.dirs.append(str(folder))
+        self.state.save()
+        folder.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "records").mkdir(parents=True, exist_ok=True)
         for router in ryu:
             self.start_speaker_on(router.name)
@@ -463,9 +504,15 @@ class Testbed:
         return tracked
 
     def send_signal(self, tracked: Tracked, sig: int = signal.SIGTERM, group: bool = False) -> None:
-        """Send a signal to one tracked process (or its process group) if it still runs."""
+        """Send a signal to one tracked process (or its process group) if it still runs.
+
+        A signal that ends a process (anything but SIGSTOP, SIGCONT and the
+        like) marks its death as expected: the watchdog does not report it.
+        """
         if not tracked.alive():
             return
+        if sig not in _NON_FATAL:
+            self.signalled.add((tracked.pid, tracked.start))
         with contextlib.suppress(ProcessLookupError):
             if group:
                 os.killpg(tracked.pid, sig)
@@ -536,6 +583,15 @@ class Testbed:
     def _reap(self) -> None:
         for proc in self._children:
             proc.poll()
+
+    def exit_status(self, tracked: Tracked) -> Optional[int]:
+        """How a process started with :meth:`spawn` ended (Popen's returncode:
+        negative for a signal), or None while it runs or when it is not a child
+        of this process (FRR daemons daemonize)."""
+        for proc in self._children:
+            if proc.pid == tracked.pid:
+                return proc.poll()
+        return None
 
     def cmd(self, node: str, command: str) -> str:
         """Run a shell command in a node's namespace and return its output."""
@@ -640,6 +696,10 @@ class Testbed:
         peers = out.get("peers", {})
         names = {str(n.address): n.peer for n in self.plan.routers[router].neighbors}
         return {names.get(addr, addr): info.get("state", "?") for addr, info in peers.items()}
+
+
+#: Signals that do not end a process (the watchdog still expects it to run).
+_NON_FATAL = {signal.SIGSTOP, signal.SIGCONT, signal.SIGTSTP, signal.SIGWINCH, signal.SIGCHLD}
 
 
 def _ip_batch(lines: List[str]) -> None:

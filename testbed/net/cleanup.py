@@ -4,7 +4,9 @@ Processes are stopped by the PID and start time recorded when they were
 started.  As a safety net, any process still inside one of the testbed's own
 network namespaces (found by the namespace's inode, which is unique while the
 namespace exists) is stopped too: it can only have been started there by the
-testbed or by a user's ``exec`` into it.
+testbed or by a user's ``exec`` into it.  The namespaces are found through
+their anchors (bind mounts the testbed made, :mod:`testbed.net.anchors`),
+which outlive the node shells, and through the shells still alive.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Dict, Iterable, List, Set
 
+from testbed.net import anchors
 from testbed.net.state import State, Tracked, load_state, proc_start_time, remove_state
 
 
@@ -84,19 +87,27 @@ def clean_state(state: State) -> Dict[str, int]:
         Counts: processes, namespaces and directories removed.
     """
     inodes = {i for n in state.nodes.values() if n.alive() for i in [netns_inode(n.pid)] if i}
+    anchored = {path: i for path in state.mounts for i in [anchors.inode(Path(path))] if i}
+    inodes |= set(anchored.values())
     stop_processes(state.processes)
     strays = [p for p in processes_in(inodes) if p.pid not in {n.pid for n in state.nodes.values()}]
     stop_processes(strays, grace=1.0)
     shells = [n for n in state.nodes.values() if n.alive()]
     stop_processes(shells, grace=0.0)  # an interactive bash ignores SIGTERM
+    # anything that entered a namespace meanwhile (a user's exec): once more, then the anchors
+    late = [p for p in processes_in(set(anchored.values())) if p.alive()]
+    stop_processes(late, grace=1.0)
+    for path in state.mounts:
+        with contextlib.suppress(OSError):
+            anchors.release(Path(path))
     removed_dirs = 0
     for path in state.dirs:
         if Path(path).exists():
             shutil.rmtree(path, ignore_errors=True)
             removed_dirs += 1
     return {
-        "processes": len([p for p in state.processes if p.start]) + len(strays),
-        "namespaces": len(shells),
+        "processes": len([p for p in state.processes if p.start]) + len(strays) + len(late),
+        "namespaces": max(len(anchored), len(shells)),
         "dirs": removed_dirs,
     }
 
@@ -128,4 +139,5 @@ def leftovers(state: State) -> List[str]:
     out = [f"process {p.name} pid {p.pid}" for p in state.processes if p.alive()]
     out += [f"namespace of {n} (pid {t.pid})" for n, t in state.nodes.items() if t.alive()]
     out += [f"directory {d}" for d in state.dirs if Path(d).exists()]
+    out += [f"namespace anchor {m}" for m in state.mounts if anchors.inode(Path(m))]
     return out

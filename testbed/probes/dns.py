@@ -397,7 +397,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.probes.dns``."""
     parser = _parser()
     args = parser.parse_args(argv)
-    with proc.StopSignal() as stop:
+    proc.safe_stderr()
+    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
         try:
             writer = RecordWriter(args.out)
         except OSError as exc:

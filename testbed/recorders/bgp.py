@@ -47,7 +47,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import TestbedError
 from testbed.net import frr
-from testbed.records import RecordWriter
+from testbed.records import RecordWriter, WriteFault
 
 _TS = r"(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?)"
 _ADJ = re.compile(
@@ -213,6 +213,8 @@ class BgpRecorder:
         self.withdrawn: Dict[Tuple[str, str], int] = {}  # (router, peer) -> prefixes withdrawn
         self.debugging: Set[str] = set()  # routers that log withdrawals
         self.problems: List[str] = []
+        self.fault: Optional[WriteFault] = None  # why the thread stopped: records not writable
+        self.error: Optional[str] = None  # why the thread stopped: anything else
 
     def _emit(self, record: dict) -> None:
         with self._lock:
@@ -310,9 +312,7 @@ class BgpRecorder:
                 with self._state_lock:
                     state = self.states.from_poll(t, router, peer, str(c["state"]))
                     withdrawn = (
-                        self.withdrawn.get((router, peer), 0)
-                        if router in self.debugging
-                        else None
+                        self.withdrawn.get((router, peer), 0) if router in self.debugging else None
                     )
                 if state is not None:
                     self._emit(state)
@@ -330,12 +330,18 @@ class BgpRecorder:
                 )
 
     def _run(self) -> None:
-        next_snapshot = time.monotonic() + self.interval
-        while not self._stop.wait(0.25):
-            self._drain_logs()
-            if self.interval and time.monotonic() >= next_snapshot:
-                self.snapshot()
-                next_snapshot = time.monotonic() + self.interval
+        """The thread: a failure ends it and is kept in :attr:`fault` or :attr:`error`."""
+        try:
+            next_snapshot = time.monotonic() + self.interval
+            while not self._stop.wait(0.25):
+                self._drain_logs()
+                if self.interval and time.monotonic() >= next_snapshot:
+                    self.snapshot()
+                    next_snapshot = time.monotonic() + self.interval
+        except WriteFault as exc:
+            self.fault = exc
+        except Exception as exc:  # noqa: BLE001 - reported by the watchdog, not as a traceback
+            self.error = f"{type(exc).__name__}: {exc}"
 
     def start(self) -> BgpRecorder:
         """Open bgp.jsonl, record the sessions so far, turn on withdrawal logging, follow."""
@@ -354,11 +360,16 @@ class BgpRecorder:
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:
-        """Final log read and counter snapshot, then close the file."""
+        """Final log read and counter snapshot, then close the file (never raises:
+        a full disk is kept in :attr:`fault`)."""
         self._stop.set()
         if self._thread:
             self._thread.join(timeout=10)
-        self.snapshot()
+        if self.fault is None:
+            try:
+                self.snapshot()
+            except WriteFault as exc:
+                self.fault = exc
         with self._lock:
             if self._writer is not None:
                 self._writer.close()

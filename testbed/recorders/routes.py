@@ -31,7 +31,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from testbed.records import RecordWriter
+from testbed.records import RecordWriter, WriteFault
 
 #: Netlink multicast groups: links (to see interfaces go down) and IPv4 routes.
 RTMGRP_LINK = 0x1
@@ -217,6 +217,8 @@ class RouteMonitor:
         self._ready = threading.Event()
         self.changes = 0
         self.resyncs = 0
+        self.fault: Optional[WriteFault] = None  # why the thread stopped: records not writable
+        self.error: Optional[str] = None  # why the thread stopped: anything else
 
     def _via(self, hops: Hops) -> List[str]:
         out = []
@@ -280,6 +282,22 @@ class RouteMonitor:
                     )
 
     def _run(self) -> None:
+        """The thread: records until stopped; a failure ends it and is kept (never raised).
+
+        A :class:`~testbed.records.WriteFault` (disk full...) goes to
+        :attr:`fault`, anything else to :attr:`error`; the engine's watchdog
+        sees the thread end and reads them.
+        """
+        try:
+            self._record()
+        except WriteFault as exc:
+            self.fault = exc
+        except Exception as exc:  # noqa: BLE001 - reported by the watchdog, not as a traceback
+            self.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self._ready.set()
+
+    def _record(self) -> None:
         from testbed.net.netns import iproute_in
 
         plan = self.testbed.plan

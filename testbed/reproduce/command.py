@@ -17,8 +17,12 @@ import click
 from testbed.errors import InputError
 
 
-def _jobs(planned: List[Any]) -> List[Any]:
-    """Prepare each planned run (scenario, overrides, topology)."""
+def _jobs(planned: List[Any], name: str = "") -> List[Any]:
+    """Prepare each planned run (scenario, overrides, topology).
+
+    Raises:
+        InputError: a run cannot be prepared (see :func:`experiment_error`).
+    """
     from testbed.scenario.prepare import prepare_run
     from testbed.sweep.runner import Job
 
@@ -27,9 +31,31 @@ def _jobs(planned: List[Any]) -> List[Any]:
     for i, p in enumerate(planned, start=1):
         key = (p.scenario, *p.sets)
         if key not in cache:
-            cache[key] = prepare_run(p.scenario, p.sets)
+            try:
+                cache[key] = prepare_run(p.scenario, p.sets)
+            except InputError as exc:
+                raise experiment_error(exc, name, p.sets) from None
         jobs.append(Job(i, dict(p.labels), p.repeat, cache[key]))
     return jobs
+
+
+def experiment_error(exc: InputError, name: str, sets: List[str]) -> InputError:
+    """An error of preparing one of an experiment's runs, blamed on the experiment.
+
+    Its overrides are the experiment's own, not ``--set`` items anyone
+    typed: ``--set: bgp.mrai: ...`` becomes ``experiment NAME: bgp.mrai:
+    ...``, and ``(with --set ...)`` names the run's settings as the experiment's.
+    """
+    from testbed.scenario.overrides import SET_SOURCE
+    from testbed.sweep.command import without_sets
+
+    source = f"experiment {name}" if name else "experiment"
+    if exc.source == SET_SOURCE:
+        return InputError(exc.message, source, exc.field)
+    message = without_sets(exc.message)
+    if message != exc.message:
+        message += f" (with the {source}'s settings: {' '.join(sets)})"
+    return InputError(message, exc.source, exc.field)
 
 
 def list_experiments(console: Any) -> None:
@@ -85,7 +111,7 @@ def reproduce(
     if name not in EXPERIMENTS:
         raise InputError(f"no experiment {name!r} (known: {', '.join(EXPERIMENTS)})", "reproduce")
     exp = EXPERIMENTS[name]
-    jobs = _jobs(exp.plan(quick, repeat))
+    jobs = _jobs(exp.plan(quick, repeat), exp.name)
     check_out_dir(out)
     mode = "quick" if quick else "full"
     estimate = Eta([j.planned_s for j in jobs]).left(0)

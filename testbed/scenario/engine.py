@@ -6,10 +6,24 @@ timeline's events at their times (one line each, with a progress bar), stops
 everything, and analyses the records into the run folder.  Every exit path
 (normal, error, Ctrl-C, SIGTERM) tears the network down; whatever was
 recorded up to then is still analysed.
+
+Faults stop a run early (:class:`RunFault`, ``run`` exits 3):
+
+- the disk fills (or a quota, or an I/O error) while anything of the run is
+  written -- the engine's own files, a recorder's, or a probe's (which then
+  exits with a write-fault status the watchdog reads): the run stops at
+  once, every records file ends with a complete line, and nothing is
+  analysed (the report can be made later with ``report RUN``);
+- a probe, recorder, health agent or namespace shell dies on its own
+  (:mod:`testbed.watchdog`): the run stops and what ran is analysed.
+
+A daemon under test (FRR, a Ryu speaker, NSD, the stream service) that dies
+on its own is recorded and the run carries on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -19,10 +33,17 @@ from typing import Any, Callable, Dict, List, Optional
 from testbed import signals
 from testbed.errors import TestbedError
 from testbed.net import frr
-from testbed.records import RecordWriter
+from testbed.net.state import refuse_if_running
+from testbed.records import RecordWriter, WriteFault, as_write_fault, is_write_fault, repair
 from testbed.rundir import new_run_dir, write_json, write_yaml
 from testbed.scenario.events import Events
 from testbed.traffic import Traffic, TrafficParams
+from testbed.watchdog import Death, Watchdog
+
+#: Bytes set aside in the run folder at the start, given back when the disk
+#: fills so that the reason the run stopped can still be recorded.
+RESERVE_BYTES = 64 * 1024
+RESERVE_NAME = ".space-reserve"
 
 Say = Callable[[str], None]
 
@@ -31,18 +52,85 @@ def _quiet(_msg: str) -> None:
     pass
 
 
+class RunFault(Exception):
+    """Why a run stopped early: its files could not be written, or an instrument died.
+
+    Attributes:
+        reason: ``disk full while writing records/dns-ca.jsonl``, or
+            ``dns-probe on ca died (killed by SIGKILL)``.
+        at: seconds from the timeline's start when it was noticed (None: during bring-up).
+        disk: True for a write fault (disk full, quota, I/O error).
+        phase: ``run``, or ``report`` when only the analysis could not be written.
+        death: the watchdog's :class:`~testbed.watchdog.Death`, if a process died.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        at: Optional[float],
+        disk: bool,
+        phase: str = "run",
+        death: Optional[Death] = None,
+    ):
+        super().__init__(reason)
+        self.reason = reason
+        self.at = at
+        self.disk = disk
+        self.phase = phase
+        self.death = death
+
+    def line(self, run_dir: Path) -> str:
+        """The one line the CLI prints (after ``anycast-testbed: ``)."""
+        if self.disk and self.phase == "report":
+            return (
+                f"{run_dir}: {self.reason}: the run finished but its report was not written "
+                f"(free some space, then: anycast-testbed report {run_dir})"
+            )
+        if self.at is None:
+            when = "the run stopped during bring-up, before its timeline (nothing to report)"
+        else:
+            when = f"the run stopped at t={self.at:.1f} s"
+        if self.disk:
+            more = (
+                f"; the records so far are kept (free some space, then: "
+                f"anycast-testbed report {run_dir})"
+                if self.at is not None
+                else ""
+            )
+            return f"{run_dir}: {self.reason}: {when}{more}"
+        return (
+            f"{run_dir}: {self.reason}: {when}, as its measurements would be wrong from then on"
+            + (" (the report covers what ran)" if self.at is not None else "")
+        )
+
+    @property
+    def summary_reason(self) -> str:
+        """For ``summary.json``'s ``interrupted``: ``stopped: REASON at t=12.3 s``."""
+        when = f" at t={self.at:.1f} s" if self.at is not None else " during bring-up"
+        return f"stopped: {self.reason}{when}"
+
+
 @dataclass
 class RunResult:
-    """What a run produced."""
+    """What a run produced.
+
+    ``fault`` is set when the run stopped early on a fault (``run`` then exits
+    3 with :meth:`RunFault.line`); ``interrupted`` then says why, too.
+    """
 
     run_dir: Path
     summary: Dict[str, Any] = field(default_factory=dict)
     interrupted: Optional[str] = None  # why the timeline did not finish
+    fault: Optional[RunFault] = None
 
     @property
     def expectations_met(self) -> bool:
         """True if every expectation passed (and there was no interruption)."""
         return self.interrupted is None and all(e["passed"] for e in self.summary.get("expect", []))
+
+    def fault_line(self) -> Optional[str]:
+        """The one line of a run stopped on a fault (None if it was not)."""
+        return self.fault.line(self.run_dir) if self.fault is not None else None
 
 
 def busiest_site(testbed: Any) -> str:
@@ -104,10 +192,12 @@ class Engine:
         self.progress = progress
         self.pcap = pcap
         self.extra_meta = extra_meta or {}
+        refuse_if_running()  # another testbed runs: one line, before the run folder exists
         self.run_dir = new_run_dir(scenario.name, out)
         self.testbed = None
         self.traffic: Optional[Traffic] = None
         self.events: Optional[Events] = None
+        self.watchdog: Optional[Watchdog] = None
         self.t0: Optional[float] = None
         self.captures: List[Any] = []
         self.timings: Dict[str, float] = {}
@@ -115,14 +205,11 @@ class Engine:
     # ---------------------------------------------------------------- run
     def run(self) -> RunResult:
         """Bring up, run the timeline, tear down, analyse."""
-        from testbed.net.build import Testbed
-
         result = RunResult(self.run_dir)
-        write_yaml(self.run_dir / "scenario.yaml", self.scenario.model_dump(mode="json"))
-        write_yaml(self.run_dir / "topology.yaml", self.topo.model_dump(mode="json"))
-        self.testbed = Testbed(self.topo, self.run_dir, log=self.say)
+        fault: Optional[RunFault] = None
         mark = time.monotonic()
         try:
+            self._prepare_folder()
             self._bring_up()
             self.timings["bring_up_with_settle_s"] = time.monotonic() - mark
             mark = time.monotonic()
@@ -132,19 +219,136 @@ class Engine:
             result.interrupted = "interrupted (Ctrl-C)"
         except signals.Terminated as exc:
             result.interrupted = f"stopped by {exc}"
+        except RunFault as exc:
+            fault = exc
+        except (OSError, WriteFault) as exc:  # the disk filled, seen in this thread
+            fault = self._disk_fault(exc)
+            if fault is None:
+                raise
         finally:
             mark = time.monotonic()
             with signals.shielded():
                 self._tear_down()
             self.timings["teardown_s"] = time.monotonic() - mark
-        if result.interrupted:
+        if fault is None:
+            fault = self._late_fault()  # noticed while the last events ran
+        repair(self.run_dir / "records")  # a line cut short by a writer killed mid-way
+        self._release_reserve()
+        if fault is not None:
+            result.fault = fault
+            result.interrupted = fault.summary_reason
+            self._record_stop(fault)
+        elif result.interrupted:
             self.say(f"{result.interrupted}: analysing what was recorded")
-        if self.t0 is not None:
+        if self.t0 is not None and not (fault is not None and fault.disk):
             mark = time.monotonic()
-            result.summary = self._analyse(result.interrupted)
+            try:
+                result.summary = self._analyse(result.interrupted)
+            except (OSError, WriteFault) as exc:
+                late = self._disk_fault(exc, phase="report")
+                if late is None:
+                    raise
+                result.fault = result.fault or late
             self.timings["analysis_s"] = time.monotonic() - mark
-        write_json(self.run_dir / "timings.json", {k: round(v, 3) for k, v in self.timings.items()})
+        with contextlib.suppress(OSError):  # a full disk has been reported already
+            write_json(
+                self.run_dir / "timings.json", {k: round(v, 3) for k, v in self.timings.items()}
+            )
         return result
+
+    # ------------------------------------------------------------- faults
+    def _prepare_folder(self) -> None:
+        """The space reserve, scenario.yaml and topology.yaml, then the Testbed handle."""
+        from testbed.net.build import Testbed
+
+        reserve = self.run_dir / RESERVE_NAME
+        try:
+            with open(reserve, "wb") as fh:
+                fh.write(b"\0" * RESERVE_BYTES)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                reserve.unlink()
+            raise as_write_fault(exc, reserve) or exc from None
+        write_yaml(self.run_dir / "scenario.yaml", self.scenario.model_dump(mode="json"))
+        write_yaml(self.run_dir / "topology.yaml", self.topo.model_dump(mode="json"))
+        self.testbed = Testbed(self.topo, self.run_dir, log=self.say)
+
+    def _release_reserve(self) -> None:
+        with contextlib.suppress(OSError):
+            (self.run_dir / RESERVE_NAME).unlink()
+
+    def _at(self, t: Optional[float] = None) -> Optional[float]:
+        """Seconds from the timeline's start (None before it started)."""
+        if self.t0 is None:
+            return None
+        return (t if t is not None else time.time()) - self.t0
+
+    def _relative(self, path: Any) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(self.run_dir.resolve()))
+        except (ValueError, OSError, TypeError):
+            return str(path)
+
+    def _disk_fault(self, exc: Exception, phase: str = "run") -> Optional[RunFault]:
+        """The RunFault of a write error (disk full...), None for any other error."""
+        if isinstance(exc, WriteFault):
+            fault: Optional[WriteFault] = exc
+        elif isinstance(exc, OSError) and is_write_fault(exc):
+            fault = as_write_fault(exc)
+        else:
+            fault = None
+        if fault is None:
+            return None
+        reason = f"{fault.reason} while writing {self._relative(fault.path)}"
+        return RunFault(reason, self._at(), disk=True, phase=phase)
+
+    def _fault_of(self, death: Death) -> RunFault:
+        at = self._at(death.t)
+        if death.fault:
+            return RunFault(f"{death.fault} while writing {death.file}", at, True, death=death)
+        return RunFault(death.line(), at, False, death=death)
+
+    def _check(self) -> None:
+        """Raise the watchdog's fatal finding, if any (called every tick of the timeline).
+
+        Raises:
+            RunFault: a write fault, or a probe or recorder that died.
+        """
+        watchdog = self.watchdog
+        if watchdog is None:
+            return
+        if watchdog.fatal is not None:
+            raise self._fault_of(watchdog.fatal)
+        if watchdog.write_fault is not None:
+            raise self._disk_fault(watchdog.write_fault)  # type: ignore[misc]
+
+    def _late_fault(self) -> Optional[RunFault]:
+        try:
+            self._check()
+        except RunFault as exc:
+            return exc
+        return None
+
+    def _record_stop(self, fault: RunFault) -> None:
+        """A ``run_stopped`` record in records/run.jsonl (best effort: the disk may be full)."""
+        death = fault.death
+        record = {
+            "kind": "run_stopped",
+            "reason": fault.reason,
+            "fault": (death.fault if death else None) or ("write" if fault.disk else None),
+            "file": death.file if death else None,
+            "process": death.process if death else None,
+            "node": death.node if death else None,
+            "at": None if fault.at is None else round(fault.at, 3),
+        }
+        if fault.disk and death is None:
+            record["fault"] = fault.reason.split(" while ")[0]
+            record["file"] = fault.reason.split(" while writing ")[-1]
+        with (
+            contextlib.suppress(OSError, ValueError, WriteFault),
+            RecordWriter(self.run_dir / "records" / "run.jsonl") as writer,
+        ):
+            writer.write(record)
 
     def _bring_up(self) -> None:
         tb = self.testbed
@@ -170,8 +374,25 @@ class Engine:
         self.events = Events(tb, self.traffic)
         if self.pcap is not None:
             self._start_pcap()
+        self.watchdog = Watchdog(
+            tb,
+            self.traffic,
+            self.run_dir / "records" / "run.jsonl",
+            t0=lambda: self.t0,
+            say=self.say,
+        ).start()
         self.timings["network_and_services_s"] = time.monotonic() - started
-        time.sleep(self.scenario.settle)
+        self._pause(self.scenario.settle)
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep, looking at the watchdog's findings every 0.2 s."""
+        until = time.monotonic() + seconds
+        while True:
+            self._check()
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(0.2, left))
 
     def _timeline(self) -> None:
         sc = self.scenario
@@ -203,13 +424,12 @@ class Engine:
                     }
                 )
                 self.say(f"t={t - self.t0:5.1f}s  {describe(kind, params)}")
-                dead = self.traffic.dead()
-                if dead and kind != "kill_service":
-                    self.say(f"warning: died: {', '.join(dead)}")
+                self._check()
             self._sleep_until(self.t0 + sc.duration, task)
 
     def _sleep_until(self, when: float, task: Any) -> None:
         while True:
+            self._check()
             now = time.time()
             if task is not None:
                 self.progress.update(task, completed=min(now - self.t0, self.scenario.duration))
@@ -218,12 +438,17 @@ class Engine:
             time.sleep(min(0.2, when - now))
 
     def _tear_down(self) -> None:
-        for capture in self.captures:
-            self.testbed.stop_process(capture, grace=2)
-        if self.traffic is not None:
-            self.traffic.stop()
-        if self.testbed is not None:
-            self.testbed.stop()
+        """Stop the watchdog, captures, traffic, then the network; the network always."""
+        try:
+            if self.watchdog is not None:
+                self.watchdog.stop()
+            for capture in self.captures:
+                self.testbed.stop_process(capture, grace=2)
+            if self.traffic is not None:
+                self.traffic.stop()
+        finally:
+            if self.testbed is not None:
+                self.testbed.stop()
 
     # ----------------------------------------------------------- recording
     def _write_meta(self) -> None:

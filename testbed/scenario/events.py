@@ -233,7 +233,7 @@ class Events:
 
                     def revive(server: str = server.name, kind: str = kind) -> None:
                         self.traffic.start_service(server, kind)
-                        self.traffic.wait_services()
+                        self.traffic.wait_services(only={(server, kind)})
 
                     self._remember(site, f"kill_service {kind}", revive)
         return {"killed": killed}

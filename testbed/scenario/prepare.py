@@ -1,21 +1,27 @@
 """One run, from a scenario reference and ``--set`` overrides to its run folder.
 
-``run``, ``sweep`` and ``reproduce`` share this: :func:`prepare_run` loads and
-validates everything (bad input fails here, before anything starts), and
-:func:`execute` runs it with :func:`testbed.scenario.engine.run_scenario`.
+``run``, ``sweep``, ``reproduce`` and ``validate`` share this: :func:`prepare_run`
+loads and validates everything (bad input fails here, before anything
+starts) and is pure: it reads files and starts nothing, so ``validate`` and
+the labs' file checks call it without root.  :func:`execute` runs a prepared
+run with :func:`testbed.scenario.engine.run_scenario` (imported only then).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
-from testbed.scenario.engine import RunResult, Say, run_scenario
 from testbed.scenario.load import LoadedScenario, load_scenario, scenario_topology
 from testbed.scenario.validate import timeline_warnings
 from testbed.topology.capabilities import speaker_caveats
 from testbed.topology.model import Topology
+from testbed.topology.plan import Plan, checked_plan
+from testbed.topology.validate import topology_warnings
+
+if TYPE_CHECKING:
+    from testbed.scenario.engine import RunResult
 
 
 @dataclass
@@ -28,12 +34,15 @@ class PreparedRun:
         sets: the ``--set`` items, as given (recorded in meta.json).
         caveats: knobs a site's speaker cannot honour, and timeline events
             that will not show what they seem to (one line each).
+        plan: the topology's plan (nodes, addresses, sessions), or None
+            when the run was made without one.
     """
 
     loaded: LoadedScenario
     topology: Topology
     sets: List[str] = field(default_factory=list)
     caveats: List[str] = field(default_factory=list)
+    plan: Optional[Plan] = None
 
     @property
     def scenario(self) -> Any:
@@ -42,7 +51,12 @@ class PreparedRun:
 
 
 def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = None) -> PreparedRun:
-    """Load a scenario with overrides and its topology; check everything.
+    """Load a scenario with overrides and its topology; check everything (starts nothing).
+
+    The checks: the scenario file, the ``--set`` overrides, its topology
+    (loaded, or ``--topology``) with the scenario's settings applied, the
+    scenario against that topology, and the topology's plan (addresses,
+    sessions).
 
     Args:
         ref: a scenario name (in scenarios/) or file.
@@ -59,14 +73,17 @@ def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = No
 
     loaded = load_scenario(ref, list(sets), topology)
     topo = scenario_topology(loaded, load_topology(topology) if topology else None)
-    caveats = speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)
-    return PreparedRun(loaded, topo, list(sets), caveats)
+    plan = checked_plan(topo, f"topology {topo.name}")
+    caveats = (
+        topology_warnings(topo) + speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)
+    )
+    return PreparedRun(loaded, topo, list(sets), caveats, plan)
 
 
 def execute(
     prepared: PreparedRun,
     out: Path,
-    say: Say,
+    say: Callable[[str], None],
     progress: Any = None,
     seed: int = 0,
     pcap: Optional[List[str]] = None,
@@ -87,6 +104,8 @@ def execute(
     Returns:
         The run's result.
     """
+    from testbed.scenario.engine import run_scenario
+
     for caveat in prepared.caveats:
         say(f"warning: {caveat}")
     meta = {

@@ -9,95 +9,122 @@ For what a YAML file cannot say -- a timeline that depends on the topology
         return {"name": ..., "duration": ..., "timeline": [...], "expect": [...]}
 
 The mapping returned has exactly the fields of a YAML scenario and is
-validated the same way (``topology`` is filled in when it is left out).  A
-file that cannot be imported, has no ``scenario`` function, or whose function
-raises or returns something else is one :class:`~testbed.errors.InputError`
-naming the file.
+validated the same way (``topology`` is filled in when it is left out).
+
+The code is untrusted.  This module only reads the file (a regular file of
+at most 1 MiB, UTF-8) and its syntax tree -- the docstring, ``TOPOLOGY`` as
+a string literal -- and never runs it; :mod:`testbed.scenario.sandbox` runs
+it in a confined child process.  Every problem is one
+:class:`~testbed.errors.InputError` naming the file.
 """
 
 from __future__ import annotations
 
 import ast
-import importlib.util
-import traceback
 from pathlib import Path
-from types import ModuleType
-from typing import Any, Callable, Dict, Optional
+from typing import Optional
 
+from testbed import inputfile
 from testbed.errors import InputError
-from testbed.topology.model import Topology
 
 #: The topology a Python scenario runs on when it does not say (``TOPOLOGY``).
 DEFAULT_TOPOLOGY = "world"
 SUFFIX = ".py"
+#: The module-level name that gives the default topology.
+NAME = "TOPOLOGY"
+#: The largest scenario file read.
+MAX_BYTES = 1 << 20
 
 
-def _where(exc: BaseException, path: Path) -> str:
-    """`` (line N)`` for the innermost frame of ``exc`` in ``path``, if any."""
-    if isinstance(exc, SyntaxError) and exc.lineno:
-        return f" (line {exc.lineno})"
-    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(path)]
-    return f" (line {lines[-1]})" if lines else ""
+def read_source(path: Path, source: str) -> str:
+    """The text of a scenario file, read (as every input file is) without running it.
 
-
-def _describe(exc: BaseException, path: Path) -> str:
-    """One line for an exception raised by a scenario file's code."""
-    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
-    text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    return text.splitlines()[0] + _where(exc, path)
-
-
-def import_file(path: Path, source: str) -> ModuleType:
-    """Import a scenario file as a module of its own (not on ``sys.modules``).
+    A regular file only, opened without blocking, at most :data:`MAX_BYTES`,
+    UTF-8 (:func:`testbed.inputfile.read_text`).
 
     Raises:
-        InputError: the file cannot be read or its code fails at import.
+        InputError: one line for each problem, naming the file.
     """
-    spec = importlib.util.spec_from_file_location(f"anycast_scenario_{path.stem}", path)
-    if spec is None or spec.loader is None:
-        raise InputError("cannot be imported as Python", source)
-    module = importlib.util.module_from_spec(spec)
+    return inputfile.read_text(path, source, MAX_BYTES)
+
+
+def parse(text: str, path: Path, source: str) -> ast.Module:
+    """The file's syntax tree (its code is not run).
+
+    Raises:
+        InputError: a syntax error, with its line.
+    """
     try:
-        spec.loader.exec_module(module)
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", source) from None
-    except Exception as exc:  # the user's code: any failure is bad input, said in one line
-        raise InputError(f"cannot be imported: {_describe(exc, path)}", source) from None
-    return module
+        return ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        line = f" (line {exc.lineno})" if exc.lineno else ""
+        message = f"SyntaxError: {exc.msg}".splitlines()[0]
+        raise InputError(f"cannot be imported: {message}{line}", source) from None
+    except ValueError as exc:  # null bytes, in older Pythons
+        raise InputError(f"cannot be imported: ValueError: {exc}", source) from None
 
 
-def default_topology(module: ModuleType, source: str) -> str:
-    """The module's ``TOPOLOGY`` (a topology name or file), or ``world``."""
-    ref = getattr(module, "TOPOLOGY", DEFAULT_TOPOLOGY)
-    if not isinstance(ref, str) or not ref:
-        raise InputError(f"must be a topology name or file (got {ref!r})", source, "TOPOLOGY")
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _binds_topology(node: ast.AST) -> bool:
+    """True when a module-level statement binds ``TOPOLOGY`` in any way.
+
+    The bodies of functions and classes are not looked into: they are scopes
+    of their own.
+    """
+    todo = [node]
+    while todo:
+        sub = todo.pop()
+        if isinstance(sub, ast.Name) and sub.id == NAME and isinstance(sub.ctx, ast.Store):
+            return True
+        if isinstance(sub, ast.alias) and (sub.asname or sub.name) == NAME:
+            return True
+        if isinstance(sub, _SCOPES):
+            if getattr(sub, "name", None) == NAME:
+                return True
+            continue
+        todo.extend(ast.iter_child_nodes(sub))
+    return False
+
+
+def default_topology(tree: ast.Module, source: str) -> str:
+    """The file's ``TOPOLOGY`` (a topology name or file), or ``world``: read, not run.
+
+    Only ``TOPOLOGY = "..."`` (or ``TOPOLOGY: str = "..."``) at module level
+    counts; any other way of setting it is an error, as the code is not run
+    to find out.
+
+    Raises:
+        InputError: ``TOPOLOGY`` is not a non-empty string literal.
+    """
+    ref: Optional[str] = None
+    for stmt in tree.body:
+        target = value = None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+            target, value = stmt.targets[0], stmt.value
+        elif isinstance(stmt, ast.AnnAssign):
+            target, value = stmt.target, stmt.value
+        if isinstance(target, ast.Name) and target.id == NAME:
+            if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+                shown = ast.unparse(value) if value is not None else "nothing"
+                raise InputError(
+                    f"must be a topology name or file as a string literal (got {shown[:60]})",
+                    source,
+                    NAME,
+                )
+            ref = value.value
+        elif _binds_topology(stmt):
+            raise InputError(
+                f'must be given as TOPOLOGY = "NAME", a string literal (line {stmt.lineno})',
+                source,
+                NAME,
+            )
+    if ref is None:
+        return DEFAULT_TOPOLOGY
+    if not ref.strip():
+        raise InputError("must be a topology name or file (got '')", source, NAME)
     return ref
-
-
-def scenario_data(
-    module: ModuleType, topology: Topology, source: str, path: Path
-) -> Dict[str, Any]:
-    """Call the module's ``scenario(topology)`` and return the mapping it gives.
-
-    Raises:
-        InputError: no such function, it raised, or it returned no mapping.
-    """
-    func: Optional[Callable[..., Any]] = getattr(module, "scenario", None)
-    if not callable(func):
-        raise InputError(
-            "a Python scenario must define scenario(topology) returning a mapping",
-            source,
-            "scenario",
-        )
-    try:
-        data = func(topology)
-    except Exception as exc:  # the user's code, as above
-        raise InputError(f"failed: {_describe(exc, path)}", source, "scenario()") from None
-    if not isinstance(data, dict):
-        raise InputError(
-            f"must return a mapping (got {type(data).__name__})", source, "scenario()"
-        )
-    return dict(data)
 
 
 def description(path: Path) -> str:

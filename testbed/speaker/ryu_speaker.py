@@ -35,7 +35,7 @@ import sys  # noqa: E402
 from typing import Any, Dict, List, Optional, Tuple  # noqa: E402
 
 from testbed import proc  # noqa: E402
-from testbed.records import RecordWriter  # noqa: E402
+from testbed.records import RecordWriter, WriteFault  # noqa: E402
 from testbed.speaker import import_bgpspeaker  # noqa: E402
 from testbed.speaker.settings import neighbor_settings  # noqa: E402
 
@@ -73,6 +73,7 @@ class SiteSpeaker:
     def __init__(self, args: argparse.Namespace, writer: RecordWriter):
         self.args = args
         self.writer = writer
+        self.fault: Optional[WriteFault] = None
         self.library, self.module = load_speaker_class()
         self.announced = False
         self.med: Optional[int] = None
@@ -87,8 +88,11 @@ class SiteSpeaker:
         )
 
     def record(self, event: str, **fields: Any) -> None:
-        """Write one record."""
-        self.writer.write({"kind": "speaker", "site": self.args.site, "event": event, **fields})
+        """Write one record; a full disk is kept in :attr:`fault` (the main loop then exits)."""
+        try:
+            self.writer.write({"kind": "speaker", "site": self.args.site, "event": event, **fields})
+        except WriteFault as exc:  # raised inside Ryu's callbacks: the main loop acts on it
+            self.fault = self.fault or exc
 
     def _address(self, remote_ip: str, remote_as: int) -> str:
         """The neighbor's address (Ryu passes its router ID on peer up, its address on down)."""
@@ -258,6 +262,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         import logging
 
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
+    proc.safe_stderr()
     with RecordWriter(args.out) as writer:
         site = SiteSpeaker(args, writer)
         import eventlet
@@ -266,9 +271,12 @@ def main(argv: Optional[List[str]] = None) -> None:
         site.start()
         sys.stderr.write(f"speaker {args.site}: {site.library} BGPSpeaker AS {args.asn} up\n")
         sys.stderr.flush()
-        while not stop["now"]:
+        while not stop["now"] and site.fault is None:
             eventlet.sleep(0.1)
         site.shutdown()
+    if site.fault is not None:  # its records cannot be written: say why by the exit status
+        sys.stderr.write(f"speaker {args.site}: error: {site.fault}: stopped\n")
+        sys.exit(site.fault.exit_status)
     sys.exit(0)
 
 

@@ -62,12 +62,13 @@ def prepare_jobs(
         :class:`testbed.sweep.runner.Job` list.
 
     Raises:
-        InputError: the scenario or a value is bad (``--param KEY`` named).
+        InputError: the scenario or a value is bad (``--param KEY`` named
+            for a bad swept value, see :func:`point_error`).
     """
     from testbed.scenario.prepare import prepare_run
-    from testbed.sweep.grid import PARAM_SOURCE
     from testbed.sweep.runner import Job
 
+    del swept  # every point names its own swept keys
     jobs, cache = [], {}
     for point in points:
         key = tuple(point.sets())
@@ -75,15 +76,78 @@ def prepare_jobs(
             try:
                 cache[key] = prepare_run(scenario, [*sets, *point.sets()], topology)
             except InputError as exc:
-                blamed = _blamed(exc, swept)
-                if blamed is None:
-                    raise
-                message = exc.message
-                if "(got " not in message:
-                    message += f" (value {point.values[blamed]!r})"
-                raise InputError(message, PARAM_SOURCE, blamed) from None
+                raise point_error(exc, scenario, point.values, sets, topology) from None
         jobs.append(Job(point.index, dict(point.values), point.repeat, cache[key]))
     return jobs
+
+
+def point_error(
+    exc: InputError,
+    scenario: str,
+    values: Dict[str, str],
+    sets: Sequence[str],
+    topology: Optional[str],
+) -> InputError:
+    """The error of a grid point, blamed on the ``--param`` whose value caused it.
+
+    The swept values reach the scenario as ``--set`` items, so the loader
+    blames ``--set`` (``--set: bgp.hold: ...``) or names them as in force
+    (``... (with --set duration=5)``).  An error about a swept key is
+    blamed on ``--param`` directly; any other is told apart by preparing the
+    run again: without the swept values (then it is not theirs and stays as
+    it was), then with one swept value at a time (the first that brings the
+    same error is blamed).
+
+    Args:
+        exc: the error of preparing the point.
+        scenario: the scenario reference.
+        values: the point's swept values (key -> value as typed).
+        sets: the fixed ``--set`` items.
+        topology: ``--topology`` (or None).
+
+    Returns:
+        ``--param: KEY: problem (value 'V')``, ``--param: KEY: value 'V':
+        FILE: field: problem``, or the error without the swept values when
+        they are not to blame.
+    """
+    from testbed.scenario.prepare import prepare_run
+    from testbed.sweep.grid import PARAM_SOURCE
+
+    key = _blamed(exc, list(values))
+    if key is not None:
+        message = without_sets(exc.message)
+        if "(got " not in message:
+            message += f" (value {values[key]!r})"
+        return InputError(message, PARAM_SOURCE, key)
+    problem = _core(exc)
+
+    def same_error(items: Sequence[str]) -> Optional[InputError]:
+        try:
+            prepare_run(scenario, items, topology)
+        except InputError as other:
+            return other if _core(other) == problem else None
+        return None
+
+    fixed = same_error(list(sets))
+    if fixed is not None:  # not the swept values' doing: as the fixed --set items say it
+        return fixed
+    told = str(InputError(without_sets(exc.message), exc.source, exc.field))
+    for key, value in values.items():
+        if same_error([*sets, f"{key}={value}"]):
+            return InputError(f"value {value!r}: {told}", PARAM_SOURCE, key)
+    together = " ".join(f"{k}={v}" for k, v in values.items())
+    return InputError(f"values {together} together: {told}", PARAM_SOURCE, ", ".join(values))
+
+
+def without_sets(message: str) -> str:
+    """A loader's message without its ``(with --set K=V ...)`` tail."""
+    head, sep, _tail = message.rpartition(" (with --set ")
+    return head if sep and message.endswith(")") else message
+
+
+def _core(exc: InputError) -> Tuple[Optional[str], Optional[str], str]:
+    """What an error says, whatever ``--set`` items were in force."""
+    return exc.source, exc.field, without_sets(exc.message)
 
 
 def point_warnings(jobs: Sequence[Any]) -> List[str]:
@@ -107,7 +171,7 @@ def point_warnings(jobs: Sequence[Any]) -> List[str]:
 
 
 def _blamed(exc: InputError, swept: Sequence[str]) -> Optional[str]:
-    """The swept key a ``--set`` error is about, None if it is about none."""
+    """The swept key a ``--set`` error names, None if it names none."""
     if exc.source != "--set" or not exc.field:
         return None
     return next((k for k in swept if exc.field == k or exc.field.startswith(k + ".")), None)

@@ -17,49 +17,13 @@ from pydantic import ValidationError
 
 from testbed import inputfile
 from testbed.errors import InputError
+from testbed.pydantic_errors import from_validation_error
 from testbed.topology.model import Topology
 from testbed.topology.validate import validate
 
 #: The project root (where topologies/ and scenarios/ live).
 ROOT = Path(os.environ.get("ANYCAST_TESTBED_HOME", Path(__file__).resolve().parents[2]))
 TOPOLOGY_DIR = ROOT / "topologies"
-
-
-def error_field(loc: Tuple[Any, ...]) -> str:
-    """Render a pydantic error location as ``links[3].delay``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif str(part).startswith(("function-", "union[", "tagged-union[")) or part in (
-            "str",
-            "float",
-            "int",
-            "list[str]",
-        ):
-            continue
-        else:
-            out += ("." if out else "") + ("as" if part == "as_" else str(part))
-    return out or "(top level)"
-
-
-def from_validation_error(exc: ValidationError, source: str) -> InputError:
-    """Turn pydantic's first error into one clear InputError."""
-    err = exc.errors()[0]
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    if err["type"] == "extra_forbidden":
-        msg = "unknown field"
-    elif err["type"] == "missing":
-        msg = "required field is missing"
-    elif (
-        "input" in err
-        and err["type"] not in ("model_type",)
-        and not isinstance(err["input"], (dict, list))
-    ):
-        msg = f"{msg} (got {err['input']!r})"
-    return InputError(msg, source, error_field(tuple(err["loc"])))
 
 
 def parse_topology(data: Any, source: str) -> Topology:

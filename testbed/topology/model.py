@@ -38,6 +38,8 @@ Name = str
 def is_name(value: str) -> bool:
     """True when ``value`` is a whole node name (anchored at both ends: no trailing newline)."""
     return re.fullmatch(NAME_PATTERN, value) is not None
+
+
 Role = Literal["transit", "eyeball", "anycast"]
 Speaker = Literal["frr", "ryu"]
 HealthAction = Literal["withdraw", "med", "prepend"]
@@ -61,21 +63,21 @@ def parse_ms(value: Any) -> Optional[float]:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"{value!r} is not a duration like '20ms' or '0.5s'")
+        raise ValueError("must be a duration like '20ms' or '0.5s'")
     if isinstance(value, (int, float)):
         ms = float(value)
     else:
         match = _DURATION.fullmatch(str(value))
         if not match:
-            raise ValueError(f"{value!r} is not a duration like '20ms' or '0.5s'")
+            raise ValueError("must be a duration like '20ms' or '0.5s'")
         number, unit = float(match.group(1)), match.group(2) or "ms"
         ms = number * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
     if not math.isfinite(ms):
-        raise ValueError(f"{value!r} is not a finite duration")
+        raise ValueError("must be a finite duration")
     if ms < 0:
-        raise ValueError(f"{value!r} must not be negative")
+        raise ValueError("must not be negative")
     if ms > MAX_DELAY_MS:
-        raise ValueError(f"{value!r} is more than {MAX_DELAY_MS / 1000:g} s")
+        raise ValueError(f"must be at most {MAX_DELAY_MS / 1000:g} s")
     return ms
 
 

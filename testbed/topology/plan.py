@@ -19,13 +19,9 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Dict, List, Optional
 
+from testbed.topology.addressing import CLIENT_POOL, INFRA_POOL, ROUTER_ID_POOL, SERVER_POOL
 from testbed.topology.model import LinkParams, Topology
 from testbed.topology.validate import resolve_router
-
-INFRA_POOL = IPv4Network("100.64.0.0/16")
-SERVER_POOL = IPv4Network("100.65.0.0/16")
-ROUTER_ID_POOL = IPv4Network("100.127.0.0/16")
-CLIENT_POOL = IPv4Network("198.18.0.0/15")
 
 
 @dataclass
@@ -193,19 +189,46 @@ class Plan:
         return [h for h in self.hosts.values() if h.kind == "server" and site in (None, h.site)]
 
 
-def _slash30(pool: IPv4Network, index: int) -> IPv4Network:
+def _slash30(pool: IPv4Network, index: int, what: str = "links") -> IPv4Network:
     base = int(pool.network_address) + 4 * index
     net = IPv4Network((base, 30))
     if net.broadcast_address not in pool:
-        raise ValueError(f"address pool {pool} exhausted")
+        most = pool.num_addresses // 4
+        raise ValueError(f"address pool {pool} exhausted: one /30 per {what}, at most {most}")
     return net
 
 
-def _slash24(pool: IPv4Network, index: int) -> IPv4Network:
+def _slash24(pool: IPv4Network, index: int, what: str = "prefix") -> IPv4Network:
     net = IPv4Network((int(pool.network_address) + 256 * index, 24))
     if net.broadcast_address not in pool:
-        raise ValueError(f"address pool {pool} exhausted")
+        most = pool.num_addresses // 256
+        raise ValueError(f"address pool {pool} exhausted: one /24 per {what}, at most {most}")
     return net
+
+
+#: Clients one access router can hold: a /30 each in its /24.
+CLIENTS_PER_ACCESS_ROUTER = 64
+
+
+def checked_plan(topo: Topology, source: str) -> Plan:
+    """:func:`make_plan`, with a topology too big to address as an InputError.
+
+    Args:
+        topo: a validated topology.
+        source: where it came from (a file, a generator spec), for the message.
+
+    Returns:
+        The plan.
+
+    Raises:
+        InputError: an address pool is exhausted (naming the pool and its limit).
+    """
+    from testbed.errors import InputError
+
+    try:
+        return make_plan(topo)
+    except ValueError as exc:
+        raise InputError(f"cannot allocate addresses: {exc}", source) from None
 
 
 class _Namer:
@@ -263,12 +286,13 @@ def make_plan(topo: Topology) -> Plan:
     for link in topo.links:
         a, b = resolve_router(topo, link.a), resolve_router(topo, link.b)
         params = LinkParams(**link.model_dump(exclude={"a", "b"}))
-        links.append(_pair("infra", _slash30(INFRA_POOL, n_infra), a, b, namer, params))
+        net = _slash30(INFRA_POOL, n_infra, "router-to-router link or site uplink")
+        links.append(_pair("infra", net, a, b, namer, params))
         n_infra += 1
     for site in topo.sites:
         for up in site.upstreams():
             router = resolve_router(topo, up)
-            net = _slash30(INFRA_POOL, n_infra)
+            net = _slash30(INFRA_POOL, n_infra, "router-to-router link or site uplink")
             links.append(_pair("uplink", net, site.name, router, namer, site.link))
             n_infra += 1
 
@@ -295,7 +319,8 @@ def make_plan(topo: Topology) -> Plan:
             continue
         for k in range(site.servers):
             server = f"{site.name}-{k + 1}"
-            link = _pair("server", _slash30(SERVER_POOL, n_server), site.name, server, namer)
+            net = _slash30(SERVER_POOL, n_server, "site server")
+            link = _pair("server", net, site.name, server, namer)
             n_server += 1
             links.append(link)
             site_router.statics.append((IPv4Network(f"{site.service}/32"), link.b.address.ip))
@@ -321,12 +346,17 @@ def make_plan(topo: Topology) -> Plan:
         key = (asys.name, router.name)
         if key not in access_index:
             access_index[key] = len(access_index)
-        prefix = _slash24(CLIENT_POOL, access_index[key])
+        prefix = _slash24(CLIENT_POOL, access_index[key], "access router of an eyeball AS")
         if prefix not in router.networks:
             router.networks.append(prefix)
             router.blackholes.append(prefix)
         j = per_access.get(key, 0)
         per_access[key] = j + 1
+        if j >= CLIENTS_PER_ACCESS_ROUTER:
+            raise ValueError(
+                f"router {router.name!r} has more than {CLIENTS_PER_ACCESS_ROUTER} clients "
+                f"(a /30 each in its /24 {prefix})"
+            )
         net = IPv4Network((int(prefix.network_address) + 4 * j, 30))
         link = _pair("client", net, router.name, client.name, namer, client.link)
         links.append(link)

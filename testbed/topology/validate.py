@@ -58,6 +58,7 @@ def validate(topo: Topology, source: str) -> None:
         raise InputError(message, source, field)
 
     _check_ases(topo, fail)
+    _check_site_ases(topo, fail)
     _check_unique_nodes(topo, fail)
     _check_names_unambiguous(topo, fail)
     routers = topo.router_as()
@@ -84,9 +85,7 @@ def _check_ases(topo: Topology, fail) -> None:
         if asys.role == "anycast" and asys.routers:
             fail(f"ases[{i}].routers", "an anycast AS has no routers: its sites are its routers")
     anycast = [a for a in topo.ases if a.role == "anycast"]
-    if not topo.sites:
-        fail("sites", "no sites: a topology needs at least one anycast site")
-    if not anycast:
+    if topo.sites and not anycast:
         fail("ases", "sites need an AS with role 'anycast'")
 
 
@@ -166,7 +165,8 @@ def _check_links(topo: Topology, fail) -> Set[frozenset]:
     return links
 
 
-def _check_sites(topo: Topology, fail) -> None:
+def _check_site_ases(topo: Topology, fail) -> None:
+    """Each site's anycast AS exists (checked first: every router lookup needs it)."""
     for i, site in enumerate(topo.sites):
         if site.as_:
             asys = topo.as_by_name(site.as_)
@@ -176,6 +176,12 @@ def _check_sites(topo: Topology, fail) -> None:
                 fail(f"sites[{i}].as", f"AS {site.as_!r} has role {asys.role!r}, not 'anycast'")
         elif len([a for a in topo.ases if a.role == "anycast"]) > 1:
             fail(f"sites[{i}].as", "several anycast ASes exist: say which one this site is in")
+
+
+def _check_sites(topo: Topology, fail) -> None:
+    if not topo.sites:
+        fail("sites", "no sites: a topology needs at least one anycast site")
+    for i, site in enumerate(topo.sites):
         clash = prefix_clash(site.prefix)
         if clash:
             fail(f"sites[{i}].prefix", f"{site.prefix} {clash}: choose another prefix")

@@ -23,7 +23,7 @@ import pytest
 
 from testbed.net import frr
 from testbed.net.build import Testbed
-from testbed.scenario.load import effective_topology
+from testbed.scenario.effective import effective_topology
 from testbed.speaker import control
 from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams

@@ -21,7 +21,7 @@ import pytest
 from testbed.net import frr
 from testbed.net.build import Testbed
 from testbed.records import read_records
-from testbed.scenario.load import effective_topology
+from testbed.scenario.effective import effective_topology
 from testbed.topology.generate import TopologyBuilder
 from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams

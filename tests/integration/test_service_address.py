@@ -10,7 +10,7 @@ import time
 
 from testbed.net.build import Testbed
 from testbed.records import read_records
-from testbed.scenario.load import effective_topology
+from testbed.scenario.effective import effective_topology
 from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams
 

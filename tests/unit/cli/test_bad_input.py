@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from testbed.errors import InputError
 from testbed import inputfile
+from testbed.errors import InputError
 from testbed.topology.load import read_yaml
 
 from .helpers import one_line_error

@@ -122,8 +122,8 @@ def test_record_that_is_not_an_object(capsys, tmp_path):
     ("content", "expected"),
     [
         (b"{bad", "line 1: not valid JSON: Expecting property name enclosed in double quotes"),
-        (b"[1, 2]", "must hold a JSON object"),
-        (b'{"t0": "caf\xe9"}', "not UTF-8 text"),
+        (b"[1, 2]", "must hold a JSON object, not a list"),
+        (b'{"t0": "caf\xe9"}', "line 1: not UTF-8 text (byte 0xe9 cannot be decoded)"),
         (None, "is a directory, not a file"),
     ],
 )

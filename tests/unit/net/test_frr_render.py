@@ -30,7 +30,7 @@ def test_two_sites_golden(router):
 
 def test_upstream_of_a_ryu_site_golden():
     """The Ryu work-arounds: soft-reconfiguration inbound, and no looped route sent back."""
-    from testbed.scenario.load import effective_topology
+    from testbed.scenario.effective import effective_topology
 
     plan = make_plan(
         effective_topology(load_topology("two-sites"), topology_overrides={"speaker": "ryu"})

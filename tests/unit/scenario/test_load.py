@@ -5,15 +5,15 @@ import textwrap
 import pytest
 
 from testbed.errors import InputError
+from testbed.scenario.effective import effective_topology
 from testbed.scenario.load import (
     DEFAULT_SCENARIO,
-    effective_topology,
     list_scenarios,
     load_scenario,
-    parse_overrides,
     scenario_topology,
 )
 from testbed.scenario.model import FailSite, MaxOutage, Restore, TcpReset
+from testbed.scenario.overrides import parse_overrides
 from testbed.topology.load import load_topology, parse_topology
 
 SHIPPED = [

@@ -64,7 +64,8 @@ def test_expand_limits():
 
 
 def test_typed_and_numeric():
-    assert typed("30") == 30 and typed("0.5") == 0.5 and typed("true") is True and typed("on") == "on"
+    assert typed("30") == 30 and typed("0.5") == 0.5 and typed("true") is True
+    assert typed("on") == "on"  # YAML 1.2: on/off/yes/no are text
     assert typed("clique:4") == "clique:4"
     assert numeric(["3", "9", "30"]) and numeric(["0.1", "1"])
     assert not numeric(["off", "on"]) and not numeric(["3", "x"])

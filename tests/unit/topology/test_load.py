@@ -39,7 +39,7 @@ def test_base_loads(tmp_path):
     "old,new,field,message",
     [
         ("{a: ta, b: tb}", "{a: ta, b: tx}", "links[0].b", "no router or AS called 'tx'"),
-        ("{a: ta, b: tb}", "{a: ta, b: tb, delay: soon}", "links[0].delay", "not a duration"),
+        ("{a: ta, b: tb}", "{a: ta, b: tb, delay: soon}", "links[0].delay", "must be a duration"),
         ("{a: ta, b: tb}", "{a: ta, b: tb, colour: red}", "links[0].colour", "unknown field"),
         ("{a: ta, b: tb}", "{a: ta, b: ta}", "links[0]", "two different routers"),
         ("{name: tb, asn: 65002", "{name: tb, asn: 65001", "ases[1].asn", "also used by 'ta'"),
