@@ -43,6 +43,7 @@ lint: install
 schema: install
 	$(BIN)/python -m testbed.topology.schema > testbed/schema/topology.schema.json
 	$(BIN)/python -m testbed.scenario.schema > testbed/schema/scenario.schema.json
+	$(BIN)/python -m testbed.analysis.schema > testbed/schema/summary.schema.json
 
 bench: install
 	$(BIN)/python bench/startup.py

@@ -74,9 +74,7 @@ def measure(n: int) -> dict:
 
 def main(argv: list) -> None:
     """Parse the sizes and print one line per size."""
-    parser = argparse.ArgumentParser(
-        prog="bench/startup.py", description=__doc__.split("\n\n")[0]
-    )
+    parser = argparse.ArgumentParser(prog="bench/startup.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, metavar="N", help="chain sizes")
     parser.add_argument(
         "--workers",

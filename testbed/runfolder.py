@@ -17,7 +17,11 @@ import os
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
+from pydantic import ValidationError
+
+from testbed.analysis.model import HealthEntry, Summary
 from testbed.errors import InputError
+from testbed.pydantic_errors import from_validation_error, union_tags
 
 PathLike = Union[str, Path]
 #: The largest summary.json or meta.json read (a summary of a long run with
@@ -26,6 +30,8 @@ MAX_JSON_BYTES = 256 * 1024 * 1024
 RECORDS = "records"
 SUMMARY = "summary.json"
 META = "meta.json"
+#: The summary's discriminated unions, for pydantic's error locations (``health[2].moved``).
+SUMMARY_UNIONS = {"event": union_tags(HealthEntry, "event")}
 
 
 def _json_type(value: Any) -> str:
@@ -83,14 +89,18 @@ def read_meta(run_dir: PathLike) -> Optional[Dict[str, Any]]:
     return read_json_object(path)
 
 
-def read_summary(run_dir: PathLike) -> Dict[str, Any]:
-    """``RUN/summary.json``, checked where readers rely on its shape.
+def read_summary(run_dir: PathLike) -> Summary:
+    """``RUN/summary.json``, validated into the model (:class:`~testbed.analysis.model.Summary`).
 
-    ``clients`` must be an object of objects (their ``dns`` and ``tcp``
-    objects too) and ``events`` a list of objects, when they are there.
+    Spellings of older versions are converted on the way
+    (:func:`testbed.analysis.model.upgrade`); fields it lacks get their
+    defaults.  ``clients`` must be an object of objects (their ``dns`` and
+    ``tcp`` objects too) and ``events`` a list of objects, when they are
+    there; every value must have its field's type.
 
     Raises:
-        InputError: no summary.json, or one that is unreadable or of the wrong shape.
+        InputError: no summary.json, or one that is unreadable or of the wrong
+            shape (naming the file and the field).
     """
     path = Path(run_dir) / SUMMARY
     if not os.path.lexists(path):
@@ -119,7 +129,10 @@ def read_summary(run_dir: PathLike) -> Dict[str, Any]:
         if not isinstance(event, dict):
             what = f"must be a JSON object, not {_json_type(event)}"
             raise InputError(what, str(path), f"events[{i}]")
-    return summary
+    try:
+        return Summary.model_validate(summary)
+    except ValidationError as exc:
+        raise from_validation_error(exc, str(path), unions=SUMMARY_UNIONS) from None
 
 
 def record_files(run_dir: PathLike) -> List[Path]:

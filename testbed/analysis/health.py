@@ -37,6 +37,14 @@ from typing import Any, Dict, List, Optional
 
 from testbed.analysis import catchment
 from testbed.analysis.load import RunRecords
+from testbed.analysis.model import (
+    HealthAddress,
+    HealthAgent,
+    HealthEntry,
+    HealthRetry,
+    HealthState,
+    Move,
+)
 
 #: The health records that go into the summary's ``health[]`` (not start/stop).
 CHANGES = ("state", "retry", "address")
@@ -46,7 +54,7 @@ SETTINGS = ("action", "interval", "rise", "fall", "checks", "drain")
 STOPPING = "agent stopping"
 
 
-def agents(run: RunRecords) -> Dict[str, Dict[str, Any]]:
+def agents(run: RunRecords) -> Dict[str, HealthAgent]:
     """Each site's health agent settings, from its (last) ``start`` record.
 
     Args:
@@ -56,10 +64,10 @@ def agents(run: RunRecords) -> Dict[str, Dict[str, Any]]:
         site -> ``{action, interval, rise, fall, checks, drain}`` (a field the
         record lacks is None), sorted by site.
     """
-    out: Dict[str, Dict[str, Any]] = {}
+    out: Dict[str, HealthAgent] = {}
     for r in run.health:
         if r.get("event") == "start" and r.get("site"):
-            out[str(r["site"])] = {k: r.get(k) for k in SETTINGS}
+            out[str(r["site"])] = HealthAgent(**{k: r.get(k) for k in SETTINGS})
     return dict(sorted(out.items()))
 
 
@@ -76,13 +84,13 @@ def _effect(
     run: RunRecords, segs: Dict[str, List[catchment.Segment]], site: str, t: float, until: Any
 ) -> Dict[str, Any]:
     """The catchment effect of a change of ``site`` at ``t``, up to ``until``."""
-    moves: Dict[str, Dict[str, str]] = {}
+    moves: Dict[str, Move] = {}
     stayed, unanswered = [], []
     for c in run.clients:
         frm = catchment.site_before(segs[c], t)
         to = catchment.site_after(segs[c], t, until)
         if frm is not None and to is not None and frm != to:
-            moves[c] = {"from": frm, "to": to}
+            moves[c] = Move(from_=frm, to=to)
         if frm == site and to == site:
             stayed.append(c)
         elif frm == site and to is None:
@@ -92,7 +100,7 @@ def _effect(
 
 def changes(
     run: RunRecords, segs: Optional[Dict[str, List[catchment.Segment]]] = None
-) -> List[Dict[str, Any]]:
+) -> List[HealthEntry]:
     """The summary's ``health[]``: every state change, retry and address removal, in time order.
 
     Args:
@@ -100,11 +108,13 @@ def changes(
         segs: client -> catchment segments (computed from the DNS records if None).
 
     Returns:
-        One dict per record: ``t``, ``site``, ``event`` and the record's own
-        fields (``state``: ``state, previous, action, applied, failures,
-        reason, error, shutdown`` and, unless ``shutdown``, the effect
-        ``moved, moves, stayed, unanswered``; ``retry``: ``state, action,
-        applied``; ``address``: ``address, removed, drain_s, error``).
+        One entry per record: ``t``, ``site``, ``event`` and the record's own
+        fields (:class:`~testbed.analysis.model.HealthState`: ``state,
+        previous, action, applied, failures, reason, error, shutdown`` and,
+        unless ``shutdown``, the effect ``moved, moves, stayed, unanswered``;
+        :class:`~testbed.analysis.model.HealthRetry`: ``state, action,
+        applied``; :class:`~testbed.analysis.model.HealthAddress`:
+        ``address, removed, drain_s, error``).
     """
     if segs is None:
         segs = {c: catchment.segments(run.dns.get(c, [])) for c in run.clients}
@@ -116,32 +126,46 @@ def changes(
             if r.get("event") == "state" and not is_shutdown(run, r)
         ]
     )
-    out: List[Dict[str, Any]] = []
+    out: List[HealthEntry] = []
     for r in run.health:
         event = r.get("event")
         if event not in CHANGES or not r.get("site"):
             continue
         site, t = str(r["site"]), float(r["t"])
-        entry: Dict[str, Any] = {"t": run.rel(t), "site": site, "event": event}
+        common: Dict[str, Any] = {"t": run.rel(t), "site": site}
         if event == "state":
-            for k in ("state", "previous", "action", "reason", "error"):
-                entry[k] = r.get(k)
-            entry["applied"] = list(r.get("applied") or [])
-            entry["failures"] = list(r.get("failures") or [])
-            entry["shutdown"] = is_shutdown(run, r)
-            if not entry["shutdown"]:
+            shutdown = is_shutdown(run, r)
+            effect: Dict[str, Any] = {}
+            if not shutdown:  # the drain after the probes stopped has no measured effect
                 i = bisect_right(cuts, t)
-                entry.update(_effect(run, segs, site, t, cuts[i] if i < len(cuts) else None))
+                effect = _effect(run, segs, site, t, cuts[i] if i < len(cuts) else None)
+            out.append(
+                HealthState(
+                    **common,
+                    **{k: r.get(k) for k in ("state", "previous", "action", "reason", "error")},
+                    applied=list(r.get("applied") or []),
+                    failures=list(r.get("failures") or []),
+                    shutdown=shutdown,
+                    **effect,
+                )
+            )
         elif event == "retry":
-            entry.update(
-                state=r.get("state"), action=r.get("action"), applied=list(r.get("applied") or [])
+            out.append(
+                HealthRetry(
+                    **common,
+                    state=r.get("state"),
+                    action=r.get("action"),
+                    applied=list(r.get("applied") or []),
+                )
             )
         else:
-            entry.update(
-                address=r.get("address"),
-                removed=list(r.get("removed") or []),
-                drain_s=r.get("drain_s"),
-                error=r.get("error"),
+            out.append(
+                HealthAddress(
+                    **common,
+                    address=r.get("address"),
+                    removed=list(r.get("removed") or []),
+                    drain_s=r.get("drain_s"),
+                    error=r.get("error"),
+                )
             )
-        out.append(entry)
     return out

@@ -17,6 +17,8 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
+from testbed.analysis.model import Capture
+
 #: tcpdump filter: segments with RST set
 RST_FILTER = "tcp[tcpflags] & tcp-rst != 0"
 
@@ -82,7 +84,7 @@ def summarise_captures(
     owner_of: Callable[[str], Optional[str]],
     t0: float,
     read: Callable[[Path], Optional[List[Reset]]] = read_resets,
-) -> List[Dict[str, object]]:
+) -> List[Capture]:
     """Per capture file: the resets the sites sent from the service address, and to whom.
 
     Args:
@@ -93,35 +95,34 @@ def summarise_captures(
         read: reads one file (tcpdump by default).
 
     Returns:
-        One dict per ``*.pcap`` file (``NODE-IFACE.pcap``), sorted by name:
+        One entry per ``*.pcap`` file (``NODE-IFACE.pcap``), sorted by name:
         ``file``, ``node`` (where it was captured), ``readable``,
         ``resets`` (from the service address), ``to`` (client -> count) and
         ``first_s`` / ``last_s`` (None without resets).
     """
-    result: List[Dict[str, object]] = []
+    result: List[Capture] = []
     for path in sorted(folder.glob("*.pcap")):
         resets = read(path)
-        entry: Dict[str, object] = {
-            "file": path.name,
-            "node": path.stem.rsplit("-", 1)[0],
-            "readable": resets is not None,
-        }
         mine = [r for r in resets or [] if service is None or r.src == service]
         to: Dict[str, int] = {}
         for r in mine:
             name = owner_of(r.dst) or r.dst
             to[name] = to.get(name, 0) + 1
-        entry.update(
-            resets=len(mine),
-            to=dict(sorted(to.items())),
-            first_s=round(mine[0].t - t0, 3) if mine else None,
-            last_s=round(mine[-1].t - t0, 3) if mine else None,
+        result.append(
+            Capture(
+                file=path.name,
+                node=path.stem.rsplit("-", 1)[0],
+                readable=resets is not None,
+                resets=len(mine),
+                to=dict(sorted(to.items())),
+                first_s=round(mine[0].t - t0, 3) if mine else None,
+                last_s=round(mine[-1].t - t0, 3) if mine else None,
+            )
         )
-        result.append(entry)
     return result
 
 
-def run_captures(run_dir: Path, t0: float) -> List[Dict[str, object]]:
+def run_captures(run_dir: Path, t0: float) -> List[Capture]:
     """:func:`summarise_captures` for a run folder (empty when it has no ``pcap/``)."""
     folder = run_dir / "pcap"
     if not folder.is_dir():

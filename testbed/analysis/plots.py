@@ -25,10 +25,10 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle  # noqa: E402
 
 from testbed.analysis import catchment, outage, tcp  # noqa: E402
 from testbed.analysis.load import RunRecords  # noqa: E402
+from testbed.analysis.model import Summary  # noqa: E402
 from testbed.analysis.report import event_label, health_label  # noqa: E402
 from testbed.analysis.summary import event_times, timeline_until  # noqa: E402
 
-Summary = Dict[str, Any]
 #: Colour of answers without a site, and of unknown sites.
 UNKNOWN = "#9e9e9e"
 LOSS = "#d62728"
@@ -84,12 +84,10 @@ def timeline_marks(summary: Summary, health: bool = False) -> List[Tuple[float, 
     Returns:
         Scenario events (kind ``event``), then at equal times health records.
     """
-    marks = [(float(ev["t"]), 0, event_label(ev), "event") for ev in summary.get("events", [])]
+    marks = [(float(ev.t), 0, event_label(ev), "event") for ev in summary.events]
     if health:
         marks += [
-            (float(h["t"]), 1, health_label(h), "health")
-            for h in summary.get("health") or []
-            if isinstance(h.get("t"), (int, float))
+            (float(h.t), 1, health_label(h), "health") for h in summary.health if h.t is not None
         ]
     return [(t, label, kind) for t, _, label, kind in sorted(marks)]
 
@@ -171,15 +169,16 @@ def plot_timeline(run: RunRecords, summary: Summary, path: Path) -> Path:
         ``path``.
     """
     clients = [c for c in run.clients if run.dns.get(c)]
-    colours = site_colours(summary.get("sites", run.sites))
+    colours = site_colours(summary.sites)
     fig, ax = plt.subplots(figsize=(12, _height(len(clients))))
     used: List[Optional[str]] = []
     any_loss = any_late = False
     for y, c in enumerate(clients):
         qs = outage.queries(run.dns[c])
-        for w in summary["clients"].get(c, {}).get("dns", {}).get("outages", []):
-            end = w["end"] if w["end"] is not None else run.end - run.t0
-            ax.add_patch(Rectangle((w["start"], y - 0.4), end - w["start"], 0.8,
+        figures = summary.clients.get(c)
+        for w in figures.dns.outages if figures else []:
+            end = w.end if w.end is not None else run.end - run.t0
+            ax.add_patch(Rectangle((w.start, y - 0.4), end - w.start, 0.8,
                                    color=LOSS, alpha=0.12, linewidth=0))  # fmt: skip
         by_site: Dict[Optional[str], List[float]] = {}
         for q in qs:
@@ -207,7 +206,7 @@ def plot_timeline(run: RunRecords, summary: Summary, path: Path) -> Path:
     _x_limits(ax, run)
     labels = _events(ax, run, summary, health=True)
     handles = _site_legend(colours, used)
-    if summary.get("health"):
+    if summary.health:
         handles.append(Line2D([], [], color=HEALTH, linestyle=":", label="health agent"))
     if any_loss:
         handles.append(Line2D([], [], marker="x", color=LOSS, linestyle="", label="lost query"))
@@ -233,7 +232,7 @@ def plot_tcp(run: RunRecords, summary: Summary, path: Path) -> Path:
     Returns:
         ``path``.
     """
-    colours = site_colours(summary.get("sites", run.sites))
+    colours = site_colours(summary.sites)
     rows = []
     for c in run.clients:
         fates = tcp.stream_fates(
@@ -309,7 +308,7 @@ def plot_routes(run: RunRecords, summary: Summary, path: Path) -> Path:
         ``path``.
     """
     routers = run.routers
-    zooms = [ev for ev in summary.get("events", []) if ev["convergence_s"] is not None]
+    zooms = [ev for ev in summary.events if ev.convergence_s is not None]
     zooms = zooms[:MAX_ZOOMS]
     height = _height(len(routers))
     if zooms:
@@ -328,11 +327,11 @@ def plot_routes(run: RunRecords, summary: Summary, path: Path) -> Path:
     for k, ev in enumerate(zooms):
         zax = fig.add_subplot(grid[1, k])
         _route_raster(zax, run, routers)
-        conv = ev["convergence_s"]
+        conv = ev.convergence_s
         margin = max(0.1 * conv, 0.02)
-        zax.set_xlim(ev["t"] - margin, ev["t"] + conv + margin)
-        zax.axvline(ev["t"], color="black", linestyle="--", linewidth=1, alpha=0.7)
-        zax.axvline(ev["t"] + conv, color=LOSS, linestyle=":", linewidth=1)
+        zax.set_xlim(ev.t - margin, ev.t + conv + margin)
+        zax.axvline(ev.t, color="black", linestyle="--", linewidth=1, alpha=0.7)
+        zax.axvline(ev.t + conv, color=LOSS, linestyle=":", linewidth=1)
         zax.set_title(f"{event_label(ev)}\nconverged in {conv:.3f} s", fontsize=9)
         zax.set_xlabel("time from start (s)", fontsize=8)
         zax.tick_params(labelsize=7)
@@ -372,18 +371,18 @@ def catchment_columns(run: RunRecords, summary: Summary) -> List[Tuple[str, Dict
         client, then per event the settled site before the next event (or the
         end), then the last site seen if no events.
     """
-    clients = sorted(summary.get("clients", {}))
-    first = "before the first event" if summary.get("events") else "first seen"
-    columns = [(first, {c: summary["clients"][c]["site_before"] for c in clients})]
+    clients = sorted(summary.clients)
+    first = "before the first event" if summary.events else "first seen"
+    columns = [(first, {c: summary.clients[c].site_before for c in clients})]
     times = event_times(run)
     segs = {c: catchment.segments(run.dns.get(c, [])) for c in clients}
-    for i, ev in enumerate(summary.get("events", [])):
+    for i, ev in enumerate(summary.events):
         until = times[i + 1] if i + 1 < len(times) else None
-        title = f"after t={ev['t']:g} s\n{event_label(ev)}"
+        title = f"after t={ev.t:g} s\n{event_label(ev)}"
         settled = {c: catchment.site_after(segs[c], times[i], until) for c in clients}
         columns.append((title, settled))
-    if not summary.get("events"):
-        columns.append(("at the end", {c: summary["clients"][c]["site_after"] for c in clients}))
+    if not summary.events:
+        columns.append(("at the end", {c: summary.clients[c].site_after for c in clients}))
     return columns
 
 
@@ -401,8 +400,8 @@ def plot_catchment(run: RunRecords, summary: Summary, path: Path) -> Path:
     Returns:
         ``path``.
     """
-    colours = site_colours(summary.get("sites", run.sites))
-    clients = sorted(summary.get("clients", {}))
+    colours = site_colours(summary.sites)
+    clients = sorted(summary.clients)
     columns = catchment_columns(run, summary)
     fig, ax = plt.subplots(figsize=(2.2 * len(columns) + 2.5, _height(len(clients))))
     used: List[Optional[str]] = []

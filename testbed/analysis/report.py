@@ -1,7 +1,11 @@
 """Render a run's summary for people: ``report.md`` and tables for the terminal.
 
-Both are pure functions of the summary dict (:mod:`testbed.analysis.summary`),
-so the same summary always gives the same text.  The narrative lists the
+Both are pure functions of the summary (:class:`~testbed.analysis.model.Summary`,
+read by attribute), so the same summary always gives the same text.  The
+entry points (:func:`render_markdown`, :func:`rich_tables`,
+:func:`print_report`, :func:`incident_lines`) also take the summary as its
+JSON object (``summary.json``, or what :func:`testbed.analysis.analyse`
+returns) and validate it into the model first.  The narrative lists the
 scenario's events and the health agents' state changes (``health[]``) in
 time order, with who moved after each; a health change that moved none of
 the site's clients and left them without answers -- MED demotion behind
@@ -9,20 +13,34 @@ different upstreams -- says so.  The agents' withdrawals at the end of the
 run (``shutdown`` in ``health[]``) are shown as the shutdown drain, with no
 client effect: the probes had stopped.
 
-Expectations (``summary["expect"]``) are shown as given by the scenario
-package; each entry is a dict, read leniently: its label is the first of
-``name``, ``description``, ``expect``, ``check``; its result the first boolean
-of ``passed``, ``ok``, ``pass`` (neither: shown as not checked); its detail
-``detail``, ``actual`` or ``message``.  A plain string is a label.
+Expectations (``expect[]``) are shown as the scenario package evaluated
+them: ``check``, ``passed`` (null: shown as not checked) and ``detail``
+(older spellings are converted when a summary is loaded:
+:func:`testbed.analysis.model.upgrade`).
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from testbed.analysis.model import (
+    Capture,
+    EventSummary,
+    ExpectResult,
+    HealthAddress,
+    HealthEntry,
+    HealthRetry,
+    HealthState,
+    Summary,
+    TcpSummary,
+)
+
+#: A summary, or its JSON object (validated into the model by the entry points).
+SummaryLike = Union[Summary, Mapping[str, Any]]
 
 #: The plots :mod:`testbed.analysis.plots` writes, with their captions.
 PLOTS: Sequence[Tuple[str, str]] = (
@@ -72,28 +90,6 @@ def md_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> List[str]:
     return lines
 
 
-def expectation(entry: Any) -> Tuple[str, Optional[bool], str]:
-    """Read one expectation entry leniently.
-
-    Args:
-        entry: a dict (see the module docstring) or a string.
-
-    Returns:
-        (label, passed or None if not checked, detail).
-    """
-    if not isinstance(entry, dict):
-        return str(entry), None, ""
-    label = next(
-        (str(entry[k]) for k in ("name", "description", "expect", "check") if k in entry),
-        fmt(entry),
-    )
-    passed = next(
-        (entry[k] for k in ("passed", "ok", "pass") if isinstance(entry.get(k), bool)), None
-    )
-    detail = next((fmt(entry[k]) for k in ("detail", "actual", "message") if k in entry), "")
-    return label, passed, detail
-
-
 def verdict(passed: Optional[bool]) -> str:
     """PASS, FAIL or ``-`` (not checked)."""
     return "-" if passed is None else ("PASS" if passed else "FAIL")
@@ -106,11 +102,10 @@ def site_change(before: Optional[str], after: Optional[str]) -> str:
     return f"{fmt(before)} -> {fmt(after)}"
 
 
-def event_label(ev: Dict[str, Any]) -> str:
+def event_label(ev: EventSummary) -> str:
     """``fail_site lon (how=link-down)``."""
-    text = " ".join(str(x) for x in (ev.get("kind"), ev.get("target")) if x)
-    params = ev.get("params")
-    return f"{text} ({fmt(params)})" if params else text or "-"
+    text = " ".join(str(x) for x in (ev.kind, ev.target) if x)
+    return f"{text} ({fmt(ev.params)})" if ev.params else text or "-"
 
 
 #: Said of a MED demotion that moved none of the dead site's clients.
@@ -122,7 +117,7 @@ MED_NOTE = (
 SHUTDOWN_NOTE = "shutdown drain after the probes stopped: no client effect measured"
 
 
-def client_moves(summary: Dict[str, Any], client: str) -> List[Tuple[Any, str, str]]:
+def client_moves(summary: Summary, client: str) -> List[Tuple[Optional[float], str, str]]:
     """A client's moves at the scenario's events: ``(t, from, to)`` in time order.
 
     Args:
@@ -133,110 +128,105 @@ def client_moves(summary: Dict[str, Any], client: str) -> List[Tuple[Any, str, s
         One triple per event that moved the client.
     """
     out = []
-    for ev in summary.get("events", []):
-        move = (ev.get("moves") or {}).get(client)
-        if isinstance(move, dict):
-            out.append((ev.get("t"), str(move.get("from")), str(move.get("to"))))
+    for ev in summary.events:
+        move = (ev.moves or {}).get(client)
+        if move is not None:
+            out.append((ev.t, str(move.from_), str(move.to)))
     return out
 
 
-def moved_to(summary: Dict[str, Any], client: str) -> str:
+def moved_to(summary: SummaryLike, client: str) -> str:
     """``nyc at 10.0 s, lon at 20.0 s``: where each event moved the client, ``-`` if none."""
     parts = [
-        f"{to} at {t:.1f} s" if isinstance(t, (int, float)) else to
-        for t, _, to in client_moves(summary, client)
+        f"{to} at {t:.1f} s" if t is not None else to
+        for t, _, to in client_moves(Summary.of(summary), client)
     ]
     return ", ".join(parts) or "-"
 
 
-def tcp_resets(tcp: Dict[str, Any]) -> str:
+def tcp_resets(tcp: TcpSummary) -> str:
     """``2/2``: streams reset of streams, with the resets when more (``2/2 (6 resets)``)."""
-    text = f"{tcp['reset']}/{tcp['streams']}"
-    events = tcp.get("reset_events")
-    if isinstance(events, int) and events > tcp["reset"]:
-        text += f" ({events} resets)"
+    text = f"{tcp.reset}/{tcp.streams}"
+    if tcp.reset_events > tcp.reset:
+        text += f" ({tcp.reset_events} resets)"
     return text
 
 
-def health_label(h: Dict[str, Any]) -> str:
+def health_label(h: HealthEntry) -> str:
     """``health lon up -> down (withdraw)`` (``... at shutdown``), ``health lon: address ...``."""
-    site = h.get("site", "?")
-    if h.get("event") == "address":
-        return f"health {site}: service address {'removed' if h.get('removed') else 'kept'}"
-    if h.get("event") == "retry":
-        return f"health {site} {h.get('state')} applied late ({h.get('action')})"
-    text = f"health {site} {h.get('previous')} -> {h.get('state')} ({h.get('action')})"
-    return f"{text} at shutdown" if h.get("shutdown") else text
+    site = h.site or "?"
+    if isinstance(h, HealthAddress):
+        return f"health {site}: service address {'removed' if h.removed else 'kept'}"
+    if isinstance(h, HealthRetry):
+        return f"health {site} {h.state} applied late ({h.action})"
+    text = f"health {site} {h.previous} -> {h.state} ({h.action})"
+    return f"{text} at shutdown" if h.shutdown else text
 
 
-def health_effect(h: Dict[str, Any]) -> str:
+def _moves_text(moves: Mapping[str, Any]) -> str:
+    """``paris (lon -> nyc), tokyo (tyo -> nyc)``."""
+    return ", ".join(f"{c} ({m.from_} -> {m.to})" for c, m in sorted(moves.items()))
+
+
+def health_effect(h: HealthEntry) -> str:
     """What a health record did: who moved, who stayed or went unanswered; the address."""
-    if h.get("event") == "address":
-        if not h.get("removed"):
-            return h.get("error") or "no server"
-        text = f"from {', '.join(h['removed'])}"
-        if h.get("drain_s") is not None:
-            text += f", {fmt_s(h['drain_s'])} s after the announcement changed"
-        return text + (f"; {h['error']}" if h.get("error") else "")
-    if h.get("event") == "retry":
-        return f"applied: {fmt(h.get('applied'))}"
-    if h.get("shutdown"):
+    if isinstance(h, HealthAddress):
+        if not h.removed:
+            return h.error or "no server"
+        text = f"from {', '.join(h.removed)}"
+        if h.drain_s is not None:
+            text += f", {fmt_s(h.drain_s)} s after the announcement changed"
+        return text + (f"; {h.error}" if h.error else "")
+    if isinstance(h, HealthRetry):
+        return f"applied: {fmt(h.applied)}"
+    if h.shutdown:
         text = SHUTDOWN_NOTE
-        return text + (f"; not applied: {h['error']}" if h.get("error") else "")
+        return text + (f"; not applied: {h.error}" if h.error else "")
     parts = []
-    moves = h.get("moves") or {}
+    moves = h.moves or {}
     if moves:
-        parts.append(
-            "moved: "
-            + ", ".join(f"{c} ({m['from']} -> {m['to']})" for c, m in sorted(moves.items()))
-        )
-    if h.get("stayed"):
-        parts.append(f"still on {h.get('site')}: {', '.join(h['stayed'])}")
-    if h.get("unanswered"):
-        parts.append(f"no answer: {', '.join(h['unanswered'])}")
+        parts.append("moved: " + _moves_text(moves))
+    if h.stayed:
+        parts.append(f"still on {h.site}: {', '.join(h.stayed)}")
+    if h.unanswered:
+        parts.append(f"no answer: {', '.join(h.unanswered)}")
     if not parts:
         parts.append("no client changed site")
-    if h.get("state") == "down" and h.get("action") == "med" and not moves and h.get("unanswered"):
+    if h.state == "down" and h.action == "med" and not moves and h.unanswered:
         parts.append(MED_NOTE)
-    if h.get("error"):
-        parts.append(f"not applied: {h['error']}")
+    if h.error:
+        parts.append(f"not applied: {h.error}")
     return "; ".join(parts)
 
 
-def _event_line(ev: Dict[str, Any]) -> str:
-    text = f"- t={fmt_s(ev.get('t'))} s: {event_label(ev)}. "
-    if ev.get("convergence_s") is None:
+def _event_line(ev: EventSummary) -> str:
+    text = f"- t={fmt_s(ev.t)} s: {event_label(ev)}. "
+    if ev.convergence_s is None:
         text += "No route changed."
     else:
         text += (
-            f"Routes converged in {fmt_s(ev['convergence_s'])} s "
-            f"({len(ev.get('routers_changed', []))} routers, "
-            f"{ev.get('route_changes', 0)} route changes)."
+            f"Routes converged in {fmt_s(ev.convergence_s)} s "
+            f"({len(ev.routers_changed)} routers, {ev.route_changes} route changes)."
         )
-    moves = ev.get("moves") or {}
-    if moves:
-        text += " Moved: " + ", ".join(
-            f"{c} ({m['from']} -> {m['to']})" for c, m in sorted(moves.items())
-        )
-        text += "."
+    if ev.moves:
+        text += " Moved: " + _moves_text(ev.moves) + "."
     else:
         text += " No client changed site."
     return text
 
 
-def _health_line(h: Dict[str, Any]) -> str:
-    text = f"- t={fmt_s(h.get('t'))} s: {health_label(h)}"
+def _health_line(h: HealthEntry) -> str:
+    text = f"- t={fmt_s(h.t)} s: {health_label(h)}"
     effect = health_effect(h)
-    if h.get("event") == "address":
-        return f"{text} {effect}." if h.get("removed") else f"{text}: {effect}."
-    if h.get("event") == "state":
-        applied = fmt(h.get("applied"))
-        why = ", ".join(h.get("failures") or []) or h.get("reason") or "-"
-        text += f", applied: {applied}; because: {why}"
+    if isinstance(h, HealthAddress):
+        return f"{text} {effect}." if h.removed else f"{text}: {effect}."
+    if isinstance(h, HealthState):
+        why = ", ".join(h.failures) or h.reason or "-"
+        text += f", applied: {fmt(h.applied)}; because: {why}"
     return f"{text}. {effect[:1].upper()}{effect[1:]}."
 
 
-def timeline(summary: Dict[str, Any]) -> List[Tuple[float, str]]:
+def timeline(summary: SummaryLike) -> List[Tuple[float, str]]:
     """The narrative's timeline: scenario events and health records, in time order.
 
     Args:
@@ -245,44 +235,42 @@ def timeline(summary: Dict[str, Any]) -> List[Tuple[float, str]]:
     Returns:
         ``(t, line)`` pairs; at equal times events come before health records.
     """
+    summary = Summary.of(summary)
     rows: List[Tuple[float, int, int, str]] = []
-    for i, ev in enumerate(summary.get("events", [])):
-        rows.append((float(ev.get("t") or 0.0), 0, i, _event_line(ev)))
-    for i, h in enumerate(summary.get("health") or []):
-        rows.append((float(h.get("t") or 0.0), 1, i, _health_line(h)))
+    for i, ev in enumerate(summary.events):
+        rows.append((float(ev.t or 0.0), 0, i, _event_line(ev)))
+    for i, h in enumerate(summary.health):
+        rows.append((float(h.t or 0.0), 1, i, _health_line(h)))
     return [(t, line) for t, _, _, line in sorted(rows)]
 
 
-def _narrative(summary: Dict[str, Any]) -> List[str]:
-    clients = summary.get("clients", {})
-    events = summary.get("events", [])
+def _narrative(summary: Summary) -> List[str]:
+    clients = summary.clients
     what = []
-    if summary.get("scenario"):
-        what.append(f"Scenario **{summary['scenario']}**")
+    if summary.scenario:
+        what.append(f"Scenario **{summary.scenario}**")
     else:
         what.append("A run without a scenario")
-    if summary.get("topology"):
-        what.append(f"on topology **{summary['topology']}**")
-    line = " ".join(what) + f", {fmt_s(summary.get('duration'))} s"
-    if summary.get("frr_version"):
-        line += f", FRR {summary['frr_version']}"
-    if summary.get("speaker"):
-        line += f", site speaker {fmt(summary['speaker'])}"
+    if summary.topology:
+        what.append(f"on topology **{summary.topology}**")
+    line = " ".join(what) + f", {fmt_s(summary.duration)} s"
+    if summary.frr_version:
+        line += f", FRR {summary.frr_version}"
+    if summary.speaker:
+        line += f", site speaker {fmt(summary.speaker)}"
     out = [line + "."]
-    if summary.get("interrupted"):
-        out.append(f"The run was interrupted ({summary['interrupted']}): figures cover what ran.")
+    if summary.interrupted:
+        out.append(f"The run was interrupted ({summary.interrupted}): figures cover what ran.")
     out.append(
-        f"{len(clients)} clients, {len(summary.get('sites', []))} sites, "
-        f"{len(summary.get('routers', {}))} routers, {len(events)} events."
+        f"{len(clients)} clients, {len(summary.sites)} sites, "
+        f"{len(summary.routers)} routers, {len(summary.events)} events."
     )
-    agents = summary.get("health_agents") or {}
-    if agents:
+    if summary.health_agents:
         out.append(
             "Health agents: "
             + "; ".join(
-                f"{site} ({a.get('action')}, every {a.get('interval')} s, "
-                f"fall {a.get('fall')}, rise {a.get('rise')})"
-                for site, a in sorted(agents.items())
+                f"{site} ({a.action}, every {a.interval} s, fall {a.fall}, rise {a.rise})"
+                for site, a in sorted(summary.health_agents.items())
             )
             + "."
         )
@@ -291,63 +279,64 @@ def _narrative(summary: Dict[str, Any]) -> List[str]:
     out += [line for _, line in lines]
     if lines:
         out.append("")
-    hit = {c: v["dns"] for c, v in clients.items() if v["dns"]["outages"]}
+    hit = {c: v.dns for c, v in clients.items() if v.dns.outages}
     if hit:
-        worst = max(sorted(hit), key=lambda c: hit[c]["max_outage_s"] or 0)
+        worst = max(sorted(hit), key=lambda c: hit[c].max_outage_s or 0)
         out.append(
             f"DNS: {len(hit)} of {len(clients)} clients lost queries; the longest outage "
-            f"was {fmt_s(hit[worst]['max_outage_s'])} s ({worst})."
+            f"was {fmt_s(hit[worst].max_outage_s)} s ({worst})."
         )
-        never = sorted(c for c, d in hit.items() if any(not w["recovered"] for w in d["outages"]))
+        never = sorted(c for c, d in hit.items() if any(not w.recovered for w in d.outages))
         if never:
             out.append(f"Never recovered by the end of the run: {', '.join(never)}.")
     elif clients:
         out.append("DNS: no client lost a query.")
-    streams = sum(v["tcp"]["streams"] for v in clients.values())
+    tcp = [v.tcp for v in clients.values()]
+    streams = sum(t.streams for t in tcp)
     if streams:
-        reset = sum(v["tcp"]["reset"] for v in clients.values())
-        timeout = sum(v["tcp"]["timeout"] for v in clients.values())
-        survived = sum(v["tcp"]["survived"] for v in clients.values())
-        eof = sum(v["tcp"].get("eof", 0) for v in clients.values())
-        resets = sum(v["tcp"].get("reset_events", 0) for v in clients.values())
+        reset = sum(t.reset for t in tcp)
+        timeout = sum(t.timeout for t in tcp)
+        survived = sum(t.survived for t in tcp)
+        eof = sum(t.eof for t in tcp)
+        resets = sum(t.reset_events for t in tcp)
         closed = f", {eof} closed by the server" if eof else ""
         again = f" ({resets} resets in all)" if resets > reset else ""
         out.append(
             f"TCP: {streams} streams: {reset} reset{again}, {timeout} timed out{closed}, "
             f"{survived} survived."
         )
-    net = summary.get("network", {})
-    if net.get("convergence_s_max") is not None:
+    net = summary.network
+    if net.convergence_s_max is not None:
         out.append(
-            f"Control plane: slowest convergence {fmt_s(net['convergence_s_max'])} s after an "
-            f"event (max over routers), {net.get('route_changes', 0)} route changes in all."
+            f"Control plane: slowest convergence {fmt_s(net.convergence_s_max)} s after an "
+            f"event (max over routers), {net.route_changes} route changes in all."
         )
     return out
 
 
-def _health_state(h: Dict[str, Any]) -> str:
+def _health_state(h: HealthEntry) -> str:
     """The state cell of a health record: ``up -> down`` for a change."""
-    if h.get("event") == "state":
-        return f"{fmt(h.get('previous'))} -> {fmt(h.get('state'))}"
-    return fmt(h.get("state"))
+    if isinstance(h, HealthState):
+        return f"{fmt(h.previous)} -> {fmt(h.state)}"
+    return fmt(getattr(h, "state", None))
 
 
-def _health_section(summary: Dict[str, Any]) -> List[str]:
+def _health_section(summary: Summary) -> List[str]:
     """The "Health" section: every state change, late application and address removal."""
-    records = summary.get("health") or []
-    if not records and not summary.get("health_agents"):
+    records = summary.health
+    if not records and not summary.health_agents:
         return []
     lines = ["", "## Health", ""]
     if not records:
         return lines + ["No health state changed."]
     rows = [
         [
-            fmt_s(h.get("t")),
-            str(h.get("site", "-")),
-            h.get("event", "-"),
+            fmt_s(h.t),
+            str(h.site or "-"),
+            h.event,
             _health_state(h),
-            fmt(h.get("action")),
-            fmt(h.get("applied")),
+            fmt(getattr(h, "action", None)),
+            fmt(getattr(h, "applied", None)),
             health_effect(h),
         ]
         for h in records
@@ -357,7 +346,7 @@ def _health_section(summary: Dict[str, Any]) -> List[str]:
     )
 
 
-def _captures(captures: Sequence[Dict[str, Any]]) -> List[str]:
+def _captures(captures: Sequence[Capture]) -> List[str]:
     """The "Packet captures" section: which node's capture holds the sites' resets."""
     if not captures:
         return []
@@ -371,35 +360,40 @@ def _captures(captures: Sequence[Dict[str, Any]]) -> List[str]:
     ]
     rows = []
     for c in captures:
-        if not c.get("readable", True):
-            rows.append([f"`{c['file']}`", c.get("node", "-"), "unreadable", "-", "-"])
+        if not c.readable:
+            rows.append([f"`{c.file}`", c.node or "-", "unreadable", "-", "-"])
             continue
-        to = ", ".join(f"{name} {n}" for name, n in (c.get("to") or {}).items()) or "-"
-        when = "-" if c.get("first_s") is None else f"{fmt_s(c['first_s'])} – {fmt_s(c['last_s'])}"
-        rows.append([f"`{c['file']}`", str(c.get("node", "-")), str(c["resets"]), to, when])
+        to = ", ".join(f"{name} {n}" for name, n in c.to.items()) or "-"
+        when = "-" if c.first_s is None else f"{fmt_s(c.first_s)} – {fmt_s(c.last_s)}"
+        rows.append([f"`{c.file}`", c.node or "-", str(c.resets), to, when])
     return lines + md_table(["capture", "captured on", "resets", "sent to", "t (s)"], rows)
 
 
-def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
+def _expectation_rows(expect: Sequence[ExpectResult]) -> List[List[str]]:
+    """``[verdict, check, detail]`` per expectation."""
+    return [[verdict(e.passed), e.check or "-", e.detail or "-"] for e in expect]
+
+
+def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
     """The text of ``report.md``.
 
     Args:
-        summary: the run's summary.
+        summary: the run's summary (or its JSON object).
         plots: file names under ``plots/`` to link (default: none; :func:`testbed.analysis.analyse`
             passes the ones it wrote).
 
     Returns:
         Markdown, ending with a newline; the same summary gives the same text.
     """
-    title = summary.get("scenario") or summary.get("topology") or "run"
+    summary = Summary.of(summary)
+    title = summary.scenario or summary.topology or "run"
     lines = [f"# Report: {title}", ""]
     lines += _narrative(summary)
-    caveats = summary.get("caveats") or []
-    if caveats:
+    if summary.caveats:
         lines += ["", "## Caveats", ""]
-        lines += [f"- {c}" for c in caveats]
+        lines += [f"- {c}" for c in summary.caveats]
 
-    clients = summary.get("clients", {})
+    clients = summary.clients
     lines += ["", "## Clients", ""]
     if clients:
         lines += md_table(
@@ -422,19 +416,19 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
             [
                 [
                     name,
-                    site_change(c["site_before"], c["site_after"]),
+                    site_change(c.site_before, c.site_after),
                     moved_to(summary, name),
-                    str(c["dns"]["sent"]),
-                    str(c["dns"]["lost"]),
-                    str(c["dns"]["late"]),
-                    fmt_s(c["dns"]["outage_s"]),
-                    fmt_s(c["dns"]["max_outage_s"]),
-                    str(c["tcp"]["streams"]),
-                    str(c["tcp"]["reset"]),
-                    str(c["tcp"].get("reset_events", c["tcp"]["reset"])),
-                    str(c["tcp"]["timeout"]),
-                    str(c["tcp"]["survived"]),
-                    fmt([fmt_s(x) for x in c["tcp"]["reconnect_s"]]),
+                    str(c.dns.sent),
+                    str(c.dns.lost),
+                    str(c.dns.late),
+                    fmt_s(c.dns.outage_s),
+                    fmt_s(c.dns.max_outage_s),
+                    str(c.tcp.streams),
+                    str(c.tcp.reset),
+                    str(c.tcp.reset_events),
+                    str(c.tcp.timeout),
+                    str(c.tcp.survived),
+                    fmt([fmt_s(x) for x in c.tcp.reconnect_s]),
                 ]
                 for name, c in sorted(clients.items())
             ],
@@ -442,7 +436,7 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
     else:
         lines.append("No client records.")
 
-    windows = [(name, w) for name, c in sorted(clients.items()) for w in c["dns"]["outages"]]
+    windows = [(name, w) for name, c in sorted(clients.items()) for w in c.dns.outages]
     lines += ["", "## DNS outage windows", ""]
     if windows:
         lines.append(
@@ -455,11 +449,11 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
             [
                 [
                     name,
-                    fmt_s(w["start"]),
-                    fmt_s(w["end"]),
-                    fmt_s(w["duration"]),
-                    str(w["lost"]),
-                    "yes" if w["recovered"] else "no",
+                    fmt_s(w.start),
+                    fmt_s(w.end),
+                    fmt_s(w.duration),
+                    str(w.lost),
+                    "yes" if w.recovered else "no",
                 ]
                 for name, w in windows
             ],
@@ -470,11 +464,15 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
     breaks = [
         (name, kind, b)
         for name, c in sorted(clients.items())
-        for kind, key in (("reset", "resets"), ("timeout", "timeouts"), ("eof", "eofs"))
-        for b in c["tcp"].get(key, [])
+        for kind, of_kind in (
+            ("reset", c.tcp.resets),
+            ("timeout", c.tcp.timeouts),
+            ("eof", c.tcp.eofs),
+        )
+        for b in of_kind
     ]
     if breaks:
-        breaks.sort(key=lambda x: (x[0], x[2]["t"], x[2]["stream"]))
+        breaks.sort(key=lambda x: (x[0], x[2].t, x[2].stream))
         lines += ["", "## TCP breaks", ""]
         lines += md_table(
             [
@@ -490,33 +488,32 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
             [
                 [
                     name,
-                    str(b["stream"]),
-                    fmt_s(b["t"]),
+                    str(b.stream),
+                    fmt_s(b.t),
                     kind,
-                    fmt(b["site"]),
-                    fmt_s(b["after_event_s"]),
-                    fmt_s(b.get("reconnect_s")),
-                    fmt(b.get("site_after")),
+                    fmt(b.site),
+                    fmt_s(b.after_event_s),
+                    fmt_s(b.reconnect_s),
+                    fmt(b.site_after),
                 ]
                 for name, kind, b in breaks
             ],
         )
 
-    events = summary.get("events", [])
     lines += ["", "## Events", ""]
-    if events:
+    if summary.events:
         lines += md_table(
             ["t (s)", "event", "convergence (s)", "routers changed", "route changes", "moved"],
             [
                 [
-                    fmt_s(ev["t"]),
+                    fmt_s(ev.t),
                     event_label(ev),
-                    fmt_s(ev["convergence_s"]),
-                    str(len(ev["routers_changed"])),
-                    str(ev["route_changes"]),
-                    fmt(ev["moved"]),
+                    fmt_s(ev.convergence_s),
+                    str(len(ev.routers_changed)),
+                    str(ev.route_changes),
+                    fmt(ev.moved),
                 ]
-                for ev in events
+                for ev in summary.events
             ],
         )
     else:
@@ -524,26 +521,21 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
 
     lines += _health_section(summary)
 
-    routers = summary.get("routers", {})
-    if routers:
+    if summary.routers:
         lines += ["", "## Routers", ""]
         lines += md_table(
             ["router", "route changes", "slowest convergence (s)"],
             [
-                [name, str(r["route_changes"]), fmt_s(r["convergence_s_max"])]
-                for name, r in sorted(routers.items())
+                [name, str(r.route_changes), fmt_s(r.convergence_s_max)]
+                for name, r in sorted(summary.routers.items())
             ],
         )
 
-    lines += _captures(summary.get("pcap") or [])
+    lines += _captures(summary.pcap)
 
     lines += ["", "## Expectations", ""]
-    expect = summary.get("expect") or []
-    if expect:
-        rows = []
-        for entry in expect:
-            label, passed, detail = expectation(entry)
-            rows.append([verdict(passed), label, detail or "-"])
+    if summary.expect:
+        rows = _expectation_rows(summary.expect)
         failed = sum(1 for r in rows if r[0] == "FAIL")
         passed = sum(1 for r in rows if r[0] == "PASS")
         unchecked = len(rows) - passed - failed
@@ -564,17 +556,18 @@ def render_markdown(summary: Dict[str, Any], plots: Sequence[str] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rich_tables(summary: Dict[str, Any]) -> List[Table]:
+def rich_tables(summary: SummaryLike) -> List[Table]:
     """Terminal tables: clients, events, health changes.
 
     Args:
-        summary: the run's summary.
+        summary: the run's summary (or its JSON object).
 
     Returns:
         The clients table (with where each event moved a client), then the
         events table (if there are events), then the health table (if any
         health agent changed state).
     """
+    summary = Summary.of(summary)
     clients = Table(title="clients")
     columns = ("client", "outage", "site", "moved to", "DNS lost", "TCP reset", "survived",
                "timed out")  # fmt: skip
@@ -582,84 +575,84 @@ def rich_tables(summary: Dict[str, Any]) -> List[Table]:
         clients.add_column(
             col, justify="left" if col in ("client", "site", "moved to") else "right"
         )
-    for name, c in sorted(summary.get("clients", {}).items()):
-        streams = c["tcp"]["streams"]
-        outage = f"{fmt_s(c['dns']['outage_s'])} s"
-        if any(not w["recovered"] for w in c["dns"]["outages"]):
+    for name, c in sorted(summary.clients.items()):
+        streams = c.tcp.streams
+        outage = f"{fmt_s(c.dns.outage_s)} s"
+        if any(not w.recovered for w in c.dns.outages):
             outage += " (not recovered)"
         clients.add_row(
             escape(name),
             outage,
-            escape(site_change(c["site_before"], c["site_after"])),
+            escape(site_change(c.site_before, c.site_after)),
             escape(moved_to(summary, name)),
-            f"{c['dns']['lost']}/{c['dns']['sent']}",
-            tcp_resets(c["tcp"]),
-            f"{c['tcp']['survived']}/{streams}",
-            f"{c['tcp']['timeout']}/{streams}",
+            f"{c.dns.lost}/{c.dns.sent}",
+            tcp_resets(c.tcp),
+            f"{c.tcp.survived}/{streams}",
+            f"{c.tcp.timeout}/{streams}",
         )
     tables = [clients]
-    events = summary.get("events", [])
-    if events:
+    if summary.events:
         table = Table(title="events")
         for col in ("t", "event", "convergence", "routers", "route changes", "moved"):
             table.add_column(col, justify="left" if col in ("event", "moved") else "right")
-        for ev in events:
-            conv = ev["convergence_s"]
+        for ev in summary.events:
+            conv = ev.convergence_s
             table.add_row(
-                f"{fmt_s(ev['t'])} s",
+                f"{fmt_s(ev.t)} s",
                 escape(event_label(ev)),
                 "-" if conv is None else f"{fmt_s(conv)} s",
-                str(len(ev["routers_changed"])),
-                str(ev["route_changes"]),
-                escape(fmt(ev["moved"])),
+                str(len(ev.routers_changed)),
+                str(ev.route_changes),
+                escape(fmt(ev.moved)),
             )
         tables.append(table)
-    health = summary.get("health") or []
-    if health:
+    if summary.health:
         table = Table(title="health")
         for col in ("t", "change", "applied", "effect"):
             table.add_column(col, justify="right" if col == "t" else "left")
-        for h in health:
+        for h in summary.health:
             table.add_row(
-                f"{fmt_s(h.get('t'))} s",
+                f"{fmt_s(h.t)} s",
                 escape(health_label(h)),
-                escape(fmt(h.get("applied"))),
+                escape(fmt(getattr(h, "applied", None))),
                 escape(health_effect(h)),
             )
         tables.append(table)
     return tables
 
 
-def incident_lines(summary: Dict[str, Any]) -> List[str]:
+def incident_lines(summary: SummaryLike) -> List[str]:
     """Terminal lines for the processes that died on their own and an early stop."""
     from testbed.analysis.summary import death_caveat, stop_caveat
 
-    lines = [f"warning: {death_caveat(d)}" for d in summary.get("processes") or []]
-    if summary.get("stopped"):
-        lines.append(f"warning: {stop_caveat(summary['stopped'])}")
+    summary = Summary.of(summary)
+    lines = [f"warning: {death_caveat(d)}" for d in summary.processes]
+    if summary.stopped is not None:
+        lines.append(f"warning: {stop_caveat(summary.stopped)}")
     return lines
 
 
-def print_report(summary: Dict[str, Any], console: Optional[Console] = None) -> None:
+def print_report(summary: SummaryLike, console: Optional[Console] = None) -> None:
     """Print the terminal tables and the network's convergence.
 
     Args:
-        summary: the run's summary.
+        summary: the run's summary (or its JSON object, as :func:`testbed.analysis.analyse`
+            returns it).
         console: where to print (default: a new rich Console on stdout).
     """
+    summary = Summary.of(summary)
     console = console or Console()
     for table in rich_tables(summary):
         console.print(table)
     for line in incident_lines(summary):
         console.print(line, markup=False, highlight=False)
-    net = summary.get("network", {})
-    if net.get("convergence_s_max") is not None:
+    net = summary.network
+    if net.convergence_s_max is not None:
         console.print(
-            f"control plane converged in {fmt_s(net['convergence_s_max'])} s at worst "
-            f"(max over {len(summary.get('routers', {}))} routers), "
-            f"{net.get('route_changes', 0)} route changes"
+            f"control plane converged in {fmt_s(net.convergence_s_max)} s at worst "
+            f"(max over {len(summary.routers)} routers), "
+            f"{net.route_changes} route changes"
         )
-    for entry in summary.get("expect") or []:
-        label, passed, detail = expectation(entry)
+    for label, passed, detail in ((e.check, e.passed, e.detail) for e in summary.expect):
         line = f"{verdict(passed)}  {label}" + (f": {detail}" if detail else "")
         console.print(line, markup=False, highlight=False)

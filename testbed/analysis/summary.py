@@ -1,42 +1,16 @@
-"""The run's summary: every figure of the analysis in one JSON-ready dict.
+"""The run's summary: every figure of the analysis as one :class:`~testbed.analysis.model.Summary`.
 
 :func:`summarise` turns a run's records (:class:`~testbed.analysis.load.RunRecords`)
-into the dict written as ``summary.json``; :func:`build_summary` does the same
+into the model written as ``summary.json``; :func:`build_summary` does the same
 from a run folder.  Times are seconds from the timeline's start ``t0`` and
-durations seconds, all rounded to the millisecond.  Shape (``…`` repeats)::
-
-    {"t0", "duration", "scenario", "topology", "frr_version", "speaker", "sites",
-     "clients": {NAME: {"site_before", "site_after",
-                        "dns": {"sent", "answered", "lost", "late", "outage_s",
-                                "max_outage_s",
-                                "outages": [{"start", "end", "duration", "lost", "recovered"}]},
-                        "tcp": {"streams", "reset", "timeout", "eof", "survived", "connect_failed",
-                                "reset_events",
-                                "resets": [{"stream", "t", "site", "after_event_s",
-                                            "reconnect_s", "site_after"}],
-                                "timeouts": [… same …], "eofs": [… same …],
-                                "reconnect_s": [...]}}},
-     "events": [{"t", "at", "kind", "target", "params", "convergence_s",
-                 "routers_changed", "route_changes", "routers", "moved", "moves"}],
-     "health_agents": {SITE: {"action", "interval", "rise", "fall", "checks", "drain"}},
-     "health": [{"t", "site", "event": "state", "state", "previous", "action", "applied",
-                 "failures", "reason", "error", "shutdown",
-                 "moved", "moves", "stayed", "unanswered"}  (the last four unless shutdown)
-                | {"t", "site", "event": "retry", "state", "action", "applied"}
-                | {"t", "site", "event": "address", "address", "removed", "drain_s", "error"}],
-     "routers": {NAME: {"route_changes", "convergence_s_max"}},
-     "network": {"convergence_s_max", "route_changes"},
-     "expect": [...],
-     "caveats": ["knob a site's speaker cannot honour", "bgpd on ta died on its own …", …],
-     "processes": [{"t", "node", "process", "pid", "status", "how", "action", "affects",
-                    "fault", "file"}],
-     "stopped": {"t", "reason", "fault", "file", "process", "node"} | None,
-     "interrupted": "stopped: …"  (only for a run that stopped early on a fault),
-     "pcap": [{"file", "node", "readable", "resets", "to": {CLIENT: n}, "first_s", "last_s"}]}
+durations seconds, all rounded to the millisecond.  The fields, and what each
+means, are the models' (:mod:`testbed.analysis.model`, and the JSON Schema
+generated from them: ``testbed/schema/summary.schema.json``).
 
 ``processes`` lists the processes of the run that died on their own (the
 watchdog's ``process_died`` records, docs/records.md) and ``stopped`` why the
-run stopped early (``run_stopped``); each becomes a caveat too.
+run stopped early (``run_stopped``); each becomes a caveat too, and a stop
+sets ``interrupted`` (left out of the file otherwise).
 """
 
 from __future__ import annotations
@@ -46,6 +20,21 @@ from typing import Any, Dict, List, Optional, Union
 
 from testbed.analysis import catchment, convergence, health, outage, tcp
 from testbed.analysis.load import RunRecords, load_run
+from testbed.analysis.model import (
+    ClientSummary,
+    DnsOutage,
+    DnsSummary,
+    EventRouter,
+    EventSummary,
+    Move,
+    NetworkSummary,
+    ProcessDeath,
+    RouterSummary,
+    RunStop,
+    Summary,
+    TcpBreak,
+    TcpSummary,
+)
 from testbed.analysis.pcap import run_captures
 
 PathLike = Union[str, Path]
@@ -74,7 +63,7 @@ def timeline_until(run: RunRecords) -> Optional[float]:
     return run.t0 + float(duration) if isinstance(duration, (int, float)) else None
 
 
-def client_dns(run: RunRecords, client: str, min_lost: int = 1) -> Dict[str, Any]:
+def client_dns(run: RunRecords, client: str, min_lost: int = 1) -> DnsSummary:
     """The DNS figures of one client.
 
     Args:
@@ -83,32 +72,32 @@ def client_dns(run: RunRecords, client: str, min_lost: int = 1) -> Dict[str, Any
         min_lost: outage windows with fewer lost queries are left out.
 
     Returns:
-        ``{sent, answered, lost, late, outage_s, max_outage_s, outages}``.
+        Its counts and outage windows.
     """
     records = run.dns.get(client, [])
     counts = outage.dns_counts(records)
     windows = outage.outage_windows(records, run.end, min_lost)
-    return {
-        "sent": counts.sent,
-        "answered": counts.answered,
-        "lost": counts.lost,
-        "late": counts.late,
-        "outage_s": _ms(sum(w.duration for w in windows)),
-        "max_outage_s": _ms(max((w.duration for w in windows), default=0.0)),
-        "outages": [
-            {
-                "start": run.rel(w.start),
-                "end": run.rel(w.end),
-                "duration": _ms(w.duration),
-                "lost": w.lost,
-                "recovered": w.recovered,
-            }
+    return DnsSummary(
+        sent=counts.sent,
+        answered=counts.answered,
+        lost=counts.lost,
+        late=counts.late,
+        outage_s=_ms(sum(w.duration for w in windows)),
+        max_outage_s=_ms(max((w.duration for w in windows), default=0.0)),
+        outages=[
+            DnsOutage(
+                start=run.rel(w.start),
+                end=run.rel(w.end),
+                duration=_ms(w.duration),
+                lost=w.lost,
+                recovered=w.recovered,
+            )
             for w in windows
         ],
-    }
+    )
 
 
-def client_tcp(run: RunRecords, client: str) -> Dict[str, Any]:
+def client_tcp(run: RunRecords, client: str) -> TcpSummary:
     """The TCP figures of one client.
 
     Args:
@@ -116,90 +105,86 @@ def client_tcp(run: RunRecords, client: str) -> Dict[str, Any]:
         client: the client's name.
 
     Returns:
-        ``{streams, reset, timeout, eof, survived, connect_failed,
-        reset_events, resets, timeouts, eofs, reconnect_s}``: stream counts
-        by fate (each stream counted once, by its first break: ``reset`` is
-        the number of streams reset), ``reset_events`` the number of resets
-        (a stream reset on every move of a flapping site counts each one),
-        every break by kind, and every time to reconnect.
+        Stream counts by fate (each stream counted once, by its first break:
+        ``reset`` is the number of streams reset), ``reset_events`` the number
+        of resets (a stream reset on every move of a flapping site counts
+        each one), every break by kind, and every time to reconnect.
     """
     fates = tcp.stream_fates(
         run.tcp.get(client, []), event_times(run), run.end, until=timeline_until(run)
     )
 
-    def brk(stream: int, b: tcp.Break) -> Dict[str, Any]:
-        return {
-            "stream": stream,
-            "t": run.rel(b.t),
-            "site": b.site,
-            "after_event_s": _ms(b.after_event_s),
-            "reconnect_s": _ms(b.reconnect_s),
-            "site_after": b.site_after,
-        }
+    def brk(stream: int, b: tcp.Break) -> TcpBreak:
+        return TcpBreak(
+            stream=stream,
+            t=run.rel(b.t),
+            site=b.site,
+            after_event_s=_ms(b.after_event_s),
+            reconnect_s=_ms(b.reconnect_s),
+            site_after=b.site_after,
+        )
 
     breaks = sorted(((f.stream, b) for f in fates for b in f.breaks), key=lambda sb: sb[1].t)
-    return {
-        "streams": len(fates),
-        "reset": sum(1 for f in fates if f.fate == "reset"),
-        "timeout": sum(1 for f in fates if f.fate == "timeout"),
-        "eof": sum(1 for f in fates if f.fate == "eof"),
-        "survived": sum(1 for f in fates if f.fate == "survived"),
-        "connect_failed": sum(f.connect_failed for f in fates),
-        "reset_events": sum(1 for _, b in breaks if b.kind == "reset"),
-        "resets": [brk(s, b) for s, b in breaks if b.kind == "reset"],
-        "timeouts": [brk(s, b) for s, b in breaks if b.kind == "timeout"],
-        "eofs": [brk(s, b) for s, b in breaks if b.kind == "eof"],
-        "reconnect_s": [_ms(b.reconnect_s) for _, b in breaks if b.reconnect_s is not None],
-    }
+    return TcpSummary(
+        streams=len(fates),
+        reset=sum(1 for f in fates if f.fate == "reset"),
+        timeout=sum(1 for f in fates if f.fate == "timeout"),
+        eof=sum(1 for f in fates if f.fate == "eof"),
+        survived=sum(1 for f in fates if f.fate == "survived"),
+        connect_failed=sum(f.connect_failed for f in fates),
+        reset_events=sum(1 for _, b in breaks if b.kind == "reset"),
+        resets=[brk(s, b) for s, b in breaks if b.kind == "reset"],
+        timeouts=[brk(s, b) for s, b in breaks if b.kind == "timeout"],
+        eofs=[brk(s, b) for s, b in breaks if b.kind == "eof"],
+        reconnect_s=[_ms(b.reconnect_s) for _, b in breaks if b.reconnect_s is not None],
+    )
 
 
-def process_deaths(run: RunRecords) -> List[Dict[str, Any]]:
+def process_deaths(run: RunRecords) -> List[ProcessDeath]:
     """The processes that died on their own (``process_died`` records), times from t0."""
     keys = ("node", "process", "pid", "status", "how", "action", "affects", "fault", "file")
     return [
-        {"t": run.rel(r["t"]), **{k: r.get(k) for k in keys}}
+        ProcessDeath(t=run.rel(r["t"]), **{k: r.get(k) for k in keys})
         for r in run.incidents
         if r.get("kind") == "process_died"
     ]
 
 
-def run_stopped(run: RunRecords) -> Optional[Dict[str, Any]]:
+def run_stopped(run: RunRecords) -> Optional[RunStop]:
     """Why the run stopped early (the first ``run_stopped`` record), None if it did not."""
     for r in run.incidents:
         if r.get("kind") == "run_stopped":
             at = r.get("at")
             keys = ("reason", "fault", "file", "process", "node")
-            return {"t": _ms(at) if isinstance(at, (int, float)) else None} | {
-                k: r.get(k) for k in keys
-            }
+            return RunStop(
+                t=_ms(at) if isinstance(at, (int, float)) else None, **{k: r.get(k) for k in keys}
+            )
     return None
 
 
-def death_caveat(death: Dict[str, Any]) -> str:
+def death_caveat(death: ProcessDeath) -> str:
     """One caveat line for a process that died on its own."""
-    who = death.get("process") or "a process"
-    if death.get("node") not in (None, "-"):
-        who += f" on {death['node']}"
-    when = f" at t={death['t']:.3f} s" if isinstance(death.get("t"), (int, float)) else ""
-    if death.get("fault"):
+    who = death.process or "a process"
+    if death.node not in (None, "-"):
+        who += f" on {death.node}"
+    when = f" at t={death.t:.3f} s" if death.t is not None else ""
+    if death.fault:
         return (
-            f"{who} stopped{when}: {death.get('file') or 'its records'} could not be written "
-            f"({death['fault']}); the run stopped there"
+            f"{who} stopped{when}: {death.file or 'its records'} could not be written "
+            f"({death.fault}); the run stopped there"
         )
-    action = death.get("action") or "carried on"
+    action = death.action or "carried on"
     then = "the run stopped there" if action == "stopped the run" else "the run carried on"
-    return f"{who} died on its own{when} ({death.get('how')}); {then}: {death.get('affects')}"
+    return f"{who} died on its own{when} ({death.how}); {then}: {death.affects}"
 
 
-def stop_caveat(stopped: Dict[str, Any]) -> str:
+def stop_caveat(stopped: RunStop) -> str:
     """One caveat line for a run that stopped early on a fault."""
-    when = f"t={stopped['t']:.1f} s" if stopped.get("t") is not None else "bring-up"
-    return f"the run stopped early at {when}: {stopped.get('reason')}; figures cover what ran"
+    when = f"t={stopped.t:.1f} s" if stopped.t is not None else "bring-up"
+    return f"the run stopped early at {when}: {stopped.reason}; figures cover what ran"
 
 
-def summarise(
-    run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int = 1
-) -> Dict[str, Any]:
+def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int = 1) -> Summary:
     """Every figure of a run.
 
     Args:
@@ -208,59 +193,61 @@ def summarise(
         min_lost: outage windows with fewer lost queries are left out.
 
     Returns:
-        The summary dict (shape in the module docstring).
+        The summary.
     """
     times = event_times(run)
     segs = {c: catchment.segments(run.dns.get(c, [])) for c in run.clients}
-    clients: Dict[str, Any] = {}
+    clients: Dict[str, ClientSummary] = {}
     for c in run.clients:
         before = catchment.site_before(segs[c], times[0]) if times else None
         if not times:
             before = catchment.first_site(segs[c])
-        clients[c] = {
-            "site_before": before,
-            "site_after": catchment.last_site(segs[c]),
-            "dns": client_dns(run, c, min_lost),
-            "tcp": client_tcp(run, c),
-        }
+        clients[c] = ClientSummary(
+            site_before=before,
+            site_after=catchment.last_site(segs[c]),
+            dns=client_dns(run, c, min_lost),
+            tcp=client_tcp(run, c),
+        )
 
     conv = convergence.event_convergence(run.routes, times, timeline_until(run) or run.end)
-    events: List[Dict[str, Any]] = []
+    events: List[EventSummary] = []
     for i, (e, ev) in enumerate(zip(run.events, conv, strict=True)):
         t_next = times[i + 1] if i + 1 < len(times) else None
-        moves = {}
+        moves: Dict[str, Move] = {}
         for c in run.clients:
             frm = catchment.site_before(segs[c], ev.t)
             to = catchment.site_after(segs[c], ev.t, t_next)
             if frm is not None and to is not None and frm != to:
-                moves[c] = {"from": frm, "to": to}
+                moves[c] = Move(from_=frm, to=to)
         events.append(
-            {
-                "t": run.rel(ev.t),
-                "at": e.get("at"),
-                "kind": e.get("event"),
-                "target": e.get("target"),
-                "params": e.get("params") or {},
-                "convergence_s": _ms(ev.convergence_s),
-                "routers_changed": ev.routers_changed,
-                "route_changes": ev.route_changes,
-                "routers": {
-                    name: {"convergence_s": _ms(r.convergence_s), "route_changes": r.route_changes}
+            EventSummary(
+                t=run.rel(ev.t),
+                at=e.get("at"),
+                kind=e.get("event"),
+                target=e.get("target"),
+                params=e.get("params") or {},
+                convergence_s=_ms(ev.convergence_s),
+                routers_changed=ev.routers_changed,
+                route_changes=ev.route_changes,
+                routers={
+                    name: EventRouter(
+                        convergence_s=_ms(r.convergence_s), route_changes=r.route_changes
+                    )
                     for name, r in sorted(ev.routers.items())
                 },
-                "moved": sorted(moves),
-                "moves": moves,
-            }
+                moved=sorted(moves),
+                moves=moves,
+            )
         )
 
     per_router = convergence.changes_per_router(run.routes, since=run.t0)
-    routers: Dict[str, Any] = {}
+    routers: Dict[str, RouterSummary] = {}
     for name in sorted(set(run.routers) | set(per_router)):
         worst = [ev.routers[name].convergence_s for ev in conv if name in ev.routers]
-        routers[name] = {
-            "route_changes": per_router.get(name, 0),
-            "convergence_s_max": _ms(max(worst)) if worst else None,
-        }
+        routers[name] = RouterSummary(
+            route_changes=per_router.get(name, 0),
+            convergence_s_max=_ms(max(worst)) if worst else None,
+        )
     converged = [ev.convergence_s for ev in conv if ev.convergence_s is not None]
     duration = run.meta.get("duration")
     deaths = process_deaths(run)
@@ -268,39 +255,40 @@ def summarise(
     caveats = list(run.meta.get("caveats") or []) + [death_caveat(d) for d in deaths]
     if stopped is not None:
         caveats.append(stop_caveat(stopped))
-    out = {
-        "t0": run.t0,
-        "duration": duration if isinstance(duration, (int, float)) else _ms(run.end - run.t0),
-        "scenario": run.meta.get("scenario"),
-        "topology": run.meta.get("topology"),
-        "frr_version": run.meta.get("frr_version"),
-        "speaker": run.meta.get("speaker"),
-        "speaker_library": run.meta.get("speaker_library"),
-        "sites": run.sites,
-        "clients": clients,
-        "events": events,
-        "health_agents": health.agents(run),
-        "health": health.changes(run, segs),
-        "routers": routers,
-        "network": {
-            "convergence_s_max": _ms(max(converged)) if converged else None,
-            "route_changes": sum(r["route_changes"] for r in routers.values()),
-        },
-        "expect": list(expect) if expect is not None else [],
-        "caveats": caveats,
-        "processes": deaths,
-        "stopped": stopped,
-        "pcap": run_captures(run.run_dir, run.t0),
-    }
+    interrupted = None
     if stopped is not None:
-        when = f" at t={stopped['t']:.1f} s" if stopped.get("t") is not None else ""
-        out["interrupted"] = f"stopped: {stopped.get('reason')}{when}"
-    return out
+        when = f" at t={stopped.t:.1f} s" if stopped.t is not None else ""
+        interrupted = f"stopped: {stopped.reason}{when}"
+    return Summary(
+        t0=run.t0,
+        duration=duration if isinstance(duration, (int, float)) else _ms(run.end - run.t0),
+        scenario=run.meta.get("scenario"),
+        topology=run.meta.get("topology"),
+        frr_version=run.meta.get("frr_version"),
+        speaker=run.meta.get("speaker"),
+        speaker_library=run.meta.get("speaker_library"),
+        sites=run.sites,
+        clients=clients,
+        events=events,
+        health_agents=health.agents(run),
+        health=health.changes(run, segs),
+        routers=routers,
+        network=NetworkSummary(
+            convergence_s_max=_ms(max(converged)) if converged else None,
+            route_changes=sum(r.route_changes for r in routers.values()),
+        ),
+        expect=list(expect) if expect is not None else [],
+        caveats=caveats,
+        processes=deaths,
+        stopped=stopped,
+        pcap=run_captures(run.run_dir, run.t0),
+        interrupted=interrupted,
+    )
 
 
 def build_summary(
     run_dir: PathLike, expect: Optional[List[Any]] = None, min_lost: int = 1
-) -> Dict[str, Any]:
+) -> Summary:
     """Read a run folder and summarise it (nothing is written).
 
     Args:
@@ -309,6 +297,6 @@ def build_summary(
         min_lost: outage windows with fewer lost queries are left out.
 
     Returns:
-        The summary dict, as written to ``summary.json`` by :func:`testbed.analysis.analyse`.
+        The summary, as written to ``summary.json`` by :func:`testbed.analysis.analyse`.
     """
     return summarise(load_run(run_dir), expect, min_lost)

@@ -19,15 +19,12 @@ from pathlib import Path
 from typing import Optional
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from testbed.console import console, err_console
 from testbed.errors import InputError
 from testbed.labs.registry import LABS, Lab, get_lab
-
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 DIR_HELP = "The working copy (default: ./labN-SLUG in the current folder)."
 STUDENT_HELP = (

@@ -162,7 +162,7 @@ def run_item(
         summary = ctx.run(topo, scenario)
     except (InputError, TestbedError) as exc:
         return None, item("run", f"the testbed ran {title}", False, str(exc), HINT_RUN)
-    served = [c for c, v in summary.get("clients", {}).items() if v.get("site_before")]
+    served = [c for c, v in summary.clients.items() if v.site_before]
     ok = len(served) == len(ctx.variant.clients)
     detail = f"{len(served)}/{len(ctx.variant.clients)} clients reached a site"
     return summary, item("run", f"the testbed ran {title}", ok, detail, HINT_RUN)

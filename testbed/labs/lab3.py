@@ -195,25 +195,23 @@ def run_failure(v: Variant, run: PastRun) -> Optional[Tuple[str, Set[float]]]:
     sites = {(s.name, tuple(s.upstreams())) for s in run.topology.sites}
     if sites != {(s.name, (s.upstream,)) for s in v.site.values()}:
         return None
-    events = run.summary.get("events") or []
+    events = run.summary.events
     index = next(
         (
             i
             for i, e in enumerate(events)
-            if isinstance(e, dict)
-            and e.get("kind") == "fail_site"
-            and (e.get("params") or {}).get("site") == fails.name
+            if e.kind == "fail_site" and e.params.get("site") == fails.name
         ),
         None,
     )
     theirs = catchment_of(v, fails.name)
-    figures = run.summary.get("clients") or {}
-    if index is None or not all(isinstance(figures.get(c), dict) for c in theirs):
+    figures = run.summary.clients
+    if index is None or not all(c in figures for c in theirs):
         return None
-    how = (events[index].get("params") or {}).get("how", "link-down")
+    how = events[index].params.get("how", "link-down")
     start, end = window(run.summary, index)
     in_window = max(max_outage_in(run.summary, c, start - 1.0, end) for c in theirs)
-    whole = max(float((figures[c].get("dns") or {}).get("max_outage_s") or 0.0) for c in theirs)
+    whole = max(float(figures[c].dns.max_outage_s) for c in theirs)
     return str(how), {round(in_window, 3), round(whole, 3)}
 
 

@@ -2,9 +2,10 @@
 
 A checker gets a :class:`LabContext`: the working copy, the variant, and a
 ``run`` function that runs a scenario (plain data) on a topology with the
-scenario engine and returns the run's summary.  The CLI passes the real
-engine (:func:`engine_runner`); unit tests pass a fake that returns a
-made-up summary, so the checkers' logic is tested without root.
+scenario engine and returns the run's summary (:class:`~testbed.analysis.model.Summary`).
+The CLI passes the real engine (:func:`engine_runner`); unit tests pass a
+fake that returns a made-up summary, so the checkers' logic is tested
+without root.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from testbed.analysis.model import Summary
 from testbed.errors import InputError
 from testbed.labs.variant import Variant
 from testbed.topology.model import Topology
 
-Summary = Dict[str, Any]
 RunFn = Callable[[Topology, Dict[str, Any]], Summary]
 Say = Callable[[str], None]
 
@@ -97,7 +98,7 @@ def engine_runner(out: Path, say: Say, run_dirs: List[str]) -> RunFn:
         run_dirs.append(str(result.run_dir))
         if result.interrupted:
             raise KeyboardInterrupt
-        return result.summary
+        return result.summary if result.summary is not None else Summary()
 
     return run
 
@@ -163,22 +164,22 @@ def past_runs(folder: Path) -> List[PastRun]:
 # ------------------------------------------------------------ summary figures
 def sites_before(summary: Summary) -> Dict[str, Optional[str]]:
     """Each client's site when the timeline started."""
-    return {c: v.get("site_before") for c, v in summary.get("clients", {}).items()}
+    return {c: v.site_before for c, v in summary.clients.items()}
 
 
 def sites_after_event(summary: Summary, index: int) -> Dict[str, Optional[str]]:
     """Each client's site after event ``index`` (its site before, moved by events 0..index)."""
     sites = sites_before(summary)
-    for event in summary.get("events", [])[: index + 1]:
-        for client, move in (event.get("moves") or {}).items():
-            sites[client] = move.get("to")
+    for event in summary.events[: index + 1]:
+        for client, move in (event.moves or {}).items():
+            sites[client] = move.to
     return sites
 
 
 def event_time(summary: Summary, index: int) -> Optional[float]:
     """Seconds from the timeline's start of event ``index`` (None if it did not happen)."""
-    events = summary.get("events", [])
-    return events[index].get("t") if index < len(events) else None
+    events = summary.events
+    return events[index].t if index < len(events) else None
 
 
 def window(summary: Summary, index: int) -> Tuple[float, float]:
@@ -186,28 +187,26 @@ def window(summary: Summary, index: int) -> Tuple[float, float]:
     start = event_time(summary, index)
     end = event_time(summary, index + 1)
     if end is None:
-        end = float(summary.get("duration") or 1e9) + 1e6
+        end = float(summary.duration or 1e9) + 1e6
     return (start if start is not None else 1e9), end
 
 
 def resets_in(summary: Summary, start: float, end: float) -> Dict[str, int]:
     """TCP stream resets per client with ``start <= t < end``."""
-    out: Dict[str, int] = {}
-    for client, figures in summary.get("clients", {}).items():
-        resets = (figures.get("tcp") or {}).get("resets") or []
-        out[client] = sum(1 for r in resets if start <= float(r.get("t", -1)) < end)
-    return out
+    return {
+        client: sum(1 for r in figures.tcp.resets if start <= r.t < end)
+        for client, figures in summary.clients.items()
+    }
 
 
 def max_outage_in(summary: Summary, client: str, start: float, end: float) -> float:
     """The longest DNS outage of a client that starts within [start, end)."""
-    outages = summary.get("clients", {}).get(client, {}).get("dns", {}).get("outages") or []
-    return max(
-        (float(o["duration"]) for o in outages if start <= float(o.get("start", -1)) < end),
-        default=0.0,
-    )
+    figures = summary.clients.get(client)
+    outages = figures.dns.outages if figures is not None else []
+    return max((float(o.duration) for o in outages if start <= o.start < end), default=0.0)
 
 
 def dns_answered(summary: Summary, client: str) -> int:
     """DNS queries of a client that got an answer."""
-    return int(summary.get("clients", {}).get(client, {}).get("dns", {}).get("answered") or 0)
+    figures = summary.clients.get(client)
+    return figures.dns.answered if figures is not None else 0

@@ -100,7 +100,7 @@ def reproduce(
     measured, and a verdict.  Exit status: 0 agrees, 1 disagrees (or
     nothing could be judged), 130 interrupted, 2 bad input.
     """
-    from testbed.cli import console, require_root
+    from testbed.console import console, require_root
     from testbed.reproduce import EXPERIMENTS
     from testbed.rundir import check_out_dir
     from testbed.sweep.eta import Eta, human
@@ -138,7 +138,7 @@ def run_experiment(exp: Any, jobs: List[Any], quick: bool, out: Path) -> int:
         The exit status.
     """
     from testbed import signals
-    from testbed.cli import console
+    from testbed.console import console
     from testbed.reproduce.report import headline, print_verdict, render_markdown
     from testbed.rundir import write_json
     from testbed.sweep.command import sweep_folder

@@ -26,19 +26,23 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from testbed import signals
 from testbed.errors import TestbedError
 from testbed.net import frr
+from testbed.net.bringup import bring_up
 from testbed.net.state import refuse_if_running
 from testbed.records import RecordWriter, WriteFault, as_write_fault, is_write_fault, repair
 from testbed.rundir import new_run_dir, write_json, write_yaml
 from testbed.scenario.events import Events
 from testbed.traffic import Traffic, TrafficParams
 from testbed.watchdog import Death, Watchdog
+
+if TYPE_CHECKING:  # the analysis is imported when a run is analysed
+    from testbed.analysis.model import Summary
 
 #: Bytes set aside in the run folder at the start, given back when the disk
 #: fills so that the reason the run stopped can still be recorded.
@@ -119,14 +123,14 @@ class RunResult:
     """
 
     run_dir: Path
-    summary: Dict[str, Any] = field(default_factory=dict)
+    summary: Optional[Summary] = None  # None: the run was not analysed
     interrupted: Optional[str] = None  # why the timeline did not finish
     fault: Optional[RunFault] = None
 
     @property
     def expectations_met(self) -> bool:
         """True if every expectation passed (and there was no interruption)."""
-        return self.interrupted is None and all(e["passed"] for e in self.summary.get("expect", []))
+        return self.interrupted is None and (self.summary is None or self.summary.expectations_met)
 
     def fault_line(self) -> Optional[str]:
         """The one line of a run stopped on a fault (None if it was not)."""
@@ -353,8 +357,8 @@ class Engine:
     def _bring_up(self) -> None:
         tb = self.testbed
         started = time.monotonic()
-        tb.start()
-        conv = tb.wait_converged(timeout=max(60.0, 3 * self.topo.bgp.hold))
+        timeout = max(60.0, 3 * self.topo.bgp.hold)
+        conv = bring_up(tb, timeout=timeout, sessions=False).convergence
         plan = tb.plan
         self.say(
             f"{self.topo.name}: {len(plan.routers)} routers, {len(self.topo.sites)} sites, "
@@ -505,11 +509,11 @@ class Engine:
                 )
             )
 
-    def _analyse(self, interrupted: Optional[str]) -> Dict[str, Any]:
-        from testbed.analysis import analyse
+    def _analyse(self, interrupted: Optional[str]) -> Summary:
+        from testbed.analysis import analyse_run
         from testbed.scenario.expect import evaluate
 
-        return analyse(
+        return analyse_run(
             self.run_dir,
             judge=lambda summary: evaluate(self.scenario.expect, summary),
             extra={"interrupted": interrupted} if interrupted else None,

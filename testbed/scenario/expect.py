@@ -5,7 +5,7 @@ writes (``summary.json``) and returns one result per check: a human one-liner
 (``paris moves to nyc``), whether it passed, and the figures behind it
 (``paris: lon → nyc at event 0 (fail_site lon)``).  Pure: no network, no files.
 
-The parts of the summary used here::
+The parts of the summary (:class:`~testbed.analysis.model.Summary`) used here::
 
     clients.NAME.site_before / site_after     site at the start / end of the run
     clients.NAME.dns.{sent, lost, max_outage_s}
@@ -13,7 +13,8 @@ The parts of the summary used here::
     events[i].{kind, target, convergence_s, routers_changed, moved}
     events[i].moves                           {client: {"from": site, "to": site}}
 
-``events[i]`` is the timeline's event ``i``.  Client selectors:
+``events[i]`` is the timeline's event ``i``.  :func:`evaluate` also takes
+the summary as its JSON object (validated into the model first).  Client selectors:
 
 - ``moved``: clients listed in any ``events[].moved``, or whose site at the
   end differs from the start; ``unmoved``: the others;
@@ -36,10 +37,11 @@ event up to ``i`` moved it, and unknown in between (a ``moves`` check with
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from pydantic import TypeAdapter
 
+from testbed.analysis.model import EventSummary, Summary
 from testbed.scenario.model import (
     Check,
     Convergence,
@@ -50,30 +52,30 @@ from testbed.scenario.model import (
     TcpReset,
 )
 
-Summary = Dict[str, Any]
 Result = Dict[str, Any]
 _CHECK = TypeAdapter(Check)
 
 
-def evaluate(checks: Sequence[Union[Any, Dict[str, Any]]], summary: Summary) -> List[Result]:
+def evaluate(
+    checks: Sequence[Union[Any, Dict[str, Any]]], summary: Union[Summary, Mapping[str, Any]]
+) -> List[Result]:
     """Evaluate every check on a run's summary.
 
     Args:
         checks: the scenario's ``expect`` (models, or dicts as in the file).
-        summary: the run's summary (see the module docstring for the keys used).
+        summary: the run's summary, or its JSON object (see the module
+            docstring for the fields used).
 
     Returns:
-        One ``{"check": str, "passed": bool, "detail": str}`` per check, in order.
+        One ``{"check": str, "passed": bool, "detail": str}`` per check, in
+        order (the fields of :class:`~testbed.analysis.model.ExpectResult`).
     """
+    summary = Summary.of(summary)
     out: List[Result] = []
     for check in checks:
         model = _CHECK.validate_python(check) if isinstance(check, dict) else check
-        text = describe(model)
-        try:
-            passed, detail = _EVALUATORS[type(model)](model, summary)
-        except _Missing as exc:
-            passed, detail = False, f"not in the summary: {exc}"
-        out.append({"check": text, "passed": bool(passed), "detail": detail})
+        passed, detail = _EVALUATORS[type(model)](model, summary)
+        out.append({"check": describe(model), "passed": bool(passed), "detail": detail})
     return out
 
 
@@ -133,24 +135,8 @@ def _pct(fraction: float) -> str:
 
 
 # ----------------------------------------------------------------- summary
-class _Missing(Exception):
-    """A key the check needs is not in the summary."""
-
-
-def _clients(summary: Summary) -> Dict[str, Dict[str, Any]]:
-    clients = summary.get("clients")
-    if not isinstance(clients, dict):
-        raise _Missing("clients")
-    return clients
-
-
-def _events(summary: Summary) -> List[Dict[str, Any]]:
-    events = summary.get("events") or []
-    return events if isinstance(events, list) else []
-
-
-def _event_name(event: Dict[str, Any], index: int) -> str:
-    return f"event {index} ({event.get('kind', '?')} {event.get('target', '?')})"
+def _event_name(event: EventSummary, index: int) -> str:
+    return f"event {index} ({event.kind or '?'} {event.target or '?'})"
 
 
 def moved_clients(summary: Summary) -> List[str]:
@@ -162,13 +148,7 @@ def moved_clients(summary: Summary) -> List[str]:
     Returns:
         Client names in the summary's order.
     """
-    clients = _clients(summary)
-    moved = {name for event in _events(summary) for name in event.get("moved") or []}
-    for name, info in clients.items():
-        before, after = info.get("site_before"), info.get("site_after")
-        if before and after and before != after:
-            moved.add(name)
-    return [name for name in clients if name in moved]
+    return summary.moved_clients()
 
 
 def affected_clients(summary: Summary) -> List[str]:
@@ -180,8 +160,8 @@ def affected_clients(summary: Summary) -> List[str]:
     Returns:
         Client names in the summary's order.
     """
-    targets = {e.get("target") for e in _events(summary) if e.get("kind") != "link"}
-    return [n for n, c in _clients(summary).items() if c.get("site_before") in targets]
+    targets = {e.target for e in summary.events if e.kind != "link"}
+    return [n for n, c in summary.clients.items() if c.site_before in targets]
 
 
 def select(selector: Union[str, List[str]], summary: Summary) -> Tuple[List[str], List[str]]:
@@ -195,7 +175,7 @@ def select(selector: Union[str, List[str]], summary: Summary) -> Tuple[List[str]
     Returns:
         (clients in the summary, names of the list that the summary lacks).
     """
-    clients = list(_clients(summary))
+    clients = list(summary.clients)
     if isinstance(selector, list):
         return [n for n in selector if n in clients], [n for n in selector if n not in clients]
     if selector in ("moved", "unmoved"):
@@ -232,42 +212,40 @@ def site_after_event(summary: Summary, client: str, index: int) -> Optional[str]
     Returns:
         The site, or None when the summary does not tell.
     """
-    info = _clients(summary).get(client) or {}
-    events = _events(summary)
+    info = summary.clients.get(client)
     if index < 0:
-        return info.get("site_before")
-    event = events[index] if index < len(events) else {}
-    moves_here = event.get("moves")
-    if isinstance(moves_here, dict):
-        if isinstance(moves_here.get(client), dict):
-            return moves_here[client].get("to")
-        if client not in (event.get("moved") or []):
+        return info.site_before if info else None
+    events = summary.events
+    event = events[index] if index < len(events) else None
+    if event is not None and event.moves is not None:
+        if client in event.moves:
+            return event.moves[client].to
+        if client not in event.moved:
             return site_after_event(summary, client, index - 1)
-    moves = [i for i, e in enumerate(events) if client in (e.get("moved") or [])]
+    moves = [i for i, e in enumerate(events) if client in e.moved]
     if not [i for i in moves if i > index]:
-        return info.get("site_after")
+        return info.site_after if info else None
     if not [i for i in moves if i <= index]:
-        return info.get("site_before")
+        return info.site_before if info else None
     return None
 
 
 # ----------------------------------------------------------------- checks
 def _moves(check: Moves, summary: Summary) -> Tuple[bool, str]:
-    clients, events = _clients(summary), _events(summary)
+    events = summary.events
     index = check.after if check.after is not None else 0
-    if check.client not in clients:
+    if check.client not in summary.clients:
         return False, f"{check.client} is not in the run"
     if index >= len(events):
         return False, f"event {index} did not happen (the run recorded {len(events)})"
     event = events[index]
     before = site_after_event(summary, check.client, index - 1)
     after = site_after_event(summary, check.client, index)
-    move = (event.get("moves") or {}).get(check.client)
-    if isinstance(move, dict) and move.get("from"):
-        before = move["from"]
-    moved = check.client in (event.get("moved") or [])
+    move = (event.moves or {}).get(check.client)
+    if move is not None and move.from_:
+        before = move.from_
     where = _event_name(event, index)
-    if not moved:
+    if check.client not in event.moved:
         return False, f"{check.client} did not move at {where}; site {before or '?'}"
     if after is None:
         if check.to is None:
@@ -283,12 +261,11 @@ def _moves(check: Moves, summary: Summary) -> Tuple[bool, str]:
 
 
 def _stays(check: Stays, summary: Summary) -> Tuple[bool, str]:
-    info = _clients(summary).get(check.client)
+    info = summary.clients.get(check.client)
     if info is None:
         return False, f"{check.client} is not in the run"
-    before, after = info.get("site_before"), info.get("site_after")
-    events = _events(summary)
-    at = [i for i, e in enumerate(events) if check.client in (e.get("moved") or [])]
+    before, after = info.site_before, info.site_after
+    at = [i for i, e in enumerate(summary.events) if check.client in e.moved]
     if before is None:
         return False, f"{check.client}: site unknown (no answer at the start)"
     if at:
@@ -304,8 +281,7 @@ def _max_outage(check: MaxOutage, summary: Summary) -> Tuple[bool, str]:
     names, problem = _selection(check.clients, summary)
     if problem:
         return False, problem
-    clients = _clients(summary)
-    outage = {n: float((clients[n].get("dns") or {}).get("max_outage_s") or 0.0) for n in names}
+    outage = {n: float(summary.clients[n].dns.max_outage_s) for n in names}
     worst = max(names, key=lambda n: outage[n])
     over = [n for n in names if outage[n] >= check.below]
     if not over:
@@ -318,10 +294,9 @@ def _tcp_reset(check: TcpReset, summary: Summary) -> Tuple[bool, str]:
     names, problem = _selection(check.clients, summary)
     if problem:
         return False, problem
-    clients = _clients(summary)
     parts, passed = [], True
     for name in names:
-        count = int((clients[name].get("tcp") or {}).get("reset") or 0)
+        count = summary.clients[name].tcp.reset
         text = f"{name} {count}"
         if check.min is not None and count < check.min:
             passed, text = False, f"{text} (< {check.min})"
@@ -335,14 +310,12 @@ def _dns_loss(check: DnsLoss, summary: Summary) -> Tuple[bool, str]:
     names, problem = _selection(check.clients, summary)
     if problem:
         return False, problem
-    clients = _clients(summary)
     loss: Dict[str, float] = {}
     for name in names:
-        dns = clients[name].get("dns") or {}
-        sent = int(dns.get("sent") or 0)
-        if sent == 0:
+        dns = summary.clients[name].dns
+        if dns.sent == 0:
             return False, f"{name} sent no DNS queries"
-        loss[name] = int(dns.get("lost") or 0) / sent
+        loss[name] = dns.lost / dns.sent
     passed, parts = True, []
     if check.max_fraction is not None:
         worst = max(names, key=lambda n: loss[n])
@@ -360,7 +333,7 @@ def _dns_loss(check: DnsLoss, summary: Summary) -> Tuple[bool, str]:
 
 
 def _convergence(check: Convergence, summary: Summary) -> Tuple[bool, str]:
-    events = _events(summary)
+    events = summary.events
     if check.event is not None:
         if check.event >= len(events):
             return False, f"event {check.event} did not happen (the run recorded {len(events)})"
@@ -371,9 +344,9 @@ def _convergence(check: Convergence, summary: Summary) -> Tuple[bool, str]:
             return False, "the run recorded no events"
     timed: List[Tuple[float, int]] = []
     for i in indices:
-        seconds = events[i].get("convergence_s")
+        seconds = events[i].convergence_s
         if seconds is None:
-            if events[i].get("routers_changed"):
+            if events[i].routers_changed:
                 return False, f"{_event_name(events[i], i)}: routes changed but did not converge"
             continue
         timed.append((float(seconds), i))

@@ -3,7 +3,8 @@
 ``run``, ``sweep``, ``reproduce`` and ``validate`` share this: :func:`prepare_run`
 loads and validates everything (bad input fails here, before anything
 starts) and is pure: it reads files and starts nothing, so ``validate`` and
-the labs' file checks call it without root.  :func:`execute` runs a prepared
+the labs' file checks call it without root.  :func:`pcap_links` checks
+``run --pcap``'s links against the topology.  :func:`execute` runs a prepared
 run with :func:`testbed.scenario.engine.run_scenario` (imported only then).
 """
 
@@ -13,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
+from testbed.errors import InputError
 from testbed.scenario.load import LoadedScenario, load_scenario, scenario_topology
 from testbed.scenario.validate import timeline_warnings
 from testbed.topology.capabilities import speaker_caveats
 from testbed.topology.model import Topology
-from testbed.topology.plan import Plan, checked_plan
+from testbed.topology.plan import Plan, checked_plan, make_plan
 from testbed.topology.validate import topology_warnings
 
 if TYPE_CHECKING:
@@ -78,6 +80,30 @@ def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = No
         topology_warnings(topo) + speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)
     )
     return PreparedRun(loaded, topo, list(sets), caveats, plan)
+
+
+def pcap_links(option: Optional[str], topology: Topology) -> Optional[List[str]]:
+    """The links ``run --pcap`` captures on, checked against the topology.
+
+    Args:
+        option: ``--pcap``'s value: None (no capture), ``uplinks`` (every site
+            uplink), or link names ``A-B[,C-D...]``.
+        topology: the topology the run is on.
+
+    Returns:
+        None, [] (every site uplink) or the link names, as :func:`execute` takes them.
+
+    Raises:
+        InputError: a name is not a link of the topology (either way round).
+    """
+    links = None if option is None else ([] if option == "uplinks" else option.split(","))
+    if links:
+        ends = [(lk.a.node, lk.b.node) for lk in make_plan(topology).links]
+        known = {f"{a}-{b}" for a, b in ends} | {f"{b}-{a}" for a, b in ends}
+        bad = [name for name in links if name not in known]
+        if bad:
+            raise InputError(f"--pcap: no link {bad[0]!r} in topology {topology.name} (use A-B)")
+    return links
 
 
 def execute(

@@ -233,7 +233,7 @@ def sweep(
     Example: anycast-testbed sweep silent-failure --param bgp.hold=3,9,20 --param bfd=off,on
     --repeat 3
     """
-    from testbed.cli import console, require_root
+    from testbed.console import console, require_root
     from testbed.rundir import check_out_dir
     from testbed.sweep import grid
     from testbed.sweep.eta import Eta, human
@@ -282,7 +282,7 @@ def run_sweep(
         The exit status.
     """
     from testbed import signals
-    from testbed.cli import console
+    from testbed.console import console
     from testbed.rundir import write_json
     from testbed.sweep.plots import plot_sweep
     from testbed.sweep.runner import Runner

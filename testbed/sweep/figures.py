@@ -1,7 +1,8 @@
 """One run's figures for a sweep row, from its ``summary.json`` (and BGP counters).
 
-Pure functions: a summary dict in, a flat dict of numbers out, so sweep rows
-and experiment verdicts are tested on synthetic summaries.
+Pure functions: a summary (:class:`~testbed.analysis.model.Summary`) in, a
+flat dict of numbers out, so sweep rows and experiment verdicts are tested on
+synthetic summaries.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from pathlib import Path
 from statistics import mean
 from typing import Any, Dict, List, Optional, Sequence
 
-Summary = Dict[str, Any]
+from testbed.analysis.model import Summary
 
 #: The figure columns every sweep row has, in order (per-event ones follow).
 FIGURES = (
@@ -25,13 +26,8 @@ FIGURES = (
 
 
 def moved_clients(summary: Summary) -> List[str]:
-    """Clients some event moved, or whose site at the end differs from the start."""
-    names = {c for e in summary.get("events", []) for c in e.get("moved", [])}
-    for name, client in (summary.get("clients") or {}).items():
-        before, after = client.get("site_before"), client.get("site_after")
-        if before and after and before != after:
-            names.add(name)
-    return sorted(names)
+    """Clients some event moved, or whose site at the end differs from the start, sorted."""
+    return sorted(summary.moved_clients())
 
 
 def _round(x: Optional[float]) -> Optional[float]:
@@ -65,28 +61,23 @@ def run_figures(
         ``route_changes`` (all routers, whole timeline), ``expect`` (passed/total),
         and per event ``convergence_eI_s`` and ``updates_eI``.
     """
-    clients = summary.get("clients") or {}
+    clients = summary.clients
     moved = moved_clients(summary)
-    outages = [
-        float(clients[c]["dns"]["max_outage_s"])
-        for c in moved
-        if c in clients and clients[c].get("dns", {}).get("max_outage_s") is not None
-    ]
-    events = summary.get("events") or []
-    conv = [e.get("convergence_s") for e in events]
+    outages = [float(clients[c].dns.max_outage_s) for c in moved]
+    conv = [e.convergence_s for e in summary.events]
     known = [c for c in conv if c is not None]
-    checks = summary.get("expect") or []
+    checks = summary.expect
     row: Dict[str, Any] = {
         "moved": len(moved),
         "max_outage_s": _round(max(outages)) if outages else None,
         "mean_outage_s": _round(mean(outages)) if outages else None,
-        "dns_lost": sum(int(c.get("dns", {}).get("lost", 0)) for c in clients.values()),
-        "tcp_resets": sum(len(c.get("tcp", {}).get("resets", [])) for c in clients.values()),
+        "dns_lost": sum(c.dns.lost for c in clients.values()),
+        "tcp_resets": sum(len(c.tcp.resets) for c in clients.values()),
         "convergence_s": _round(max(known)) if known else None,
-        "route_changes": (summary.get("network") or {}).get("route_changes"),
-        "expect": f"{sum(1 for c in checks if c.get('passed'))}/{len(checks)}",
+        "route_changes": summary.network.route_changes,
+        "expect": f"{sum(1 for c in checks if c.passed)}/{len(checks)}",
     }
-    for i in range(len(events) if n_events is None else n_events):
+    for i in range(len(conv) if n_events is None else n_events):
         row[f"convergence_e{i}_s"] = _round(conv[i]) if i < len(conv) else None
         row[f"updates_e{i}"] = updates[i] if i < len(updates) else None
     return row

@@ -205,7 +205,7 @@ class Runner:
         else:
             met = result.expectations_met
             row.update(status="ok" if met else "failed", exit=0 if met else 1)
-        if result.summary:
-            row["frr_version"] = result.summary.get("frr_version")
+        if result.summary is not None:
+            row["frr_version"] = result.summary.frr_version
             row.update(figures_of_run(result.run_dir, result.summary, self.n_events))
         return row

@@ -10,7 +10,6 @@ from testbed.net import frr
 ANYCAST = IPv4Network("192.0.2.0/24")
 
 
-
 def test_two_sites_every_router_has_every_prefix(two_sites):
     tables = two_sites.routes()
     for router, table in tables.items():

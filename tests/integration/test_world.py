@@ -12,7 +12,6 @@ from tests.world import WORLD_CATCHMENT
 ANYCAST = IPv4Network("192.0.2.0/24")
 
 
-
 def test_world_catchment(world):
     assert {c: world.site_of(c) for c in WORLD_CATCHMENT} == WORLD_CATCHMENT
 

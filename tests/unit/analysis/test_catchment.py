@@ -45,12 +45,12 @@ def test_client_that_moves_without_loss(tmp_path):
     b.dns_series("stayer", 0, 20, 10, "a")
     b.event(10.0, "fail_site", "a")
     s = build_summary(b.write())
-    mover = s["clients"]["mover"]
-    assert (mover["site_before"], mover["site_after"]) == ("a", "b")
-    assert mover["dns"]["outages"] == [] and mover["dns"]["outage_s"] == 0
-    assert s["clients"]["stayer"]["site_before"] == s["clients"]["stayer"]["site_after"] == "a"
-    assert s["events"][0]["moved"] == ["mover"]
-    assert s["events"][0]["moves"] == {"mover": {"from": "a", "to": "b"}}
+    mover = s.clients["mover"]
+    assert (mover.site_before, mover.site_after) == ("a", "b")
+    assert mover.dns.outages == [] and mover.dns.outage_s == 0
+    assert s.clients["stayer"].site_before == s.clients["stayer"].site_after == "a"
+    assert s.events[0].moved == ["mover"]
+    assert s.to_dict()["events"][0]["moves"] == {"mover": {"from": "a", "to": "b"}}
 
 
 def test_moved_uses_the_settled_site_before_the_next_event(tmp_path):
@@ -59,12 +59,9 @@ def test_moved_uses_the_settled_site_before_the_next_event(tmp_path):
     b.dns_series("c", 0, 30, 10, lambda s: "b" if 105 <= s < 205 else "a")
     b.event(10.0, "fail_site", "a").event(20.0, "restore_site", "a")
     s = build_summary(b.write())
-    assert [e["moved"] for e in s["events"]] == [["c"], ["c"]]
-    assert [e["moves"]["c"] for e in s["events"]] == [
-        {"from": "a", "to": "b"},
-        {"from": "b", "to": "a"},
-    ]
-    assert s["clients"]["c"]["site_before"] == "a" and s["clients"]["c"]["site_after"] == "a"
+    assert [e.moved for e in s.events] == [["c"], ["c"]]
+    assert [(e.moves["c"].from_, e.moves["c"].to) for e in s.events] == [("a", "b"), ("b", "a")]
+    assert s.clients["c"].site_before == "a" and s.clients["c"].site_after == "a"
 
 
 def test_client_without_service_after_an_event_has_not_moved(tmp_path):
@@ -72,5 +69,5 @@ def test_client_without_service_after_an_event_has_not_moved(tmp_path):
     b.dns_series("c", 0, 10, 10, "a", lost=range(50, 100))
     b.event(5.0, "fail_site", "a")
     s = build_summary(b.write())
-    assert s["events"][0]["moved"] == []
-    assert s["clients"]["c"]["dns"]["outages"][0]["recovered"] is False
+    assert s.events[0].moved == []
+    assert s.clients["c"].dns.outages[0].recovered is False

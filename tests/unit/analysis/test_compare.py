@@ -7,10 +7,12 @@ import json
 from click.testing import CliRunner
 
 from testbed.analysis.compare import cells, render_markdown
+from testbed.analysis.model import Summary
 from testbed.cli import cli
 
 
 def summary(name: str, after: str, outage: float, lost: int, resets: int, moved: bool) -> dict:
+    """A summary.json object with only what compare reads."""
     return {
         "scenario": name,
         "clients": {
@@ -26,14 +28,14 @@ def summary(name: str, after: str, outage: float, lost: int, resets: int, moved:
 
 
 def test_cells_show_the_move_outage_loss_and_resets():
-    s = summary("blackhole-healthcheck", "nyc", 2.05, 41, 2, True)
+    s = Summary.model_validate(summary("blackhole-healthcheck", "nyc", 2.05, 41, 2, True))
     assert cells(s, "tokyo") == ["tyo -> nyc", "2.05 s", "41/400", "2/2"]
     assert cells(s, "paris") == ["-", "-", "-", "-"]
 
 
 def test_markdown_puts_runs_side_by_side(tmp_path):
-    a = summary("blackhole", "tyo", 25.0, 500, 0, False)
-    b = summary("blackhole-healthcheck", "nyc", 2.05, 41, 2, True)
+    a = Summary.model_validate(summary("blackhole", "tyo", 25.0, 500, 0, False))
+    b = Summary.model_validate(summary("blackhole-healthcheck", "nyc", 2.05, 41, 2, True))
     md = render_markdown([a, b], [tmp_path / "a", tmp_path / "b"])
     assert "# Comparison: blackhole vs blackhole-healthcheck" in md
     assert "| tokyo | tyo | 25.00 s | 500/400 | 0/2 | tyo -> nyc | 2.05 s | 41/400 | 2/2 |" in md

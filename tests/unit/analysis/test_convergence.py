@@ -2,6 +2,7 @@
 
 from testbed.analysis import build_summary
 from testbed.analysis.convergence import changes_per_router, event_convergence
+from testbed.analysis.model import EventRouter, NetworkSummary, RouterSummary
 
 from .helpers import T0, RunBuilder
 
@@ -15,21 +16,21 @@ def test_convergence_is_the_max_over_routers_and_counts_changes(tmp_path):
     b.route("r1", 10.1, "removed", via=[])
     b.route("r2", 10.2, "nexthop").route("r2", 10.4, "nexthop").route("r2", 10.9, "nexthop")
     s = build_summary(b.write())
-    (ev,) = s["events"]
-    assert ev["convergence_s"] == 0.9
-    assert ev["routers_changed"] == ["r1", "r2"]  # r3 and r4 did not change
-    assert ev["route_changes"] == 4
-    assert ev["routers"] == {
-        "r1": {"convergence_s": 0.1, "route_changes": 1},
-        "r2": {"convergence_s": 0.9, "route_changes": 3},
+    (ev,) = s.events
+    assert ev.convergence_s == 0.9
+    assert ev.routers_changed == ["r1", "r2"]  # r3 and r4 did not change
+    assert ev.route_changes == 4
+    assert ev.routers == {
+        "r1": EventRouter(convergence_s=0.1, route_changes=1),
+        "r2": EventRouter(convergence_s=0.9, route_changes=3),
     }
-    assert s["routers"] == {
-        "r1": {"route_changes": 1, "convergence_s_max": 0.1},
-        "r2": {"route_changes": 3, "convergence_s_max": 0.9},
-        "r3": {"route_changes": 0, "convergence_s_max": None},
-        "r4": {"route_changes": 0, "convergence_s_max": None},
+    assert s.routers == {
+        "r1": RouterSummary(route_changes=1, convergence_s_max=0.1),
+        "r2": RouterSummary(route_changes=3, convergence_s_max=0.9),
+        "r3": RouterSummary(route_changes=0, convergence_s_max=None),
+        "r4": RouterSummary(route_changes=0, convergence_s_max=None),
     }
-    assert s["network"] == {"convergence_s_max": 0.9, "route_changes": 4}
+    assert s.network == NetworkSummary(convergence_s_max=0.9, route_changes=4)
 
 
 def test_two_events_close_together_each_get_their_own_window(tmp_path):
@@ -38,16 +39,16 @@ def test_two_events_close_together_each_get_their_own_window(tmp_path):
     b.route("r1", 10.1).route("r1", 10.3)  # first event's window
     b.route("r1", 10.6).route("r2", 11.2)  # second event's window
     s = build_summary(b.write())
-    first, second, third = s["events"]
-    assert (first["t"], first["convergence_s"], first["route_changes"]) == (10.0, 0.3, 2)
-    assert first["routers_changed"] == ["r1"]
-    assert (second["t"], second["convergence_s"], second["route_changes"]) == (10.5, 0.7, 2)
-    assert second["routers_changed"] == ["r1", "r2"]
-    assert second["routers"]["r1"] == {"convergence_s": 0.1, "route_changes": 1}
-    assert third["convergence_s"] is None and third["routers_changed"] == []
-    assert third["route_changes"] == 0
-    assert s["network"] == {"convergence_s_max": 0.7, "route_changes": 4}
-    assert first["kind"] == "fail_site" and first["target"] == "a" and first["at"] == 10.0
+    first, second, third = s.events
+    assert (first.t, first.convergence_s, first.route_changes) == (10.0, 0.3, 2)
+    assert first.routers_changed == ["r1"]
+    assert (second.t, second.convergence_s, second.route_changes) == (10.5, 0.7, 2)
+    assert second.routers_changed == ["r1", "r2"]
+    assert second.routers["r1"] == EventRouter(convergence_s=0.1, route_changes=1)
+    assert third.convergence_s is None and third.routers_changed == []
+    assert third.route_changes == 0
+    assert s.network == NetworkSummary(convergence_s_max=0.7, route_changes=4)
+    assert first.kind == "fail_site" and first.target == "a" and first.at == 10.0
 
 
 def test_initial_records_are_not_changes_and_last_window_ends_with_the_timeline():

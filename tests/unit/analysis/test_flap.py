@@ -22,14 +22,14 @@ from .helpers import flap_run
 def test_every_reset_is_counted_and_streams_once(tmp_path):
     s = build_summary(flap_run(tmp_path))
     for name in ("tokyo", "singapore", "sydney"):
-        tcp = s["clients"][name]["tcp"]
-        assert (tcp["streams"], tcp["reset"], tcp["survived"]) == (2, 2, 0)
-        assert tcp["reset_events"] == 12 == len(tcp["resets"])
-        assert {r["site"] for r in tcp["resets"]} == {"tyo", "nyc"}
+        tcp = s.clients[name].tcp
+        assert (tcp.streams, tcp.reset, tcp.survived) == (2, 2, 0)
+        assert tcp.reset_events == 12 == len(tcp.resets)
+        assert {r.site for r in tcp.resets} == {"tyo", "nyc"}
     for name in ("newyork", "paris", "saopaulo"):
-        tcp = s["clients"][name]["tcp"]
-        assert (tcp["reset"], tcp["reset_events"], tcp["survived"]) == (0, 0, 2)
-    assert [e["moved"] for e in s["events"]] == [["singapore", "sydney", "tokyo"]] * 6
+        tcp = s.clients[name].tcp
+        assert (tcp.reset, tcp.reset_events, tcp.survived) == (0, 0, 2)
+    assert [e.moved for e in s.events] == [["singapore", "sydney", "tokyo"]] * 6
 
 
 def test_flap_expectations_pass_on_real_figures(tmp_path):
@@ -51,8 +51,8 @@ def test_the_old_check_could_never_pass(tmp_path):
 
 def test_report_and_terminal_show_resets_and_every_move(tmp_path):
     s = build_summary(flap_run(tmp_path))
-    assert tcp_resets(s["clients"]["tokyo"]["tcp"]) == "2/2 (12 resets)"
-    assert tcp_resets(s["clients"]["paris"]["tcp"]) == "0/2"
+    assert tcp_resets(s.clients["tokyo"].tcp) == "2/2 (12 resets)"
+    assert tcp_resets(s.clients["paris"].tcp) == "0/2"
     assert moved_to(s, "tokyo") == (
         "nyc at 10.0 s, tyo at 18.0 s, nyc at 26.0 s, tyo at 34.0 s, nyc at 42.0 s, tyo at 50.0 s"
     )

@@ -19,6 +19,7 @@ import pytest
 from rich.console import Console
 
 from testbed.analysis import analyse, build_summary, print_report, render_markdown
+from testbed.analysis.model import HealthAddress, HealthAgent, HealthState, Move
 from testbed.analysis.plots import timeline_marks
 from testbed.analysis.report import MED_NOTE, PLOTS, SHUTDOWN_NOTE, timeline
 from testbed.health import agent
@@ -32,31 +33,33 @@ GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "report"
 
 def test_withdraw_moves_the_sites_clients_and_the_summary_says_so(tmp_path):
     s = build_summary(health_run(tmp_path, "withdraw"))
-    assert s["health_agents"] == {
-        "lon": {"action": "withdraw", "interval": 1.0, "rise": 2, "fall": 2,
-                "checks": ["dns", "tcp"], "drain": 1.0}
+    assert s.health_agents == {
+        "lon": HealthAgent(action="withdraw", interval=1.0, rise=2, fall=2,
+                           checks=["dns", "tcp"], drain=1.0)
     }  # fmt: skip
-    state, address = s["health"]
-    assert (state["t"], state["site"], state["event"]) == (16.95, "lon", "state")
-    assert (state["previous"], state["state"], state["action"]) == ("up", "down", "withdraw")
-    assert state["applied"] == ["withdraw"]
-    assert state["failures"] == ["dns: Timeout", "tcp: Connection refused"]
-    assert state["moved"] == ["frankfurt", "paris"]
-    assert state["moves"]["paris"] == {"from": "lon", "to": "nyc"}
-    assert state["stayed"] == [] and state["unanswered"] == []
-    assert address == {"t": 40.6, "site": "lon", "event": "address", "address": "192.0.2.53",
-                       "removed": ["lon-1"], "drain_s": 23.65, "error": None}  # fmt: skip
-    assert s["events"][0]["moved"] == ["frankfurt", "paris"]
+    state, address = s.health
+    assert isinstance(state, HealthState) and isinstance(address, HealthAddress)
+    assert (state.t, state.site, state.event) == (16.95, "lon", "state")
+    assert (state.previous, state.state, state.action) == ("up", "down", "withdraw")
+    assert state.applied == ["withdraw"]
+    assert state.failures == ["dns: Timeout", "tcp: Connection refused"]
+    assert state.moved == ["frankfurt", "paris"]
+    assert state.moves["paris"] == Move(from_="lon", to="nyc")
+    assert state.stayed == [] and state.unanswered == []
+    assert address.model_dump() == {"t": 40.6, "site": "lon", "event": "address",
+                                    "address": "192.0.2.53", "removed": ["lon-1"],
+                                    "drain_s": 23.65, "error": None}  # fmt: skip
+    assert s.events[0].moved == ["frankfurt", "paris"]
 
 
 def test_med_demotion_moves_nobody_and_leaves_the_sites_clients_unanswered(tmp_path):
     s = build_summary(health_run(tmp_path, "med"))
-    state = s["health"][0]
-    assert state["applied"] == ["med 1000 prepend 0"]
-    assert state["moved"] == [] and state["unanswered"] == ["frankfurt", "paris"]
-    assert s["events"][0]["moved"] == []
-    paris = s["clients"]["paris"]["dns"]
-    assert [w["recovered"] for w in paris["outages"]] == [False]
+    state = s.health[0]
+    assert state.applied == ["med 1000 prepend 0"]
+    assert state.moved == [] and state.unanswered == ["frankfurt", "paris"]
+    assert s.events[0].moved == []
+    paris = s.clients["paris"].dns
+    assert [w.recovered for w in paris.outages] == [False]
     text = render_markdown(s)
     assert MED_NOTE in text
     assert "health lon up -> down (med)" in text
@@ -120,7 +123,7 @@ def test_retry_and_a_kept_address_are_reported(tmp_path):
     kept = "the announcement was not withdrawn or demoted: service address kept"
     health_record(b, 9.0, "lon", "address", removed=[], drain_s=None, error=kept)
     s = build_summary(b.write())
-    assert [h["event"] for h in s["health"]] == ["state", "retry", "address"]
+    assert [h.event for h in s.health] == ["state", "retry", "address"]
     text = render_markdown(s)
     assert "not applied: vtysh on lon did not answer within 20 s" in text
     assert "health lon down applied late (withdraw)" in text
@@ -130,7 +133,7 @@ def test_retry_and_a_kept_address_are_reported(tmp_path):
 
 def test_a_run_without_health_records_has_no_health_section(tmp_path):
     s = build_summary(RunBuilder(tmp_path, duration=1.0).dns_series("c", 0, 1, 5, "a").write())
-    assert s["health"] == [] and s["health_agents"] == {}
+    assert s.health == [] and s.health_agents == {}
     assert "## Health" not in render_markdown(s)
 
 
@@ -180,13 +183,16 @@ def _drained_run(path: Path, reason: str = "agent stopping: drain before the ser
 
 def test_shutdown_drain_is_not_a_change_clients_saw(tmp_path):
     s = build_summary(_drained_run(tmp_path))
-    states = [h for h in s["health"] if h["event"] == "state"]
-    assert [(h["site"], h["t"], h["shutdown"]) for h in states] == [
+    states = [h for h in s.health if h.event == "state"]
+    assert [(h.site, h.t, h.shutdown) for h in states] == [
         ("lon", 20.2, True),
         ("nyc", 20.2, True),
     ]
-    for h in states:
-        assert not {"moved", "moves", "stayed", "unanswered"} & set(h)
+    for h in states:  # no effect measured: the fields are left out of summary.json
+        assert (h.moved, h.moves, h.stayed, h.unanswered) == (None, None, None, None)
+        assert not {"moved", "moves", "stayed", "unanswered"} & set(h.model_dump())
+    for written in s.to_dict()["health"][:2]:
+        assert not {"moved", "moves", "stayed", "unanswered"} & set(written)
     text = render_markdown(s)
     assert "no answer" not in text.lower() and MED_NOTE not in text
     assert "health lon up -> down (med) at shutdown" in text
@@ -198,8 +204,8 @@ def test_shutdown_drain_is_not_a_change_clients_saw(tmp_path):
 
 def test_a_state_change_at_the_end_of_the_timeline_is_the_shutdown_whatever_its_reason(tmp_path):
     s = build_summary(_drained_run(tmp_path, reason="checks"))
-    assert [h["shutdown"] for h in s["health"] if h["event"] == "state"] == [True, True]
-    assert "unanswered" not in s["health"][0]
+    assert [h.shutdown for h in s.health if h.event == "state"] == [True, True]
+    assert "unanswered" not in s.to_dict()["health"][0]
 
 
 def test_agent_stopping_is_the_shutdown_and_no_cut_for_the_changes_before_it(tmp_path):
@@ -212,6 +218,8 @@ def test_agent_stopping_is_the_shutdown_and_no_cut_for_the_changes_before_it(tmp
     health_record(b, 11.0, "nyc", "state", state="down", previous="up", action="withdraw",
                   applied=["withdraw"], failures=[], reason=agent.STOPPING,
                   error=None)  # fmt: skip
-    lon, nyc = build_summary(b.write())["health"]
-    assert (lon["shutdown"], lon["moved"], lon["unanswered"]) == (False, ["paris"], [])
-    assert nyc["shutdown"] is True and "moved" not in nyc
+    s = build_summary(b.write())
+    lon, nyc = s.health
+    assert (lon.shutdown, lon.moved, lon.unanswered) == (False, ["paris"], [])
+    assert nyc.shutdown is True and nyc.moved is None
+    assert "moved" in s.to_dict()["health"][0] and "moved" not in s.to_dict()["health"][1]

@@ -17,42 +17,42 @@ from .helpers import T0, RunBuilder
 def test_no_loss_means_no_window(tmp_path):
     run = RunBuilder(tmp_path, duration=10.0).dns_series("c", 0, 10, 20, "a").write()
     s = build_summary(run)
-    dns = s["clients"]["c"]["dns"]
-    assert dns["outages"] == []
-    assert dns["outage_s"] == 0 and dns["max_outage_s"] == 0
-    assert (dns["sent"], dns["answered"], dns["lost"], dns["late"]) == (200, 200, 0, 0)
-    assert s["clients"]["c"]["site_before"] == "a"  # no events: the first site seen
-    assert s["clients"]["c"]["site_after"] == "a"
-    assert s["events"] == [] and s["network"]["convergence_s_max"] is None
-    assert s["clients"]["c"]["tcp"]["streams"] == 0  # no TCP records at all
+    dns = s.clients["c"].dns
+    assert dns.outages == []
+    assert dns.outage_s == 0 and dns.max_outage_s == 0
+    assert (dns.sent, dns.answered, dns.lost, dns.late) == (200, 200, 0, 0)
+    assert s.clients["c"].site_before == "a"  # no events: the first site seen
+    assert s.clients["c"].site_after == "a"
+    assert s.events == [] and s.network.convergence_s_max is None
+    assert s.clients["c"].tcp.streams == 0  # no TCP records at all
 
 
 def test_loss_that_never_recovers_ends_at_the_end_of_the_run(tmp_path):
     b = RunBuilder(tmp_path, duration=12.0)
     b.dns_series("c", 0, 10, 10, "a", lost=range(50, 100))  # answered up to 4.9 s, then lost
     s = build_summary(b.write())
-    dns = s["clients"]["c"]["dns"]
-    assert dns["outages"] == [
+    dns = s.clients["c"].dns
+    assert [w.model_dump() for w in dns.outages] == [
         {"start": 4.904, "end": None, "duration": 7.096, "lost": 50, "recovered": False}
     ]
-    assert dns["outage_s"] == 7.096 and dns["max_outage_s"] == 7.096
-    assert dns["lost"] == 50 and dns["answered"] == 50
-    assert s["clients"]["c"]["site_after"] == "a"  # the last site seen
+    assert dns.outage_s == 7.096 and dns.max_outage_s == 7.096
+    assert dns.lost == 50 and dns.answered == 50
+    assert s.clients["c"].site_after == "a"  # the last site seen
 
 
 def test_single_lost_query_is_a_window_and_min_lost_filters_it(tmp_path):
     b = RunBuilder(tmp_path, duration=10.0)
     b.dns_series("c", 0, 10, 10, "a", lost=[20, 60, 61, 62])
     run = b.write()
-    dns = build_summary(run)["clients"]["c"]["dns"]
-    assert [(w["start"], w["end"], w["duration"], w["lost"]) for w in dns["outages"]] == [
+    dns = build_summary(run).clients["c"].dns
+    assert [(w.start, w.end, w.duration, w.lost) for w in dns.outages] == [
         (1.904, 2.104, 0.2, 1),
         (5.904, 6.304, 0.4, 3),
     ]
-    assert dns["outage_s"] == 0.6 and dns["max_outage_s"] == 0.4
-    dns = build_summary(run, min_lost=2)["clients"]["c"]["dns"]
-    assert [w["lost"] for w in dns["outages"]] == [3]
-    assert dns["outage_s"] == 0.4
+    assert dns.outage_s == 0.6 and dns.max_outage_s == 0.4
+    dns = build_summary(run, min_lost=2).clients["c"].dns
+    assert [w.lost for w in dns.outages] == [3]
+    assert dns.outage_s == 0.4
 
 
 def test_late_answer_does_not_close_the_outage_and_file_order_does_not_matter(tmp_path):
@@ -64,18 +64,18 @@ def test_late_answer_does_not_close_the_outage_and_file_order_does_not_matter(tm
     b.dns("c", 4, 0.4, "late", "a", rtt=0.9)
     # the file in reverse: late first, then answers before the queries they follow
     run = b.write(reverse=["dns-c"])
-    dns = build_summary(run)["clients"]["c"]["dns"]
-    assert dns["outages"] == [
+    dns = build_summary(run).clients["c"].dns
+    assert [w.model_dump() for w in dns.outages] == [
         {"start": 0.204, "end": 0.604, "duration": 0.4, "lost": 3, "recovered": True}
     ]
-    assert (dns["sent"], dns["answered"], dns["lost"], dns["late"]) == (10, 7, 3, 1)
+    assert (dns.sent, dns.answered, dns.lost, dns.late) == (10, 7, 3, 1)
 
 
 def test_late_answer_to_the_last_lost_query_does_not_recover(tmp_path):
     b = RunBuilder(tmp_path, duration=2.0)
     b.dns("c", 0, 0.0, "ok", "a").dns("c", 1, 0.1, "timeout").dns("c", 2, 0.2, "timeout")
     b.dns("c", 2, 0.2, "late", "b", rtt=1.2)
-    w = build_summary(b.write())["clients"]["c"]["dns"]["outages"]
+    w = [w.model_dump() for w in build_summary(b.write()).clients["c"].dns.outages]
     assert w == [{"start": 0.004, "end": None, "duration": 1.996, "lost": 2, "recovered": False}]
 
 
@@ -100,7 +100,7 @@ def test_queries_are_sorted_by_send_time_and_collapsed_per_seq():
 def test_loss_from_the_very_first_query_starts_at_that_query(tmp_path):
     b = RunBuilder(tmp_path, duration=1.0)
     b.dns("c", 0, 0.1, "timeout").dns("c", 1, 0.2, "timeout").dns("c", 2, 0.3, "ok", "a")
-    w = build_summary(b.write())["clients"]["c"]["dns"]["outages"]
+    w = [w.model_dump() for w in build_summary(b.write()).clients["c"].dns.outages]
     assert w == [{"start": 0.1, "end": 0.304, "duration": pytest.approx(0.204), "lost": 2,
                   "recovered": True}]  # fmt: skip
 
@@ -110,15 +110,15 @@ def test_truncated_last_line_is_tolerated(tmp_path):
     path = run / "records" / "dns-c.jsonl"
     path.write_text(path.read_text() + '{"t": 17638454')  # a crash mid-write
     assert len(load_run(run).dns["c"]) == 10
-    assert build_summary(run)["clients"]["c"]["dns"]["sent"] == 10
+    assert build_summary(run).clients["c"].dns.sent == 10
 
 
 def test_summary_is_json_and_expect_is_kept(tmp_path):
     run = RunBuilder(tmp_path, duration=1.0).dns_series("c", 0, 1, 10, "a").write()
-    expect = [{"name": "no loss", "passed": True}]
+    expect = [{"check": "no loss", "passed": True, "detail": "0/10 lost"}]
     s = build_summary(run, expect=expect)
-    assert s["expect"] == expect
-    assert json.loads(json.dumps(s, allow_nan=False)) == s
+    assert [e.model_dump() for e in s.expect] == expect
+    assert json.loads(s.to_json()) == s.to_dict()
 
 
 def windows(recs):

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from testbed.analysis.model import Summary
 from testbed.analysis.pcap import Reset, parse_resets, summarise_captures
 from testbed.analysis.report import render_markdown
 
@@ -32,15 +33,18 @@ def test_summary_names_the_clients_each_site_reset(tmp_path: Path):
     out = summarise_captures(
         tmp_path, "192.0.2.53", owners.get, t0=1795397714.0, read=lambda p: files[p.name]
     )
-    by_file = {c["file"]: c for c in out}
+    by_file = {c.file: c for c in out}
     nyc = by_file["nyc-e0.pcap"]
     # the client's own RST (sydney -> service) is not a reset sent by the site
-    assert nyc["node"] == "nyc" and nyc["resets"] == 2 and nyc["to"] == {"tokyo": 2}
-    assert nyc["first_s"] == 8.909 and nyc["last_s"] == 8.909
-    assert by_file["lon-e0.pcap"]["resets"] == 0 and by_file["lon-e0.pcap"]["first_s"] is None
-    assert by_file["tyo-e0.pcap"]["readable"] is False
+    assert nyc.node == "nyc" and nyc.resets == 2 and nyc.to == {"tokyo": 2}
+    assert nyc.first_s == 8.909 and nyc.last_s == 8.909
+    assert by_file["lon-e0.pcap"].resets == 0 and by_file["lon-e0.pcap"].first_s is None
+    assert by_file["tyo-e0.pcap"].readable is False
+    assert nyc.model_dump() == {"file": "nyc-e0.pcap", "node": "nyc", "readable": True,
+                                "resets": 2, "to": {"tokyo": 2}, "first_s": 8.909,
+                                "last_s": 8.909}  # fmt: skip
 
-    text = render_markdown({"scenario": "x", "pcap": out})
+    text = render_markdown(Summary(scenario="x", pcap=out))
     assert "## Packet captures" in text
     assert "| `nyc-e0.pcap` | nyc | 2 | tokyo 2 | 8.909 – 8.909 |" in text
     assert "| `tyo-e0.pcap` | tyo | unreadable | - | - |" in text

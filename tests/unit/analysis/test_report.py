@@ -9,32 +9,34 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 
-from testbed.analysis import analyse, build_summary, print_report, render_markdown
+from testbed.analysis import analyse, analyse_run, build_summary, print_report, render_markdown
+from testbed.analysis.model import DnsOutage, NetworkSummary
 from testbed.analysis.report import PLOTS
 
 from .helpers import RunBuilder, fixed_run
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "report"
 EXPECT = [
-    {"name": "paris moves to nyc after the failure", "passed": True, "detail": "nyc"},
-    {"name": "control plane converges within 0.2 s", "passed": False, "detail": "0.310 s"},
-    {"name": "tokyo | never moves"},
+    {"check": "paris moves to nyc after the failure", "passed": True, "detail": "nyc"},
+    {"check": "control plane converges within 0.2 s", "passed": False, "detail": "0.310 s"},
+    {"check": "tokyo | never moves", "passed": None, "detail": ""},  # not evaluated
 ]
 
 
 def test_fixed_run_figures(tmp_path):
     s = build_summary(fixed_run(tmp_path))
-    paris = s["clients"]["paris"]
-    assert (paris["site_before"], paris["site_after"]) == ("lon", "lon")
-    assert paris["dns"]["outages"] == [
-        {"start": 9.804, "end": 10.604, "duration": 0.8, "lost": 3, "recovered": True}
+    paris = s.clients["paris"]
+    assert (paris.site_before, paris.site_after) == ("lon", "lon")
+    assert paris.dns.outages == [
+        DnsOutage(start=9.804, end=10.604, duration=0.8, lost=3, recovered=True)
     ]
-    assert paris["dns"]["late"] == 1
-    assert paris["tcp"]["resets"][0]["after_event_s"] == 0.45
-    assert [e["moved"] for e in s["events"]] == [["berlin", "paris"], ["berlin", "paris"]]
-    assert [e["convergence_s"] for e in s["events"]] == [0.31, 0.2]
+    assert paris.dns.late == 1
+    assert paris.tcp.resets[0].after_event_s == 0.45
+    assert [e.moved for e in s.events] == [["berlin", "paris"], ["berlin", "paris"]]
+    assert [e.convergence_s for e in s.events] == [0.31, 0.2]
 
 
 def test_report_golden(tmp_path):
@@ -65,8 +67,9 @@ def test_terminal_tables(tmp_path):
 
 def test_analyse_writes_summary_report_and_plots(tmp_path):
     run = fixed_run(tmp_path)
-    summary = analyse(run, expect=EXPECT)
+    summary = analyse(run, expect=EXPECT)  # the JSON object written
     assert json.loads((run / "summary.json").read_text()) == summary
+    assert summary["expect"] == EXPECT
     report = (run / "report.md").read_text()
     for name, _ in PLOTS:
         png = run / "plots" / name
@@ -77,17 +80,24 @@ def test_analyse_writes_summary_report_and_plots(tmp_path):
 
 def test_analyse_an_empty_run(tmp_path):
     run = RunBuilder(tmp_path, duration=5.0).write()
-    summary = analyse(run)
-    assert summary["clients"] == {} and summary["events"] == []
-    assert summary["network"] == {"convergence_s_max": None, "route_changes": 0}
+    summary = analyse_run(run)
+    assert summary.clients == {} and summary.events == []
+    assert summary.network == NetworkSummary(convergence_s_max=None, route_changes=0)
     assert all((run / "plots" / name).stat().st_size > 0 for name, _ in PLOTS)
     assert "No client records." in (run / "report.md").read_text()
 
 
+def test_analyse_refuses_an_extra_field_the_summary_does_not_have(tmp_path):
+    run = fixed_run(tmp_path)
+    with pytest.raises(ValueError, match="summary.json has no field 'bogus'"):
+        analyse_run(run, extra={"bogus": 1}, plots=False)
+    assert not (run / "summary.json").exists()
+
+
 def test_analyse_keeps_extra_keys_and_can_skip_plots(tmp_path):
     run = fixed_run(tmp_path)
-    summary = analyse(run, extra={"interrupted": "SIGINT"}, plots=False)
-    assert summary["interrupted"] == "SIGINT"
+    summary = analyse_run(run, extra={"interrupted": "SIGINT"}, plots=False)
+    assert summary.interrupted == "SIGINT"
     assert json.loads((run / "summary.json").read_text())["interrupted"] == "SIGINT"
     assert not (run / "plots").exists()
     assert "## Plots" not in (run / "report.md").read_text()

@@ -19,18 +19,18 @@ def test_reset_after_an_event_with_time_to_reset_and_reconnect(tmp_path):
     b.tcp("c", 2, 0.5, "connected", "a", attempt=1, gap=None)
     b.tcp("c", 2, 13.0, "timeout", "a", error="no answer for 3.0 s")
     b.tcp("c", 2, 13.5, "connected", "b", attempt=2)  # no gap recorded: from the records
-    tcp = build_summary(b.write())["clients"]["c"]["tcp"]
-    assert (tcp["streams"], tcp["reset"], tcp["timeout"], tcp["survived"]) == (3, 1, 1, 1)
-    assert tcp["connect_failed"] == 1
-    assert tcp["resets"] == [
+    tcp = build_summary(b.write()).clients["c"].tcp
+    assert (tcp.streams, tcp.reset, tcp.timeout, tcp.survived) == (3, 1, 1, 1)
+    assert tcp.connect_failed == 1
+    assert [r.model_dump() for r in tcp.resets] == [
         {"stream": 0, "t": 10.15, "site": "a", "after_event_s": 0.15, "reconnect_s": 0.25,
          "site_after": "b"}
     ]  # fmt: skip
-    assert tcp["timeouts"] == [
+    assert [r.model_dump() for r in tcp.timeouts] == [
         {"stream": 2, "t": 13.0, "site": "a", "after_event_s": 3.0, "reconnect_s": 0.5,
          "site_after": "b"}
     ]  # fmt: skip
-    assert tcp["reconnect_s"] == [0.25, 0.5]
+    assert tcp.reconnect_s == [0.25, 0.5]
 
 
 def test_breaks_without_event_and_without_reconnect():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from testbed import cli
+from testbed import console
 
 
 class WouldStart(AssertionError):
@@ -16,4 +16,4 @@ def no_start(monkeypatch):
     def refuse() -> None:
         raise WouldStart("the command passed its input checks and would start the network")
 
-    monkeypatch.setattr(cli, "require_root", refuse)
+    monkeypatch.setattr(console, "require_root", refuse)

@@ -15,6 +15,7 @@ from typing import Callable, Dict
 import pytest
 
 from testbed.analysis.compare import cells
+from testbed.analysis.model import Summary
 from testbed.labs.runner import past_runs
 from testbed.topology.load import ROOT
 from tests.unit.analysis.helpers import fixed_run
@@ -55,6 +56,23 @@ BROKEN: Dict[str, tuple] = {
     ),
     "events object": (_bytes(b'{"events": {}}'), "events: must be a JSON list, not an object"),
     "event number": (_bytes(b'{"events": [1]}'), "events[0]: must be a JSON object, not a number"),
+    "count a string": (
+        _bytes(b'{"clients": {"paris": {"dns": {"lost": "x"}}}}'),
+        "clients.paris.dns.lost: Input should be a valid integer, unable to parse string as an "
+        "integer (got 'x')",
+    ),
+    "moved a string": (
+        _bytes(b'{"events": [{"moved": "paris"}]}'),
+        "events[0].moved: Input should be a valid list",
+    ),
+    "outage null": (
+        _bytes(b'{"clients": {"paris": {"dns": {"outage_s": null}}}}'),
+        "clients.paris.dns.outage_s: must be a number (got None)",
+    ),
+    "health tag": (
+        _bytes(b'{"health": [{"event": "explode"}]}'),
+        "health[0].event: unknown event 'explode' (one of state, retry, address)",
+    ),
 }
 
 
@@ -87,12 +105,10 @@ def test_compare_good_runs(capsys, tmp_path):
     assert "paris" in out and (b / "compare.md").exists()
 
 
-def test_compare_cells_take_odd_values_without_crashing():
-    summary = {
-        "clients": {"paris": {"dns": {"outage_s": None, "lost": "x"}, "tcp": {"reset": 1}}},
-        "events": [{"moved": "paris"}],
-    }
-    assert cells(summary, "paris") == ["-", "-", "?/0", "1/0"]
+def test_compare_cells_of_a_partial_summary():
+    """Fields a summary.json lacks (older versions, or by hand) read as their defaults."""
+    summary = Summary.model_validate({"clients": {"paris": {"tcp": {"reset": 1}}}})
+    assert cells(summary, "paris") == ["-", "0.00 s", "0/0", "1/0"]
     assert cells(summary, "tokyo") == ["-", "-", "-", "-"]
 
 
@@ -194,4 +210,6 @@ def test_past_runs_skip_folders_that_are_not_readable_runs(tmp_path):
     os.mkfifo(no_topology / "topology.yaml")
     found = past_runs(runs)
     assert [r.path for r in found] == [good]
-    assert found[0].summary == GOOD_SUMMARY and found[0].topology.name == "two-sites"
+    assert found[0].summary == Summary.model_validate(GOOD_SUMMARY)
+    assert found[0].summary.clients["paris"].site_before == "lon"
+    assert found[0].topology.name == "two-sites"

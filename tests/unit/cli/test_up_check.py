@@ -13,7 +13,8 @@ from typing import Dict, List, Optional
 
 import pytest
 
-from testbed import cli, signals
+from testbed import console, signals
+from testbed.commands import up as up_command
 from testbed.net.build import Convergence
 from testbed.topology.load import load_topology
 from testbed.topology.plan import make_plan
@@ -84,16 +85,18 @@ class FakeTraffic:
 def fakes(monkeypatch):
     """Fake testbed and traffic; no root check, no signal handlers, a short check."""
     import testbed.net.build as build
+    import testbed.net.state as state
     import testbed.traffic as traffic
 
     FakeTestbed.converged, FakeTestbed.down, FakeTestbed.made = True, [], []
     FakeTraffic.answered, FakeTraffic.started = "east", []
     monkeypatch.setattr(build, "Testbed", FakeTestbed)
     monkeypatch.setattr(traffic, "Traffic", FakeTraffic)
-    monkeypatch.setattr(cli, "require_root", lambda: None)
+    monkeypatch.setattr(console, "require_root", lambda: None)
+    monkeypatch.setattr(state, "running", lambda: None)  # a real testbed may be up meanwhile
     monkeypatch.setattr(signals, "install", lambda: None)
-    monkeypatch.setattr(cli, "CHECK_TRAFFIC_S", 0.05)
-    monkeypatch.setattr(cli.time, "sleep", lambda s: None)
+    monkeypatch.setattr(up_command, "CHECK_TRAFFIC_S", 0.05)
+    monkeypatch.setattr(up_command.time, "sleep", lambda s: None)
     load_topology("two-sites")  # fail here, not in the CLI, if the topology broke
 
 

@@ -3,10 +3,11 @@
 Used by the checker unit tests (no root): it reads the topology (site
 positions, prepends, BFD, health agents) and replays the scenario's timeline
 on :mod:`testbed.labs.reasoning`, writing the parts of ``summary.json`` the
-checkers read.  Outages of site failures vary a little from run to run and
-from client to client, as measured ones do (a deterministic jitter, seeded
-by the student, the run and the client), so that two students' runs never
-give the same figures.  :func:`student_run` writes what ``anycast-testbed run
+checkers read (:meth:`FakeRun.data`; the model gives the others their
+defaults).  Outages of site failures vary a little from run to run and from
+client to client, as measured ones do (a deterministic jitter, seeded by the
+student, the run and the client), so that two students' runs never give the
+same figures.  :func:`student_run` writes what ``anycast-testbed run
 scenario.yaml --out runs`` would leave in a working copy.
 """
 
@@ -17,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
+from testbed.analysis.model import Summary
 from testbed.labs import reasoning
 from testbed.labs.common import announced_prepend, uplink_neighbors
 from testbed.labs.variant import Variant
@@ -38,7 +40,11 @@ class FakeRun:
         self.salt = salt
         self.calls: List[Dict[str, Any]] = []
 
-    def __call__(self, topo: Topology, scenario: Dict[str, Any]) -> Dict[str, Any]:
+    def __call__(self, topo: Topology, scenario: Dict[str, Any]) -> Summary:
+        return Summary.model_validate(self.data(topo, scenario))
+
+    def data(self, topo: Topology, scenario: Dict[str, Any]) -> Dict[str, Any]:
+        """The run's summary.json object, with only the fields the checkers read."""
         self.calls.append(scenario)
         run = (self.variant.student, self.salt, len(self.calls))
         v = self.variant
@@ -134,7 +140,7 @@ def student_run(dest: Path, variant: Variant, sets: Sequence[str] = (), name: st
     summary = FakeRun(variant, salt)(topo, data)
     run_dir = runs / (name or f"2026010{count}-120000-{loaded.scenario.name}")
     run_dir.mkdir(parents=True)
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    (run_dir / "summary.json").write_text(summary.to_json())
     write_yaml(run_dir / "topology.yaml", topo.model_dump(mode="json"))
     write_yaml(run_dir / "scenario.yaml", data)
     return run_dir

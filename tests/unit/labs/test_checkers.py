@@ -49,8 +49,8 @@ def test_starting_state_fails_with_hints(tmp_path, lab):
 class FailingRun(FakeRun):
     """A run where everything goes wrong: all clients on one site, nobody moves, long outages."""
 
-    def __call__(self, topo, scenario):
-        summary = super().__call__(topo, scenario)
+    def data(self, topo, scenario):
+        summary = super().data(topo, scenario)
         one = min(s.name for s in topo.sites)
         for figures in summary["clients"].values():
             figures["site_before"] = figures["site_after"] = one

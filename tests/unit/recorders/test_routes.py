@@ -68,9 +68,7 @@ def test_messages_are_parsed_from_the_wire():
         "del", ANYCAST, 20, ("100.64.0.2", "100.64.0.6")
     )
     assert parsed(route(RTM_NEWROUTE, [], metric=0, rtype=6)).hops == ("blackhole",)
-    assert parsed(route(RTM_NEWROUTE, [], prefix="100.64.0.0/30", metric=0)).hops == (
-        "connected",
-    )
+    assert parsed(route(RTM_NEWROUTE, [], prefix="100.64.0.0/30", metric=0)).hops == ("connected",)
     assert parsed(route(RTM_NEWROUTE, ["100.64.0.2"], table=255)) is None  # local table
     assert parsed(link_down()) is None
 

@@ -1,7 +1,12 @@
-"""Expectations evaluated on small hand-written summaries."""
+"""Expectations evaluated on small hand-written summaries.
+
+The summaries are written as summary.json objects (only the fields the checks
+read; the others get their defaults) and validated into the model.
+"""
 
 import pytest
 
+from testbed.analysis.model import Summary
 from testbed.scenario.expect import describe, evaluate, select, site_after_event
 
 
@@ -30,7 +35,7 @@ def event(kind, target, moves=None, convergence=0.4, changed=("eu", "na")):
 
 
 #: lon fails: paris and frankfurt move to nyc; restore: they come back.
-SUMMARY = {
+DATA = {
     "clients": {
         "paris": client("lon", "lon", lost=5, max_outage=0.84, reset=4),
         "frankfurt": client("lon", "lon", lost=3, max_outage=0.51, reset=3),
@@ -42,6 +47,7 @@ SUMMARY = {
         event("restore", "lon", {"paris": ("nyc", "lon"), "frankfurt": ("nyc", "lon")}, 2.1),
     ],
 }
+SUMMARY = Summary.model_validate(DATA)
 
 
 def one(check, summary=SUMMARY):
@@ -72,10 +78,13 @@ def test_moves_pass_and_fail():
 
 
 def test_moves_without_per_event_moves_falls_back_on_the_final_site():
-    summary = {
-        "clients": SUMMARY["clients"],
-        "events": [{k: v for k, v in e.items() if k != "moves"} for e in SUMMARY["events"]],
-    }
+    summary = Summary.model_validate(
+        {
+            "clients": DATA["clients"],
+            "events": [{k: v for k, v in e.items() if k != "moves"} for e in DATA["events"]],
+        }
+    )
+    assert summary.events[0].moves is None  # a summary older than events[].moves
     assert site_after_event(summary, "paris", 1) == "lon"
     assert site_after_event(summary, "paris", 0) is None
     assert site_after_event(summary, "tokyo", 0) == "tyo"
@@ -174,25 +183,30 @@ def test_convergence():
 
 
 def test_convergence_without_route_changes():
-    summary = {
-        "clients": SUMMARY["clients"],
-        "events": [event("kill_service", "tyo", convergence=None, changed=())],
-    }
+    summary = Summary.model_validate(
+        {
+            "clients": DATA["clients"],
+            "events": [event("kill_service", "tyo", convergence=None, changed=())],
+        }
+    )
     r = one({"check": "convergence", "below": 1}, summary)
     assert r["passed"] and r["detail"] == "no route changed after event 0 (kill_service tyo)"
-    summary["events"][0]["routers_changed"] = ["asia", "eu"]
+    summary.events[0].routers_changed = ["asia", "eu"]
     r = one({"check": "convergence", "below": 1}, summary)
     assert not r["passed"]
     assert r["detail"] == "event 0 (kill_service tyo): routes changed but did not converge"
 
 
 def test_a_summary_without_clients_fails_every_client_check():
+    """A summary.json object without ``clients`` has none (the model's default)."""
     r = one({"check": "stays", "client": "paris"}, {"events": []})
     assert r == {
         "check": "paris stays on its site",
         "passed": False,
-        "detail": "not in the summary: clients",
+        "detail": "paris is not in the run",
     }
+    r = one({"check": "max_outage", "clients": "all", "below": 1}, {"events": []})
+    assert r["passed"] is False and r["detail"] == "no clients in the run"
 
 
 def test_models_and_dicts_alike():

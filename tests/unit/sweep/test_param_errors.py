@@ -88,12 +88,12 @@ def test_a_bad_fixed_value_stays_blamed_on_set(capsys, no_start, argv, expected)
 
 @pytest.fixture
 def no_start(monkeypatch):
-    from testbed import cli
+    from testbed import console
 
     def refuse() -> None:
         raise AssertionError("would start")
 
-    monkeypatch.setattr(cli, "require_root", refuse)
+    monkeypatch.setattr(console, "require_root", refuse)
 
 
 # ---------------------------------------------------------------- reproduce

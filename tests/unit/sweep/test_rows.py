@@ -2,6 +2,7 @@
 
 import csv
 
+from testbed.analysis.model import Summary
 from testbed.analysis.updates import updates_per_event
 from testbed.sweep.eta import Eta, human
 from testbed.sweep.figures import moved_clients, run_figures
@@ -14,30 +15,33 @@ def client(before, after, max_outage, lost=0, resets=0):
         "site_before": before,
         "site_after": after,
         "dns": {"max_outage_s": max_outage, "lost": lost},
-        "tcp": {"resets": [{"stream": i} for i in range(resets)]},
+        "tcp": {"resets": [{"stream": i, "t": 10.0 + i} for i in range(resets)]},
     }
 
 
-SUMMARY = {
-    "frr_version": "8.4.4",
-    "clients": {
-        "ca": client("east", "east", 2.5, lost=50, resets=2),
-        "cb": client("west", "west", 0.0),
-        "cc": client("east", "west", 1.5, lost=30, resets=1),
-    },
-    "events": [
-        {"convergence_s": 2.4, "moved": ["ca", "cc"]},
-        {"convergence_s": 0.2, "moved": ["ca"]},
-        {"convergence_s": None, "moved": []},
-    ],
-    "network": {"route_changes": 7},
-    "expect": [{"passed": True}, {"passed": False}],
-}
+SUMMARY = Summary.model_validate(
+    {
+        "frr_version": "8.4.4",
+        "clients": {
+            "ca": client("east", "east", 2.5, lost=50, resets=2),
+            "cb": client("west", "west", 0.0),
+            "cc": client("east", "west", 1.5, lost=30, resets=1),
+        },
+        "events": [
+            {"convergence_s": 2.4, "moved": ["ca", "cc"]},
+            {"convergence_s": 0.2, "moved": ["ca"]},
+            {"convergence_s": None, "moved": []},
+        ],
+        "network": {"route_changes": 7},
+        "expect": [{"passed": True}, {"passed": False}],
+    }
+)
 
 
 def test_moved_clients_from_events_and_end_sites():
     assert moved_clients(SUMMARY) == ["ca", "cc"]
-    assert moved_clients({"clients": {"x": client("a", "b", 0)}, "events": []}) == ["x"]
+    alone = Summary.model_validate({"clients": {"x": client("a", "b", 0)}, "events": []})
+    assert moved_clients(alone) == ["x"]
 
 
 def test_run_figures():
@@ -52,7 +56,8 @@ def test_run_figures():
 
 
 def test_run_figures_without_moves_or_events():
-    row = run_figures({"clients": {"a": client("s", "s", 0.0)}, "events": []}, n_events=2)
+    quiet = Summary.model_validate({"clients": {"a": client("s", "s", 0.0)}, "events": []})
+    row = run_figures(quiet, n_events=2)
     assert row["moved"] == 0 and row["max_outage_s"] is None and row["mean_outage_s"] is None
     assert row["convergence_s"] is None and row["convergence_e1_s"] is None
     assert row["expect"] == "0/0"

@@ -1,0 +1,593 @@
+"""The summary model: the format of ``RUN/summary.json``, as pydantic models.
+
+``summary.json`` is what the analysis hands to everything after it: the
+report and the plots, ``compare``, sweeps and experiments, the labs'
+checkers and the scenario's expectations.  These models are its single
+definition: :func:`testbed.analysis.summary.summarise` builds a
+:class:`Summary`, :meth:`Summary.to_json` writes the file, and readers
+(:func:`testbed.runfolder.read_summary`) validate it back into the model and
+read attributes, never string keys.  The JSON Schema shipped in
+``testbed/schema/summary.schema.json`` is generated from them
+(:mod:`testbed.analysis.schema`); the docstring of each field is its
+description there.
+
+Times are seconds from the timeline's start ``t0`` and durations seconds,
+rounded to the millisecond.  Numbers keep the type they were computed with
+(an integer ``duration`` from ``meta.json`` stays an integer), so the file's
+bytes are the same for the same records.
+
+Reading is lenient where it must be: every field has a default, so a
+summary.json written before a field existed, or a partial one made by hand
+(tests, the labs' stand-in runs), still loads; the analysis always writes
+every field (the schema marks them required), except the few documented as
+*left out when null* (``interrupted``; a shutdown health record's effect).
+Spellings of older versions are converted in one place, when loading
+(:func:`upgrade`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated, Any, Dict, List, Literal, Mapping, Optional, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    WithJsonSchema,
+    model_validator,
+)
+
+
+def _number(value: Any) -> Union[int, float]:
+    """A JSON number as it is: an int stays an int (``30`` is not ``30.0``); finite."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a number")
+    if not math.isfinite(value):
+        raise ValueError("must be a finite number")
+    return value
+
+
+#: A number kept as computed, so the file's bytes are the same for the same records.
+Number = Annotated[Union[int, float], PlainValidator(_number), WithJsonSchema({"type": "number"})]
+
+
+def _omit_none(value: Any) -> bool:
+    """For fields left out of summary.json when null."""
+    return value is None
+
+
+class SummaryPart(BaseModel):
+    """Common settings: field docstrings as descriptions, unknown keys ignored on reading."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        populate_by_name=True,
+        validate_assignment=True,
+        use_attribute_docstrings=True,
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+# ------------------------------------------------------------------ clients
+class DnsOutage(SummaryPart):
+    """A time without DNS service for one client (docs/records.md, *dns-CLIENT.jsonl*)."""
+
+    start: Number = 0.0
+    """Arrival of the last answer before the lost queries.
+
+    The send time of the first lost query when nothing was answered before.
+    """
+    end: Optional[Number] = None
+    """Arrival of the first answer after them; null if the client never recovered."""
+    duration: Number = 0.0
+    """``end - start``, or up to the end of the run if not recovered."""
+    lost: int = 0
+    """Queries lost in the window."""
+    recovered: bool = True
+    """False if no query was answered after the losses."""
+
+
+class DnsSummary(SummaryPart):
+    """One client's DNS queries and outage windows."""
+
+    sent: int = 0
+    """Queries sent (``answered + lost``)."""
+    answered: int = 0
+    """Queries answered within the timeout."""
+    lost: int = 0
+    """Queries not answered within the timeout (``late`` ones included)."""
+    late: int = 0
+    """Lost queries whose answer came after the timeout."""
+    outage_s: Number = 0.0
+    """Total duration of the outage windows."""
+    max_outage_s: Number = 0.0
+    """Longest outage window (0 without one)."""
+    outages: List[DnsOutage] = Field(default_factory=list)
+    """Every outage window, in time order (fewer lost queries than ``min_lost``: left out)."""
+
+
+class TcpBreak(SummaryPart):
+    """The end of one connection of a TCP stream: a reset, a timeout or the server's close (EOF)."""
+
+    stream: int = 0
+    """The stream's number."""
+    t: Number = 0.0
+    """When the connection broke."""
+    site: Optional[str] = None
+    """The site the connection was with."""
+    after_event_s: Optional[Number] = None
+    """Time from the nearest scenario event at or before the break; null if none came before."""
+    reconnect_s: Optional[Number] = None
+    """Time without service until the stream's next connection answered; null if it never did."""
+    site_after: Optional[str] = None
+    """The site of that next connection; null if none."""
+
+
+class TcpSummary(SummaryPart):
+    """One client's TCP streams, by fate (each stream counted once, by its first break)."""
+
+    streams: int = 0
+    """Streams the probe ran."""
+    reset: int = 0
+    """Streams whose first break was a reset (ECONNRESET, EPIPE)."""
+    timeout: int = 0
+    """Streams whose first break was a timeout (no answer for the probe's timeout)."""
+    eof: int = 0
+    """Streams whose first break was the server closing the connection."""
+    survived: int = 0
+    """Streams that never broke."""
+    connect_failed: int = 0
+    """Failed connection attempts, over all streams."""
+    reset_events: int = 0
+    """Resets in all (a stream reset on every move of a flapping site counts each one)."""
+    resets: List[TcpBreak] = Field(default_factory=list)
+    """Every reset, in time order."""
+    timeouts: List[TcpBreak] = Field(default_factory=list)
+    """Every timeout, in time order."""
+    eofs: List[TcpBreak] = Field(default_factory=list)
+    """Every close by the server, in time order."""
+    reconnect_s: List[Number] = Field(default_factory=list)
+    """Every time to reconnect after a break, in time order."""
+
+
+class ClientSummary(SummaryPart):
+    """What one client saw: its site, its DNS queries and its TCP streams."""
+
+    site_before: Optional[str] = None
+    """Its site just before the first event (without events: the first one seen)."""
+    site_after: Optional[str] = None
+    """The last site that answered it."""
+    dns: DnsSummary = Field(default_factory=DnsSummary)
+    """Its DNS figures."""
+    tcp: TcpSummary = Field(default_factory=TcpSummary)
+    """Its TCP figures."""
+
+
+# ------------------------------------------------------------------- events
+class Move(SummaryPart):
+    """A client's change of site."""
+
+    from_: Optional[str] = Field(default=None, alias="from")
+    """The site before."""
+    to: Optional[str] = None
+    """The site after."""
+
+
+class EventRouter(SummaryPart):
+    """One router's route changes after one event."""
+
+    convergence_s: Optional[Number] = None
+    """From the event to the router's last route change before the next event."""
+    route_changes: int = 0
+    """Its route changes in that window."""
+
+
+class EventSummary(SummaryPart):
+    """One scenario event, its convergence and who it moved."""
+
+    t: Number = 0.0
+    """When the event was applied."""
+    at: Optional[Number] = None
+    """When the timeline scheduled it."""
+    kind: Optional[str] = None
+    """The event (``fail_site``, ``restore``, ``link``...)."""
+    target: Optional[str] = None
+    """What it acted on: a site, or ``a-b`` for a link."""
+    params: Dict[str, Any] = Field(default_factory=dict)
+    """Its parameters, as recorded."""
+    convergence_s: Optional[Number] = None
+    """From the event to the last route change before the next event; null if none changed."""
+    routers_changed: List[str] = Field(default_factory=list)
+    """Routers whose route changed, sorted."""
+    route_changes: int = 0
+    """Route changes of all routers in the event's window."""
+    routers: Dict[str, EventRouter] = Field(default_factory=dict)
+    """Per router that changed: its convergence and changes."""
+    moved: List[str] = Field(default_factory=list)
+    """Clients whose site changed, sorted."""
+    moves: Optional[Dict[str, Move]] = None
+    """Client -> its site before and its settled site after (null in older summaries)."""
+
+
+# ------------------------------------------------------------------- health
+class HealthAgent(SummaryPart):
+    """A site's health agent settings, from its ``start`` record (null where it lacks one)."""
+
+    action: Optional[str] = None
+    """What it does to a failing site: ``withdraw``, ``med`` or ``prepend``."""
+    interval: Optional[Number] = None
+    """Seconds between rounds of checks."""
+    rise: Optional[int] = None
+    """Good rounds before the site is up again."""
+    fall: Optional[int] = None
+    """Failed rounds before the site is down."""
+    checks: Optional[List[str]] = None
+    """What it checks (``dns``, ``tcp``)."""
+    drain: Optional[Number] = None
+    """Seconds from the withdrawal to the removal of the service address at shutdown."""
+
+
+class HealthRecord(SummaryPart):
+    """Common fields of the health records in ``health[]``."""
+
+    t: Optional[Number] = None
+    """When the agent wrote the record."""
+    site: Optional[str] = None
+    """The agent's site."""
+
+
+class HealthState(HealthRecord):
+    """A health state change, what was applied and the clients it moved."""
+
+    event: Literal["state"] = "state"
+    """The record's kind."""
+    state: Optional[str] = None
+    """The new state: ``up`` or ``down``."""
+    previous: Optional[str] = None
+    """The state before."""
+    action: Optional[str] = None
+    """The agent's action (``withdraw`` at shutdown, whatever its setting)."""
+    reason: Optional[str] = None
+    """Why: ``checks``, or the agent stopping (``agent stopping: ...``)."""
+    error: Optional[str] = None
+    """Why the change was not applied (vtysh or the speaker did not answer); null if it was."""
+    applied: List[str] = Field(default_factory=list)
+    """What was changed (``withdraw``, ``med 1000 prepend 0``...); empty on an error."""
+    failures: List[str] = Field(default_factory=list)
+    """The failed checks."""
+    shutdown: bool = False
+    """The shutdown drain: the agent stopping, or at or after the end of the timeline.
+
+    No effect on clients is measured then (the probes have stopped).
+    """
+    moved: Optional[List[str]] = Field(default=None, exclude_if=_omit_none)
+    """Clients whose site changed, sorted (left out when ``shutdown``)."""
+    moves: Optional[Dict[str, Move]] = Field(default=None, exclude_if=_omit_none)
+    """Client -> its site before and after (left out when ``shutdown``)."""
+    stayed: Optional[List[str]] = Field(default=None, exclude_if=_omit_none)
+    """The site's clients still answered by it (left out when ``shutdown``)."""
+    unanswered: Optional[List[str]] = Field(default=None, exclude_if=_omit_none)
+    """The site's clients left without any answer (left out when ``shutdown``).
+
+    For example a site demoted by MED behind other upstreams: still preferred, dead.
+    """
+
+
+class HealthRetry(HealthRecord):
+    """A state change that was applied only later (the router did not answer at first)."""
+
+    event: Literal["retry"] = "retry"
+    """The record's kind."""
+    state: Optional[str] = None
+    """The state it applies."""
+    action: Optional[str] = None
+    """The agent's action."""
+    applied: List[str] = Field(default_factory=list)
+    """What was changed."""
+
+
+class HealthAddress(HealthRecord):
+    """The service address removed at a graceful stop, after the withdrawal and the drain."""
+
+    event: Literal["address"] = "address"
+    """The record's kind."""
+    address: Optional[str] = None
+    """The service address."""
+    removed: List[str] = Field(default_factory=list)
+    """Servers it was removed from (empty: kept)."""
+    drain_s: Optional[Number] = None
+    """Seconds from the withdrawal to the removal."""
+    error: Optional[str] = None
+    """Why the address was kept; null if it was removed."""
+
+
+#: One entry of ``health[]``, told apart by ``event``.
+HealthEntry = Annotated[
+    Union[HealthState, HealthRetry, HealthAddress], Field(discriminator="event")
+]
+
+
+# -------------------------------------------------------------- the network
+class RouterSummary(SummaryPart):
+    """One router over the whole timeline."""
+
+    route_changes: int = 0
+    """Changes of its route to the anycast prefix since t0."""
+    convergence_s_max: Optional[Number] = None
+    """Its slowest convergence after an event; null if no event changed its route."""
+
+
+class NetworkSummary(SummaryPart):
+    """All routers together."""
+
+    convergence_s_max: Optional[Number] = None
+    """The slowest convergence after an event (over events and routers); null if none."""
+    route_changes: int = 0
+    """Route changes of all routers."""
+
+
+# -------------------------------------------------------------- the verdict
+class ExpectResult(SummaryPart):
+    """One of the scenario's expectations, evaluated on the summary (testbed.scenario.expect)."""
+
+    check: str = ""
+    """The expectation in words (``paris moves to nyc``)."""
+    passed: Optional[StrictBool] = None
+    """Whether it was met; null if it was not evaluated."""
+    detail: str = ""
+    """The figures behind the verdict (``paris: lon → nyc at event 0 (fail_site lon)``)."""
+
+
+# --------------------------------------------------------------- incidents
+class ProcessDeath(SummaryPart):
+    """A process of the run that died on its own (a ``process_died`` record of ``run.jsonl``)."""
+
+    t: Optional[Number] = None
+    """When the watchdog noticed it."""
+    node: Optional[str] = None
+    """The node it ran on (``-`` for the testbed's own threads)."""
+    process: Optional[str] = None
+    """The kind of process (``bgpd``, ``nsd``, ``dns-probe``...)."""
+    pid: Optional[int] = None
+    """Its process id."""
+    status: Optional[int] = None
+    """Its exit status (negative: killed by that signal); null if unknown."""
+    how: Optional[str] = None
+    """The status in words."""
+    action: Optional[str] = None
+    """``carried on`` or ``stopped the run``."""
+    affects: Optional[str] = None
+    """What is lost."""
+    fault: Optional[str] = None
+    """The records file could not be written (``disk full``...); null otherwise."""
+    file: Optional[str] = None
+    """That file."""
+
+
+class RunStop(SummaryPart):
+    """Why the run stopped early (the ``run_stopped`` record of ``run.jsonl``)."""
+
+    t: Optional[Number] = None
+    """When; null if during bring-up."""
+    reason: Optional[str] = None
+    """The reason, as the CLI's line gives it."""
+    fault: Optional[str] = None
+    """A records file could not be written (``disk full``...)."""
+    file: Optional[str] = None
+    """That file."""
+    process: Optional[str] = None
+    """The process whose death stopped the run."""
+    node: Optional[str] = None
+    """Its node."""
+
+
+class Capture(SummaryPart):
+    """The TCP resets sent from the service address in one packet capture (``run --pcap``)."""
+
+    file: str = ""
+    """The capture's file name under ``pcap/`` (``NODE-IFACE.pcap``)."""
+    node: str = ""
+    """The node it was captured on."""
+    readable: bool = True
+    """False if tcpdump could not read it."""
+    resets: int = 0
+    """Resets sent from the service address."""
+    to: Dict[str, int] = Field(default_factory=dict)
+    """Client (or address) -> resets sent to it."""
+    first_s: Optional[Number] = None
+    """The first reset; null without resets."""
+    last_s: Optional[Number] = None
+    """The last reset; null without resets."""
+
+
+# ------------------------------------------------------------------ summary
+class Summary(SummaryPart):
+    """Every figure of a run's analysis: the content of ``RUN/summary.json``."""
+
+    model_config = ConfigDict(title="anycast-testbed summary.json")
+
+    t0: Number = 0.0
+    """Wall-clock start of the timeline (seconds since the epoch)."""
+    duration: Optional[Number] = None
+    """The timeline's length (``meta.json``), or the records' span without one."""
+    scenario: Optional[str] = None
+    """The scenario's name."""
+    topology: Optional[str] = None
+    """The topology's name."""
+    frr_version: Optional[str] = None
+    """The FRR version the routers ran."""
+    speaker: Optional[Union[str, List[str]]] = None
+    """The sites' BGP speakers (``frr``, ``ryu``)."""
+    speaker_library: Optional[str] = None
+    """The library the Ryu sites imported (``ryu`` or ``os-ken``); null without Ryu sites."""
+    sites: List[str] = Field(default_factory=list)
+    """Site names, sorted."""
+    clients: Dict[str, ClientSummary] = Field(default_factory=dict)
+    """Client name -> what it saw."""
+    events: List[EventSummary] = Field(default_factory=list)
+    """The scenario's events, in time order (``events[i]`` is the timeline's event i)."""
+    health_agents: Dict[str, HealthAgent] = Field(default_factory=dict)
+    """Site -> its health agent's settings, sorted by site."""
+    health: List[HealthEntry] = Field(default_factory=list)
+    """Every health state change, late application and address removal, in time order."""
+    routers: Dict[str, RouterSummary] = Field(default_factory=dict)
+    """Router name -> its route changes and slowest convergence."""
+    network: NetworkSummary = Field(default_factory=NetworkSummary)
+    """The network: every router's route changes and the slowest convergence."""
+    expect: List[ExpectResult] = Field(default_factory=list)
+    """The scenario's expectations, evaluated."""
+    caveats: List[str] = Field(default_factory=list)
+    """What limits the figures: knobs a speaker cannot honour, deaths, an early stop."""
+    processes: List[ProcessDeath] = Field(default_factory=list)
+    """Processes of the run that died on their own."""
+    stopped: Optional[RunStop] = None
+    """Why the run stopped early; null if it did not."""
+    pcap: List[Capture] = Field(default_factory=list)
+    """Per packet capture: the resets the sites sent (empty without ``run --pcap``)."""
+    interrupted: Optional[str] = Field(default=None, exclude_if=_omit_none)
+    """Why the timeline did not finish (``stopped: REASON at t=12.3 s``); left out when it did."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        return upgrade(data) if isinstance(data, Mapping) else data
+
+    @classmethod
+    def of(cls, value: Union[Summary, Mapping[str, Any]]) -> Summary:
+        """A summary as the model: itself, or a summary.json object validated.
+
+        Raises:
+            pydantic.ValidationError: the object is not a summary.
+        """
+        return value if isinstance(value, Summary) else cls.model_validate(value)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The summary as the JSON object of summary.json (fields left out when null omitted)."""
+        return self.model_dump(by_alias=True)
+
+    def to_json(self) -> str:
+        """The text of summary.json: keys sorted, two-space indent, a final newline.
+
+        Raises:
+            ValueError: a number is not finite (JSON has no NaN or infinity).
+        """
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+    def moved_clients(self) -> List[str]:
+        """Clients some event moved, or whose site at the end differs from the start.
+
+        Returns:
+            Client names in the summary's order.
+        """
+        moved = {name for event in self.events for name in event.moved}
+        for name, client in self.clients.items():
+            before, after = client.site_before, client.site_after
+            if before and after and before != after:
+                moved.add(name)
+        return [name for name in self.clients if name in moved]
+
+    @property
+    def expectations_met(self) -> bool:
+        """True if every expectation passed (none not evaluated)."""
+        return all(e.passed for e in self.expect)
+
+
+# ------------------------------------------------------- older spellings
+#: Older spellings of an expectation's fields, first match wins (the report once read them all).
+EXPECT_SPELLINGS = {
+    "check": ("check", "name", "description", "expect"),
+    "passed": ("passed", "ok", "pass"),
+    "detail": ("detail", "actual", "message"),
+}
+
+
+def _words(value: Any) -> str:
+    """A detail of an older expectation as text: lists joined by commas, mappings as k=v."""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return str(value)
+
+
+def _expectation(entry: Any) -> Any:
+    """An expectation entry in the current spelling: ``{check, passed, detail}``.
+
+    A verdict that is not a boolean is no verdict (not evaluated).
+    """
+    if isinstance(entry, str):
+        return {"check": entry}
+    if not isinstance(entry, Mapping):
+        return entry
+    out: Dict[str, Any] = {}
+    label = next((entry[k] for k in EXPECT_SPELLINGS["check"] if k in entry), None)
+    if label is not None:
+        out["check"] = label if isinstance(label, str) else _words(label)
+    verdicts = [entry[k] for k in EXPECT_SPELLINGS["passed"] if isinstance(entry.get(k), bool)]
+    if verdicts:
+        out["passed"] = verdicts[0]
+    detail = next((entry[k] for k in EXPECT_SPELLINGS["detail"] if k in entry), None)
+    if detail is not None:
+        out["detail"] = detail if isinstance(detail, str) else _words(detail)
+    return out
+
+
+def upgrade(data: Mapping[str, Any]) -> Dict[str, Any]:
+    """A summary.json object of an older version in the current spelling (the one place for it).
+
+    - ``expect[]`` entries: a plain string is the check's words; ``name``,
+      ``description`` or ``expect`` are ``check``, ``ok`` or ``pass`` are
+      ``passed`` (a boolean), ``actual`` or ``message`` are ``detail``;
+    - ``clients.*.tcp`` without ``reset_events`` (older than flapping sites):
+      one reset per reset stream, ``reset_events = reset``.
+
+    Args:
+        data: the object as read (not changed).
+
+    Returns:
+        A shallow copy with those parts converted; anything else as it was.
+    """
+    out = dict(data)
+    expect = out.get("expect")
+    if isinstance(expect, list):
+        out["expect"] = [_expectation(e) for e in expect]
+    clients = out.get("clients")
+    if isinstance(clients, Mapping):
+        upgraded = {}
+        for name, client in clients.items():
+            tcp = client.get("tcp") if isinstance(client, Mapping) else None
+            if isinstance(tcp, Mapping) and "reset_events" not in tcp and "reset" in tcp:
+                client = {**client, "tcp": {**tcp, "reset_events": tcp["reset"]}}
+            upgraded[name] = client
+        out["clients"] = upgraded
+    return out
+
+
+__all__ = [
+    "Capture",
+    "ClientSummary",
+    "DnsOutage",
+    "DnsSummary",
+    "EventRouter",
+    "EventSummary",
+    "ExpectResult",
+    "HealthAddress",
+    "HealthAgent",
+    "HealthEntry",
+    "HealthRetry",
+    "HealthState",
+    "Move",
+    "NetworkSummary",
+    "Number",
+    "ProcessDeath",
+    "RouterSummary",
+    "RunStop",
+    "Summary",
+    "TcpBreak",
+    "TcpSummary",
+    "upgrade",
+]

@@ -1,0 +1,132 @@
+"""Bringing a :class:`~testbed.net.build.Testbed` up: start, convergence, sessions, summary.
+
+``up``, ``shell`` and the scenario engine all bring a testbed up with
+:func:`bring_up` (start the network and FRR, wait for BGP to converge, and,
+for ``up``, read every router's BGP sessions); what each then does with the
+result (a summary table, a shell, a run) is theirs.  :func:`up_summary` is
+the state ``up`` prints and writes to ``RUN/up.json``.
+
+Nothing here prints: a phase can be shown by passing ``status`` (a context
+manager per phase, given its one-line description, e.g. rich's
+``console.status``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, List, Optional
+
+if TYPE_CHECKING:
+    from testbed.net.build import Convergence
+
+#: A context manager around one phase of the bring-up, given its description.
+Status = Callable[[str], ContextManager[Any]]
+
+
+def _no_status(_what: str) -> ContextManager[Any]:
+    return contextlib.nullcontext()
+
+
+@dataclass
+class BringUp:
+    """What bringing a testbed up found.
+
+    Attributes:
+        convergence: whether BGP converged, and in how long.
+        seconds_up: how long starting the network and FRR took (without
+            the wait for convergence).
+        sessions: router -> {peer: BGP state}, or None when not read.
+    """
+
+    convergence: Convergence
+    seconds_up: float
+    sessions: Optional[Dict[str, Dict[str, str]]] = None
+
+    @property
+    def total(self) -> int:
+        """BGP sessions, counted from each router's side (0 when not read)."""
+        return sum(len(s) for s in (self.sessions or {}).values())
+
+    @property
+    def established(self) -> int:
+        """Of :attr:`total`, those in state Established."""
+        return sum(
+            1 for s in (self.sessions or {}).values() for st in s.values() if st == "Established"
+        )
+
+    @property
+    def ok(self) -> bool:
+        """BGP converged and every session is established (``up --check``'s verdict)."""
+        return self.convergence.converged and self.established == self.total
+
+
+def sessions_established(tb: Any) -> Dict[str, Dict[str, str]]:
+    """router -> {peer: state}, read from every router in parallel."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        routers = list(tb.plan.routers)
+        states = list(pool.map(tb.bgp_sessions, routers))
+    return dict(zip(routers, states, strict=False))
+
+
+def bring_up(
+    tb: Any,
+    timeout: float = 60.0,
+    status: Status = _no_status,
+    sessions: bool = True,
+) -> BringUp:
+    """Start a testbed and wait for BGP to converge; read its sessions.
+
+    Args:
+        tb: the :class:`~testbed.net.build.Testbed` (not started).
+        timeout: seconds to wait for convergence.
+        status: wraps each phase (``bringing up NAME...``, ``waiting for BGP
+            to converge...``), e.g. ``console.status``; by default nothing.
+        sessions: read every router's BGP sessions once converged (or not).
+
+    Returns:
+        The convergence, the start time and the sessions.
+
+    Raises:
+        TestbedBusy: another testbed runs (nothing was created).
+        TestbedError: something failed to start.
+    """
+    t0 = time.monotonic()
+    with status(f"bringing up {tb.topo.name}..."):
+        tb.start()
+    seconds_up = time.monotonic() - t0
+    with status("waiting for BGP to converge..."):
+        conv = tb.wait_converged(timeout=timeout)
+    return BringUp(conv, seconds_up, sessions_established(tb) if sessions else None)
+
+
+def client_paths(tb: Any) -> Dict[str, List[str]]:
+    """client -> the routers its packets to the service cross now (by the FIBs)."""
+    return {client.name: tb.path_to(client.name) for client in tb.plan.clients()}
+
+
+def up_summary(tb: Any, result: BringUp, paths: Dict[str, List[str]]) -> Dict[str, Any]:
+    """The state of a freshly started testbed, as ``RUN/up.json`` holds it.
+
+    Args:
+        tb: the started testbed.
+        result: from :func:`bring_up` (with sessions).
+        paths: from :func:`client_paths`.
+    """
+    plan = tb.plan
+    catchment = {
+        name: plan.routers[path[-1]].site if path else None for name, path in paths.items()
+    }
+    conv = result.convergence
+    return {
+        "topology": tb.topo.name,
+        "routers": len(plan.routers),
+        "converged": conv.converged,
+        "convergence_s": round(conv.seconds, 3),
+        "sessions": {"total": result.total, "established": result.established},
+        "catchment": catchment,
+        "warnings": tb.warnings,
+        "timings": {k: round(v, 3) for k, v in tb.timings.items()},
+    }
