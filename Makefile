@@ -23,7 +23,7 @@ tour: install
 
 ## The whole test suite: unit tests (no root) and integration tests (root,
 ## real Mininet, FRR, NSD). Integration tests fail instead of skipping here.
-test: install
+test: install lint
 	ANYCAST_REQUIRE_ROOT_TESTS=1 $(PYTEST) -q tests
 
 ## Unit tests need no root, only the virtualenv: made (as root) by install.sh
@@ -37,8 +37,11 @@ $(BIN)/python:
 integration: install
 	ANYCAST_REQUIRE_ROOT_TESTS=1 $(PYTEST) -q tests/integration
 
+## Style and types: ruff (lint and format) and mypy on the files pyproject.toml lists.
 lint: install
 	$(BIN)/ruff check testbed tests bench
+	$(BIN)/ruff format --check testbed tests bench
+	$(BIN)/mypy
 
 schema: install
 	$(BIN)/python -m testbed.topology.schema > testbed/schema/topology.schema.json

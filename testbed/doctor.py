@@ -53,6 +53,13 @@ def speaker_library() -> Optional[str]:
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else None
 
 
+def exabgp_version() -> Optional[str]:
+    """The installed ExaBGP's version (``speaker: exabgp``), None if it is not installed."""
+    from testbed.speaker.exabgp import exabgp_version as installed
+
+    return installed()
+
+
 def run_checks() -> List[Check]:
     """Run every check; nothing is changed on the machine."""
     checks: List[Check] = []
@@ -129,6 +136,16 @@ def run_checks() -> List[Check]:
             speaker is not None,
             speaker or "neither ryu nor os_ken imports",
             f"{INSTALL}  (ryu 4.34 on Python < 3.12, os-ken on 3.12+)",
+            required=False,
+        )
+    )
+    exabgp = exabgp_version()
+    checks.append(
+        Check(
+            "ExaBGP",
+            exabgp is not None,
+            f"exabgp {exabgp} (speaker: exabgp)" if exabgp else "exabgp is not installed",
+            f"{INSTALL}  (pip install -e .[dev] installs exabgp)",
             required=False,
         )
     )

@@ -22,7 +22,7 @@ Two things differ by model, and are arguments:
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Sequence, Tuple, get_args
+from typing import Any, Mapping, Optional, Sequence, Tuple, get_args
 
 from pydantic import ValidationError
 
@@ -73,7 +73,7 @@ def _choices(expected: str) -> str:
 
 
 def problem(
-    err: Dict[str, Any], unions: Optional[Unions] = None, plain_words: bool = False
+    err: Mapping[str, Any], unions: Optional[Unions] = None, plain_words: bool = False
 ) -> Tuple[str, str]:
     """One pydantic error (an item of ``ValidationError.errors()``) as (field, message).
 

@@ -250,12 +250,13 @@ class Traffic:
         """The health agent's configuration for one site (written as JSON for the agent)."""
         tb = self.testbed
         router = tb.plan.routers[tb.plan.site_routers()[site.name]]
+        speaker = tb.speaker(router.name)
         health = site.health
         return {
             "site": site.name,
             "router": router.name,
-            "speaker": "frr" if router.frr else "ryu",
-            "control": str(tb.speaker_socket(router.name)) if not router.frr else None,
+            "speaker": speaker.kind,
+            "control": speaker.spec.control,
             "asn": router.asn,
             "prefix": str(site.prefix),
             "peers": [n.peer for n in router.neighbors],

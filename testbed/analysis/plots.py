@@ -276,7 +276,7 @@ def _route_raster(ax: Axes, run: RunRecords, routers: List[str]) -> set:
     index = {r: i for i, r in enumerate(routers)}
     kinds = set()
     for r in run.routes:
-        change = r.get("change")
+        change = str(r.get("change"))
         if change == "initial" or r.get("router") not in index:
             continue
         kinds.add(change)
@@ -327,7 +327,7 @@ def plot_routes(run: RunRecords, summary: Summary, path: Path) -> Path:
     for k, ev in enumerate(zooms):
         zax = fig.add_subplot(grid[1, k])
         _route_raster(zax, run, routers)
-        conv = ev.convergence_s
+        conv = ev.convergence_s or 0.0  # zooms hold only events with a convergence time
         margin = max(0.1 * conv, 0.02)
         zax.set_xlim(ev.t - margin, ev.t + conv + margin)
         zax.axvline(ev.t, color="black", linestyle="--", linewidth=1, alpha=0.7)

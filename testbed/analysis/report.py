@@ -127,7 +127,7 @@ def client_moves(summary: Summary, client: str) -> List[Tuple[Optional[float], s
     Returns:
         One triple per event that moved the client.
     """
-    out = []
+    out: List[Tuple[Optional[float], str, str]] = []
     for ev in summary.events:
         move = (ev.moves or {}).get(client)
         if move is not None:

@@ -152,16 +152,16 @@ def stream_fates(
                 brk.reconnect_s = float(gap) if isinstance(gap, (int, float)) else t - brk.t
                 brk.site_after = r.get("site")
         elif event in BREAKS or event == "closed":
-            line = open_line.pop(stream, None)
-            if line is not None:
-                line.t_to = t
-                line.ended = event
+            ending = open_line.pop(stream, None)
+            if ending is not None:
+                ending.t_to = t
+                ending.ended = event
             if event == "closed" or (until is not None and t > until):
                 continue
-            if line is None:  # the connection never answered: a failed attempt
+            if ending is None:  # the connection never answered: a failed attempt
                 fate.connect_failed += 1
                 continue
-            site = r.get("site") or line.site
+            site = r.get("site") or ending.site
             event_t = nearest_event(event_times, t)
             brk = Break(
                 t=t,

@@ -9,9 +9,11 @@ Every ``interval`` it queries the site's NSD (``CH TXT id.server`` on the
 service address) and exchanges one line with the stream service; ``fall``
 failed rounds in a row make the site down, ``rise`` good ones up again
 (:mod:`testbed.health.machine`).  On a change it applies the configured
-action: withdraw the anycast prefix, demote it by MED, or prepend.  FRR
-sites are driven through vtysh; Ryu sites through the speaker's control
-socket (prepending, which Ryu's API lacks, is applied by the upstreams).
+action: withdraw the anycast prefix, demote it by MED, or prepend, through
+the site's speaker (:class:`~testbed.speaker.base.SiteSpeaker`, the same
+interface the scenario events use): FRR sites through vtysh, Ryu and ExaBGP
+sites through the speaker's control socket (prepending, which Ryu's API
+lacks, is applied by its upstreams).
 Every state change is a record.  When vtysh (within :data:`VTYSH_TIMEOUT_S`)
 or the speaker does not answer (a frozen router), the change is recorded
 with its error, the agent carries on and applies it again every round until
@@ -48,10 +50,9 @@ import dns.rdatatype
 from testbed import proc
 from testbed.errors import TestbedError
 from testbed.health.machine import DOWN, UP, Announcement, HealthMachine, announcement
-from testbed.net import frr
+from testbed.net import frr  # noqa: F401 - vtysh, for tests that stand in for it
 from testbed.records import RecordWriter
-from testbed.scenario.events import announce_commands, inbound_prepend_commands, policy_commands
-from testbed.speaker.control import send as speaker_send
+from testbed.speaker.base import SiteSpeaker, SpeakerSpec, make_speaker
 
 #: Seconds between withdrawing the route at shutdown and removing the service address.
 DRAIN_S = 1.0
@@ -87,39 +88,28 @@ def check_tcp(address: str, port: int, timeout: float) -> Optional[str]:
 
 
 class Announcer:
-    """Changes what a site announces, through FRR (vtysh) or a Ryu speaker."""
+    """Changes what a site announces, through its :class:`SiteSpeaker` (any kind)."""
 
-    def __init__(self, config: Dict[str, Any]):
+    def __init__(self, config: Dict[str, Any], speaker: Optional[SiteSpeaker] = None):
         self.cfg = config
         self.current = Announcement(True, config.get("base_med"), config.get("base_prepend", 0))
         self.timeout = float(config.get("vtysh_timeout", VTYSH_TIMEOUT_S))
-
-    def _vtysh(self, router: str, *commands: str) -> None:
-        frr.vtysh(router, *commands, timeout=self.timeout)
+        self.speaker = speaker or make_speaker(
+            config["speaker"], SpeakerSpec.from_health_config(config), timeout=self.timeout
+        )
 
     def apply(self, want: Announcement) -> List[str]:
         """Go from the current announcement to ``want``; return what was done."""
-        cfg, done = self.cfg, []
-        router, asn, prefix = cfg["router"], cfg["asn"], cfg["prefix"]
-        if cfg["speaker"] == "frr":
-            if (want.med, want.prepend) != (self.current.med, self.current.prepend):
-                self._vtysh(router, *policy_commands(asn, cfg["peers"], want.prepend, want.med))
-                done.append(f"med {want.med} prepend {want.prepend}")
-            if want.announced != self.current.announced:
-                self._vtysh(router, *announce_commands(asn, prefix, want.announced))
-                done.append("announce" if want.announced else "withdraw")
-        else:
-            sock = Path(cfg["control"])
-            if want.med != self.current.med:
-                speaker_send(sock, "med", value=want.med)
-                done.append(f"med {want.med}")
-            if want.prepend != self.current.prepend:
-                for upstream in cfg["peers"]:
-                    self._vtysh(upstream, *inbound_prepend_commands(asn, router, want.prepend))
-                done.append(f"prepend {want.prepend} (at the upstreams)")
-            if want.announced != self.current.announced:
-                speaker_send(sock, "announce" if want.announced else "withdraw")
-                done.append("announce" if want.announced else "withdraw")
+        done: List[str] = []
+        if (want.med, want.prepend) != (self.current.med, self.current.prepend):
+            self.speaker.prepend, self.speaker.med = self.current.prepend, self.current.med
+            done += self.speaker.set_policy(want.prepend, want.med)
+        if want.announced != self.current.announced:
+            if want.announced:
+                self.speaker.announce()
+            else:
+                self.speaker.withdraw()
+            done.append("announce" if want.announced else "withdraw")
         self.current = want
         return done
 

@@ -15,7 +15,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -42,6 +41,8 @@ from testbed.net.state import (
     proc_start_time,
     remove_state,
 )
+from testbed.speaker.base import SiteSpeaker, speaker_class
+from testbed.speaker.frr import frr_sessions
 from testbed.topology.model import Topology
 from testbed.topology.plan import HostPlan, Plan, RouterPlan, make_plan
 
@@ -111,6 +112,7 @@ class Testbed:
         #: routers whose daemons start at once (in :meth:`Plan.start_order`)
         self.start_workers = FRR_START_WORKERS
         self._children: List[subprocess.Popen] = []
+        self._speakers: Dict[str, SiteSpeaker] = {}
         self._claim_lock = Claim()
         #: (pid, start time) of the processes the testbed itself signalled to end
         #: (an event's kill, a service stopped, teardown): their deaths are expected.
@@ -238,9 +240,8 @@ class Testbed:
 
     def _render_configs(self) -> Dict[str, Path]:
         out: Dict[str, Path] = {}
-        for router in self.plan.routers.values():
-            if not router.frr:
-                continue
+        for name in self.plan.frr_routers():
+            router = self.plan.routers[name]
             folder = self.run_dir / "routers" / router.name
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / "frr.conf"
@@ -330,8 +331,8 @@ class Testbed:
         for name in self.nodes:
             if name in self.plan.routers:
                 commands[name] = _router_setup(self.plan.routers[name])
-                if not self.plan.routers[name].frr:
-                    commands[name] += " && " + _speaker_node_setup(self.plan.routers[name])
+                if self.plan.routers[name].site:
+                    commands[name] = " && ".join([commands[name], *self.speaker(name).node_setup()])
             else:
                 commands[name] = _host_setup(self.plan.hosts[name])
         failures = self._run_everywhere(commands)
@@ -365,7 +366,7 @@ class Testbed:
             raise TestbedError(f"tc on node {node} failed: {out.strip()}")
 
     def _start_frr(self, configs: Dict[str, Path]) -> None:
-        frr_routers = {n: r for n, r in self.plan.routers.items() if r.frr}
+        frr_routers = {n: self.plan.routers[n] for n in self.plan.frr_routers()}
         for name in frr_routers:  # written down before they are made
             self.state.dirs.append(str(frr.runtime_dir(name)))
         self.state.save()
@@ -391,42 +392,33 @@ class Testbed:
             raise TestbedError(f"FRR failed to start on {', '.join(bad)}: {' | '.join(tail)}")
 
     def speaker_socket(self, router: str) -> Path:
-        """The control socket of a ryu site node's speaker."""
+        """The control socket of a site node's speaker process (Ryu, ExaBGP)."""
         return STATE_DIR / "speakers" / f"{router}.sock"
 
-    def _speaker_argv(self, router: RouterPlan) -> List[str]:
-        return speaker_argv(
-            router, (self.run_dir / "records").resolve(), self.speaker_socket(router.name)
-        )
+    def speaker(self, router: str) -> SiteSpeaker:
+        """The site speaker of a site router (one object per router, kept).
+
+        Raises:
+            TestbedError: ``router`` is not a site router.
+        """
+        if router not in self._speakers:
+            plan = self.plan.routers.get(router)
+            if plan is None or not plan.site:
+                raise TestbedError(f"{router!r} is not a site router")
+            self._speakers[router] = speaker_class(plan.speaker).for_router(plan, self)
+        return self._speakers[router]
+
+    def site_speakers(self) -> List[SiteSpeaker]:
+        """The speaker of every site, in topology order."""
+        return [self.speaker(r) for r in self.plan.site_routers().values()]
 
     def _start_speakers(self) -> None:
-        """Start the BGP speaker of every ryu site node (tracked like any process)."""
-        ryu = [r for r in self.plan.routers.values() if not r.frr]
-        if not ryu:
-            return
-        folder = STATE_DIR / "speakers"
-        self.state.dirs.append(str(folder))
-        self.state.save()
-        folder.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "records").mkdir(parents=True, exist_ok=True)
-        for router in ryu:
-            self.start_speaker_on(router.name)
-
-    def speakers(self, router: str) -> List[Tracked]:
-        """The running speaker process of a ryu site node (empty list if none)."""
-        return [
-            p
-            for p in self.state.processes
-            if p.node == router and p.name == "speaker" and p.alive()
-        ]
-
-    def start_speaker_on(self, router: str) -> Tracked:
-        """(Re)start the speaker of a ryu site node; its log goes to RUN/logs/."""
-        self.state.processes = [
-            p for p in self.state.processes if not (p.node == router and p.name == "speaker")
-        ]
-        argv = self._speaker_argv(self.plan.routers[router])
-        return self.spawn(router, argv, "speaker", self.run_dir / "logs" / f"speaker-{router}.log")
+        """Start every site speaker, kind by kind (FRR sites started with the FRR routers)."""
+        by_kind: Dict[type, List[SiteSpeaker]] = {}
+        for one in self.site_speakers():
+            by_kind.setdefault(type(one), []).append(one)
+        for cls, speakers in by_kind.items():
+            cls.start_all(speakers)
 
     def _collect_logs(self) -> None:
         for name in self.plan.frr_routers():
@@ -680,22 +672,11 @@ class Testbed:
         return self.plan.routers[path[-1]].site if path else None
 
     def bgp_sessions(self, router: str) -> Dict[str, str]:
-        """Peer name -> BGP state, from ``show bgp summary json``."""
-        import json
-
-        if not self.plan.routers[router].frr:  # a ryu site node: ask its speaker
-            from testbed.speaker.control import send
-
-            try:
-                peers = send(self.speaker_socket(router), "status")["peers"]
-            except TestbedError:
-                peers = {str(n.address): "Down" for n in self.plan.routers[router].neighbors}
-            names = {str(n.address): n.peer for n in self.plan.routers[router].neighbors}
-            return {names.get(a, a): st for a, st in peers.items()}
-        out = json.loads(frr.vtysh(router, "show bgp ipv4 unicast summary json") or "{}")
-        peers = out.get("peers", {})
+        """Peer name -> BGP state: a site's from its speaker, any other router's from FRR."""
+        if self.plan.routers[router].site:
+            return self.speaker(router).sessions()
         names = {str(n.address): n.peer for n in self.plan.routers[router].neighbors}
-        return {names.get(addr, addr): info.get("state", "?") for addr, info in peers.items()}
+        return frr_sessions(router, names)
 
 
 #: Signals that do not end a process (the watchdog still expects it to run).
@@ -744,54 +725,6 @@ def _router_setup(router: RouterPlan) -> str:
     for prefix, hops in by_prefix.items():
         parts.append(f"route add {prefix} " + " ".join(f"nexthop via {h}" for h in hops))
     return _ip_lines(parts) + "; " + _SYSCTL.format(fwd=1)
-
-
-def speaker_argv(router: RouterPlan, records: Path, control: Path) -> List[str]:
-    """The command line of a ryu site node's BGP speaker.
-
-    Every upstream goes as ``ADDRESS,AS,HOLD``: the session's hold time from
-    the topology (timers, session overrides, ``--set bgp.hold``).
-
-    Args:
-        router: the ryu site node's plan.
-        records: the run's records folder (absolute).
-        control: the speaker's control socket.
-    """
-    argv = [
-        sys.executable, "-m", "testbed.speaker.ryu_speaker", "--site", str(router.site),
-        "--asn", str(router.asn), "--router-id", str(router.router_id),
-        "--prefix", str(router.networks[0]),
-        "--control", str(control),
-        "--out", str(records / f"speaker-{router.site}.jsonl"),
-    ]  # fmt: skip
-    for n in router.neighbors:
-        argv += ["--neighbor", f"{n.address},{n.remote_as},{n.timers.hold}"]
-    return argv
-
-
-def speaker_default_route(router: RouterPlan) -> str:
-    """The default route of a ryu site node: through every upstream (multipath).
-
-    Ryu's BGPSpeaker does not program the kernel, so replies to clients
-    follow this route.  With several upstreams it has one next hop per
-    uplink, so the site keeps a way back when one uplink goes down (the
-    kernel skips a next hop whose interface is down, or has lost its carrier
-    with ``ignore_routes_with_linkdown``, set by :func:`_speaker_node_setup`).
-    ``replace`` so that it also puts the route back after its interfaces
-    came up again.
-    """
-    hops = [str(n.address) for n in router.neighbors]
-    if len(hops) == 1:
-        return f"ip route replace default via {hops[0]}"
-    return "ip route replace default " + " ".join(f"nexthop via {h}" for h in hops)
-
-
-def _speaker_node_setup(router: RouterPlan) -> str:
-    """A ryu site node: the service address on lo, and a default route via its upstreams."""
-    parts = [f"ip addr add {lo} dev lo" for lo in router.loopbacks]
-    parts.append("sysctl -qw net.ipv4.conf.all.ignore_routes_with_linkdown=1")
-    parts.append(speaker_default_route(router))
-    return " && ".join(parts)
 
 
 def _host_setup(host: HostPlan) -> str:

@@ -8,10 +8,11 @@ exactly that, in reverse order.
 ===============  ==============================================================
 ``fail_site``    ``link-down``: the site router's upstream interfaces go down;
                  the upstream sees carrier loss at once and drops the session.
-                 ``silent``: the site router's FRR daemons are frozen
-                 (SIGSTOP) and it drops every packet (iptables); links stay
-                 up, so only the upstream's hold timer (or BFD) notices.
-                 ``router-crash``: the site router's FRR daemons are killed
+                 ``silent``: the site speaker's processes (FRR daemons,
+                 Ryu, ExaBGP) are frozen (SIGSTOP) and the node drops every
+                 packet (iptables); links stay up, so only the upstream's
+                 hold timer (or BFD) notices.
+                 ``router-crash``: the site speaker's processes are killed
                  (SIGKILL); the kernel closes their TCP sessions.
 ``kill_service`` the site's server processes (NSD, stream service or both) are
                  killed; the route stays: the classic anycast blackhole.
@@ -21,6 +22,10 @@ exactly that, in reverse order.
 ``med``          MED on the site's announcements.
 ``link``         ``down`` / ``up`` / ``blackhole`` between two linked nodes.
 ===============  ==============================================================
+
+Whatever a site runs, it is driven through its
+:class:`~testbed.speaker.base.SiteSpeaker` (``Testbed.speaker``): no event
+knows the kinds apart.
 """
 
 from __future__ import annotations
@@ -31,8 +36,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from testbed.errors import TestbedError
-from testbed.net import frr
-from testbed.speaker.control import send as speaker_send
 from testbed.topology.plan import Interface, LinkPlan
 
 Undo = Callable[[], None]
@@ -57,51 +60,6 @@ def iptables_drop(interface: Optional[str] = None, delete: bool = False) -> List
         f"iptables -w {op} FORWARD -o {interface} -j DROP",
         f"iptables -w {op} OUTPUT -o {interface} -j DROP",
     ]
-
-
-def announce_commands(asn: int, prefix: str, announce: bool) -> List[str]:
-    """vtysh commands that start or stop announcing ``prefix`` from ``asn``."""
-    no = "" if announce else "no "
-    return [
-        "configure terminal",
-        f"router bgp {asn}",
-        "address-family ipv4 unicast",
-        f"{no}network {prefix}",
-    ]
-
-
-def policy_commands(
-    asn: int, peers: List[str], prepend: int = 0, med: Optional[int] = None
-) -> List[str]:
-    """vtysh commands that set the site's outbound policy (prepend, MED) towards ``peers``.
-
-    The template names the outbound route-map of each peer ``PEER-out``.
-    """
-    cmds = ["configure terminal"]
-    for peer in peers:
-        cmds.append(f"route-map {peer}-out permit 10")
-        cmds.append("no set as-path prepend")
-        if prepend:
-            cmds.append(f"set as-path prepend {' '.join([str(asn)] * prepend)}")
-        cmds.append("no set metric")
-        if med is not None:
-            cmds.append(f"set metric {med}")
-        cmds.append("exit")
-    cmds += ["end", "clear bgp ipv4 unicast * soft out"]
-    return cmds
-
-
-def inbound_prepend_commands(site_asn: int, site: str, count: int) -> List[str]:
-    """vtysh commands for an upstream router: prepend ``site_asn`` on routes learnt from ``site``.
-
-    Used for ``speaker: ryu`` sites, whose BGPSpeaker API has no AS-path
-    prepending: the upstream adds the same prepends on receipt, which looks
-    the same to every other AS.
-    """
-    cmds = ["configure terminal", f"route-map {site}-in permit 10", "no set as-path prepend"]
-    if count:
-        cmds.append(f"set as-path prepend {' '.join([str(site_asn)] * count)}")
-    return cmds + ["exit", "end", "clear bgp ipv4 unicast * soft in"]
 
 
 @dataclass
@@ -147,26 +105,26 @@ class Events:
                 return link
         raise TestbedError(f"no link between {a} and {b}")
 
+    def speaker(self, site: str) -> Any:
+        """The site's speaker (:class:`~testbed.speaker.base.SiteSpeaker`)."""
+        return self.testbed.speaker(self.site_router(site))
+
     def _default_route(self, node: str) -> List[str]:
-        """For a ryu site node, the command that puts back its default route.
+        """What a site node needs once a link of its came up again (its speaker says).
 
-        The kernel drops a route whose interface went down, and Ryu's
-        speaker does not program the kernel, so the testbed does.
+        The kernel drops a route whose interface went down, and a speaker
+        process (Ryu, ExaBGP) does not program the kernel, so the testbed
+        puts the node's default route back.
         """
-        from testbed.net.build import speaker_default_route
-
         router = self.plan.routers.get(node)
-        if router is None or router.frr:
+        if router is None or not router.site:
             return []
-        return [speaker_default_route(router)]
+        return self.testbed.speaker(node).link_up_commands()
 
     def _sh(self, node: str, lines: List[str]) -> None:
         out = self.testbed.cmd(node, " && ".join(lines) + " && echo done")
         if not out.strip().endswith("done"):
             raise TestbedError(f"on {node}: {' ; '.join(lines)}: {out.strip()[-200:]}")
-
-    def _vtysh(self, router: str, cmds: List[str]) -> None:
-        frr.vtysh(router, *cmds)
 
     def _remember(self, key: str, what: str, undo: Undo) -> None:
         self.undo.setdefault(key, []).append((what, undo))
@@ -197,9 +155,9 @@ class Events:
                 ),
             )
             return {"interfaces": names}
-        ryu = not self.plan.routers[router].frr
+        speaker = self.testbed.speaker(router)
         if how == "silent":
-            daemons = self.testbed.speakers(router) if ryu else self.testbed.frr_daemons(router)
+            daemons = speaker.processes()
             self._sh(router, iptables_drop())
             for proc in daemons:
                 self.testbed.send_signal(proc, signal.SIGSTOP)
@@ -212,11 +170,10 @@ class Events:
             self._remember(site, "silent", thaw)
             return {"frozen": [p.name for p in daemons]}
         if how == "router-crash":
-            daemons = self.testbed.speakers(router) if ryu else self.testbed.frr_daemons(router)
+            daemons = speaker.processes()
             for proc in daemons:
                 self.testbed.send_signal(proc, signal.SIGKILL)
-            restart = self.testbed.start_speaker_on if ryu else self.testbed.start_frr_on
-            self._remember(site, "router-crash", lambda: restart(router))
+            self._remember(site, "router-crash", speaker.restart)
             return {"killed": [p.name for p in daemons]}
         raise TestbedError(f"fail_site: unknown how {how!r}")
 
@@ -240,56 +197,26 @@ class Events:
 
     def withdraw(self, site: str) -> Dict[str, Any]:
         """Stop announcing the anycast prefix from the site (graceful)."""
-        router = self.site_router(site)
-        plan = self.plan.routers[router]
-        prefixes = [str(p) for p in plan.networks]
-        if not plan.frr:
-            sock = self.testbed.speaker_socket(router)
-            speaker_send(sock, "withdraw")
-            self._remember(site, "withdraw", lambda: speaker_send(sock, "announce") and None)
-            return {"prefixes": prefixes, "speaker": "ryu"}
-        for prefix in prefixes:
-            self._vtysh(router, announce_commands(plan.asn, prefix, False))
-
-        def announce() -> None:
-            for prefix in prefixes:
-                self._vtysh(router, announce_commands(plan.asn, prefix, True))
-
-        self._remember(site, "withdraw", announce)
-        return {"prefixes": prefixes}
+        speaker = self.speaker(site)
+        speaker.withdraw()
+        self._remember(site, "withdraw", speaker.announce)
+        return {"prefixes": list(speaker.spec.prefixes), "speaker": speaker.kind}
 
     def _set_policy(self, site: str, **change: Optional[int]) -> Dict[str, Any]:
-        router = self.site_router(site)
-        plan = self.plan.routers[router]
+        speaker = self.speaker(site)
         current = self.policy.setdefault(
-            site,
-            {
-                "prepend": max((n.prepend for n in plan.neighbors), default=0),
-                "med": next((n.med for n in plan.neighbors if n.med is not None), None),
-            },
+            site, {"prepend": speaker.spec.base_prepend, "med": speaker.spec.base_med}
         )
         before = dict(current)
         current.update(change)
-        peers = [n.peer for n in plan.neighbors]
-        self._apply_policy(router, current)
+        speaker.set_policy(current["prepend"] or 0, current["med"], force=True)
 
         def back() -> None:
             current.update(before)
-            self._apply_policy(router, before)
+            speaker.set_policy(before["prepend"] or 0, before["med"], force=True)
 
         self._remember(site, f"policy {change}", back)
-        return {"peers": peers, **current}
-
-    def _apply_policy(self, router: str, policy: Dict[str, Optional[int]]) -> None:
-        """Announce with this prepend count and MED (FRR route-maps, or the ryu speaker)."""
-        plan = self.plan.routers[router]
-        if plan.frr:
-            peers = [n.peer for n in plan.neighbors]
-            self._vtysh(router, policy_commands(plan.asn, peers, policy["prepend"], policy["med"]))
-            return
-        speaker_send(self.testbed.speaker_socket(router), "med", value=policy["med"])
-        for n in plan.neighbors:  # prepending happens at the upstreams (no API for it in Ryu)
-            self._vtysh(n.peer, inbound_prepend_commands(plan.asn, router, policy["prepend"] or 0))
+        return {"peers": list(speaker.spec.peers), **current}
 
     def prepend(self, site: str, count: int) -> Dict[str, Any]:
         """Prepend the site's AS ``count`` times on its announcements (0 removes)."""

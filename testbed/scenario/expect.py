@@ -37,7 +37,7 @@ event up to ``i`` moved it, and unknown in between (a ``moves`` check with
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from pydantic import TypeAdapter
 
@@ -359,7 +359,8 @@ def _convergence(check: Convergence, summary: Summary) -> Tuple[bool, str]:
     return ok, f"max {seconds:.2f} s after {_event_name(events[i], i)} {sign} {check.below:g} s"
 
 
-_EVALUATORS = {
+#: The evaluator of each kind of check (dispatch on the check model's class).
+_EVALUATORS: Dict[type, Callable[[Any, Summary], Tuple[bool, str]]] = {
     Moves: _moves,
     Stays: _stays,
     MaxOutage: _max_outage,

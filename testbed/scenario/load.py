@@ -169,6 +169,7 @@ def _python_scenario(
 
     text = pyfile.read_source(path, source)
     tree = pyfile.parse(text, path, source)
+    blame: Tuple[str, Optional[str]]
     if topology:
         ref, blame = topology, ("--topology", None)
     elif "topology" in overrides:

@@ -49,7 +49,7 @@ import traceback
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, TextIO, Tuple
+from typing import Any, Dict, List, Optional, TextIO, Tuple, Union
 
 from testbed.errors import InputError, TestbedError
 from testbed.topology.model import Topology
@@ -275,7 +275,7 @@ def _show_output(got: _Collected, out: TextIO) -> None:
         pass
 
 
-def _messages(result: bytes) -> Tuple[str, Optional[Dict[str, Any]]]:
+def _messages(result: Union[bytes, bytearray]) -> Tuple[str, Optional[Dict[str, Any]]]:
     """The last phase the child reported, and its final reply (None if there is none)."""
     phase, reply = "", None
     for line in bytes(result).split(b"\n")[:-1]:  # only complete lines count
@@ -492,7 +492,7 @@ def _flush() -> None:
     """Flush what the code printed (it may have replaced or broken the streams)."""
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
         with contextlib.suppress(BaseException):  # the user's stream object
-            stream.flush()
+            stream.flush()  # type: ignore[union-attr] # None is suppressed too
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -95,7 +95,7 @@ def _restorable(scenario: Scenario, i: int) -> bool:
     ``fail_site tyo``.  When the guess is wrong at run time the restore
     undoes nothing (``details.undone`` is empty in ``events.jsonl``).
     """
-    site = scenario.timeline[i].site
+    site = getattr(scenario.timeline[i], "site", None)  # restore events have a site
     for earlier in scenario.timeline[:i]:
         if earlier.event not in RESTORABLE:
             continue
@@ -148,18 +148,18 @@ def _detection_s(topology: Topology, plan: Plan, site: str) -> Tuple[float, str]
     """How long the upstreams of ``site`` take at most to notice it went silent.
 
     Per uplink: the hold time both ends agree on (the lower), or BFD's
-    ``multiplier x interval`` when both ends run BFD (never with a Ryu site);
+    ``multiplier x interval`` when both ends run BFD (never with a Ryu or ExaBGP site);
     the site's figure is its slowest uplink.
 
     Returns:
         (seconds, what sets them: ``hold time`` or ``BFD``).
     """
-    ryu = any(s.name == site and s.speaker == "ryu" for s in topology.sites)
+    no_bfd = any(s.name == site and s.speaker != "frr" for s in topology.sites)
     worst: Tuple[float, str] = (0.0, "hold time")
     for mine in plan.routers[site].neighbors:
         theirs = next((n for n in plan.routers[mine.peer].neighbors if n.peer == site), mine)
         found: Tuple[float, str] = (float(min(mine.timers.hold, theirs.timers.hold)), "hold time")
-        if mine.bfd and theirs.bfd and not ryu:
+        if mine.bfd and theirs.bfd and not no_bfd:
             bfd = theirs.bfd_interval * theirs.bfd_multiplier / 1000.0
             found = min(found, (bfd, "BFD detection time"))
         worst = max(worst, found)

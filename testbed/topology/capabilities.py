@@ -11,6 +11,17 @@ issue 5; details in :mod:`testbed.speaker.settings`) takes:
 - ``keepalive`` only as hold / 3: Ryu has no keepalive setting;
 - no advertisement-interval (MRAI) and no BFD.
 
+An ExaBGP site speaker (:mod:`testbed.speaker.exabgp`) takes:
+
+- ``hold``: written as the neighbor's ``hold-time`` (ExaBGP takes 3 s and
+  more, as the topology does) and negotiated, the lower end winning;
+- ``connect_retry``: ExaBGP is passive (it listens on its uplink address),
+  so the FRR upstream's ``timers connect`` applies;
+- ``keepalive`` only as hold / 3: ExaBGP has no keepalive setting;
+- no advertisement-interval (MRAI) and no BFD;
+- one prepend count and one MED for all its upstreams (the API program
+  announces one route): per-session ``prepend``/``med`` that differ are not honoured.
+
 :func:`speaker_caveats` says, in one line each, which asked-for knob a
 site's speaker does not honour, so that the run prints it and records it in
 ``meta.json`` (``caveats``) instead of silently ignoring it.
@@ -20,6 +31,7 @@ from __future__ import annotations
 
 from typing import Dict, FrozenSet, List
 
+from testbed.speaker.exabgp import session_timers as exabgp_session_timers
 from testbed.speaker.settings import session_timers
 from testbed.topology.model import Topology
 
@@ -28,6 +40,14 @@ from testbed.topology.model import Topology
 SPEAKER_KNOBS: Dict[str, FrozenSet[str]] = {
     "frr": frozenset({"keepalive", "hold", "mrai", "connect_retry", "bfd"}),
     "ryu": frozenset({"hold", "connect_retry"}),
+    "exabgp": frozenset({"hold", "connect_retry"}),
+}
+#: How the timers of a site's session come out, per speaker that does not take them all.
+SESSION_TIMERS = {"ryu": session_timers, "exabgp": exabgp_session_timers}
+#: What each speaker is called in the caveats, and why its hold time may differ.
+HOLD_NOTE = {
+    "ryu": ("Ryu", "Ryu takes at least 10 s, the lower end wins"),
+    "exabgp": ("ExaBGP", "ExaBGP takes at least 3 s, the lower end wins"),
 }
 
 
@@ -60,19 +80,29 @@ def speaker_caveats(topo: Topology) -> List[str]:
                 f"speaker; its own announcements are not rate-limited (asked: "
                 f"{', '.join(str(m) for m in sorted(mrai))} s)"
             )
-        if site.speaker != "ryu":
+        timers = SESSION_TIMERS.get(site.speaker)
+        if timers is None:
             continue
+        who, hold_note = HOLD_NOTE[site.speaker]
+        if site.speaker == "exabgp":
+            policies = {(n.prepend, n.med) for n in router.neighbors}
+            if len(policies) > 1:
+                out.append(
+                    f"{label}: ExaBGP announces one route to all its upstreams; the "
+                    "per-session prepend/MED that differ are not honoured (it uses "
+                    "the highest prepend and the first MED)"
+                )
         for n in router.neighbors:
             back = next(m for m in plan.routers[n.peer].neighbors if m.peer == router.name)
-            got = session_timers(n.timers.hold, back.timers.hold, back.timers.connect_retry)
+            got = timers(n.timers.hold, back.timers.hold, back.timers.connect_retry)
             if got.hold != n.timers.hold:
                 out.append(
                     f"{label}: the session with {n.peer} negotiates hold {got.hold} s "
-                    f"(asked: {n.timers.hold} s; Ryu takes at least 10 s, the lower end wins)"
+                    f"(asked: {n.timers.hold} s; {hold_note})"
                 )
             if got.keepalive != n.timers.keepalive:
                 out.append(
-                    f"{label}: Ryu has no keepalive setting; it sends keepalives to "
+                    f"{label}: {who} has no keepalive setting; it sends keepalives to "
                     f"{n.peer} every hold / 3 = {got.keepalive} s (asked: "
                     f"{n.timers.keepalive} s)"
                 )

@@ -41,7 +41,7 @@ def is_name(value: str) -> bool:
 
 
 Role = Literal["transit", "eyeball", "anycast"]
-Speaker = Literal["frr", "ryu"]
+Speaker = Literal["frr", "ryu", "exabgp"]
 HealthAction = Literal["withdraw", "med", "prepend"]
 
 _DURATION = re.compile(r"\s*(\d{1,12}(?:\.\d{1,12})?)\s*(us|ms|s)?\s*")
@@ -248,7 +248,9 @@ class Health(Strict):
     rise: Int = Field(2, ge=1, le=10, description="good rounds in a row to go up")
     fall: Int = Field(2, ge=1, le=10, description="failed rounds in a row to go down")
     checks: List[Literal["dns", "tcp"]] = Field(
-        default_factory=lambda: ["dns", "tcp"], min_length=1, description="what is checked"
+        default_factory=lambda: ["dns", "tcp"],  # type: ignore[arg-type] # literals
+        min_length=1,
+        description="what is checked",
     )
     action: HealthAction = Field(
         "withdraw", description="on down: withdraw the route, demote it by MED, or prepend"

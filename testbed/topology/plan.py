@@ -95,12 +95,13 @@ class RouterPlan:
     blackholes: List[IPv4Network] = field(default_factory=list)
     statics: List[tuple] = field(default_factory=list)  # (prefix, next hop)
     site: Optional[str] = None
-    speaker: str = "frr"  # frr | ryu (a ryu site node: Ryu BGP speaker and the services)
+    #: frr | ryu | exabgp (not frr: the site node runs the speaker and the services)
+    speaker: str = "frr"
     loopbacks: List[IPv4Interface] = field(default_factory=list)
 
     @property
     def frr(self) -> bool:
-        """True if this router runs FRR (every router but a ryu site node)."""
+        """True if this router runs FRR (every router but a ryu or exabgp site node)."""
         return self.speaker == "frr"
 
 
@@ -302,7 +303,7 @@ def make_plan(topo: Topology) -> Plan:
         site_router = routers[site.name]
         site_router.networks.append(site.prefix)
         site_router.blackholes.append(site.prefix)
-        if site.speaker == "ryu":
+        if site.speaker != "frr":
             # the site node is the server: service address on its loopback
             site_router.loopbacks.append(IPv4Interface(f"{site.service}/32"))
             uplink = next(lk for lk in links if lk.kind == "uplink" and lk.a.node == site.name)
@@ -401,7 +402,7 @@ def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[Li
                 bfd=bfd,
                 bfd_interval=topo.bfd.interval,
                 bfd_multiplier=topo.bfd.multiplier,
-                ryu_peer=not peer.frr,
+                ryu_peer=peer.speaker == "ryu",
             )
             if out:
                 neighbor.prepend, neighbor.med, neighbor.local_pref = (

@@ -97,8 +97,8 @@ def _node_names(topo: Topology) -> List[Tuple[str, str]]:
         out.extend((r, field) for r in asys.router_names())
     for i, site in enumerate(topo.sites):
         out.append((site.name, f"sites[{i}].name"))
-        if site.speaker == "ryu":
-            continue  # a ryu site's node is its own server
+        if site.speaker != "frr":
+            continue  # a ryu or exabgp site's node is its own server
         out.extend((f"{site.name}-{k + 1}", f"sites[{i}].servers") for k in range(site.servers))
     for i, client in enumerate(topo.clients):
         out.append((client.name, f"clients[{i}].name"))
@@ -210,10 +210,11 @@ def _check_sites(topo: Topology, fail) -> None:
                     f"{mine} differs from sites[0].{name} {theirs}: anycast sites "
                     f"announce one prefix and hold one service address",
                 )
-        if site.speaker == "ryu" and site.servers != 1:
+        if site.speaker != "frr" and site.servers != 1:
             fail(
                 f"sites[{i}].servers",
-                "a ryu site is its own server (the speaker runs on it): servers must be 1",
+                f"a {site.speaker} site is its own server (the speaker runs on it): "
+                "servers must be 1",
             )
         if not site.upstreams():
             fail(f"sites[{i}].upstream", "a site needs at least one upstream")
@@ -258,7 +259,7 @@ def _check_pool_capacity(topo: Topology, n_links: int, fail) -> None:
     links = n_links + sum(len(s.upstreams()) for s in topo.sites)
     if links > MAX_LINKS:
         fail("links", f"{links} links and uplinks: the link pool holds at most {MAX_LINKS}")
-    servers = sum(s.servers for s in topo.sites if s.speaker != "ryu")
+    servers = sum(s.servers for s in topo.sites if s.speaker == "frr")
     if servers > MAX_SERVERS:
         fail("sites", f"{servers} servers: the server pool holds at most {MAX_SERVERS}")
     access = {(c.as_, c.router or topo.as_by_name(c.as_).router_names()[0]) for c in topo.clients}

@@ -1,8 +1,8 @@
 """Health agents acting on the upstream's RIB, for FRR and for Ryu sites.
 
 Real FRR, NSD and Ryu (or os-ken) on two-sites: when site east's DNS dies, its
-health agent withdraws, demotes by MED or prepends (through vtysh for an FRR
-site, through the speaker's control socket for a Ryu site), and the upstream
+health agent withdraws, demotes by MED or prepends (through the site's
+speaker: vtysh for an FRR site, the speaker's control socket for a Ryu site), and the upstream
 ``ta`` sees exactly that: the route gone and client ``ca`` moved to west; the
 route at MED 1000 with ``ca`` staying on the dead site (MED is not compared
 across upstreams); the path prepended and ``ca`` moved.  When DNS comes back,
@@ -24,7 +24,6 @@ import pytest
 from testbed.net import frr
 from testbed.net.build import Testbed
 from testbed.scenario.effective import effective_topology
-from testbed.speaker import control
 from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams
 from tests.integration.test_events import wait_for
@@ -167,16 +166,7 @@ def test_sigterm_withdraws_before_the_service_address_is_removed(sites, tmp_path
 
 def _announce_again(tb: Testbed) -> None:
     """Announce east's prefix again after a failed test left it withdrawn."""
-    if not tb.plan.routers["east"].frr:
-        control.send(tb.speaker_socket("east"), "announce")
-    else:
-        frr.vtysh(
-            "east",
-            "configure terminal",
-            "router bgp 64500",
-            "address-family ipv4 unicast",
-            "network 192.0.2.0/24",
-        )
+    tb.speaker("east").announce()
 
 
 def _health(action: str):

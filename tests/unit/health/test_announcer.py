@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from testbed.health import agent
 from testbed.health.machine import Announcement
+from testbed.speaker import control
 
 FRR = {
     "speaker": "frr",
@@ -23,7 +24,7 @@ def capture(monkeypatch):
         agent.frr, "vtysh", lambda router, *cmds, timeout: calls.append((router, cmds))
     )
     monkeypatch.setattr(
-        agent, "speaker_send", lambda sock, cmd, **kw: calls.append(("speaker", cmd, kw))
+        control, "send", lambda sock, cmd, timeout, **kw: calls.append(("speaker", cmd, kw))
     )
     return calls
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from testbed.scenario.engine import describe, event_target
-from testbed.scenario.events import announce_commands, iptables_drop, policy_commands
+from testbed.scenario.events import iptables_drop
+from testbed.speaker.frr import announce_commands, policy_commands
 
 
 def test_iptables_drop_everything_and_undo():

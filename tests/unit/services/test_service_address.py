@@ -28,7 +28,7 @@ def topology(service: str = "192.0.2.10", other: str = "192.0.2.10", speaker: st
     return b.build()
 
 
-@pytest.mark.parametrize("speaker", ["frr", "ryu"])
+@pytest.mark.parametrize("speaker", ["frr", "ryu", "exabgp"])
 def test_services_bind_to_the_sites_service_address(speaker):
     topo = topology(speaker=speaker)
     plan = make_plan(topo)

@@ -7,8 +7,8 @@ from typing import Any, Dict, List
 
 import pytest
 
-from testbed.net.build import speaker_argv
 from testbed.speaker import ryu_speaker
+from testbed.speaker.ryu import speaker_argv
 from testbed.speaker.settings import RYU_MIN_HOLD, neighbor_settings, session_timers
 from testbed.topology.capabilities import speaker_caveats
 from testbed.topology.generate import TopologyBuilder

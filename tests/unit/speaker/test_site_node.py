@@ -7,8 +7,9 @@ import json
 import pytest
 
 from testbed import speaker
-from testbed.net.build import _speaker_node_setup, speaker_default_route
 from testbed.speaker import import_bgpspeaker, run_library
+from testbed.speaker.process import default_route as speaker_default_route
+from testbed.speaker.process import node_setup
 from testbed.topology.plan import make_plan
 from tests.unit.speaker.test_settings import ryu_topology
 
@@ -20,7 +21,7 @@ def test_two_upstreams_give_a_multipath_default_route():
     assert speaker_default_route(router) == (
         f"ip route replace default nexthop via {hops[0]} nexthop via {hops[1]}"
     )
-    setup = _speaker_node_setup(router).split(" && ")
+    setup = node_setup(router)
     assert setup == [
         "ip addr add 192.0.2.53/32 dev lo",
         "sysctl -qw net.ipv4.conf.all.ignore_routes_with_linkdown=1",

@@ -34,7 +34,7 @@ def test_topology_wording_keeps_pydantics_words_and_every_field():
     )  # `prepend` is also an event kind: only a scenario's union tags are left out
     exc = topology_error(sites=[{"name": "s", "upstream": "ta", "speaker": "bird"}])
     assert str(from_validation_error(exc, "t")) == (
-        "t: sites[0].speaker: Input should be 'frr' or 'ryu' (got 'bird')"
+        "t: sites[0].speaker: Input should be 'frr', 'ryu' or 'exabgp' (got 'bird')"
     )
     exc = topology_error(bfd=5)
     assert str(from_validation_error(exc, "t")) == (

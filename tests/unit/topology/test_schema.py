@@ -17,5 +17,9 @@ def test_schema_describes_the_format():
     )
     site = schema["$defs"]["Site"]["properties"]
     speaker = site["speaker"]
-    assert "as" in site and (speaker.get("enum") or [speaker.get("const")]) == ["frr", "ryu"]
+    assert "as" in site and (speaker.get("enum") or [speaker.get("const")]) == [
+        "frr",
+        "ryu",
+        "exabgp",
+    ]
     json.dumps(schema)

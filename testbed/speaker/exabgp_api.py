@@ -1,0 +1,272 @@
+"""The API program of an ExaBGP site: the testbed's own small healthcheck-style process.
+
+ExaBGP starts it (``process`` in the site's ``exabgp.conf``) and reads what it
+prints, one command a line, the way operators announce anycast prefixes
+with ExaBGP (``exabgp-healthcheck`` does the same)::
+
+    announce route 192.0.2.0/24 next-hop self
+    announce route 192.0.2.0/24 next-hop self med 1000 as-path [ 64500 64500 64500 64500 ]
+    withdraw route 192.0.2.0/24 next-hop self
+
+An AS path given in the API is sent as it is (ExaBGP adds the local AS only
+when a route has none), so ``prepend N`` announces the site's AS N + 1
+times.  A new ``announce`` of the same prefix replaces the route (an
+implicit withdrawal), which is how MED and prepends change and go again.
+
+On stdin ExaBGP sends its acknowledgements (``done``/``error``, with
+``exabgp.api.ack``) and, JSON encoded, the neighbours' state changes
+(``neighbor-changes``), which become ``peer_up``/``peer_down`` records and
+the ``peers`` of ``status``.  The testbed (scenario events, the health
+agent) talks to this program, not to ExaBGP: one JSON line per connection on
+``--control`` (:mod:`testbed.speaker.control`), the same protocol as the Ryu
+speaker, plus ``policy`` (``prepend``, ``med``).  The program ends when
+ExaBGP closes its stdin (ExaBGP stopped or was killed) or on SIGTERM.
+Records go to ``--out`` (JSON Lines, ``kind: speaker``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+from typing import Any, Dict, List, Optional
+
+from testbed import proc
+from testbed.records import RecordWriter, WriteFault
+
+
+def route_line(
+    prefix: str, asn: int, announce: bool = True, prepend: int = 0, med: Optional[int] = None
+) -> str:
+    """The ExaBGP API command that announces (or withdraws) ``prefix``.
+
+    Args:
+        prefix: the anycast prefix.
+        asn: the site's AS (repeated ``prepend + 1`` times when prepending).
+        announce: False for the withdrawal.
+        prepend: extra copies of the AS in the path.
+        med: the MED (None: none).
+    """
+    if not announce:
+        return f"withdraw route {prefix} next-hop self"
+    line = f"announce route {prefix} next-hop self"
+    if med is not None:
+        line += f" med {int(med)}"
+    if prepend:
+        line += " as-path [ " + " ".join([str(asn)] * (int(prepend) + 1)) + " ]"
+    return line
+
+
+def peer_change(message: Dict[str, Any]) -> Optional[tuple]:
+    """(peer address, ``up``/``down``/...) from one of ExaBGP's JSON messages, or None."""
+    if message.get("type") != "state":
+        return None
+    neighbor = message.get("neighbor") or {}
+    peer = (neighbor.get("address") or {}).get("peer")
+    state = neighbor.get("state")
+    return (str(peer), str(state)) if peer and state else None
+
+
+class ApiSite:
+    """What one site announces, and the lines that make ExaBGP announce it."""
+
+    def __init__(self, args: Any, writer: RecordWriter, out: Any = None):
+        self.args = args
+        self.writer = writer
+        self.out = out if out is not None else sys.stdout
+        self.lock = threading.Lock()
+        self.announced = False
+        self.prepend: int = args.prepend
+        self.med: Optional[int] = args.med
+        self.peers: Dict[str, str] = {a: "Connect" for a in args.neighbor}
+        self.fault: Optional[WriteFault] = None
+        self.errors = 0
+
+    def record(self, event: str, **fields: Any) -> None:
+        """One record; a full disk is kept in :attr:`fault` (the program then exits)."""
+        try:
+            self.writer.write({"kind": "speaker", "site": self.args.site, "event": event, **fields})
+        except WriteFault as exc:
+            self.fault = self.fault or exc
+
+    def emit(self, line: str) -> None:
+        """One command to ExaBGP."""
+        with self.lock:
+            self.out.write(line + "\n")
+            self.out.flush()
+
+    def _route(self, announce: bool) -> None:
+        self.emit(route_line(self.args.prefix, self.args.asn, announce, self.prepend, self.med))
+
+    def announce(self) -> None:
+        """Announce the prefix (idempotent)."""
+        if not self.announced:
+            self._route(True)
+            self.announced = True
+            self.record("announce", prefix=self.args.prefix, prepend=self.prepend, med=self.med)
+
+    def withdraw(self) -> None:
+        """Withdraw the prefix (idempotent)."""
+        if self.announced:
+            self._route(False)
+            self.announced = False
+            self.record("withdraw", prefix=self.args.prefix)
+
+    def policy(self, prepend: int, med: Optional[int]) -> None:
+        """Set the prepends and MED; an announced route goes again with them."""
+        if (prepend, med) == (self.prepend, self.med):
+            return
+        self.prepend, self.med = prepend, med
+        if self.announced:
+            self._route(True)
+        self.record("policy", prepend=prepend, med=med)
+
+    def handle(self, request: Dict[str, Any]) -> Dict[str, Any]:
+        """Carry out one control command."""
+        cmd = request.get("cmd")
+        if cmd == "announce":
+            self.announce()
+        elif cmd == "withdraw":
+            self.withdraw()
+        elif cmd in ("med", "policy"):
+            med = request.get("value" if cmd == "med" else "med")
+            prepend = request.get("prepend", self.prepend) if cmd == "policy" else self.prepend
+            if med is not None and not (isinstance(med, int) and 0 <= med < 2**32):
+                return {"ok": False, "error": f"bad MED {med!r}"}
+            if not (isinstance(prepend, int) and 0 <= prepend <= 64):
+                return {"ok": False, "error": f"bad prepend {prepend!r}"}
+            self.policy(prepend, med)
+        elif cmd != "status":
+            return {"ok": False, "error": f"unknown command {cmd!r}"}
+        with self.lock:
+            peers = dict(self.peers)
+        return {
+            "ok": True,
+            "announced": self.announced,
+            "prepend": self.prepend,
+            "med": self.med,
+            "peers": peers,
+            "library": "exabgp",
+            "errors": self.errors,
+        }
+
+    def from_exabgp(self, line: str) -> None:
+        """One line ExaBGP wrote on our stdin: an acknowledgement or a JSON message."""
+        line = line.strip()
+        if not line or line == "done":
+            return
+        if line == "error":
+            self.errors += 1
+            self.record("error", what="ExaBGP refused a command")
+            return
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        change = peer_change(message)
+        if change is None:
+            return
+        peer, state = change
+        if state == "up":
+            with self.lock:
+                self.peers[peer] = "Established"
+            self.record("peer_up", peer=peer)
+        elif state == "down":
+            with self.lock:
+                self.peers[peer] = "Down"
+            self.record("peer_down", peer=peer, reason=message.get("neighbor", {}).get("reason"))
+        elif state == "connected":
+            with self.lock:
+                self.peers[peer] = "OpenSent"
+
+
+def serve_control(site: ApiSite, path: str, stop: threading.Event) -> threading.Thread:
+    """Answer control commands on ``path`` in a thread (one JSON line per connection)."""
+    if os.path.exists(path):
+        os.unlink(path)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(8)
+    server.settimeout(0.2)
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            with conn:
+                conn.settimeout(5.0)
+                try:
+                    line = conn.makefile("rb").readline()
+                    answer = site.handle(json.loads(line))
+                except Exception as exc:  # noqa: BLE001 - reported to the caller
+                    answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                with contextlib.suppress(OSError):
+                    conn.sendall(json.dumps(answer).encode() + b"\n")
+        server.close()
+
+    thread = threading.Thread(target=loop, name="control", daemon=True)
+    thread.start()
+    return thread
+
+
+def _parser() -> proc.Parser:
+    p = proc.Parser(
+        prog="python -m testbed.speaker.exabgp_api",
+        description="ExaBGP API program of an anycast site (announce/withdraw on stdout).",
+    )
+    p.add_argument("--site", required=True, type=proc.name)
+    p.add_argument("--asn", required=True, type=int)
+    p.add_argument("--prefix", required=True)
+    p.add_argument("--neighbor", action="append", default=[], type=proc.ipv4, help="upstream")
+    p.add_argument("--prepend", type=int, default=0, help="AS-path prepends at start")
+    p.add_argument("--med", type=int, default=None, help="MED at start")
+    p.add_argument("--control", required=True, help="control socket path")
+    p.add_argument("--out", required=True, help="JSON Lines records")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point of ``python -m testbed.speaker.exabgp_api`` (started by ExaBGP)."""
+    args = _parser().parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    proc.safe_stderr()
+    with RecordWriter(args.out) as writer:
+        site = ApiSite(args, writer)
+
+        def read_stdin() -> None:
+            for line in sys.stdin:
+                site.from_exabgp(line)
+            stop.set()  # ExaBGP went away
+
+        serve_control(site, args.control, stop)
+        site.record(
+            "start",
+            library="exabgp",
+            asn=args.asn,
+            prefix=args.prefix,
+            neighbors=list(args.neighbor),
+            pid=os.getpid(),
+        )
+        site.announce()
+        threading.Thread(target=read_stdin, name="stdin", daemon=True).start()
+        while not stop.wait(0.2) and site.fault is None:
+            pass
+        site.record("stop")
+    if site.fault is not None:
+        sys.stderr.write(f"exabgp api {args.site}: error: {site.fault}: stopped\n")
+        sys.exit(site.fault.exit_status)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
