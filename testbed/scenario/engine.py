@@ -28,7 +28,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar
 
 from testbed import signals
 from testbed.errors import TestbedError
@@ -38,11 +38,17 @@ from testbed.net.state import refuse_if_running
 from testbed.records import RecordWriter, WriteFault, as_write_fault, is_write_fault, repair
 from testbed.rundir import new_run_dir, write_json, write_yaml
 from testbed.scenario.events import Events
+from testbed.scenario.model import BUSIEST, EventBase
 from testbed.traffic import Traffic, TrafficParams
 from testbed.watchdog import Death, Watchdog
 
-if TYPE_CHECKING:  # the analysis is imported when a run is analysed
+if TYPE_CHECKING:  # the analysis is imported when a run is analysed, the network when it starts
+    from rich.progress import Progress, TaskID
+
     from testbed.analysis.model import Summary
+    from testbed.net.build import Testbed
+    from testbed.scenario.model import Scenario
+    from testbed.topology.model import Topology
 
 #: Bytes set aside in the run folder at the start, given back when the disk
 #: fills so that the reason the run stopped can still be recorded.
@@ -50,6 +56,7 @@ RESERVE_BYTES = 64 * 1024
 RESERVE_NAME = ".space-reserve"
 
 Say = Callable[[str], None]
+E = TypeVar("E", bound=EventBase)
 
 
 def _quiet(_msg: str) -> None:
@@ -137,7 +144,7 @@ class RunResult:
         return self.fault.line(self.run_dir) if self.fault is not None else None
 
 
-def busiest_site(testbed: Any) -> str:
+def busiest_site(testbed: Testbed) -> str:
     """The site that serves the most clients now (ties: topology order).
 
     Read from the routers' forwarding tables (the path each client's packets
@@ -151,9 +158,16 @@ def busiest_site(testbed: Any) -> str:
     return max(counts, key=lambda s: counts[s])
 
 
-def event_params(event: Any) -> Dict[str, Any]:
+def event_params(event: EventBase) -> Dict[str, Any]:
     """An event model's own fields (without ``event`` and ``at``)."""
     return {k: v for k, v in event.model_dump().items() if k not in ("event", "at")}
+
+
+def resolve_busiest(event: E, busiest: str) -> E:
+    """The event with its ``site`` ``busiest`` replaced by the real site (else itself)."""
+    if getattr(event, "site", None) == BUSIEST:
+        return event.model_copy(update={"site": busiest})
+    return event
 
 
 def describe(kind: str, params: Dict[str, Any]) -> str:
@@ -182,11 +196,11 @@ class Engine:
 
     def __init__(
         self,
-        scenario: Any,
-        topology: Any,
+        scenario: Scenario,
+        topology: Topology,
         out: Path,
         say: Say = _quiet,
-        progress: Any = None,
+        progress: Optional[Progress] = None,
         pcap: Optional[List[str]] = None,
         extra_meta: Optional[Dict[str, Any]] = None,
     ):
@@ -198,13 +212,27 @@ class Engine:
         self.extra_meta = extra_meta or {}
         refuse_if_running()  # another testbed runs: one line, before the run folder exists
         self.run_dir = new_run_dir(scenario.name, out)
-        self.testbed = None
+        self.testbed: Optional[Testbed] = None
         self.traffic: Optional[Traffic] = None
         self.events: Optional[Events] = None
         self.watchdog: Optional[Watchdog] = None
         self.t0: Optional[float] = None
         self.captures: List[Any] = []
         self.timings: Dict[str, float] = {}
+
+    @property
+    def _tb(self) -> Testbed:
+        """The Testbed handle (made by :meth:`_prepare_folder`, before anything uses it)."""
+        if self.testbed is None:
+            raise TestbedError("the testbed is not made yet")
+        return self.testbed
+
+    @property
+    def _events(self) -> Events:
+        """The events of the run (made by :meth:`_bring_up`, before the timeline)."""
+        if self.events is None:
+            raise TestbedError("the network is not up yet")
+        return self.events
 
     # ---------------------------------------------------------------- run
     def run(self) -> RunResult:
@@ -355,7 +383,7 @@ class Engine:
             writer.write(record)
 
     def _bring_up(self) -> None:
-        tb = self.testbed
+        tb = self._tb
         started = time.monotonic()
         timeout = max(60.0, 3 * self.topo.bgp.hold)
         conv = bring_up(tb, timeout=timeout, sessions=False).convergence
@@ -400,21 +428,20 @@ class Engine:
 
     def _timeline(self) -> None:
         sc = self.scenario
-        self.t0 = time.time()
+        self.t0 = t0 = time.time()
         self._write_meta()
-        busiest = busiest_site(self.testbed)
+        busiest = busiest_site(self._tb)
         task = None
         if self.progress is not None:
             task = self.progress.add_task(sc.name, total=sc.duration)
         with RecordWriter(self.run_dir / "records" / "events.jsonl") as events:
             for index, event in enumerate(sc.timeline):
-                self._sleep_until(self.t0 + event.at, task)
+                self._sleep_until(t0 + event.at, task)
+                event = resolve_busiest(event, busiest)
                 params = event_params(event)
-                if params.get("site") == "busiest":
-                    params["site"] = busiest
                 kind = event.event
                 t = time.time()
-                details = self.events.apply(kind, **params)
+                details = self._events.apply(event)
                 events.write(
                     {
                         "t": t,
@@ -427,15 +454,15 @@ class Engine:
                         "details": details,
                     }
                 )
-                self.say(f"t={t - self.t0:5.1f}s  {describe(kind, params)}")
+                self.say(f"t={t - t0:5.1f}s  {describe(kind, params)}")
                 self._check()
-            self._sleep_until(self.t0 + sc.duration, task)
+            self._sleep_until(t0 + sc.duration, task)
 
-    def _sleep_until(self, when: float, task: Any) -> None:
+    def _sleep_until(self, when: float, task: Optional[TaskID]) -> None:
         while True:
             self._check()
             now = time.time()
-            if task is not None:
+            if task is not None and self.progress is not None and self.t0 is not None:
                 self.progress.update(task, completed=min(now - self.t0, self.scenario.duration))
             if now >= when:
                 return
@@ -447,7 +474,7 @@ class Engine:
             if self.watchdog is not None:
                 self.watchdog.stop()
             for capture in self.captures:
-                self.testbed.stop_process(capture, grace=2)
+                self._tb.stop_process(capture, grace=2)
             if self.traffic is not None:
                 self.traffic.stop()
         finally:
@@ -456,7 +483,7 @@ class Engine:
 
     # ----------------------------------------------------------- recording
     def _write_meta(self) -> None:
-        tb = self.testbed
+        tb = self._tb
         meta = {
             "t0": self.t0,
             "duration": self.scenario.duration,
@@ -483,11 +510,11 @@ class Engine:
         if self.pcap:
             for name in self.pcap:
                 a, _, b = name.partition("-")
-                link = self.events.find_link(a, b)
+                link = self._events.find_link(a, b)
                 ends.append(link.a)
         else:
             for site in self.topo.sites:
-                ends += self.events.uplinks(site.name)
+                ends += self._events.uplinks(site.name)
         tcpdump = shutil.which("tcpdump") or "/usr/bin/tcpdump"
         for end in ends:
             argv = [
@@ -504,7 +531,7 @@ class Engine:
                 str(folder / f"{end.name}.pcap"),
             ]
             self.captures.append(
-                self.testbed.spawn(
+                self._tb.spawn(
                     end.node, argv, "tcpdump", self.run_dir / "logs" / f"tcpdump-{end.name}.log"
                 )
             )
@@ -520,7 +547,7 @@ class Engine:
         )
 
 
-def _speaker_library(topology: Any, run_dir: Path) -> Optional[str]:
+def _speaker_library(topology: Topology, run_dir: Path) -> Optional[str]:
     """The BGPSpeaker library the run's Ryu sites imported (``ryu`` or ``os-ken``), None without.
 
     Read from the speakers' own ``start`` records, so it names what runs.
@@ -533,11 +560,11 @@ def _speaker_library(topology: Any, run_dir: Path) -> Optional[str]:
 
 
 def run_scenario(
-    scenario: Any,
-    topology: Any,
+    scenario: Scenario,
+    topology: Topology,
     out: Path,
     say: Say = _quiet,
-    progress: Any = None,
+    progress: Optional[Progress] = None,
     pcap: Optional[List[str]] = None,
     extra_meta: Optional[Dict[str, Any]] = None,
 ) -> RunResult:

@@ -1,9 +1,12 @@
 """Events: what a scenario does to the running network, and how it is undone.
 
-Each event is one small function on a live :class:`~testbed.net.build.Testbed`
-(and its :class:`~testbed.traffic.Traffic`); :class:`Events` keeps, per site
-and per link, what was done so that ``restore`` (or ``link up``) undoes
-exactly that, in reverse order.
+Each event is one small method of :class:`Events` on a live
+:class:`~testbed.net.build.Testbed` (and its :class:`~testbed.traffic.Traffic`),
+registered with ``@handles(Model)`` for the event's model class
+(:mod:`testbed.scenario.model`) and given that model: :meth:`Events.apply`
+looks the handler up by the event's class in :data:`HANDLERS`.
+:class:`Events` keeps, per site and per link, what was done so that
+``restore`` (or ``link up``) undoes exactly that, in reverse order.
 
 ===============  ==============================================================
 ``fail_site``    ``link-down``: the site router's upstream interfaces go down;
@@ -33,12 +36,56 @@ from __future__ import annotations
 import contextlib
 import signal
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar
 
 from testbed.errors import TestbedError
-from testbed.topology.plan import Interface, LinkPlan
+from testbed.scenario.model import (
+    EventBase,
+    FailSite,
+    KillService,
+    LinkEvent,
+    Med,
+    Prepend,
+    Restore,
+    Withdraw,
+)
+from testbed.topology.plan import Interface, LinkPlan, Plan
+
+if TYPE_CHECKING:  # the live network and its traffic: only their types are needed here
+    from testbed.net.build import Testbed
+    from testbed.speaker.base import SiteSpeaker
+    from testbed.traffic import Traffic
 
 Undo = Callable[[], None]
+#: What an event's handler returns: worth recording (``details`` in events.jsonl).
+Details = Dict[str, Any]
+E = TypeVar("E", bound=EventBase)
+#: A handler: an :class:`Events` method taking the event model it is registered for.
+Handler = Callable[["Events", Any], Details]
+
+#: Event model class -> its handler, filled by :func:`handles`.
+HANDLERS: Dict[Type[EventBase], Handler] = {}
+
+
+def handles(
+    kind: Type[E],
+) -> Callable[[Callable[[Events, E], Details]], Callable[[Events, E], Details]]:
+    """Register the decorated :class:`Events` method as the handler of an event model.
+
+    Args:
+        kind: the event model class (:class:`~testbed.scenario.model.FailSite`, ...).
+
+    Raises:
+        TypeError: the class has a handler already.
+    """
+
+    def register(handler: Callable[[Events, E], Details]) -> Callable[[Events, E], Details]:
+        if kind in HANDLERS:
+            raise TypeError(f"{kind.__name__} has a handler already")
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
 
 
 def iptables_drop(interface: Optional[str] = None, delete: bool = False) -> List[str]:
@@ -64,16 +111,21 @@ def iptables_drop(interface: Optional[str] = None, delete: bool = False) -> List
 
 @dataclass
 class Events:
-    """Applies scenario events to a live testbed and remembers how to undo them."""
+    """Applies scenario events to a live testbed and remembers how to undo them.
 
-    testbed: Any
-    traffic: Any = None
+    :meth:`apply` takes an event model and calls the handler registered for
+    its class (:data:`HANDLERS`); the methods named like the events
+    (:meth:`fail_site`, :meth:`restore`, ...) build the model and apply it.
+    """
+
+    testbed: Testbed
+    traffic: Optional[Traffic] = None
     undo: Dict[str, List[Tuple[str, Undo]]] = field(default_factory=dict)
     policy: Dict[str, Dict[str, Optional[int]]] = field(default_factory=dict)
 
     # -------------------------------------------------------------- helpers
     @property
-    def plan(self):
+    def plan(self) -> Plan:
         """The testbed's address plan."""
         return self.testbed.plan
 
@@ -105,7 +157,7 @@ class Events:
                 return link
         raise TestbedError(f"no link between {a} and {b}")
 
-    def speaker(self, site: str) -> Any:
+    def speaker(self, site: str) -> SiteSpeaker:
         """The site's speaker (:class:`~testbed.speaker.base.SiteSpeaker`)."""
         return self.testbed.speaker(self.site_router(site))
 
@@ -129,20 +181,36 @@ class Events:
     def _remember(self, key: str, what: str, undo: Undo) -> None:
         self.undo.setdefault(key, []).append((what, undo))
 
-    # --------------------------------------------------------------- events
-    def apply(self, kind: str, **params: Any) -> Dict[str, Any]:
-        """Apply one event by name (``fail_site``, ``restore``, ...).
+    def _undo(self, key: str) -> Details:
+        """Undo everything remembered under ``key``, latest first."""
+        undone = []
+        for what, undo in reversed(self.undo.pop(key, [])):
+            undo()
+            undone.append(what)
+        return {"undone": undone}
+
+    # -------------------------------------------------------------- dispatch
+    def apply(self, event: EventBase) -> Details:
+        """Apply one event model (:class:`~testbed.scenario.model.FailSite`, ...).
+
+        Its ``site`` must be a real site (``busiest`` resolved by the engine).
 
         Returns:
             Details worth recording (interfaces touched, processes stopped...).
-        """
-        handler = getattr(self, kind, None)
-        if handler is None or kind.startswith("_") or kind == "apply":
-            raise TestbedError(f"unknown event {kind!r}")
-        return handler(**params) or {}
 
-    def fail_site(self, site: str, how: str = "link-down") -> Dict[str, Any]:
+        Raises:
+            TestbedError: no handler for the event's class, or the event failed.
+        """
+        handler = HANDLERS.get(type(event))
+        if handler is None:
+            raise TestbedError(f"unknown event {type(event).__name__}")
+        return handler(self, event)
+
+    # --------------------------------------------------------------- events
+    @handles(FailSite)
+    def _fail_site(self, event: FailSite) -> Details:
         """Fail a site: ``link-down``, ``silent`` or ``router-crash``."""
+        site, how = event.site, event.how
         router = self.site_router(site)
         if how == "link-down":
             names = [end.name for end in self.uplinks(site)]
@@ -177,32 +245,36 @@ class Events:
             return {"killed": [p.name for p in daemons]}
         raise TestbedError(f"fail_site: unknown how {how!r}")
 
-    def kill_service(self, site: str, service: str = "all") -> Dict[str, Any]:
+    @handles(KillService)
+    def _kill_service(self, event: KillService) -> Details:
         """Kill a site's server processes (``dns``, ``tcp`` or ``all``); the route stays."""
-        if self.traffic is None:
+        traffic = self.traffic
+        if traffic is None:
             raise TestbedError("kill_service needs traffic (services) running")
-        kinds = ["dns", "tcp"] if service == "all" else [service]
+        site = event.site
+        kinds = ["dns", "tcp"] if event.service == "all" else [event.service]
         killed = []
         for server in self.plan.servers(site):
             for kind in kinds:
-                if self.traffic.stop_service(server.name, kind, kill=True):
+                if traffic.stop_service(server.name, kind, kill=True):
                     killed.append(f"{kind}@{server.name}")
 
                     def revive(server: str = server.name, kind: str = kind) -> None:
-                        self.traffic.start_service(server, kind)
-                        self.traffic.wait_services(only={(server, kind)})
+                        traffic.start_service(server, kind)
+                        traffic.wait_services(only={(server, kind)})
 
                     self._remember(site, f"kill_service {kind}", revive)
         return {"killed": killed}
 
-    def withdraw(self, site: str) -> Dict[str, Any]:
+    @handles(Withdraw)
+    def _withdraw(self, event: Withdraw) -> Details:
         """Stop announcing the anycast prefix from the site (graceful)."""
-        speaker = self.speaker(site)
+        speaker = self.speaker(event.site)
         speaker.withdraw()
-        self._remember(site, "withdraw", speaker.announce)
+        self._remember(event.site, "withdraw", speaker.announce)
         return {"prefixes": list(speaker.spec.prefixes), "speaker": speaker.kind}
 
-    def _set_policy(self, site: str, **change: Optional[int]) -> Dict[str, Any]:
+    def _set_policy(self, site: str, **change: Optional[int]) -> Details:
         speaker = self.speaker(site)
         current = self.policy.setdefault(
             site, {"prepend": speaker.spec.base_prepend, "med": speaker.spec.base_med}
@@ -218,61 +290,89 @@ class Events:
         self._remember(site, f"policy {change}", back)
         return {"peers": list(speaker.spec.peers), **current}
 
-    def prepend(self, site: str, count: int) -> Dict[str, Any]:
+    @handles(Prepend)
+    def _prepend(self, event: Prepend) -> Details:
         """Prepend the site's AS ``count`` times on its announcements (0 removes)."""
-        return self._set_policy(site, prepend=count)
+        return self._set_policy(event.site, prepend=event.count)
 
-    def med(self, site: str, value: int) -> Dict[str, Any]:
+    @handles(Med)
+    def _med(self, event: Med) -> Details:
         """Set the MED of the site's announcements."""
-        return self._set_policy(site, med=value)
+        return self._set_policy(event.site, med=event.value)
 
-    def restore(self, site: str) -> Dict[str, Any]:
+    @handles(Restore)
+    def _restore(self, event: Restore) -> Details:
         """Undo everything done to the site, latest first."""
-        self.site_router(site)
-        undone = []
-        for what, undo in reversed(self.undo.pop(site, [])):
-            undo()
-            undone.append(what)
-        return {"undone": undone}
+        self.site_router(event.site)
+        return self._undo(event.site)
 
-    def link(self, a: str, b: str, state: str) -> Dict[str, Any]:
+    @handles(LinkEvent)
+    def _link(self, event: LinkEvent) -> Details:
         """Take the link between ``a`` and ``b`` down, up, or make it drop everything."""
+        a, b, state = event.a, event.b, event.state
         link = self.find_link(a, b)
         key = f"link:{'-'.join(sorted((a, b)))}"
         if state == "up":
-            undone = []
-            for what, undo in reversed(self.undo.pop(key, [])):
-                undo()
-                undone.append(what)
-            return {"undone": undone}
+            return self._undo(key)
         ends = [link.a, link.b]
         if state == "down":
             for end in ends:
                 self._sh(end.node, [f"ip link set {end.name} down"])
-            self._remember(
-                key,
-                "down",
-                lambda: (
-                    [
-                        self._sh(e.node, [f"ip link set {e.name} up", *self._default_route(e.node)])
-                        for e in ends
-                    ]
-                    and None
-                ),
-            )
+
+            def up() -> None:
+                for e in ends:
+                    self._sh(e.node, [f"ip link set {e.name} up", *self._default_route(e.node)])
+
+            self._remember(key, "down", up)
             return {"interfaces": [e.name for e in ends]}
         if state == "blackhole":
             for end in ends:
                 self._sh(end.node, iptables_drop(end.name))
-            self._remember(
-                key,
-                "blackhole",
-                lambda: (
-                    [self._sh(e.node, iptables_drop(e.name, delete=True)) for e in ends] and None
-                ),
-            )
+
+            def clear() -> None:
+                for e in ends:
+                    self._sh(e.node, iptables_drop(e.name, delete=True))
+
+            self._remember(key, "blackhole", clear)
             return {"interfaces": [e.name for e in ends]}
         raise TestbedError(f"link: unknown state {state!r}")
+
+    # ------------------------------------------- the same, called by name
+    def fail_site(self, site: str, how: str = "link-down") -> Details:
+        """Apply :class:`~testbed.scenario.model.FailSite` (scheduled at 0)."""
+        return self.apply(
+            FailSite.model_validate({"event": "fail_site", "at": 0, "site": site, "how": how})
+        )
+
+    def kill_service(self, site: str, service: str = "all") -> Details:
+        """Apply :class:`~testbed.scenario.model.KillService`."""
+        return self.apply(
+            KillService.model_validate(
+                {"event": "kill_service", "at": 0, "site": site, "service": service}
+            )
+        )
+
+    def withdraw(self, site: str) -> Details:
+        """Apply :class:`~testbed.scenario.model.Withdraw`."""
+        return self.apply(Withdraw(event="withdraw", at=0, site=site))
+
+    def prepend(self, site: str, count: int) -> Details:
+        """Apply :class:`~testbed.scenario.model.Prepend`."""
+        return self.apply(Prepend(event="prepend", at=0, site=site, count=count))
+
+    def med(self, site: str, value: int) -> Details:
+        """Apply :class:`~testbed.scenario.model.Med`."""
+        return self.apply(Med(event="med", at=0, site=site, value=value))
+
+    def restore(self, site: str) -> Details:
+        """Apply :class:`~testbed.scenario.model.Restore`."""
+        return self.apply(Restore(event="restore", at=0, site=site))
+
+    def link(self, a: str, b: str, state: str) -> Details:
+        """Apply :class:`~testbed.scenario.model.LinkEvent`."""
+        return self.apply(
+            LinkEvent.model_validate({"event": "link", "at": 0, "a": a, "b": b, "state": state})
+        )
 
     def restore_all(self) -> None:
         """Undo everything still in place (before teardown; errors ignored)."""
