@@ -10,26 +10,24 @@ description is its docstring in :mod:`testbed.analysis.model`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Dict
 
 from testbed.analysis.model import Summary
+from testbed.schemafile import model_schema
+from testbed.schemafile import render as render_schema
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "summary.schema.json"
 
 
 def summary_schema() -> Dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a summary.json file."""
-    schema = Summary.model_json_schema(by_alias=True, mode="serialization")
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "anycast-testbed summary.json"
-    return schema
+    return model_schema(Summary, "anycast-testbed summary.json", mode="serialization")
 
 
 def render() -> str:
     """The schema as the text of the shipped file."""
-    return json.dumps(summary_schema(), indent=2, sort_keys=True) + "\n"
+    return render_schema(summary_schema())
 
 
 if __name__ == "__main__":

@@ -9,26 +9,24 @@ complete and check scenario files.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Dict
 
 from testbed.scenario.model import Scenario
+from testbed.schemafile import model_schema
+from testbed.schemafile import render as render_schema
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "scenario.schema.json"
 
 
 def scenario_schema() -> Dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario file."""
-    schema = Scenario.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "anycast-testbed scenario"
-    return schema
+    return model_schema(Scenario, "anycast-testbed scenario")
 
 
 def render() -> str:
     """The schema as the text of the shipped file."""
-    return json.dumps(scenario_schema(), indent=2, sort_keys=True) + "\n"
+    return render_schema(scenario_schema())
 
 
 if __name__ == "__main__":

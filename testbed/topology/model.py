@@ -315,6 +315,14 @@ class Topology(Strict):
             out[site.name] = self.site_as(site)
         return out
 
+    def access_router(self, client: Client) -> str:
+        """The router a client hangs off: its ``router``, else its AS's first (validated)."""
+        if client.router:
+            return client.router
+        asys = self.as_by_name(client.as_)
+        assert asys is not None, "validated"
+        return asys.router_names()[0]
+
     def site_as(self, site: Site) -> AS:
         """The anycast AS a site belongs to."""
         if site.as_:

@@ -343,7 +343,7 @@ def make_plan(topo: Topology) -> Plan:
     per_access: Dict[tuple, int] = {}
     for client in topo.clients:
         asys = topo.as_by_name(client.as_)
-        router = routers[client.router or asys.router_names()[0]]
+        router = routers[topo.access_router(client)]
         key = (asys.name, router.name)
         if key not in access_index:
             access_index[key] = len(access_index)

@@ -9,10 +9,11 @@ complete and check topology files.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Dict
 
+from testbed.schemafile import model_schema
+from testbed.schemafile import render as render_schema
 from testbed.topology.model import Topology
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "topology.schema.json"
@@ -20,15 +21,12 @@ SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "topology.schema.
 
 def topology_schema() -> Dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a topology file."""
-    schema = Topology.model_json_schema(by_alias=True)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "anycast-testbed topology"
-    return schema
+    return model_schema(Topology, "anycast-testbed topology")
 
 
 def render() -> str:
     """The schema as the text of the shipped file."""
-    return json.dumps(topology_schema(), indent=2, sort_keys=True) + "\n"
+    return render_schema(topology_schema())
 
 
 if __name__ == "__main__":

@@ -241,7 +241,7 @@ def _check_clients(topo: Topology, fail) -> None:
             fail(f"clients[{i}].router", f"{client.router!r} is not a router of AS {asys.name!r}")
     per_router: Dict[str, int] = {}
     for i, client in enumerate(topo.clients):
-        router = client.router or topo.as_by_name(client.as_).router_names()[0]
+        router = topo.access_router(client)
         per_router[router] = per_router.get(router, 0) + 1
         if per_router[router] > MAX_CLIENTS_PER_ROUTER:
             fail(
@@ -262,7 +262,7 @@ def _check_pool_capacity(topo: Topology, n_links: int, fail) -> None:
     servers = sum(s.servers for s in topo.sites if s.speaker == "frr")
     if servers > MAX_SERVERS:
         fail("sites", f"{servers} servers: the server pool holds at most {MAX_SERVERS}")
-    access = {(c.as_, c.router or topo.as_by_name(c.as_).router_names()[0]) for c in topo.clients}
+    access = {(c.as_, topo.access_router(c)) for c in topo.clients}
     if len(access) > MAX_ACCESS_ROUTERS:
         fail(
             "clients",
@@ -300,7 +300,7 @@ def topology_warnings(topo: Topology) -> List[str]:
             todo.extend(neighbours.get(node, ()))
     out = []
     for client in topo.clients:
-        router = client.router or topo.as_by_name(client.as_).router_names()[0]
+        router = topo.access_router(client)
         if router not in reached:
             out.append(
                 f"client {client.name!r} can reach no site: no chain of links joins "
@@ -381,8 +381,7 @@ def _check_interface_counts(topo: Topology, routers: dict, links: Set[frozenset]
             router = resolve_router(topo, up)
             count[router] = count.get(router, 0) + 1
     for client in topo.clients:
-        asys = topo.as_by_name(client.as_)
-        router = client.router or asys.router_names()[0]
+        router = topo.access_router(client)
         count[router] = count.get(router, 0) + 1
     for router, n in sorted(count.items()):
         if n > MAX_INTERFACES:
