@@ -26,6 +26,7 @@ from testbed.commands.options import CONTEXT
 from testbed.commands.report import report
 from testbed.commands.run import run
 from testbed.commands.shell import shell
+from testbed.commands.topology import topology
 from testbed.commands.up import up
 from testbed.commands.validate import validate
 from testbed.console import fail
@@ -47,6 +48,7 @@ def cli() -> None:
 
 cli.add_command(list_cmd)
 cli.add_command(validate)
+cli.add_command(topology)
 cli.add_command(up)
 cli.add_command(run)
 cli.add_command(report)

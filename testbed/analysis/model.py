@@ -186,6 +186,57 @@ class EventRouter(SummaryPart):
     """Its route changes in that window."""
 
 
+class Detection(SummaryPart):
+    """A daemon declaring a failure: where it was noticed, how, and when (its own log, ms)."""
+
+    t: Number = 0.0
+    """When, from the daemon's log (bfdd, bgpd) or the agent's record."""
+    after_s: Number = 0.0
+    """Seconds from the event."""
+    router: str = ""
+    """Where it was declared (a health agent: its site)."""
+    peer: str = ""
+    """The session's other end (a health agent: its site)."""
+    daemon: str = ""
+    """``bfdd``, ``bgpd`` or ``health-agent``."""
+    how: str = ""
+    """``bfd``, ``hold-timer``, ``interface-down``, ``notification``, ``peer-closed``,
+    ``health-check``, or bgpd's reason as it logged it."""
+
+
+class OutageParts(SummaryPart):
+    """One moved client's way from the event to its first answer, part by part (seconds).
+
+    ``detection_s + control_plane_s + fib_s + sampling_s = total_s`` and
+    ``outage_s = lead_in_s + total_s`` (docs/analysis.md, *the outage in its parts*).
+    """
+
+    site_from: Optional[str] = None
+    """Its site before the event."""
+    site_to: Optional[str] = None
+    """Its site after."""
+    path: List[str] = Field(default_factory=list)
+    """Its routers to the new site, access router first, the site last."""
+    detection_s: Optional[Number] = None
+    """Event → the first declaration of the failure; null for an operator action."""
+    detected_by: Optional[str] = None
+    """Who declared it (``bfdd on t1 (bfd, session with east)``); null if nobody."""
+    control_plane_s: Optional[Number] = None
+    """→ the last route change of the routers on its path, its access router left out."""
+    fib_s: Optional[Number] = None
+    """→ its access router's route change (0 if that route did not change)."""
+    sampling_s: Optional[Number] = None
+    """→ the first answer from the new site (the probe's interval and round trip)."""
+    total_s: Optional[Number] = None
+    """The event → that first answer."""
+    lead_in_s: Optional[Number] = None
+    """The last answer before the event → the event (part of the outage window)."""
+    outage_s: Optional[Number] = None
+    """The client's outage window around the event; null if it lost nothing."""
+    resolution_s: Optional[Number] = None
+    """How closely the probe brackets each end of the outage: its interval."""
+
+
 class EventSummary(SummaryPart):
     """One scenario event, its convergence and who it moved."""
 
@@ -193,6 +244,8 @@ class EventSummary(SummaryPart):
     """When the event was applied."""
     at: Optional[Number] = None
     """When the timeline scheduled it."""
+    applied_s: Optional[Number] = None
+    """How long applying it took (its effect began somewhere in ``[t, t + applied_s]``)."""
     kind: Optional[str] = None
     """The event (``fail_site``, ``restore``, ``link``...)."""
     target: Optional[str] = None
@@ -211,6 +264,12 @@ class EventSummary(SummaryPart):
     """Clients whose site changed, sorted."""
     moves: Optional[Dict[str, Move]] = None
     """Client -> its site before and its settled site after (null in older summaries)."""
+    detection: Optional[Detection] = None
+    """The first declaration of the failure (null: an operator action, or nobody noticed)."""
+    declarations: List[Detection] = Field(default_factory=list)
+    """Every declaration concerning the event in its window, in time order."""
+    parts: Dict[str, OutageParts] = Field(default_factory=dict)
+    """Moved client -> its outage in parts."""
 
 
 # ------------------------------------------------------------------- health
@@ -426,6 +485,8 @@ class Summary(SummaryPart):
     """The library the Ryu sites imported (``ryu`` or ``os-ken``); null without Ryu sites."""
     sites: List[str] = Field(default_factory=list)
     """Site names, sorted."""
+    probe_interval_s: Optional[Number] = None
+    """The DNS probe's interval (1 / ``dns_rate``): every outage's ends are known to within it."""
     clients: Dict[str, ClientSummary] = Field(default_factory=dict)
     """Client name -> what it saw."""
     events: List[EventSummary] = Field(default_factory=list)
@@ -571,6 +632,7 @@ __all__ = [
     "Capture",
     "ClientSummary",
     "DnsOutage",
+    "Detection",
     "DnsSummary",
     "EventRouter",
     "EventSummary",
@@ -582,6 +644,7 @@ __all__ = [
     "HealthState",
     "Move",
     "NetworkSummary",
+    "OutageParts",
     "Number",
     "ProcessDeath",
     "RouterSummary",

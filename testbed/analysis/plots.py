@@ -439,11 +439,49 @@ def plot_catchment(run: RunRecords, summary: Summary, path: Path) -> Path:
 
 
 #: Plot file names and the functions that draw them, in report order.
+#: The parts of an outage, in order, with their colours (:mod:`testbed.analysis.parts`).
+PART_COLOURS = (
+    ("lead_in_s", "last answer → event", "#cccccc"),
+    ("detection_s", "detection", "#d62728"),
+    ("control_plane_s", "control plane", "#ff7f0e"),
+    ("fib_s", "FIB", "#2ca02c"),
+    ("sampling_s", "sampling", "#1f77b4"),
+)
+
+
+def plot_parts(run: RunRecords, summary: Summary, path: Path) -> Path:
+    """Each moved client's outage as a stacked bar of its parts, one bar per event and client."""
+    bars = [
+        (f"{client} @ {ev.t:.1f} s", p)
+        for ev in summary.events
+        for client, p in sorted(ev.parts.items())
+    ]
+    fig, ax = plt.subplots(figsize=(9, _height(max(len(bars), 2))))
+    if not bars:
+        _empty(ax, "no client moved")
+        return _save(fig, path)
+    for i, (_, p) in enumerate(bars):
+        left = 0.0
+        for field, label, colour in PART_COLOURS:
+            width = getattr(p, field) or 0.0
+            ax.barh(i, width, left=left, color=colour, label=label if i == 0 else None)
+            left += width
+    ax.set_yticks(range(len(bars)), [label for label, _ in bars])
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds (from the last answer before the event)")
+    resolution = summary.probe_interval_s
+    note = f"; probe interval {resolution:g} s" if resolution else ""
+    ax.set_title(f"outages in parts{note}")
+    ax.legend(loc="lower right", fontsize="small")
+    return _save(fig, path)
+
+
 PLOTTERS = (
     ("timeline.png", plot_timeline),
     ("tcp.png", plot_tcp),
     ("routes.png", plot_routes),
     ("catchment.png", plot_catchment),
+    ("parts.png", plot_parts),
 )
 
 

@@ -51,6 +51,7 @@ PLOTS: Sequence[Tuple[str, str]] = (
     ("tcp.png", "TCP stream lifelines by site; resets and timeouts"),
     ("routes.png", "route changes per router; events"),
     ("catchment.png", "each client's site at the start and after each event"),
+    ("parts.png", "each moved client's outage in parts: detection, control plane, FIB, sampling"),
 )
 
 
@@ -314,6 +315,61 @@ def _narrative(summary: Summary) -> List[str]:
     return out
 
 
+def _resolution(summary: Summary) -> str:
+    """`` Each end is known to within the probe's interval, 0.005 s.`` (empty if unknown)."""
+    if summary.probe_interval_s is None:
+        return ""
+    return f" Each end is known to within the probe's interval, {summary.probe_interval_s:g} s."
+
+
+def _parts_section(summary: Summary) -> List[str]:
+    """``## Outages in parts``: each moved client's way from the event to its first answer."""
+    rows = []
+    for ev in summary.events:
+        for client, p in sorted(ev.parts.items()):
+            rows.append(
+                [
+                    event_label(ev),
+                    client,
+                    site_change(p.site_from, p.site_to),
+                    fmt_s(p.detection_s),
+                    fmt_s(p.control_plane_s),
+                    fmt_s(p.fib_s),
+                    fmt_s(p.sampling_s),
+                    fmt_s(p.total_s),
+                    fmt_s(p.outage_s),
+                    fmt(p.detected_by),
+                ]
+            )
+    if not rows:
+        return []
+    lines = ["", "## Outages in parts", ""]
+    lines.append(
+        "For every client an event moved: the event → the first daemon that declared the "
+        "failure (its own log, ms) → the last route change on the client's path → its "
+        "access router's route change (netlink) → the first answer from the new site. "
+        "The outage window also holds the time from the last answer before the event."
+        + _resolution(summary)
+    )
+    lines.append("")
+    lines += md_table(
+        [
+            "event",
+            "client",
+            "site",
+            "detection (s)",
+            "control plane (s)",
+            "FIB (s)",
+            "sampling (s)",
+            "to first answer (s)",
+            "outage (s)",
+            "detected by",
+        ],
+        rows,
+    )
+    return lines
+
+
 def _health_state(h: HealthEntry) -> str:
     """The state cell of a health record: ``up -> down`` for a change."""
     if isinstance(h, HealthState):
@@ -441,7 +497,7 @@ def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
     if windows:
         lines.append(
             "From the last answer received before the losses to the first answer received "
-            "after them (answer times: send time + RTT)."
+            "after them (answer times: send time + RTT)." + _resolution(summary)
         )
         lines.append("")
         lines += md_table(
@@ -518,6 +574,8 @@ def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
         )
     else:
         lines.append("No events.")
+
+    lines += _parts_section(summary)
 
     lines += _health_section(summary)
 

@@ -18,16 +18,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from testbed.analysis import catchment, convergence, health, outage, tcp
+from testbed.analysis import catchment, convergence, detection, health, outage, parts, tcp
 from testbed.analysis.load import RunRecords, load_run
 from testbed.analysis.model import (
     ClientSummary,
+    Detection,
     DnsOutage,
     DnsSummary,
     EventRouter,
     EventSummary,
     Move,
     NetworkSummary,
+    OutageParts,
     ProcessDeath,
     RouterSummary,
     RunStop,
@@ -140,6 +142,81 @@ def client_tcp(run: RunRecords, client: str) -> TcpSummary:
     )
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def probe_interval(run: RunRecords) -> Optional[float]:
+    """The DNS probe's interval (s): 1 / ``traffic.dns_rate`` of meta.json, None if unknown."""
+    rate = (run.meta.get("traffic") or {}).get("dns_rate")
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0:
+        return 1.0 / float(rate)
+    return None
+
+
+def _detection(run: RunRecords, event_t: float, d: detection.Declaration) -> Detection:
+    return Detection(
+        t=run.rel(d.t),
+        after_s=_ms(d.t - event_t),
+        router=d.router,
+        peer=d.peer,
+        daemon=d.daemon,
+        how=d.how,
+    )
+
+
+def event_parts(
+    run: RunRecords,
+    event_t: float,
+    t_next: float,
+    moves: Dict[str, Move],
+    first: Optional[detection.Declaration],
+    min_lost: int,
+) -> Dict[str, OutageParts]:
+    """Every moved client's outage after one event, in parts (:mod:`testbed.analysis.parts`)."""
+    access = run.meta.get("access_routers") or {}
+    interval = probe_interval(run)
+    out: Dict[str, OutageParts] = {}
+    for client, move in sorted(moves.items()):
+        records = run.dns.get(client, [])
+        window = next(
+            (
+                (w.start, w.end)
+                for w in outage.outage_windows(records, run.end, min_lost)
+                if w.start <= t_next and (w.end is None or w.end >= event_t)
+            ),
+            None,
+        )
+        p = parts.client_parts(
+            client,
+            event_t,
+            t_next,
+            {"from": move.from_, "to": move.to},
+            access.get(client) if isinstance(access, dict) else None,
+            run.routes,
+            records,
+            run.sites,
+            first,
+            window,
+            interval,
+        )
+        out[client] = OutageParts(
+            site_from=p.site_from,
+            site_to=p.site_to,
+            path=p.path,
+            detection_s=_ms(p.detection_s),
+            detected_by=p.detected_by,
+            control_plane_s=_ms(p.control_plane_s),
+            fib_s=_ms(p.fib_s),
+            sampling_s=_ms(p.sampling_s),
+            total_s=_ms(p.total_s),
+            lead_in_s=_ms(p.lead_in_s),
+            outage_s=_ms(p.outage_s),
+            resolution_s=_ms(p.resolution_s),
+        )
+    return out
+
+
 def process_deaths(run: RunRecords) -> List[ProcessDeath]:
     """The processes that died on their own (``process_died`` records), times from t0."""
     keys = ("node", "process", "pid", "status", "how", "action", "affects", "fault", "file")
@@ -209,10 +286,14 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
             tcp=client_tcp(run, c),
         )
 
-    conv = convergence.event_convergence(run.routes, times, timeline_until(run) or run.end)
+    until = timeline_until(run) or run.end
+    conv = convergence.event_convergence(run.routes, times, until)
+    decls = detection.declarations(run.bgp, run.health)
     events: List[EventSummary] = []
     for i, (e, ev) in enumerate(zip(run.events, conv, strict=True)):
         t_next = times[i + 1] if i + 1 < len(times) else None
+        declared = detection.event_declarations(e, t_next or max(until, ev.t), decls)
+        first = declared[0] if declared else None
         moves: Dict[str, Move] = {}
         for c in run.clients:
             frm = catchment.site_before(segs[c], ev.t)
@@ -223,6 +304,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
             EventSummary(
                 t=run.rel(ev.t),
                 at=e.get("at"),
+                applied_s=_ms(e["applied_s"]) if _is_number(e.get("applied_s")) else None,
                 kind=e.get("event"),
                 target=e.get("target"),
                 params=e.get("params") or {},
@@ -237,6 +319,9 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
                 },
                 moved=sorted(moves),
                 moves=moves,
+                detection=_detection(run, ev.t, first) if first else None,
+                declarations=[_detection(run, ev.t, d) for d in declared],
+                parts=event_parts(run, ev.t, t_next or ev.t_next, moves, first, min_lost),
             )
         )
 
@@ -268,6 +353,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
         speaker=run.meta.get("speaker"),
         speaker_library=run.meta.get("speaker_library"),
         sites=run.sites,
+        probe_interval_s=_ms(probe_interval(run)),
         clients=clients,
         events=events,
         health_agents=health.agents(run),

@@ -52,3 +52,15 @@ def topology_option(help: str) -> Decorator:
 def seed_option(help: str) -> Decorator:
     """``--seed``: a non-negative seed (default 0)."""
     return click.option("--seed", type=click.IntRange(0), default=0, show_default=True, help=help)
+
+
+def topology_out_option(
+    help: str = "Write the topology to this .yaml file (default: print it).",
+) -> Decorator:
+    """``--out FILE.yaml``: where a command writes a topology (default: standard output)."""
+    return click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
+def force_option(help: str = "Overwrite the --out file if it exists.") -> Decorator:
+    """``--force``: overwrite what ``--out`` names."""
+    return click.option("--force", is_flag=True, help=help)

@@ -160,6 +160,9 @@ def prepare_runtime_dir(router: RouterPlan, config_text: str) -> Path:
 _OWNERS = {
     "ip route": ("staticd",),  # not rendered now: static routes are kernel routes
     "route-map": ("bgpd", "zebra"),
+    "bgp as-path access-list": ("bgpd",),
+    "bgp community-list": ("bgpd",),
+    "bgp large-community-list": ("bgpd",),
     "router bgp": ("bgpd",),
     "bfd": ("bfdd",),
     "line vty": ("zebra",),

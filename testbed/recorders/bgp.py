@@ -59,6 +59,12 @@ _WITHDRAWN = re.compile(
     r"(?P<prefix>[0-9.]+/\d+)\b.* -- withdrawn\s*$"
 )
 _BGPD_START = re.compile(r"\bbgpd \S+ starting: ", re.IGNORECASE)
+#: bfdd's state change (``debug bfd peer``): ``state-change: [mhop:no peer:ADDR ...] up -> down
+#: reason:control-expired``.
+_BFD_STATE = re.compile(
+    _TS + r" BFD: .*state-change: \[[^\]]*\bpeer:(?P<addr>[0-9.]+)[^\]]*\] "
+    r"(?P<previous>[\w-]+) -> (?P<state>[\w-]+)(?: reason:(?P<why>\S+))?"
+)
 
 #: What FRR's log says about a session, as (state, previous): FRR logs only
 #: the way into and out of Established.
@@ -66,6 +72,8 @@ LOG_TRANSITIONS = {"Up": ("Established", "OpenConfirm"), "Down": ("Idle", "Estab
 
 #: vtysh commands that make FRR log every prefix a peer withdraws (FILE: its log file).
 DEBUG_COMMANDS = ("debug bgp updates in", "configure terminal", "log file {file} debugging")
+#: The vtysh command that makes bfdd log its sessions' state changes (routers running bfdd).
+BFD_DEBUG = "debug bfd peer"
 
 
 def _log_time(ts: str) -> float:
@@ -96,6 +104,19 @@ def parse_withdrawn(line: str) -> Optional[Tuple[float, str, str]]:
     if not m:
         return None
     return _log_time(m.group("ts")), m.group("addr"), m.group("prefix")
+
+
+def parse_bfd_state(line: str) -> Optional[Tuple[float, str, str, str, Optional[str]]]:
+    """Parse bfdd's ``state-change`` debug line.
+
+    Returns:
+        (time, peer address, previous state, new state, diagnostic), or None.
+    """
+    m = _BFD_STATE.match(line.strip())
+    if not m:
+        return None
+    t = _log_time(m.group("ts"))
+    return t, m.group("addr"), m.group("previous"), m.group("state"), m.group("why")
 
 
 def is_bgpd_start(line: str) -> bool:
@@ -252,6 +273,23 @@ class BgpRecorder:
                         peer = self._peer(router, addr)
                         records.append(self.states.from_log(t, router, peer, direction, why))
                         continue
+                    bfd = parse_bfd_state(line)
+                    if bfd:
+                        t, addr, previous, state, diag = bfd
+                        records.append(
+                            {
+                                "t": t,
+                                "kind": "bfd",
+                                "router": router,
+                                "peer": self._peer(router, addr),
+                                "event": "state",
+                                "state": state,
+                                "previous": previous,
+                                "source": "log",
+                                "reason": diag,
+                            }
+                        )
+                        continue
                     withdrawn = parse_withdrawn(line)
                     if withdrawn:
                         t, addr, prefix = withdrawn
@@ -282,10 +320,13 @@ class BgpRecorder:
                 self._enable_debugging(router)
 
     def _enable_debugging(self, router: str) -> None:
-        """Make one router's FRR log every prefix its peers withdraw."""
+        """Make one router's FRR log withdrawn prefixes (and bfdd its state changes)."""
         log = frr.runtime_dir(router) / "frr.log"
+        commands = [c.format(file=log) for c in DEBUG_COMMANDS]
+        if "bfdd" in frr.daemons_for(self.testbed.plan.routers[router]):
+            commands.insert(0, BFD_DEBUG)
         try:
-            frr.vtysh(router, *(c.format(file=log) for c in DEBUG_COMMANDS))
+            frr.vtysh(router, *commands)
         except (TestbedError, OSError) as exc:
             self.debugging.discard(router)
             self.problems.append(f"{router}: withdrawals not logged ({exc})")

@@ -44,12 +44,18 @@ class Finding:
         expected: what the literature or standard says, with numbers.
         measured: what the testbed measured.
         passed: True agrees, False disagrees, None: shown, not judged.
+        tolerance: how far outside ``expected`` still agrees, and why (the
+            measured granularity only: timer ticks, log timestamps, the time
+            an event took to apply); empty for a finding not judged.
+        extra: more columns of the table (the experiment's ``Verdict.columns``).
     """
 
     case: str
     expected: str
     measured: str
     passed: Optional[bool] = None
+    tolerance: str = ""
+    extra: Dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +64,8 @@ class Verdict:
 
     findings: List[Finding] = field(default_factory=list)
     notes: List[str] = field(default_factory=list)
+    #: Columns after ``measured`` (each finding's ``extra``), e.g. ``outage``.
+    columns: List[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -92,6 +100,95 @@ class Experiment:
 
 
 # ------------------------------------------------------------------ helpers
+#: Log and netlink timestamps are kept to the millisecond.
+TIMESTAMP_S = 0.001
+#: The largest tolerance a verdict may take, as a share of the expected value.
+MAX_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An expected interval and how far outside it still agrees.
+
+    Attributes:
+        low: the reference's lower bound (s).
+        high: its upper bound (s).
+        below: tolerance under ``low`` (s).
+        above: tolerance over ``high`` (s).
+        why: where the tolerance comes from, in words.
+    """
+
+    low: float
+    high: float
+    below: float
+    above: float
+    why: str
+
+    def holds(self, x: float) -> bool:
+        """True when ``x`` lies in ``[low - below, high + above]``."""
+        return self.low - self.below <= x <= self.high + self.above
+
+    def expected(self) -> str:
+        """``0.20-0.30 s`` or ``6.00 s``."""
+        if abs(self.high - self.low) < 1e-9:
+            return f"{self.low:.2f} s"
+        return f"{self.low:.2f}-{self.high:.2f} s"
+
+    def text(self) -> str:
+        """``-0.001/+0.012 s (why)`` or ``±0.100 s (why)``."""
+        if abs(self.below - self.above) < 1e-9:
+            return f"±{self.above:.3f} s ({self.why})"
+        return f"-{self.below:.3f}/+{self.above:.3f} s ({self.why})"
+
+    def share(self) -> Optional[float]:
+        """The widest side of the tolerance as a share of the expected value (None for 0)."""
+        ref = max(abs(self.low), abs(self.high))
+        return max(self.below, self.above) / ref if ref > 0 else None
+
+    def limit_note(self, case: str) -> Optional[str]:
+        """A note when the tolerance exceeds :data:`MAX_SHARE` of the expected value."""
+        share = self.share()
+        if share is None:
+            return f"{case}: the expected value is 0, so the tolerance is absolute ({self.why})"
+        if share > MAX_SHARE:
+            return (
+                f"{case}: the tolerance is {share:.0%} of the expected value, more than "
+                f"{MAX_SHARE:.0%}: the testbed cannot judge this case more closely ({self.why})"
+            )
+        return None
+
+
+#: bgpd's work queue holds route processing for 50 ms (FRR's fixed ``bgp_process``
+#: hold), once at each end of a timed wait.
+WORK_QUEUE_S = 0.05
+
+
+def mrai_bounds(wait: float, calibration: Sequence[float]) -> Bounds:
+    """Bounds of a convergence time less the same run at MRAI 0, against ``wait`` (s).
+
+    The run at MRAI 0 (same topology) measures everything but the MRAI waits
+    (bgpd's processing, the FIB, the recorder), so the difference is the waits.
+    FRR counts MRAI on a whole-second clock (``bgp_adjust_routeadv``: the time
+    since the last update in whole seconds), so a wait can end up to 1 s early;
+    add bgpd's work queue at both ends of the wait, the spread of the MRAI-0
+    runs, and the millisecond of the timestamps.
+    """
+    spread_s = (max(calibration) - min(calibration)) if len(calibration) > 1 else 0.0
+    grain = 2 * WORK_QUEUE_S + spread_s + TIMESTAMP_S
+    why = "bgpd's work queue 2 x 50 ms, the MRAI-0 runs' spread, 1 ms timestamps"
+    if wait > 0:
+        why = "FRR's whole-second MRAI clock (up to 1 s early), " + why
+        return Bounds(wait, wait, 1.0 + grain, grain, why)
+    return Bounds(0.0, 0.0, grain, grain, why)
+
+
+def judge_all(bounds: Bounds, xs: Sequence[float]) -> Optional[bool]:
+    """Every run inside the bounds (None without runs): each run is judged, not the median."""
+    if not xs:
+        return None
+    return all(bounds.holds(x) for x in xs)
+
+
 def complete(rows: Iterable[Row]) -> List[Row]:
     """Rows of runs that finished (status ok or failed expectations)."""
     return [r for r in rows if r.get("status") in ("ok", "failed")]

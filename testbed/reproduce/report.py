@@ -48,11 +48,15 @@ def render_markdown(
         f"Measured on FRR {info.get('frr_version') or '?'}, {info.get('mode')} mode, "
         f"{info.get('done')}/{info.get('runs')} runs.",
         "",
-        "| case | expected | measured | verdict |",
-        "|---|---|---|---|",
+        "| "
+        + " | ".join(["case", "expected", "tolerance", "measured", *verdict.columns])
+        + " | verdict |",
+        "|---" * (5 + len(verdict.columns)) + "|",
     ]
     for f in verdict.findings:
-        lines.append(f"| {f.case} | {f.expected} | {f.measured} | {MARK[f.passed]} |")
+        cells = [f.case, f.expected, f.tolerance or "-", f.measured]
+        cells += [f.extra.get(c, "") for c in verdict.columns]
+        lines.append("| " + " | ".join(cells) + f" | {MARK[f.passed]} |")
     lines += ["", f"**Verdict: {headline(verdict)}**", ""]
     if info.get("interrupted"):
         lines += [f"Stopped early ({info['interrupted']}): the verdict covers the runs done.", ""]
@@ -71,11 +75,16 @@ def render_markdown(
 def print_verdict(exp: Experiment, verdict: Verdict, console: Console) -> None:
     """The findings as a table, the notes, and the headline."""
     table = Table(title=exp.title, show_header=True, header_style="bold", box=None)
-    for col in ("case", "expected (literature / standard)", "measured", "verdict"):
+    heads = ["case", "expected (literature / standard)", "tolerance", "measured"]
+    for col in (*heads, *verdict.columns, "verdict"):
         table.add_column(col)
     for f in verdict.findings:
         colour = {True: "green", False: "red", None: "dim"}[f.passed]
-        table.add_row(f.case, f.expected, f.measured, f"[{colour}]{MARK[f.passed]}[/]")
+        extra = [f.extra.get(c, "") for c in verdict.columns]
+        table.add_row(
+            f.case, f.expected, f.tolerance or "-", f.measured, *extra,
+            f"[{colour}]{MARK[f.passed]}[/]",
+        )  # fmt: skip
     console.print(table)
     for note in verdict.notes:
         console.print(f"  note: {note}")

@@ -442,6 +442,7 @@ class Engine:
                 kind = event.event
                 t = time.time()
                 details = self._events.apply(event)
+                done = time.time()
                 events.write(
                     {
                         "t": t,
@@ -452,6 +453,7 @@ class Engine:
                         "params": params,
                         "at": event.at,
                         "details": details,
+                        "applied_s": round(done - t, 6),
                     }
                 )
                 self.say(f"t={t - t0:5.1f}s  {describe(kind, params)}")
@@ -498,6 +500,7 @@ class Engine:
             "routers": list(tb.plan.routers),
             "traffic": self.scenario.traffic.model_dump(),
             "catchment_at_start": {c.name: tb.site_of(c.name) for c in tb.plan.clients()},
+            "access_routers": {c.name: self.topo.access_router(c) for c in self.topo.clients},
             **self.extra_meta,
         }
         write_json(self.run_dir / "meta.json", meta)

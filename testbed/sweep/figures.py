@@ -22,7 +22,12 @@ FIGURES = (
     "tcp_resets",
     "convergence_s",
     "route_changes",
+    "probe_interval_s",
 )
+
+
+#: Per-event parts of the slowest moved client's outage (summary ``events[].parts``).
+PARTS = ("control_plane", "fib", "sampling")
 
 
 def moved_clients(summary: Summary) -> List[str]:
@@ -35,10 +40,12 @@ def _round(x: Optional[float]) -> Optional[float]:
 
 
 def event_columns(n_events: int) -> List[str]:
-    """Per-event columns: network convergence and UPDATEs sent after event i."""
+    """Per-event columns: network convergence and UPDATEs sent after event i, when
+    the failure was detected, and how long applying the event took."""
     cols: List[str] = []
     for i in range(n_events):
-        cols += [f"convergence_e{i}_s", f"updates_e{i}"]
+        cols += [f"convergence_e{i}_s", f"updates_e{i}", f"detection_e{i}_s", f"applied_e{i}_s"]
+        cols += [f"{part}_e{i}_s" for part in PARTS]
     return cols
 
 
@@ -58,8 +65,14 @@ def run_figures(
         DNS outage of each moved client: its maximum and mean; None when no
         client moved), ``dns_lost`` and ``tcp_resets`` (all clients),
         ``convergence_s`` (the slowest event's network convergence),
-        ``route_changes`` (all routers, whole timeline), ``expect`` (passed/total),
-        and per event ``convergence_eI_s`` and ``updates_eI``.
+        ``route_changes`` (all routers, whole timeline), ``probe_interval_s``
+        (the resolution of the outage figures), ``expect`` (passed/total),
+        and per event ``convergence_eI_s``, ``updates_eI``, ``detection_eI_s``
+        (the first daemon's declaration of the failure, from its log; None
+        for an operator action) and ``applied_eI_s`` (how long applying the
+        event took: the uncertainty of its start), and the parts of the
+        slowest moved client's outage: ``control_plane_eI_s``, ``fib_eI_s``,
+        ``sampling_eI_s`` (None when no client moved).
     """
     clients = summary.clients
     moved = moved_clients(summary)
@@ -75,11 +88,21 @@ def run_figures(
         "tcp_resets": sum(len(c.tcp.resets) for c in clients.values()),
         "convergence_s": _round(max(known)) if known else None,
         "route_changes": summary.network.route_changes,
+        "probe_interval_s": _round(summary.probe_interval_s),
         "expect": f"{sum(1 for c in checks if c.passed)}/{len(checks)}",
     }
     for i in range(len(conv) if n_events is None else n_events):
         row[f"convergence_e{i}_s"] = _round(conv[i]) if i < len(conv) else None
         row[f"updates_e{i}"] = updates[i] if i < len(updates) else None
+        event = summary.events[i] if i < len(summary.events) else None
+        detected = event.detection if event is not None else None
+        row[f"detection_e{i}_s"] = _round(detected.after_s) if detected else None
+        row[f"applied_e{i}_s"] = _round(event.applied_s) if event is not None else None
+        parts = event.parts if event is not None else {}
+        slowest = max(parts.values(), key=lambda p: p.total_s or 0.0, default=None)
+        for part in PARTS:
+            value = getattr(slowest, f"{part}_s") if slowest is not None else None
+            row[f"{part}_e{i}_s"] = _round(value)
     return row
 
 

@@ -131,6 +131,12 @@ def _sized(func: Callable[[int], Topology], low: int, high: int) -> Callable[[st
     return make
 
 
+def _internet(arg: str) -> Topology:
+    from testbed.topology.internet import from_arg
+
+    return from_arg(arg)
+
+
 #: name -> (factory taking the text after the colon, one-line description)
 GENERATORS: Dict[str, Tuple[Callable[[str], Topology], str]] = {
     "chain": (
@@ -140,6 +146,11 @@ GENERATORS: Dict[str, Tuple[Callable[[str], Topology], str]] = {
     "clique": (
         _sized(clique, 2, 40),
         "full mesh of N transit ASes with one origin and one observer",
+    ),
+    "internet": (
+        _internet,
+        "N ASes (20-1000) with relationships: tier-1 clique, tier-2s, multi-homed stubs; "
+        "options internet:N:seed=S,sites=K,clients=C",
     ),
 }
 

@@ -12,16 +12,20 @@ from __future__ import annotations
 import math
 import re
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Any, List, Literal, Optional, Union
+from typing import Annotated, Any, Dict, List, Literal, Optional, Tuple, Union
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     field_validator,
     model_validator,
 )
 from pydantic import Strict as StrictMode
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 #: Node names end up in interface names (``NAME-eK``, at most 15 characters)
 #: and in shell commands: lower-case letters, digits and inner hyphens.
@@ -86,6 +90,99 @@ def parse_ms(value: Any) -> Optional[float]:
 Int = Annotated[int, StrictMode()]
 #: A number field, as :data:`Int` (an integer is a number too).
 Float = Annotated[float, StrictMode()]
+
+
+#: The well-known communities a file may name (RFC 1997, RFC 3765, RFC 8326),
+#: with their values; the numeric spellings (``65535:65281``) mean the same.
+WELL_KNOWN_COMMUNITIES: Dict[str, Tuple[int, int]] = {
+    "no-export": (65535, 65281),
+    "no-advertise": (65535, 65282),
+    "no-peer": (65535, 65284),
+    "graceful-shutdown": (65535, 0),
+}
+#: The largest part of a standard (``A:B``) and of a large (``A:B:C``) community.
+STANDARD_PART_MAX = 65535
+LARGE_PART_MAX = 4294967295
+_COMMUNITY_TEXT = (
+    "a community is 'A:B' (each 0-65535), a large community 'A:B:C' "
+    "(each 0-4294967295), or one of " + ", ".join(WELL_KNOWN_COMMUNITIES)
+)
+
+
+class Community(str):
+    """A BGP community, as files and frr.conf write it (the text is the value).
+
+    A value type with its domain rules, the way ExaBGP's ``HoldTime`` is an
+    ``int`` that knows its limits: ``Community.parse`` refuses anything that
+    is not a standard community ``A:B`` (RFC 1997, each part 0-65535), a
+    large community ``A:B:C`` (RFC 8092, each part 0-4294967295) or a
+    well-known name (``no-export``, ``no-advertise``, ``no-peer``,
+    ``graceful-shutdown``, in lower case), and writes every value one way:
+    the numeric spellings of well-known values as their names (``65535:0``
+    is ``graceful-shutdown``), numbers without leading zeros.
+    In a pydantic model the field is a string in the JSON Schema.
+    """
+
+    @classmethod
+    def parse(cls, value: Any) -> Community:
+        """The community ``value`` spells.
+
+        Raises:
+            ValueError: not text, not a community, or a part out of range.
+        """
+        if isinstance(value, Community):
+            return value
+        if not isinstance(value, str):
+            raise ValueError(f"must be text: {_COMMUNITY_TEXT}")
+        text = value
+        if text in WELL_KNOWN_COMMUNITIES:
+            return str.__new__(cls, text)
+        parts = text.split(":")
+        if len(parts) not in (2, 3) or not all(p.isdigit() and p.isascii() for p in parts):
+            raise ValueError(f"not a community: {_COMMUNITY_TEXT}")
+        # more than 10 digits is out of range anyway (and int() of a huge text is slow)
+        numbers = [int(p) if len(p.lstrip("0")) <= 10 else LARGE_PART_MAX + 1 for p in parts]
+        if len(numbers) == 2:
+            if max(numbers) > STANDARD_PART_MAX:
+                raise ValueError(
+                    "each part of a standard community is 0-65535: for bigger numbers "
+                    "(a 4-byte AS number) use a large community 'A:B:C'"
+                )
+            for name, known in WELL_KNOWN_COMMUNITIES.items():
+                if tuple(numbers) == known:
+                    return str.__new__(cls, name)
+        elif max(numbers) > LARGE_PART_MAX:
+            raise ValueError("each part of a large community is 0-4294967295")
+        return str.__new__(cls, ":".join(str(n) for n in numbers))
+
+    @property
+    def large(self) -> bool:
+        """True for a large community (``A:B:C``)."""
+        return self.count(":") == 2
+
+    @property
+    def well_known(self) -> bool:
+        """True for a well-known community (``no-export``, ...)."""
+        return str(self) in WELL_KNOWN_COMMUNITIES
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            cls.parse, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        names = "|".join(WELL_KNOWN_COMMUNITIES)
+        return {
+            "type": "string",
+            "pattern": rf"^(\d+:\d+|\d+:\d+:\d+|{names})$",
+            "description": _COMMUNITY_TEXT,
+        }
 
 
 class Strict(BaseModel):
@@ -183,6 +280,63 @@ class LinkParams(Strict):
         return any(v is not None for v in (self.delay, self.jitter, self.loss, self.bandwidth))
 
 
+#: A link's business relationship: ``customer-provider`` (the AS of ``a`` buys
+#: transit from the AS of ``b``) or ``peer`` (settlement-free, each other's
+#: customers only).
+LinkRel = Literal["customer-provider", "peer"]
+#: ``no_export_to: peers``: all the AS's peers (else a neighbouring AS's name).
+PEERS = "peers"
+
+
+class ActionCommunity(Strict):
+    """A community a transit AS acts on when its customers attach it (a provider's
+    "action community"): prepend towards all peers, or do not export.
+
+    The transit acts in its export route-maps: a route carrying ``community``
+    is prepended ``prepend`` times (its own AS) towards every peer, or not
+    exported to its peers (``no_export_to: peers``) or to one neighbouring AS.
+    """
+
+    community: Community = Field(
+        description="the community (not a well-known one), e.g. '65001:6001' or '65001:6001:0'"
+    )
+    prepend: Optional[Int] = Field(
+        None, ge=1, le=10, description="prepend the AS this many times towards all peers"
+    )
+    no_export_to: Optional[Name] = Field(
+        None, description="do not export: 'peers' (all peers) or a neighbouring AS's name"
+    )
+    description: str = ""
+
+    @field_validator("community")
+    @classmethod
+    def _not_well_known(cls, value: Community) -> Community:
+        if value.well_known:
+            raise ValueError(
+                f"{value} is a well-known community: an action community is one of the "
+                "AS's own, such as 'ASN:6000'"
+            )
+        return value
+
+    @field_validator("no_export_to")
+    @classmethod
+    def _target(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and value != PEERS and not is_name(value):
+            raise ValueError(f"must be 'peers' or an AS name matching {NAME_PATTERN}")
+        return value
+
+    @model_validator(mode="after")
+    def _one_action(self) -> ActionCommunity:
+        given = [k for k in ("prepend", "no_export_to") if getattr(self, k) is not None]
+        if len(given) != 1:
+            what = "both" if given else "neither"
+            raise ValueError(
+                f"give exactly one action, prepend (1-10, towards all peers) or "
+                f"no_export_to ('peers' or a neighbouring AS), not {what}"
+            )
+        return self
+
+
 class AS(Strict):
     """An autonomous system: a number, a name, a role, and its routers."""
 
@@ -195,6 +349,18 @@ class AS(Strict):
         "Anycast ASes have no routers of their own: each site is one.",
     )
     description: str = ""
+    customers: List[Name] = Field(
+        default_factory=list,
+        description="ASes that buy transit from this one (a link's rel wins; "
+        "sites are customers of their upstreams unless said otherwise)",
+    )
+    peers: List[Name] = Field(
+        default_factory=list, description="ASes this one peers with (settlement-free)"
+    )
+    actions: List[ActionCommunity] = Field(
+        default_factory=list,
+        description="action communities this transit offers (prepend towards peers, do not export)",
+    )
 
     @field_validator("routers")
     @classmethod
@@ -216,14 +382,23 @@ class Link(LinkParams):
 
     a: Name
     b: Name
+    rel: Optional[LinkRel] = Field(
+        None,
+        description="business relationship of the two ASes: 'customer-provider' "
+        "(a's AS buys transit from b's) or 'peer'; none: nothing declared here",
+    )
+
+    def params(self) -> LinkParams:
+        """The link's shaping alone."""
+        return LinkParams(**self.model_dump(include=set(LinkParams.model_fields)))
 
 
 class Session(Strict):
     """Overrides for the BGP session on the link between routers a and b.
 
-    Policy applies at router ``a``: routes ``a`` sends to ``b`` get ``prepend``
-    and ``med``; routes ``a`` receives from ``b`` get ``local_pref``.  Timers
-    and BFD apply to both ends.
+    Policy applies at router ``a``: routes ``a`` sends to ``b`` get ``prepend``,
+    ``med`` and ``communities``; routes ``a`` receives from ``b`` get
+    ``local_pref`` (over the relationship's).  Timers and BFD apply to both ends.
     """
 
     a: Name
@@ -231,6 +406,9 @@ class Session(Strict):
     prepend: Int = Field(0, ge=0, le=10)
     med: Optional[Int] = Field(None, ge=0, le=4294967295)
     local_pref: Optional[Int] = Field(None, ge=0, le=4294967295)
+    communities: List[Community] = Field(
+        default_factory=list, description="communities added to what a sends to b"
+    )
     timers: Optional[TimerOverride] = None
     bfd: Optional[bool] = None
 
@@ -271,6 +449,11 @@ class Site(Strict):
     servers: Int = Field(1, ge=1, le=4)
     prepend: Int = Field(0, ge=0, le=10, description="AS-path prepends on the announcement")
     med: Optional[Int] = Field(None, ge=0, le=4294967295, description="MED on the announcement")
+    communities: List[Community] = Field(
+        default_factory=list,
+        description="communities on the announcement: 'A:B', 'A:B:C', no-export, "
+        "no-advertise, no-peer, graceful-shutdown",
+    )
     link: LinkParams = Field(default_factory=LinkParams, description="uplink shaping")
     health: Optional[Health] = Field(None, description="health agent (off when absent)")
 
@@ -288,6 +471,18 @@ class Client(Strict):
     link: LinkParams = Field(default_factory=LinkParams, description="access link shaping")
 
 
+class LocalPrefs(Strict):
+    """Local preference by where a route was learned (with relationships).
+
+    Gao-Rexford: customer routes before peer routes before provider routes,
+    whatever the AS-path length.  A session's ``local_pref`` still wins.
+    """
+
+    customer: Int = Field(200, ge=0, le=4294967295, description="routes from customers")
+    peer: Int = Field(150, ge=0, le=4294967295, description="routes from peers")
+    provider: Int = Field(100, ge=0, le=4294967295, description="routes from providers")
+
+
 class Topology(Strict):
     """The emulated internet."""
 
@@ -295,6 +490,10 @@ class Topology(Strict):
     description: str = ""
     bgp: BgpTimers = Field(default_factory=BgpTimers, description="timer defaults")
     bfd: Bfd = Field(default_factory=Bfd, description="BFD defaults (off unless enabled)")
+    local_pref: LocalPrefs = Field(
+        default_factory=LocalPrefs,
+        description="local preference by relationship (used when relationships are declared)",
+    )
     ases: List[AS] = Field(min_length=1)
     links: List[Link] = Field(default_factory=list)
     sessions: List[Session] = Field(default_factory=list)

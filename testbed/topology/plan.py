@@ -20,7 +20,8 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Dict, List, Optional
 
 from testbed.topology.addressing import CLIENT_POOL, INFRA_POOL, ROUTER_ID_POOL, SERVER_POOL
-from testbed.topology.model import LinkParams, Topology
+from testbed.topology.model import PEERS, ActionCommunity, Community, LinkParams, Topology
+from testbed.topology.relationships import as_relationships, tag_community, uses_relationships
 from testbed.topology.validate import resolve_router
 
 
@@ -56,6 +57,71 @@ class Timers:
 
 
 @dataclass
+class CommunityList:
+    """A named community list of a router: ``bgp [large-]community-list standard NAME``."""
+
+    name: str
+    large: bool
+    values: List[str]
+
+
+#: The community lists a router's policy may match on (the actions' are named
+#: after their community: ``ACTION-65001-6001``).
+GSHUT_LIST = "GRACEFUL-SHUTDOWN"
+NO_PEER_LIST = "NO-PEER"
+NOT_CUSTOMER_LIST = "FROM-PEER-OR-PROVIDER"
+
+
+@dataclass
+class RouteMapEntry:
+    """One entry of a neighbour's route-map after its entry 10 (which holds the
+    session's own prepend, MED, local preference, tag and communities).
+
+    Entry 10 ends with ``on-match next`` when entries follow, and the last
+    entry is an empty ``permit`` (FRR denies a route whose last tried entry
+    did not match, even after a permit with ``on-match next``).
+    """
+
+    seq: int
+    permit: bool
+    #: what the entry does, one line (a ``!`` comment above it in frr.conf)
+    why: str = ""
+    #: match on this community list (None: every route)
+    match: Optional[CommunityList] = None
+    #: set as-path prepend (the router's own AS) this many times
+    prepend: int = 0
+    local_pref: Optional[int] = None
+    #: on-match next: go on to the following entries after a match
+    next: bool = False
+
+
+@dataclass
+class NeighborPolicy:
+    """Relationships and communities on one BGP session, as seen from one router.
+
+    Present on every neighbour of a topology that declares relationships,
+    communities or action communities (None otherwise: frr.conf as before).
+
+    Attributes:
+        rel: what the neighbour's AS is to this router's AS (``customer``,
+            ``peer``, ``provider``); None on iBGP or without relationships.
+        tag: the large community added (additive) to routes learned on the
+            session, ``OWNASN:0:1/2/3`` for customer/peer/provider.
+        communities: standard and well-known communities added on export.
+        large_communities: large communities added on export.
+        imports: import route-map entries after 10 (graceful shutdown).
+        exports: export route-map entries after 10 (valley-free, no-peer, actions).
+    """
+
+    rel: Optional[str] = None
+    tag: Optional[str] = None
+    communities: List[str] = field(default_factory=list)
+    large_communities: List[str] = field(default_factory=list)
+    imports: List[RouteMapEntry] = field(default_factory=list)
+    exports: List[RouteMapEntry] = field(default_factory=list)
+
+
+@dataclass
 class Neighbor:
     """One BGP session as seen from one router."""
 
@@ -78,6 +144,8 @@ class Neighbor:
     #: which it may not send back, so it sends no withdrawal either; FRR 8.4's
     #: ``sender-as-path-loop-detection`` does not filter it, an as-path list does)
     ryu_peer: bool = False
+    #: relationships and communities (None: the topology declares none of them)
+    policy: Optional[NeighborPolicy] = None
 
 
 @dataclass
@@ -98,6 +166,8 @@ class RouterPlan:
     #: frr | ryu | exabgp (not frr: the site node runs the speaker and the services)
     speaker: str = "frr"
     loopbacks: List[IPv4Interface] = field(default_factory=list)
+    #: the community lists its neighbours' policies match on
+    community_lists: List[CommunityList] = field(default_factory=list)
 
     @property
     def frr(self) -> bool:
@@ -286,7 +356,7 @@ def make_plan(topo: Topology) -> Plan:
     n_infra = 0
     for link in topo.links:
         a, b = resolve_router(topo, link.a), resolve_router(topo, link.b)
-        params = LinkParams(**link.model_dump(exclude={"a", "b"}))
+        params = link.params()
         net = _slash30(INFRA_POOL, n_infra, "router-to-router link or site uplink")
         links.append(_pair("infra", net, a, b, namer, params))
         n_infra += 1
@@ -370,6 +440,8 @@ def make_plan(topo: Topology) -> Plan:
             if end.node in routers:
                 routers[end.node].interfaces.append(end)
     _add_sessions(topo, routers, links)
+    if uses_policy(topo):
+        _add_policies(topo, routers)
     return Plan(topo, routers, hosts, links)
 
 
@@ -415,3 +487,114 @@ def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[Li
                 neighbor.prepend = neighbor.prepend or site.prepend
                 neighbor.med = neighbor.med if neighbor.med is not None else site.med
             me.neighbors.append(neighbor)
+
+
+def uses_policy(topo: Topology) -> bool:
+    """True when frr.conf needs route-map policy: relationships, communities or actions.
+
+    A topology with none of them renders exactly as before relationships existed.
+    """
+    return (
+        uses_relationships(topo)
+        or any(s.communities for s in topo.sites)
+        or any(s.communities for s in topo.sessions)
+        or any(a.actions for a in topo.ases)
+    )
+
+
+def _split(communities: List[Community]) -> tuple:
+    """(standard and well-known, large) communities, each once, in order."""
+    standard: List[str] = []
+    large: List[str] = []
+    for c in communities:
+        out = large if c.large else standard
+        if str(c) not in out:
+            out.append(str(c))
+    return standard, large
+
+
+def _add_policies(topo: Topology, routers: Dict[str, RouterPlan]) -> None:
+    """Fill every neighbour's :class:`NeighborPolicy` and every router's community lists.
+
+    On an eBGP session with a relationship: import tags the route
+    (``ASN:0:1/2/3``, additive) and sets the class's local preference (a
+    session's ``local_pref`` wins); export to a peer or a provider denies
+    routes tagged as learned from a peer or a provider (valley-free), and
+    to a peer also routes carrying ``no-peer``.  On every eBGP session:
+    ``graceful-shutdown`` on import sets local preference 0, and the AS's
+    action communities act on export (prepend towards peers, or no export
+    to peers or to one AS).  iBGP sessions only add their communities.
+    """
+    rel = as_relationships(topo)
+    overrides = {(resolve_router(topo, s.a), resolve_router(topo, s.b)): s for s in topo.sessions}
+    sites = {s.name: s for s in topo.sites}
+    ases = {a.name: a for a in topo.ases}
+    for me in routers.values():
+        lists = _Lists()
+        for n in me.neighbors:
+            peer = routers[n.peer]
+            out = overrides.get((me.name, peer.name))
+            communities: List[Community] = list(sites[me.site].communities) if me.site else []
+            communities += out.communities if out else []
+            standard, large = _split(communities)
+            n.policy = NeighborPolicy(communities=standard, large_communities=large)
+            if n.ebgp:
+                n.policy.rel = rel.get((me.as_name, peer.as_name))
+                _ebgp_policy(topo, me, n, peer.as_name, ases[me.as_name].actions, lists)
+        me.community_lists = list(lists.values())
+
+
+class _Lists(Dict[str, CommunityList]):
+    """A router's community lists, each made once, in order of first use."""
+
+    def use(self, name: str, large: bool, values: List[str]) -> CommunityList:
+        return self.setdefault(name, CommunityList(name, large, values))
+
+
+def _ebgp_policy(
+    topo: Topology,
+    me: RouterPlan,
+    n: Neighbor,
+    peer_as: str,
+    actions: List[ActionCommunity],
+    lists: _Lists,
+) -> None:
+    """The import and export entries of one eBGP session (``n.policy.rel`` is set)."""
+    policy = n.policy
+    assert policy is not None
+    if policy.rel is not None:
+        policy.tag = tag_community(me.asn, policy.rel)
+        if n.local_pref is None:  # a session's own local_pref wins
+            n.local_pref = getattr(topo.local_pref, policy.rel)
+    gshut = lists.use(GSHUT_LIST, False, ["graceful-shutdown"])
+    policy.imports.append(
+        RouteMapEntry(0, True, "graceful shutdown: least preferred", gshut, local_pref=0)
+    )
+    exports = policy.exports
+    if policy.rel in ("peer", "provider"):
+        tags = [tag_community(me.asn, r) for r in ("peer", "provider")]
+        match = lists.use(NOT_CUSTOMER_LIST, True, tags)
+        why = f"valley-free: to a {policy.rel} only own and customer routes"
+        exports.append(RouteMapEntry(0, False, why, match))
+    if policy.rel == "peer":
+        match = lists.use(NO_PEER_LIST, False, ["no-peer"])
+        exports.append(RouteMapEntry(0, False, "no-peer: not to peers", match))
+    for action in actions:
+        to_peers = action.no_export_to in (None, PEERS)  # prepend, or no export to peers
+        if not (policy.rel == "peer" if to_peers else action.no_export_to == peer_as):
+            continue
+        name = "ACTION-" + action.community.replace(":", "-")
+        match = lists.use(name, action.community.large, [str(action.community)])
+        if action.prepend:
+            why = f"action {action.community}: prepend {action.prepend} towards peers"
+            exports.append(RouteMapEntry(0, True, why, match, prepend=action.prepend, next=True))
+        else:
+            where = "peers" if to_peers else f"AS {peer_as}"
+            exports.append(
+                RouteMapEntry(0, False, f"action {action.community}: not to {where}", match)
+            )
+    for entries in (policy.imports, exports):
+        if entries:
+            entries.append(RouteMapEntry(0, True, "everything else"))
+        for k, entry in enumerate(entries):
+            entry.seq = 20 + 10 * k

@@ -18,7 +18,28 @@ from testbed.topology.addressing import (
     MAX_SERVERS,
     prefix_clash,
 )
-from testbed.topology.model import AS, NAME_MAX, RESERVED_NAMES, Topology, timer_problem
+from testbed.topology.model import (
+    AS,
+    NAME_MAX,
+    PEERS,
+    RESERVED_NAMES,
+    Topology,
+    timer_problem,
+)
+from testbed.topology.relationships import (
+    REVERSE,
+    TAG_NUMBER,
+    Declaration,
+    adjacencies,
+    as_relationships,
+    declarations,
+    end_as,
+    provider_cycle,
+    resolved,
+    tag_community,
+    uses_relationships,
+    valley_free_reach,
+)
 
 #: Interfaces are named NODE-eK; Linux allows at most 15 characters.
 MAX_INTERFACES = 100
@@ -70,6 +91,8 @@ def validate(topo: Topology, source: str) -> None:
     _check_session_timers(topo, fail)
     _check_intra_as_mesh(topo, links, fail)
     _check_interface_counts(topo, routers, links, fail)
+    _check_relationships(topo, fail)
+    _check_actions(topo, fail)
 
 
 def _check_ases(topo: Topology, fail) -> None:
@@ -274,12 +297,15 @@ def _check_pool_capacity(topo: Topology, n_links: int, fail) -> None:
 def topology_warnings(topo: Topology) -> List[str]:
     """What is legitimate but probably not meant, one line each (a validated topology).
 
-    Today: no clients (nothing will probe the service), and clients that no
+    Today: no clients (nothing will probe the service), clients that no
     chain of links joins to any site (they can reach nothing: a legitimate
-    experiment, but rarely the intended one).
+    experiment, but rarely the intended one), and, with relationships, local
+    preferences that do not rank customer over peer over provider routes and
+    clients that valley-free export leaves without a route to the service.
     """
+    policy = _policy_warnings(topo)
     if not topo.clients:
-        return ["no clients: nothing will probe the anycast service"]
+        return ["no clients: nothing will probe the anycast service"] + policy
     neighbours: Dict[str, Set[str]] = {}
 
     def join(a: str, b: str) -> None:
@@ -305,6 +331,30 @@ def topology_warnings(topo: Topology) -> List[str]:
             out.append(
                 f"client {client.name!r} can reach no site: no chain of links joins "
                 f"its router {router!r} to one"
+            )
+    return out + policy
+
+
+def _policy_warnings(topo: Topology) -> List[str]:
+    """With relationships: local preferences out of the Gao-Rexford order (its guarantee
+    that BGP settles needs customer > peer > provider), and clients whose AS valley-free
+    export leaves without a route to the anycast service."""
+    if not uses_relationships(topo):
+        return []
+    out = []
+    lp = topo.local_pref
+    if not lp.customer > lp.peer > lp.provider:
+        out.append(
+            f"local_pref customer {lp.customer}, peer {lp.peer}, provider {lp.provider} does "
+            "not prefer customer over peer over provider routes: BGP may then oscillate or "
+            "settle on paths that depend on timing"
+        )
+    reach = valley_free_reach(as_relationships(topo), {topo.site_as(s).name for s in topo.sites})
+    for client in topo.clients:
+        if client.as_ not in reach:
+            out.append(
+                f"client {client.name!r} gets no route to the anycast service: valley-free "
+                f"export under the declared relationships passes none to AS {client.as_!r}"
             )
     return out
 
@@ -386,3 +436,118 @@ def _check_interface_counts(topo: Topology, routers: dict, links: Set[frozenset]
     for router, n in sorted(count.items()):
         if n > MAX_INTERFACES:
             fail("links", f"router {router!r} has {n} interfaces; at most {MAX_INTERFACES}")
+
+
+def _check_relationships(topo: Topology, fail) -> None:
+    """Relationships name neighbouring ASes, agree with each other, and form no cycle.
+
+    With any relationship declared, every pair of neighbouring ASes needs one
+    (declared, or implied for sites and eyeballs: see
+    :mod:`testbed.topology.relationships`).
+    """
+    for i, link in enumerate(topo.links):
+        a, b = end_as(topo, link.a), end_as(topo, link.b)
+        if link.rel is not None and a == b:
+            fail(
+                f"links[{i}].rel",
+                f"a relationship needs two different ASes: {link.a!r} and {link.b!r} "
+                f"are both in AS {a!r}",
+            )
+    neighbours = adjacencies(topo)
+    for i, asys in enumerate(topo.ases):
+        for kind in ("customers", "peers"):
+            seen: Dict[str, int] = {}
+            for j, name in enumerate(getattr(asys, kind)):
+                field = f"ases[{i}].{kind}[{j}]"
+                if topo.as_by_name(name) is None:
+                    fail(field, f"no AS called {name!r}")
+                if name == asys.name:
+                    what = "its own customer" if kind == "customers" else "its own peer"
+                    fail(field, f"an AS cannot be {what}")
+                if name in seen:
+                    fail(field, f"{name!r} is already {kind}[{seen[name]}]")
+                seen[name] = j
+                if frozenset((asys.name, name)) not in neighbours:
+                    fail(
+                        field,
+                        f"AS {name!r} is not a neighbour of {asys.name!r}: "
+                        "no link or site uplink joins them",
+                    )
+    first: Dict[frozenset, Declaration] = {}
+    for decl in declarations(topo):
+        pair = frozenset((decl.me, decl.them))
+        earlier = first.get(pair)
+        if earlier is None:
+            first[pair] = decl
+            continue
+        same = (earlier.me, earlier.rel) == (decl.me, decl.rel) or (
+            earlier.me == decl.them and earlier.rel == REVERSE[decl.rel]
+        )
+        if not same:
+            fail(decl.field, f"{decl.sentence()}, but {earlier.field} says {earlier.sentence()}")
+    if not uses_relationships(topo):
+        return
+    decided = resolved(topo)
+    for pair, field in neighbours.items():
+        x, y = sorted(pair)
+        if (x, y) not in decided:
+            fail(
+                f"{field}.rel" if field.startswith("links") else field,
+                f"AS {x!r} and AS {y!r} have no relationship: with relationships declared, "
+                "every pair of neighbouring ASes needs one (a link's rel: "
+                "customer-provider or peer, or an AS's customers or peers)",
+            )
+    cycle = provider_cycle(as_relationships(topo))
+    if cycle:
+        chain = " -> ".join(repr(a) for a in cycle)
+        fail(
+            decided[(cycle[-2], cycle[-1])].field,
+            f"customer-provider cycle {chain} (each a customer of the next): "
+            f"{cycle[0]!r} would be its own indirect provider",
+        )
+
+
+def _check_actions(topo: Topology, fail) -> None:
+    """Action communities: offered by transits, one action each, towards real neighbours."""
+    neighbours = adjacencies(topo)
+    for i, asys in enumerate(topo.ases):
+        if not asys.actions:
+            continue
+        if asys.role != "transit":
+            fail(
+                f"ases[{i}].actions",
+                f"only a transit AS offers action communities ({asys.name!r} has role "
+                f"{asys.role!r})",
+            )
+        seen: Dict[str, int] = {}
+        tags = {tag_community(asys.asn, rel) for rel in TAG_NUMBER}
+        for j, action in enumerate(asys.actions):
+            field = f"ases[{i}].actions[{j}]"
+            if action.community in seen:
+                k = seen[action.community]
+                fail(f"{field}.community", f"{action.community} is also actions[{k}]'s community")
+            seen[action.community] = j
+            if action.community in tags:
+                fail(
+                    f"{field}.community",
+                    f"{action.community} is {asys.name!r}'s own relationship tag (ASN:0:1, :0:2 "
+                    "and :0:3 mark routes learned from customers, peers, providers): "
+                    "choose another",
+                )
+            target = action.no_export_to
+            if target is not None and target != PEERS:
+                if topo.as_by_name(target) is None:
+                    fail(f"{field}.no_export_to", f"no AS called {target!r}")
+                if frozenset((asys.name, target)) not in neighbours:
+                    fail(
+                        f"{field}.no_export_to",
+                        f"AS {target!r} is not a neighbour of {asys.name!r}: "
+                        "no link or site uplink joins them",
+                    )
+            elif not uses_relationships(topo):
+                what = "prepend" if action.prepend is not None else "no_export_to: peers"
+                fail(
+                    field,
+                    f"{what} acts towards peers, and this topology declares no relationships "
+                    "(links[].rel, ases[].customers, ases[].peers)",
+                )

@@ -190,8 +190,8 @@ class FakePlan:
             self.neighbors = neighbors
 
     class Neighbor:
-        def __init__(self, address: str, peer: str):
-            self.address, self.peer = address, peer
+        def __init__(self, address: str, peer: str, bfd: bool = False):
+            self.address, self.peer, self.bfd = address, peer, bfd
 
     def __init__(self) -> None:
         n = FakePlan.Neighbor
@@ -289,3 +289,47 @@ def test_a_router_refusing_the_debug_commands_is_a_problem_not_a_crash(
         "ta: withdrawals not logged (vtysh on ta failed: % Unknown command)"
     ]
     assert all(r["withdrawals_in"] is None for r in read_records(out) if r["event"] == "counters")
+
+
+# bfdd's own line (``debug bfd peer``), as FRR 8.4 writes it on this machine
+BFD_DOWN = (
+    "2026/12/05 02:30:30.137 BFD: [SEY1D-NT8EQ] state-change: [mhop:no peer:100.64.0.13 "
+    "local:0.0.0.0 vrf:default] up -> down reason:control-expired"
+)
+BFD_UP = (
+    "2026/12/05 02:30:34.497 BFD: [J1C6V-VMRW5] state-change: [mhop:no peer:100.64.0.13 "
+    "local:0.0.0.0 vrf:default] init -> up"
+)
+
+
+def test_parse_bfd_state_change():
+    t, addr, previous, state, diag = bgp.parse_bfd_state(BFD_DOWN)
+    assert (addr, previous, state, diag) == ("100.64.0.13", "up", "down", "control-expired")
+    assert t == stamp("2026/12/05 02:30:30.137")
+    assert bgp.parse_bfd_state(BFD_UP)[1:] == ("100.64.0.13", "init", "up", None)
+    assert bgp.parse_bfd_state(UP) is None and bgp.parse_adjchange(BFD_DOWN) is None
+
+
+def test_routers_running_bfdd_log_its_state_changes(tmp_path, fake_frr):
+    class BfdPlan(FakePlan):
+        def __init__(self) -> None:
+            n = FakePlan.Neighbor
+            self.routers = {"ta": FakePlan.Router([n("100.64.0.2", "nyc", bfd=True)])}
+
+    class BfdTestbed:
+        plan = BfdPlan()
+
+    out = tmp_path / "bgp.jsonl"
+    recorder = BgpRecorder(BfdTestbed(), out, interval=0).start()
+    assert fake_frr["vtysh"][0][0] == "debug bfd peer"
+    with open(fake_frr["log"], "a") as fh:
+        fh.write(BFD_DOWN.replace("100.64.0.13", "100.64.0.2") + "\n")
+    recorder.stop()
+    (bfd,) = [r for r in read_records(out) if r["kind"] == "bfd"]
+    assert (bfd["router"], bfd["peer"], bfd["state"], bfd["previous"], bfd["reason"]) == (
+        "ta",
+        "nyc",
+        "down",
+        "up",
+        "control-expired",
+    )

@@ -4,7 +4,14 @@ import pytest
 
 from testbed.reproduce import EXPERIMENTS
 from testbed.reproduce.base import Verdict, spread
-from testbed.reproduce.failure import FULL, QUICK, Detector, judge_detector
+from testbed.reproduce.failure import (
+    FULL,
+    OUTAGE,
+    QUICK,
+    Detector,
+    detection_bounds,
+    judge_detector,
+)
 from testbed.reproduce.labovitz import withdrawal_note
 from testbed.reproduce.mrai import judge_mrai, nearest_multiple
 from testbed.reproduce.report import headline, render_markdown
@@ -40,39 +47,70 @@ def test_detection_windows():
 
 
 @pytest.mark.parametrize(
-    ("det", "outages", "passed"),
+    ("det", "detections", "applied", "passed"),
     [
-        (Detector(1, 3), [2.7], True),
-        (Detector(1, 3), [2.2, 3.4, 2.9], True),  # median 2.9
-        (Detector(1, 3), [1.5], False),  # faster than the hold timer allows
-        (Detector(1, 3), [4.0], False),
-        (Detector(3, 9, (100, 3)), [0.35], True),
-        (Detector(3, 9, (100, 3)), [1.0], False),
-        (Detector(3, 9, (100, 3)), [8.7], False),  # BFD did not work: the hold timer did
-        (Detector(1, 3), [], None),
+        (Detector(1, 3), [2.7], [0.01], True),
+        (Detector(1, 3), [2.0, 2.5, 2.999], [0.01], True),
+        (Detector(1, 3), [1.998], [0.01], False),  # just before the window: 1 ms allowed
+        (Detector(1, 3), [1.9995], [0.01], True),
+        (Detector(1, 3), [3.0105], [0.01], True),  # the freeze took 10 ms: 11 ms allowed
+        (Detector(1, 3), [3.012], [0.01], False),  # just after
+        (Detector(1, 3), [2.5, 2.6, 3.2], [0.01], False),  # every run is judged
+        (Detector(3, 9, (100, 3)), [0.25], [0.005], True),
+        (Detector(3, 9, (100, 3)), [0.198], [0.005], False),
+        (Detector(3, 9, (100, 3)), [0.3055], [0.005], True),
+        (Detector(3, 9, (100, 3)), [0.307], [0.005], False),
+        (Detector(3, 9, (100, 3)), [0.35], [0.005], False),  # the old 0.6 s slack is gone
+        (Detector(3, 9, (100, 3)), [8.7], [0.005], False),  # BFD did not work: hold timer did
+        (Detector(1, 3), [], [], None),
     ],
 )
-def test_judge_detector(det, outages, passed):
-    finding = judge_detector(det, outages)
+def test_judge_detector_just_inside_and_just_outside(det, detections, applied, passed):
+    finding = judge_detector(det, detections, applied)
     assert finding.passed is passed
     assert ("RFC 5880" in finding.expected) == bool(det.bfd)
+    assert finding.tolerance.startswith("-0.001/+" if applied else "±0.001 s")
+
+
+def test_detection_tolerance_stays_within_ten_percent():
+    # BFD 50 ms x 3: window 0.10-0.15 s; a 5 ms freeze keeps the tolerance at 4 %
+    bounds = detection_bounds(Detector(3, 9, (50, 3)), [0.005])
+    assert bounds.share() == pytest.approx(0.006 / 0.15)
+    assert bounds.limit_note("x") is None
+    # a freeze that took 30 ms cannot be judged to 10 %: the report says so
+    note = detection_bounds(Detector(3, 9, (50, 3)), [0.03]).limit_note("BFD 50 ms x 3")
+    assert note is not None and "cannot judge" in note and "30 ms" in note
 
 
 def test_failure_detection_verdict_from_rows():
     exp = EXPERIMENTS["failure-detection"]
     rows = []
-    for det, outage in zip(QUICK, (2.6, 0.32), strict=True):
+    for det, detection in zip(QUICK, (2.6, 0.27), strict=True):
         rows.append(
             {
                 **det.labels(),
                 "status": "ok",
-                "max_outage_s": outage,
-                "convergence_e0_s": outage - 0.04,
+                "detection_e0_s": detection,
+                "applied_e0_s": 0.008,
+                "control_plane_e0_s": 0.05,
+                "fib_e0_s": 0.01,
+                "sampling_e0_s": 0.004,
+                "probe_interval_s": 0.005,
+                "max_outage_s": detection + 0.066,
+                "convergence_e0_s": detection + 0.04,
             }
         )
-    rows.append({**QUICK[0].labels(), "status": "error", "max_outage_s": 50.0})
+    rows.append({**QUICK[0].labels(), "status": "error", "detection_e0_s": 50.0})
     verdict = exp.judge(rows, quick=True)
     assert verdict.passed and len(verdict.findings) == 2
+    assert verdict.columns == [OUTAGE]
+    outage = verdict.findings[1].extra[OUTAGE]
+    assert outage == "0.34 s = 0.270 + 0.050 + 0.010 + 0.004 (probe ±0.005 s)"
+    text = render_markdown(exp, verdict, {"mode": "quick"}, [])
+    assert f"| case | expected | tolerance | measured | {OUTAGE} | verdict |" in text
+    # the outage does not decide: a detection outside the window does
+    rows[1]["detection_e0_s"] = 0.31
+    assert not exp.judge(rows, quick=True).passed
     assert len(FULL) > len(QUICK)
 
 
@@ -89,49 +127,76 @@ def clique_row(n, mrai, tdown, tup, updates=10):
     }
 
 
-def test_delayed_convergence_agrees_on_the_expected_shape():
+QUICK_CLIQUES = [
+    clique_row(3, 0, 0.30, 0.25),
+    clique_row(5, 0, 0.40, 0.25),
+    clique_row(3, 3, 0.31, 0.25),
+    clique_row(5, 3, 6.40, 0.26, updates=60),
+]
+
+
+def test_delayed_convergence_agrees_with_the_model():
     exp = EXPERIMENTS["delayed-convergence"]
-    rows = [
-        clique_row(3, 0, 0.3, 0.2),
-        clique_row(5, 0, 0.4, 0.2),
-        clique_row(3, 3, 3.2, 0.2),
-        clique_row(5, 3, 6.4, 0.3, updates=60),
-        {
-            "kind": "probe",
-            "n": 3,
-            "mrai": 3,
-            "status": "ok",
-            "convergence_e2_s": 0.1,
-            "frr_version": "8.4.4",
-        },
-    ]
-    verdict = exp.judge(rows, quick=True)
+    probe = {
+        "kind": "probe",
+        "n": 3,
+        "mrai": 3,
+        "status": "ok",
+        "convergence_e2_s": 0.1,
+        "frr_version": "8.4.4",
+    }
+    verdict = exp.judge([*QUICK_CLIQUES, probe], quick=True)
     assert verdict.passed, verdict.findings
     assert any("BYPASS" in n and "8.4.4" in n for n in verdict.notes)
-    # clique:3 has nothing to explore: (3 - 3) x MRAI; Tdown ~ Tup is shown, not judged
-    rows[2] = clique_row(3, 3, 0.2, 0.3)
-    rows[3] = clique_row(5, 3, 6.4, 0.3)
-    verdict = exp.judge(rows, quick=True)
-    assert verdict.passed
-    assert [f.passed for f in verdict.findings if f.case == "clique:3, MRAI 3 s"] == [None]
+    judged = {(f.case, f.expected.split(" ")[0]): f for f in verdict.findings}
+    tdown = judged[("clique:5, MRAI 3 s", "Tdown")]
+    assert "= 6.00 s" in tdown.expected and tdown.measured.startswith("6.00 s")
+    assert tdown.tolerance.startswith("-1.101/+0.101 s (FRR's whole-second MRAI clock")
+    # clique:3 explores nothing: its expected wait is 0, judged with an absolute tolerance
+    assert judged[("clique:3, MRAI 3 s", "Tdown")].passed is True
+    assert any("clique:3, MRAI 3 s: the expected value is 0" in n for n in verdict.notes)
+    # 1.1 s of 6 s is more than 10 %: the report says the testbed cannot judge closer
+    assert any("clique:5, MRAI 3 s: the tolerance is 18%" in n for n in verdict.notes)
 
 
 @pytest.mark.parametrize(
-    ("change", "case"),
+    ("row", "tdown", "passed"),
     [
-        ({"convergence_e1_s": 7.0}, "clique:5, MRAI 3 s"),  # Tup above Tdown
-        ({"convergence_e0_s": 0.2}, "clique:5, MRAI 0 -> 3 s"),  # no growth with MRAI
-        ({"convergence_e0_s": 3.0}, "MRAI 3 s, clique:3 -> clique:5"),  # no growth with N
+        (3, 6.40 + 0.1, True),  # just inside above: +0.101
+        (3, 6.40 + 0.102, False),  # just outside above
+        (3, 6.40 - 1.1, True),  # a whole-second MRAI clock ends the wait early
+        (3, 6.40 - 1.102, False),
+        (2, 0.30 + 0.1, True),  # clique:3: nothing to wait for, +-0.101 s
+        (2, 0.30 + 0.102, False),
     ],
 )
-def test_delayed_convergence_disagrees(change, case):
+def test_delayed_convergence_tdown_just_inside_and_outside(row, tdown, passed):
     exp = EXPERIMENTS["delayed-convergence"]
-    rows = [clique_row(3, 0, 0.3, 0.2), clique_row(5, 0, 0.4, 0.2), clique_row(3, 3, 3.2, 0.2)]
-    rows.append({**clique_row(5, 3, 6.4, 0.3), **change})
+    rows = [dict(r) for r in QUICK_CLIQUES]
+    rows[row]["convergence_e0_s"] = tdown
     verdict = exp.judge(rows, quick=True)
-    assert not verdict.passed
-    failed = [f.case for f in verdict.findings if f.passed is False]
-    assert case in failed, verdict.findings
+    case = f"clique:{QUICK_CLIQUES[row]['n']}, MRAI 3 s"
+    tdown_finding = next(
+        f for f in verdict.findings if f.case == case and f.expected.startswith("Tdown")
+    )
+    assert tdown_finding.passed is passed, tdown_finding
+
+
+def test_delayed_convergence_tup_must_not_wait():
+    exp = EXPERIMENTS["delayed-convergence"]
+    rows = [dict(r) for r in QUICK_CLIQUES]
+    rows[3]["convergence_e1_s"] = 3.2  # Tup waited an MRAI round
+    verdict = exp.judge(rows, quick=True)
+    failed = [(f.case, f.expected) for f in verdict.findings if f.passed is False]
+    assert failed == [("clique:5, MRAI 3 s", "Tup < MRAI = 3.00 s (no MRAI round)")]
+
+
+def test_delayed_convergence_needs_the_calibration():
+    exp = EXPERIMENTS["delayed-convergence"]
+    rows = [r for r in QUICK_CLIQUES if not (r["n"] == 5 and r["mrai"] == 0)]
+    verdict = exp.judge(rows, quick=True)
+    finding = next(f for f in verdict.findings if f.case == "clique:5, MRAI 3 s")
+    assert finding.passed is None and "no MRAI-0 run" in finding.measured
 
 
 def test_withdrawal_note_says_it_plainly():
@@ -144,20 +209,26 @@ def test_withdrawal_note_says_it_plainly():
 @pytest.mark.parametrize(
     ("mrai", "conv", "passed"),
     [
-        (0, [0.2], True),
-        (0, [1.4], False),
-        (30, [30.3], True),
-        (30, [29.1, 30.2, 60.5], True),  # median 30.2
-        (30, [61.0], True),  # two rounds
-        (30, [15.0], False),  # half-way
-        (30, [0.3], False),  # MRAI did not apply: k = 0
-        (3, [3.3], True),
-        (3, [4.2], False),
+        (0, [0.28], True),
+        (0, [0.3, 1.4], False),  # every run is judged
+        (5, [5.28], True),
+        (5, [5.28 + 0.101], True),  # just inside: work queue 2 x 50 ms + 1 ms
+        (5, [5.28 + 0.102], False),  # just outside
+        (5, [5.28 - 1.101], True),  # the whole-second MRAI clock ended the wait 1 s early
+        (5, [5.28 - 1.102], False),
+        (30, [30.28], True),
+        (30, [60.28], False),  # two rounds: not what backup-path does
+        (30, [0.3], False),  # MRAI did not apply
         (30, [], None),
     ],
 )
-def test_judge_mrai(mrai, conv, passed):
-    assert judge_mrai(mrai, conv).passed is passed
+def test_judge_mrai_just_inside_and_outside(mrai, conv, passed):
+    assert judge_mrai(mrai, conv, [0.28]).passed is passed
+
+
+def test_judge_mrai_without_calibration_is_not_judged():
+    finding = judge_mrai(5, [5.3], [])
+    assert finding.passed is None and "no MRAI-0 run" in finding.measured
 
 
 def test_nearest_multiple():
@@ -178,7 +249,7 @@ def test_report_and_headline():
     text = render_markdown(exp, verdict, info, [])
     assert "# Failover convergence in whole multiples of MRAI" in text
     assert "RFC 4271" in text and "FRR 8.4.4" in text and "**Verdict: AGREES**" in text
-    assert "| MRAI 3 s | near k x 3 s" in text
+    assert "| MRAI 3 s | conv - conv(MRAI 0) = 1 x MRAI = 3.00 s | -1.101/+0.101 s" in text
     assert headline(Verdict()) == "INCOMPLETE"
     assert spread([]) == "no data" and spread([1.0]) == "1.00 s"
     assert spread([1.0, 2.0, 3.0]) == "2.00 s (1.00-3.00, 3 runs)"

@@ -150,8 +150,10 @@ def test_the_timeline_writes_the_same_events_jsonl_lines(tmp_path, monkeypatch):
             "params",
             "at",
             "details",
+            "applied_s",
         ]
         record.pop("t")
+        assert 0 <= record.pop("applied_s") < 1
     assert records == [
         {
             "kind": "event",
