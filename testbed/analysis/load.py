@@ -60,6 +60,8 @@ class RunRecords:
         incidents: the run's own records (``run.jsonl``): processes that died on
             their own (``process_died``) and why the run stopped early
             (``run_stopped``), sorted by ``t``.
+        policy: the valley-free checks (``policy.jsonl``: after convergence and
+            at the end; none without relationships), sorted by ``t``.
     """
 
     run_dir: Path
@@ -72,6 +74,7 @@ class RunRecords:
     events: List[Record] = field(default_factory=list)
     health: List[Record] = field(default_factory=list)
     incidents: List[Record] = field(default_factory=list)
+    policy: List[Record] = field(default_factory=list)
 
     @property
     def clients(self) -> List[str]:
@@ -166,6 +169,7 @@ def load_run(run_dir: PathLike) -> RunRecords:
         events=_by_time(_read(folder / "events.jsonl")),
         health=_by_time(_read(folder / "health.jsonl")),
         incidents=_by_time(_read(folder / "run.jsonl")),
+        policy=_by_time(_read(folder / "policy.jsonl")),
     )
     t0 = meta.get("t0")
     if isinstance(t0, (int, float)):

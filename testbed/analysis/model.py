@@ -389,6 +389,47 @@ class NetworkSummary(SummaryPart):
     """Route changes of all routers."""
 
 
+# ------------------------------------------------------------------ policy
+class PolicyViolation(SummaryPart):
+    """An installed path that is not valley-free given the declared relationships."""
+
+    router: str = ""
+    """The router whose table holds the path."""
+    prefix: str = ""
+    """The prefix."""
+    as_path: str = ""
+    """The AS path as FRR shows it."""
+    best: bool = False
+    """Whether it is the router's best path."""
+    reason: str = ""
+    """Why it violates the rules (``valley: ...``, ``peer-peer: ...``)."""
+
+
+class PolicyCheck(SummaryPart):
+    """The valley-free check of every router's BGP table at one moment (``policy.jsonl``)."""
+
+    phase: str = ""
+    """``converged`` (after the bring-up) or ``end`` (at the end of the timeline)."""
+    t: Optional[Number] = None
+    """When it was made (from t0; negative: before the timeline)."""
+    passed: bool = True
+    """No path violates the relationships."""
+    paths: int = 0
+    """Paths looked at (every valid path to the announced prefixes)."""
+    ok: int = 0
+    """Paths judged valley-free."""
+    unknown: int = 0
+    """Paths with a hop between ASes without a declared relationship (not judged)."""
+    violation_count: int = 0
+    """Paths that violate the rules (``violations`` lists at most 200)."""
+    violations: List[PolicyViolation] = Field(default_factory=list)
+    """The violations, router by router."""
+    no_route: Dict[str, List[str]] = Field(default_factory=dict)
+    """Router -> prefixes it has no route to, by valley-free export (``converged`` only)."""
+    line: str = ""
+    """The check in one line, as ``up`` and ``run`` print it."""
+
+
 # -------------------------------------------------------------- the verdict
 class ExpectResult(SummaryPart):
     """One of the scenario's expectations, evaluated on the summary (testbed.scenario.expect)."""
@@ -509,6 +550,9 @@ class Summary(SummaryPart):
     """Why the run stopped early; null if it did not."""
     pcap: List[Capture] = Field(default_factory=list)
     """Per packet capture: the resets the sites sent (empty without ``run --pcap``)."""
+    policy: List[PolicyCheck] = Field(default_factory=list)
+    """The valley-free checks of the run: after convergence and at the end (empty
+    without relationships)."""
     interrupted: Optional[str] = Field(default=None, exclude_if=_omit_none)
     """Why the timeline did not finish (``stopped: REASON at t=12.3 s``); left out when it did."""
 
@@ -645,6 +689,8 @@ __all__ = [
     "Move",
     "NetworkSummary",
     "OutageParts",
+    "PolicyCheck",
+    "PolicyViolation",
     "Number",
     "ProcessDeath",
     "RouterSummary",

@@ -370,6 +370,43 @@ def _parts_section(summary: Summary) -> List[str]:
     return lines
 
 
+def _policy_section(summary: Summary) -> List[str]:
+    """``## Policy check``: the valley-free checks, violations, routers without a route."""
+    if not summary.policy:
+        return []
+    lines = ["", "## Policy check", ""]
+    lines.append(
+        "Every valid path to the announced prefixes in every router's BGP table, judged "
+        "against the declared relationships (up a chain of providers, at most one peer "
+        "link, down a chain of customers)."
+    )
+    lines.append("")
+    lines += md_table(
+        ["when", "paths", "valley-free", "not judged", "violations"],
+        [
+            [p.phase, str(p.paths), str(p.ok), str(p.unknown), str(p.violation_count)]
+            for p in summary.policy
+        ],
+    )
+    listed = [(p.phase, v) for p in summary.policy for v in p.violations][:20]
+    if listed:
+        lines += [""] + md_table(
+            ["when", "router", "prefix", "AS path", "why"],
+            [[phase, v.router, v.prefix, v.as_path, v.reason] for phase, v in listed],
+        )
+    no_route = next((p.no_route for p in summary.policy if p.no_route), {})
+    if no_route:
+        lines += [
+            "",
+            "Routers without a route by valley-free export (as designed, not a fault):",
+            "",
+        ]
+        lines += md_table(
+            ["router", "no route to"], [[r, ", ".join(ps)] for r, ps in sorted(no_route.items())]
+        )
+    return lines
+
+
 def _health_state(h: HealthEntry) -> str:
     """The state cell of a health record: ``up -> down`` for a change."""
     if isinstance(h, HealthState):
@@ -576,6 +613,8 @@ def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
         lines.append("No events.")
 
     lines += _parts_section(summary)
+
+    lines += _policy_section(summary)
 
     lines += _health_section(summary)
 

@@ -30,6 +30,8 @@ from testbed.analysis.model import (
     Move,
     NetworkSummary,
     OutageParts,
+    PolicyCheck,
+    PolicyViolation,
     ProcessDeath,
     RouterSummary,
     RunStop,
@@ -217,6 +219,33 @@ def event_parts(
     return out
 
 
+def policy_checks(run: RunRecords) -> List[PolicyCheck]:
+    """The valley-free checks of ``policy.jsonl``, times from t0."""
+    keys = ("router", "prefix", "as_path", "best", "reason")
+    out = []
+    for r in run.policy:
+        violations = [
+            PolicyViolation(**{k: v[k] for k in keys if k in v})
+            for v in r.get("violations") or []
+            if isinstance(v, dict)
+        ]
+        out.append(
+            PolicyCheck(
+                phase=str(r.get("phase") or ""),
+                t=run.rel(r.get("t")),
+                passed=bool(r.get("passed", not violations)),
+                paths=int(r.get("paths") or 0),
+                ok=int(r.get("ok") or 0),
+                unknown=int(r.get("unknown") or 0),
+                violation_count=int(r.get("violation_count", len(violations))),
+                violations=violations,
+                no_route=r.get("no_route") or {},
+                line=str(r.get("line") or ""),
+            )
+        )
+    return out
+
+
 def process_deaths(run: RunRecords) -> List[ProcessDeath]:
     """The processes that died on their own (``process_died`` records), times from t0."""
     keys = ("node", "process", "pid", "status", "how", "action", "affects", "fault", "file")
@@ -368,6 +397,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
         processes=deaths,
         stopped=stopped,
         pcap=run_captures(run.run_dir, run.t0),
+        policy=policy_checks(run),
         interrupted=interrupted,
     )
 

@@ -149,6 +149,8 @@ def stay_up(
 
 def print_up_summary(tb: Any, result: BringUp) -> dict:
     """Print the state of a freshly started testbed; return it (:func:`up_summary`)."""
+    from testbed.policy.reach import no_route_line
+
     plan = tb.plan
     conv = result.convergence
     verdict = (
@@ -165,6 +167,14 @@ def print_up_summary(tb: Any, result: BringUp) -> dict:
         ui.err_console.print(f"[yellow]warning:[/] {warning}")
     for router, missing in sorted(conv.missing.items())[:10]:
         ui.err_console.print(f"[red]{router}[/] has no route to {', '.join(missing)}")
+    by_policy = no_route_line(conv.no_route)
+    if by_policy:
+        ui.console.print(by_policy)
+    if result.policy is not None:
+        colour = "green" if result.policy.passed else "red"
+        ui.console.print(f"[{colour}]{result.policy.line()}[/]")
+        for violation in result.policy.violations[:5]:
+            ui.err_console.print(f"  [red]{violation.line()}[/]")
     paths = client_paths(tb)
     summary = up_summary(tb, result, paths)
     table = Table(show_header=True, header_style="bold", box=None)

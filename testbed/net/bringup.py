@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, List, Opt
 
 if TYPE_CHECKING:
     from testbed.net.build import Convergence
+    from testbed.policy.valley import PolicyCheck
 
 #: A context manager around one phase of the bring-up, given its description.
 Status = Callable[[str], ContextManager[Any]]
@@ -39,11 +40,14 @@ class BringUp:
         seconds_up: how long starting the network and FRR took (without
             the wait for convergence).
         sessions: router -> {peer: BGP state}, or None when not read.
+        policy: the valley-free check of every router's BGP table once
+            converged; None when the topology has no relationships.
     """
 
     convergence: Convergence
     seconds_up: float
     sessions: Optional[Dict[str, Dict[str, str]]] = None
+    policy: Optional[PolicyCheck] = None
 
     @property
     def total(self) -> int:
@@ -59,8 +63,10 @@ class BringUp:
 
     @property
     def ok(self) -> bool:
-        """BGP converged and every session is established (``up --check``'s verdict)."""
-        return self.convergence.converged and self.established == self.total
+        """BGP converged, every session is established and no path violates the
+        relationships (``up --check``'s verdict)."""
+        policy_ok = self.policy is None or self.policy.passed
+        return self.convergence.converged and self.established == self.total and policy_ok
 
 
 def sessions_established(tb: Any) -> Dict[str, Dict[str, str]]:
@@ -76,8 +82,9 @@ def bring_up(
     timeout: float = 60.0,
     status: Status = _no_status,
     sessions: bool = True,
+    policy: bool = True,
 ) -> BringUp:
-    """Start a testbed and wait for BGP to converge; read its sessions.
+    """Start a testbed and wait for BGP to converge; read its sessions; check the policy.
 
     Args:
         tb: the :class:`~testbed.net.build.Testbed` (not started).
@@ -85,9 +92,11 @@ def bring_up(
         status: wraps each phase (``bringing up NAME...``, ``waiting for BGP
             to converge...``), e.g. ``console.status``; by default nothing.
         sessions: read every router's BGP sessions once converged (or not).
+        policy: check every router's BGP table against the relationships
+            (:func:`testbed.policy.live.check_testbed`; nothing without them).
 
     Returns:
-        The convergence, the start time and the sessions.
+        The convergence, the start time, the sessions and the policy check.
 
     Raises:
         TestbedBusy: another testbed runs (nothing was created).
@@ -99,7 +108,13 @@ def bring_up(
     seconds_up = time.monotonic() - t0
     with status("waiting for BGP to converge..."):
         conv = tb.wait_converged(timeout=timeout)
-    return BringUp(conv, seconds_up, sessions_established(tb) if sessions else None)
+    result = BringUp(conv, seconds_up, sessions_established(tb) if sessions else None)
+    if policy:
+        from testbed.policy.live import check_testbed
+
+        with status("checking every path against the relationships..."):
+            result.policy = check_testbed(tb)
+    return result
 
 
 def client_paths(tb: Any) -> Dict[str, List[str]]:
@@ -127,6 +142,8 @@ def up_summary(tb: Any, result: BringUp, paths: Dict[str, List[str]]) -> Dict[st
         "convergence_s": round(conv.seconds, 3),
         "sessions": {"total": result.total, "established": result.established},
         "catchment": catchment,
+        "no_route": conv.no_route.get("policy", {}),
+        "policy": result.policy.to_dict() if result.policy is not None else None,
         "warnings": tb.warnings,
         "timings": {k: round(v, 3) for k, v in tb.timings.items()},
     }

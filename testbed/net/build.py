@@ -70,6 +70,9 @@ class Convergence:
     seconds: float  # from daemon start to the last route change
     missing: Dict[str, List[str]] = field(default_factory=dict)  # router -> prefixes
     at: float = 0.0  # wall-clock time of the last route change
+    #: routers left without a route: ``{"policy": {router: [prefix]}, "missing": {...}}``
+    #: (:func:`testbed.policy.reach.no_route`)
+    no_route: Dict[str, Dict[str, List[str]]] = field(default_factory=dict)
 
 
 def _mininet():
@@ -603,8 +606,12 @@ class Testbed:
         return {r: read_routes(self.netlink(r), prefixes) for r in self.plan.frr_routers()}
 
     def wait_converged(self, timeout: float = 60.0, quiet: float = 1.0) -> Convergence:
-        """Wait until every router has a route to every announced prefix and
-        no such route has changed for ``quiet`` seconds.
+        """Wait until every router has a route to every prefix it must have
+        and no such route has changed for ``quiet`` seconds.
+
+        Without relationships a router must have every announced prefix; with
+        them, those valley-free export brings it (:mod:`testbed.policy.reach`):
+        the others are listed in the result's ``no_route``, not waited for.
 
         Event driven: netlink route notifications from every router's
         namespace say which tables to re-read, so waiting costs next to no
@@ -617,7 +624,10 @@ class Testbed:
         Returns:
             Whether it converged, and the time from daemon start to the last change.
         """
+        from testbed.policy.reach import no_route, required_routes
+
         expected = self.plan.expected_prefixes()
+        required = required_routes(self.topo, self.plan)
         start = self.frr_started_at or time.time()
         deadline = time.monotonic() + timeout
         watcher = RouteWatcher({r: self.nodes[r].pid for r in self.plan.frr_routers()})
@@ -625,13 +635,20 @@ class Testbed:
             tables = self.routes(expected)
             last_change = time.time()
             while True:
-                missing = {r: [str(p) for p in expected if p not in t] for r, t in tables.items()}
+                missing = {
+                    r: [str(p) for p in expected if p in required.get(r, ()) and p not in t]
+                    for r, t in tables.items()
+                }
                 missing = {r: m for r, m in missing.items() if m}
                 now = time.time()
                 if not missing and now - last_change >= quiet:
-                    return Convergence(True, max(last_change - start, 0.0), at=last_change)
+                    left = no_route(tables, expected, required)
+                    return Convergence(
+                        True, max(last_change - start, 0.0), at=last_change, no_route=left
+                    )
                 if time.monotonic() > deadline:
-                    return Convergence(False, now - start, missing, at=last_change)
+                    left = no_route(tables, expected, required)
+                    return Convergence(False, now - start, missing, last_change, left)
                 wait = quiet - (now - last_change) if not missing else 0.5
                 for router in watcher.wait(min(max(wait, 0.01), 0.5)):
                     table = read_routes(self.netlink(router), expected)

@@ -35,6 +35,9 @@ from testbed.errors import TestbedError
 from testbed.net import frr
 from testbed.net.bringup import bring_up
 from testbed.net.state import refuse_if_running
+from testbed.policy.live import check_testbed, policy_record
+from testbed.policy.reach import no_route_line
+from testbed.policy.valley import PolicyCheck
 from testbed.records import RecordWriter, WriteFault, as_write_fault, is_write_fault, repair
 from testbed.rundir import new_run_dir, write_json, write_yaml
 from testbed.scenario.events import Events
@@ -386,7 +389,8 @@ class Engine:
         tb = self._tb
         started = time.monotonic()
         timeout = max(60.0, 3 * self.topo.bgp.hold)
-        conv = bring_up(tb, timeout=timeout, sessions=False).convergence
+        up = bring_up(tb, timeout=timeout, sessions=False)
+        conv = up.convergence
         plan = tb.plan
         self.say(
             f"{self.topo.name}: {len(plan.routers)} routers, {len(self.topo.sites)} sites, "
@@ -398,6 +402,11 @@ class Engine:
         if not conv.converged:
             missing = "; ".join(f"{r}: {', '.join(p)}" for r, p in sorted(conv.missing.items()))
             raise TestbedError(f"BGP did not converge: {missing[:300]}")
+        by_policy = no_route_line(conv.no_route)
+        if by_policy:
+            self.say(by_policy)
+        if up.policy is not None:
+            self._record_policy(up.policy, "converged", conv.no_route)
         params = TrafficParams(
             **self.scenario.traffic.model_dump(), seed=int(self.extra_meta.get("seed", 0))
         )
@@ -415,6 +424,17 @@ class Engine:
         ).start()
         self.timings["network_and_services_s"] = time.monotonic() - started
         self._pause(self.scenario.settle)
+
+    def _record_policy(
+        self, check: PolicyCheck, phase: str, no_route: Optional[Dict[str, Any]] = None
+    ) -> None:
+        """Say the policy check's line and append it to ``records/policy.jsonl``."""
+        self.say(check.line() if phase == "converged" else f"at the end: {check.line()}")
+        record = policy_record(check, phase)
+        if no_route is not None:
+            record["no_route"] = no_route.get("policy", {})
+        with RecordWriter(self.run_dir / "records" / "policy.jsonl") as out:
+            out.write(record)
 
     def _pause(self, seconds: float) -> None:
         """Sleep, looking at the watchdog's findings every 0.2 s."""
@@ -459,6 +479,9 @@ class Engine:
                 self.say(f"t={t - t0:5.1f}s  {describe(kind, params)}")
                 self._check()
             self._sleep_until(t0 + sc.duration, task)
+        end_check = check_testbed(self._tb)
+        if end_check is not None:
+            self._record_policy(end_check, "end")
 
     def _sleep_until(self, when: float, task: Optional[TaskID]) -> None:
         while True:

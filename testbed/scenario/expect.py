@@ -50,6 +50,7 @@ from testbed.scenario.model import (
     Moves,
     Stays,
     TcpReset,
+    ValleyFree,
 )
 
 Result = Dict[str, Any]
@@ -115,6 +116,8 @@ def describe(check: Any) -> str:
     if isinstance(check, Convergence):
         which = "every event" if check.event is None else f"event {check.event}"
         return f"convergence after {which} < {check.below:g} s"
+    if isinstance(check, ValleyFree):
+        return "every path is valley-free"
     return str(check)
 
 
@@ -359,6 +362,19 @@ def _convergence(check: Convergence, summary: Summary) -> Tuple[bool, str]:
     return ok, f"max {seconds:.2f} s after {_event_name(events[i], i)} {sign} {check.below:g} s"
 
 
+def _valley_free(check: ValleyFree, summary: Summary) -> Tuple[bool, str]:
+    if not summary.policy:
+        return False, "no policy check was made (the topology declares no relationships)"
+    bad = [p for p in summary.policy if not p.passed]
+    if not bad:
+        checked = ", ".join(f"{p.phase}: {p.ok} of {p.paths} paths" for p in summary.policy)
+        return True, f"no violation ({checked})"
+    listed = bad[0].violations
+    example = f"; e.g. {listed[0].router} {listed[0].prefix}: {listed[0].reason}" if listed else ""
+    counts = ", ".join(f"{p.phase}: {p.violation_count}" for p in bad)
+    return False, f"violations ({counts}){example}"
+
+
 #: The evaluator of each kind of check (dispatch on the check model's class).
 _EVALUATORS: Dict[type, Callable[[Any, Summary], Tuple[bool, str]]] = {
     Moves: _moves,
@@ -367,4 +383,5 @@ _EVALUATORS: Dict[type, Callable[[Any, Summary], Tuple[bool, str]]] = {
     TcpReset: _tcp_reset,
     DnsLoss: _dns_loss,
     Convergence: _convergence,
+    ValleyFree: _valley_free,
 }

@@ -364,8 +364,16 @@ class Convergence(Strict):
     below: Float = Field(gt=0, le=3600, description="seconds")
 
 
+class ValleyFree(Strict):
+    """Every path to the announced prefixes, in every router's BGP table, is
+    valley-free given the topology's relationships: after convergence and at
+    the end of the run (the topology must declare relationships)."""
+
+    check: Literal["valley_free"]
+
+
 Check = Annotated[
-    Union[Moves, Stays, MaxOutage, TcpReset, DnsLoss, Convergence],
+    Union[Moves, Stays, MaxOutage, TcpReset, DnsLoss, Convergence, ValleyFree],
     Field(discriminator="check"),
 ]
 

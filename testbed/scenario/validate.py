@@ -24,9 +24,11 @@ from testbed.scenario.model import (
     Moves,
     Scenario,
     Stays,
+    ValleyFree,
 )
 from testbed.topology.model import Topology
 from testbed.topology.plan import Plan, make_plan
+from testbed.topology.relationships import uses_relationships
 from testbed.topology.validate import resolve_router
 
 Fail = Callable[[str, str], None]
@@ -142,6 +144,12 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
             for k, name in enumerate(check.clients):
                 if name not in clients:
                     fail(f"expect[{i}].clients[{k}]", _unknown("client", name, topology, clients))
+        if isinstance(check, ValleyFree) and not uses_relationships(topology):
+            fail(
+                f"expect[{i}].check",
+                f"valley_free needs relationships, and topology {topology.name!r} declares "
+                "none (rel on links, customers or peers on ASes)",
+            )
 
 
 def _detection_s(topology: Topology, plan: Plan, site: str) -> Tuple[float, str]:

@@ -136,6 +136,7 @@ def test_the_timeline_writes_the_same_events_jsonl_lines(tmp_path, monkeypatch):
     engine.events = recording  # type: ignore[assignment]
     monkeypatch.setattr(engine, "_write_meta", lambda: None)
     monkeypatch.setattr(engine_module, "busiest_site", lambda tb: "east")
+    monkeypatch.setattr(engine_module, "check_testbed", lambda tb: None)  # no relationships
     engine._timeline()
     assert [type(e) for e in recording.applied] == [FailSite, LinkEvent, type(scenario.timeline[2])]
     lines = (tmp_path / "records" / "events.jsonl").read_text().splitlines()

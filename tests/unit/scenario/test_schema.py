@@ -34,6 +34,7 @@ def test_schema_describes_the_format():
         "tcp_reset",
         "dns_loss",
         "convergence",
+        "valley_free",
     }
     assert schema["$defs"]["FailSite"]["properties"]["how"]["enum"] == [
         "link-down",

@@ -1,0 +1,126 @@
+"""Which routers should have a route to which prefix, given the relationships.
+
+Without relationships every router ends up with a route to every announced
+prefix, and convergence means exactly that.  With them, valley-free export
+leaves some routers without a route on purpose (a peer's customer route is
+not passed to another peer, a provider's route not to a provider), so
+waiting for every router to have every prefix would wait for ever.
+
+:func:`required_routes` says, per router, the prefixes valley-free export
+delivers to its AS (:func:`testbed.topology.relationships.valley_free_reach`),
+which convergence waits for; a prefix announced with communities that limit
+its spread (``no-export``, ``no-advertise``, ``no-peer``, or a transit's
+action communities) is required nowhere: its spread is not predicted, and
+convergence waits only for the routes to stop changing.
+:func:`no_route` then lists, for ``up`` and the report, the routers left
+without a route to a prefix and whether the policy explains it.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network
+from typing import Any, Dict, Iterable, List, Mapping, Set
+
+from testbed.topology.model import Topology
+
+#: Well-known communities that keep a route from spreading everywhere.
+LIMITING = frozenset({"no-export", "no-advertise", "no-peer"})
+
+
+def origins(plan: Any) -> Dict[IPv4Network, Set[str]]:
+    """prefix -> the routers that announce it (sites, eyeball routers)."""
+    out: Dict[IPv4Network, Set[str]] = {}
+    for name, router in plan.routers.items():
+        for net in router.networks:
+            out.setdefault(net, set()).add(name)
+    return out
+
+
+def limited(topo: Topology) -> bool:
+    """True when some announcement carries a community that limits where it goes.
+
+    Site and session communities that are well-known limiting ones, and any
+    action community a transit offers (a site may use it at any moment).
+    """
+    if any(a.actions for a in topo.ases):
+        return True
+    for site in topo.sites:
+        if any(str(c) in LIMITING for c in site.communities):
+            return True
+    return any(str(c) in LIMITING for s in topo.sessions for c in s.communities)
+
+
+def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
+    """router -> the prefixes it must have a route to once BGP has converged.
+
+    Without relationships: every announced prefix, at every FRR router.  With
+    them: the prefixes valley-free export brings to the router's AS (the
+    anycast prefix not at all when its spread is :func:`limited`).
+    """
+    from testbed.topology.relationships import (
+        as_relationships,
+        uses_relationships,
+        valley_free_reach,
+    )
+
+    routers = list(plan.frr_routers())
+    prefixes = origins(plan)
+    if not uses_relationships(topo):
+        return {r: set(prefixes) for r in routers}
+    rel = as_relationships(topo)
+    as_of = {name: a.name for name, a in topo.router_as().items()}
+    anycast = {net for s in topo.sites for net in [s.prefix]}
+    out: Dict[str, Set[IPv4Network]] = {r: set() for r in routers}
+    skip = limited(topo)
+    for net, by in prefixes.items():
+        if skip and net in anycast:
+            continue
+        reach = valley_free_reach(rel, {as_of[r] for r in by if r in as_of})
+        for r in routers:
+            if as_of.get(r) in reach:
+                out[r].add(net)
+    return out
+
+
+def no_route(
+    tables: Mapping[str, Iterable[IPv4Network]],
+    announced: Iterable[IPv4Network],
+    required: Mapping[str, Set[IPv4Network]],
+) -> Dict[str, Dict[str, List[str]]]:
+    """The routers without a route to an announced prefix.
+
+    Args:
+        tables: router -> the prefixes it has a route to.
+        announced: every announced prefix.
+        required: :func:`required_routes`.
+
+    Returns:
+        ``{"policy": {router: [prefix...]}, "missing": {router: [prefix...]}}``:
+        left out by valley-free export (or not predicted), and missing although
+        required; sorted, routers with nothing left out.
+    """
+    wanted = sorted(set(announced), key=lambda n: (int(n.network_address), n.prefixlen))
+    out: Dict[str, Dict[str, List[str]]] = {"policy": {}, "missing": {}}
+    for router in sorted(tables):
+        have = set(tables[router])
+        for net in wanted:
+            if net in have:
+                continue
+            kind = "missing" if net in required.get(router, set()) else "policy"
+            out[kind].setdefault(router, []).append(str(net))
+    return out
+
+
+def no_route_line(no_routes: Mapping[str, Mapping[str, List[str]]], limit: int = 4) -> str:
+    """One line: ``3 routers have no route by policy: isp1 (198.18.1.0/24), ...``; '' if none."""
+    policy = no_routes.get("policy") or {}
+    if not policy:
+        return ""
+    items = [f"{r} ({', '.join(p)})" for r, p in sorted(policy.items())]
+    more = f", and {len(items) - limit} more" if len(items) > limit else ""
+    n = len(policy)
+    return (
+        f"{n} router{'s' if n != 1 else ''} without a route by policy (valley-free export): "
+        + ", ".join(items[:limit])
+        + more
+    )
