@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import random
+import resource
 import select
 import socket
 import sys
@@ -416,10 +417,11 @@ def main(argv: Optional[List[str]] = None) -> None:
                 args.seed,
             )
             counts = probe.run(stop)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     sys.stderr.write(
         f"dns probe {args.client}: sent {counts['sent']}, ok {counts['ok']}, "
         f"timeout {counts['timeout']}, late {counts['late']}, "
-        f"send errors {probe.send_errors}\n"
+        f"send errors {probe.send_errors}, cpu {usage.ru_utime + usage.ru_stime:.2f} s\n"
     )
 
 

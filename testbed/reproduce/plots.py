@@ -65,8 +65,11 @@ def window_plot(cases: Sequence[Case], path: Path, ylabel: str) -> Optional[Path
         )
     ax.set_xticks(range(len(cases)), [c[0] for c in cases], rotation=15, fontsize=8)
     ax.set_ylabel(f"{ylabel} (s)")
-    ax.set_yscale("symlog", linthresh=1.0)
-    ax.grid(alpha=0.3)
+    positive = all(low > 0 for _, (low, _), _ in cases) and all(
+        m > 0 for _, _, ms in cases for m in ms
+    )
+    ax.set_yscale("log" if positive else "symlog")  # 0.1 s and 30 s on one axis
+    ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return _save(fig, path)
 
