@@ -4,6 +4,12 @@
 
 - on every site server, NSD (``python -m testbed.services.dns``, which checks
   its rendered config and execs NSD) and the TCP stream service;
+- the run's shared backend, when a health agent checks it (``backend`` in a
+  site's ``health.checks``): the stream service on a unix socket,
+  ``RUN/backend.sock`` (:func:`backend_argv`), outside the emulated internet
+  as a control-plane dependency (a database, a configuration service) is --
+  the sites' own addresses are not routed, so no emulated node could answer
+  them all;
 - the route monitor (netlink, every router) and the BGP recorder;
 - on every client, the DNS probe and (if streams > 0) the TCP probe.
 
@@ -94,6 +100,19 @@ def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple
     raise ValueError(f"unknown service {kind!r}")
 
 
+def backend_argv(socket_path: Path) -> List[str]:
+    """The command line of the run's shared backend: the stream service on a unix socket."""
+    return [
+        sys.executable, "-m", "testbed.services.stream", "--site", "backend",
+        "--unix", str(socket_path),
+    ]  # fmt: skip
+
+
+def uses_backend(topo: Any) -> bool:
+    """True when some site's health agent checks the shared backend."""
+    return any(s.health is not None and "backend" in s.health.checks for s in topo.sites)
+
+
 def probe_argvs(
     topo: Any, client: str, params: TrafficParams, records: Path
 ) -> Dict[str, List[str]]:
@@ -135,6 +154,7 @@ class Traffic:
     routes: Optional[RouteMonitor] = None
     bgp: Optional[BgpRecorder] = None
     agents: Dict[str, Tracked] = field(default_factory=dict)  # site -> health agent
+    backend: Optional[Tracked] = None  # the shared backend, while it runs
 
     # ---------------------------------------------------------------- paths
     @property
@@ -245,6 +265,50 @@ class Traffic:
                 raise TestbedError("services not up: " + "; ".join(problems))
             time.sleep(0.2)
 
+    # ------------------------------------------------------------- backend
+    @property
+    def backend_socket(self) -> Path:
+        """The shared backend's unix socket (``RUN/backend.sock``)."""
+        return Path(self.testbed.run_dir).resolve() / "backend.sock"
+
+    def start_backend(self, timeout: float = 10.0) -> Tracked:
+        """Start the shared backend and wait until it answers on its socket.
+
+        It runs in the first client's namespace (any would do: the health
+        agents reach it over its unix socket, not the emulated network).
+
+        Raises:
+            TestbedError: it did not answer within ``timeout`` seconds.
+        """
+        from testbed.health.agent import check_unix
+
+        node = self.testbed.plan.clients()[0].name
+        argv = backend_argv(self.backend_socket)
+        self.backend = self.testbed.spawn(node, argv, "backend", self.logs / "backend.log")
+        deadline = time.monotonic() + timeout
+        while (problem := check_unix(str(self.backend_socket), 1.0)) is not None:
+            if not self.backend.alive() or time.monotonic() > deadline:
+                raise TestbedError(
+                    f"the shared backend does not answer ({problem}): see logs/backend.log"
+                )
+            time.sleep(0.1)
+        return self.backend
+
+    def stop_backend(self, kill: bool = False) -> bool:
+        """Stop the shared backend (``kill``: SIGKILL, a crash).
+
+        Returns:
+            True if it was running.
+        """
+        import signal
+
+        tracked, self.backend = self.backend, None
+        if tracked is None:
+            return False
+        return self.testbed.stop_process(
+            tracked, signal.SIGKILL if kill else signal.SIGTERM, kill_group=True
+        )
+
     # -------------------------------------------------------- health agents
     def health_config(self, site) -> Dict[str, object]:
         """The health agent's configuration for one site (written as JSON for the agent)."""
@@ -264,6 +328,10 @@ class Traffic:
             "tcp_port": self.params.tcp_port,
             "base_med": site.med,
             "base_prepend": site.prepend,
+            "base_communities": [str(c) for c in site.communities],
+            # what every agent announces, for min_sites (testbed.health.shared)
+            "shared": str(Path(tb.run_dir).resolve() / "health" / "announced.json"),
+            "backend": str(self.backend_socket),
             # removed from the servers' loopbacks on a graceful stop, after the withdrawal
             "addresses": [
                 {"node": h.name, "pid": tb.nodes[h.name].pid, "address": f"{site.service}/32"}
@@ -333,14 +401,17 @@ class Traffic:
 
     # ----------------------------------------------------------------- all
     def start(self) -> None:
-        """Services (waited for), health agents, recorders, then probes."""
+        """Services (waited for), the backend if used, health agents, recorders, then probes."""
         self.start_services()
+        if uses_backend(self.testbed.topo):
+            self.start_backend()
         self.start_health()
         self.start_recorders()
         self.start_probes()
 
     def stop(self) -> None:
-        """Probes first (they flush their last records), recorders, then services."""
+        """Probes first (they flush their last records), health agents, the backend,
+        recorders, then services."""
         for kinds in self.probes.values():
             for tracked in kinds.values():
                 self.testbed.send_signal(tracked)
@@ -353,6 +424,8 @@ class Traffic:
         for tracked in self.agents.values():
             self.testbed.stop_process(tracked, grace=10.0)
         self.agents.clear()
+        self.stop_backend()
+        self.backend_socket.unlink(missing_ok=True)  # no socket file left in the run folder
         for recorder in (self.routes, self.bgp):
             if recorder is not None:
                 recorder.stop()

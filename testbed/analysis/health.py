@@ -5,6 +5,8 @@ Reads the health agents' records (``health.jsonl``, docs/records.md):
 ``down``) with the action applied, ``retry`` a change that went through only
 later (the router did not answer at first), and ``address`` the removal of
 the service address at a graceful stop (after the withdrawal and the drain).
+A ``state`` record's ``held`` says that ``min_sites`` kept the site
+announced; the ``retry`` that follows is the withdrawal going through later.
 
 Each ``state`` change of site S at time t gets its effect on the catchment,
 the way scenario events do (:mod:`testbed.analysis.summary`): from each
@@ -49,7 +51,7 @@ from testbed.analysis.model import (
 #: The health records that go into the summary's ``health[]`` (not start/stop).
 CHANGES = ("state", "retry", "address")
 #: Settings an agent's ``start`` record carries.
-SETTINGS = ("action", "interval", "rise", "fall", "checks", "drain")
+SETTINGS = ("action", "interval", "rise", "fall", "checks", "drain", "min_sites")
 #: How the ``reason`` of an agent's withdrawal at shutdown starts (testbed.health.agent).
 STOPPING = "agent stopping"
 
@@ -110,7 +112,7 @@ def changes(
     Returns:
         One entry per record: ``t``, ``site``, ``event`` and the record's own
         fields (:class:`~testbed.analysis.model.HealthState`: ``state,
-        previous, action, applied, failures, reason, error, shutdown`` and,
+        previous, action, applied, failures, reason, error, held, shutdown`` and,
         unless ``shutdown``, the effect ``moved, moves, stayed, unanswered``;
         :class:`~testbed.analysis.model.HealthRetry`: ``state, action,
         applied``; :class:`~testbed.analysis.model.HealthAddress`:
@@ -142,7 +144,10 @@ def changes(
             out.append(
                 HealthState(
                     **common,
-                    **{k: r.get(k) for k in ("state", "previous", "action", "reason", "error")},
+                    **{
+                        k: r.get(k)
+                        for k in ("state", "previous", "action", "reason", "error", "held")
+                    },
                     applied=list(r.get("applied") or []),
                     failures=list(r.get("failures") or []),
                     shutdown=shutdown,

@@ -288,6 +288,8 @@ class HealthAgent(SummaryPart):
     """What it checks (``dns``, ``tcp``)."""
     drain: Optional[Number] = None
     """Seconds from the withdrawal to the removal of the service address at shutdown."""
+    min_sites: Optional[int] = Field(default=None, exclude_if=_omit_none)
+    """Never withdraw while fewer sites would remain announced (left out when not set)."""
 
 
 class HealthRecord(SummaryPart):
@@ -318,6 +320,9 @@ class HealthState(HealthRecord):
     """What was changed (``withdraw``, ``med 1000 prepend 0``...); empty on an error."""
     failures: List[str] = Field(default_factory=list)
     """The failed checks."""
+    held: Optional[str] = Field(default=None, exclude_if=_omit_none)
+    """Why the withdrawal was held and the site kept announced (``min_sites 1: 0 sites
+    would remain announced``); left out when it was not."""
     shutdown: bool = False
     """The shutdown drain: the agent stopping, or at or after the end of the timeline.
 

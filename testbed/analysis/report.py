@@ -104,8 +104,8 @@ def site_change(before: Optional[str], after: Optional[str]) -> str:
 
 
 def event_label(ev: EventSummary) -> str:
-    """``fail_site lon (how=link-down)``."""
-    text = " ".join(str(x) for x in (ev.kind, ev.target) if x)
+    """``fail_site lon (how=link-down)``; ``backend (state=down)`` (its target is its kind)."""
+    text = " ".join(str(x) for x in dict.fromkeys((ev.kind, ev.target)) if x)
     return f"{text} ({fmt(ev.params)})" if ev.params else text or "-"
 
 
@@ -183,7 +183,7 @@ def health_effect(h: HealthEntry) -> str:
     if h.shutdown:
         text = SHUTDOWN_NOTE
         return text + (f"; not applied: {h.error}" if h.error else "")
-    parts = []
+    parts = [f"kept announced ({h.held})"] if h.held else []
     moves = h.moves or {}
     if moves:
         parts.append("moved: " + _moves_text(moves))
@@ -270,7 +270,8 @@ def _narrative(summary: Summary) -> List[str]:
         out.append(
             "Health agents: "
             + "; ".join(
-                f"{site} ({a.action}, every {a.interval} s, fall {a.fall}, rise {a.rise})"
+                f"{site} ({a.action}, every {a.interval} s, fall {a.fall}, rise {a.rise}"
+                + (f", min_sites {a.min_sites})" if a.min_sites is not None else ")")
                 for site, a in sorted(summary.health_agents.items())
             )
             + "."
@@ -320,6 +321,115 @@ def _resolution(summary: Summary) -> str:
     if summary.probe_interval_s is None:
         return ""
     return f" Each end is known to within the probe's interval, {summary.probe_interval_s:g} s."
+
+
+#: Events that may prepare a withdrawal (a drain): traffic moved away before the route goes.
+DRAIN_STEPS = ("prepend", "med", "set_communities")
+
+
+def drains(summary: SummaryLike) -> List[List[str]]:
+    """The "Drains" rows: every withdrawal with the steps on its site before it.
+
+    A drain is a ``withdraw`` event and the ``prepend``, ``med`` and
+    ``set_communities`` events on the same site just before it (back to the
+    site's previous other event, e.g. a ``restore``).  Its window runs from
+    its first step to the next event after the withdrawal (or the end): the
+    DNS queries lost in outage windows that overlap it and the TCP resets in
+    it, over all clients; the drain time runs from the first step to the
+    last of the site's moved clients answered by its new site (each moved
+    client's ``total_s`` in ``events[].parts``, else the event's convergence).
+
+    Returns:
+        ``[site, way, moved, DNS lost, longest DNS outage, TCP resets, drain time]`` per drain.
+    """
+    summary = Summary.of(summary)
+    events, rows = summary.events, []
+    for i, ev in enumerate(events):
+        if ev.kind != "withdraw":
+            continue
+        steps = [ev]
+        for before in reversed(events[:i]):
+            if before.target != ev.target:
+                continue
+            if before.kind not in DRAIN_STEPS:
+                break
+            steps.insert(0, before)
+        start = float(steps[0].t)
+        end = float(events[i + 1].t) if i + 1 < len(events) else float(summary.duration or 1e12)
+        moved: List[str] = []
+        reach: List[float] = []
+        for step in steps:
+            if step.moves is None:  # an older summary: who moved, not from where
+                away = list(step.moved)
+            else:
+                away = [c for c, m in step.moves.items() if m.from_ == ev.target]
+            moved += [c for c in away if c not in moved]
+            for c in away:
+                part = step.parts.get(c)
+                took = part.total_s if part is not None else None
+                took = took if took is not None else step.convergence_s
+                reach.append(float(step.t) + float(took or 0.0))
+        windows = [
+            w
+            for c in summary.clients.values()
+            for w in c.dns.outages
+            if w.start < end and (w.end is None or w.end > start)
+        ]
+        resets = sum(
+            1 for c in summary.clients.values() for b in c.tcp.resets if start <= b.t < end
+        )
+        way = " → ".join(_step(step) for step in steps)
+        rows.append(
+            [
+                fmt(ev.target),
+                way,
+                fmt(sorted(moved)),
+                str(sum(w.lost for w in windows)),
+                fmt_s(max((w.duration for w in windows), default=0.0)),
+                str(resets),
+                fmt_s(max(reach) - start) if reach else "-",
+            ]
+        )
+    return rows
+
+
+def _step(ev: EventSummary) -> str:
+    """A drain's step in words: ``prepend 3``, ``communities graceful-shutdown``, ``withdraw``."""
+    params = ev.params
+    if ev.kind == "set_communities":
+        return "communities " + (" ".join(params.get("communities") or []) or "none")
+    if ev.kind in ("prepend", "med"):
+        return f"{ev.kind} {params.get('count', params.get('value'))}"
+    return str(ev.kind)
+
+
+def _drains_section(summary: Summary) -> List[str]:
+    """``## Drains``: the ways a site was taken out of service, side by side."""
+    rows = drains(summary)
+    if not rows:
+        return []
+    return [
+        "",
+        "## Drains",
+        "",
+        "Each withdrawal with the steps on its site before it, from the first step to the "
+        "next event: DNS queries lost (all clients, outage windows in that span), TCP streams "
+        "reset, and the drain time from the first step to the last of the site's clients "
+        "answered elsewhere.",
+        "",
+        *md_table(
+            [
+                "site",
+                "way",
+                "moved",
+                "DNS lost",
+                "longest DNS outage (s)",
+                "TCP resets",
+                "drain time (s)",
+            ],
+            rows,
+        ),
+    ]
 
 
 def _parts_section(summary: Summary) -> List[str]:
@@ -489,6 +599,13 @@ def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
     clients = summary.clients
     lines += ["", "## Clients", ""]
     if clients:
+        if summary.probe_interval_s is not None:
+            lines += [
+                f"DNS outages are measured to within the probe's interval, "
+                f"±{summary.probe_interval_s:g} s at each end "
+                f"({1 / summary.probe_interval_s:g} queries/s).",
+                "",
+            ]
         lines += md_table(
             [
                 "client",
@@ -611,6 +728,8 @@ def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
         )
     else:
         lines.append("No events.")
+
+    lines += _drains_section(summary)
 
     lines += _parts_section(summary)
 

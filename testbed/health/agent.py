@@ -6,9 +6,10 @@ node itself), one process per site::
     python -m testbed.health.agent --config RUN/health/lon.json --out RUN/records/health.jsonl
 
 Every ``interval`` it queries the site's NSD (``CH TXT id.server`` on the
-service address) and exchanges one line with the stream service; ``fall``
-failed rounds in a row make the site down, ``rise`` good ones up again
-(:mod:`testbed.health.machine`).  On a change it applies the configured
+service address) and exchanges one line with the stream service (and, with
+``backend`` in its checks, with the run's shared backend on its unix socket);
+``fall`` failed rounds in a row make the site down, ``rise`` good ones up
+again (:mod:`testbed.health.machine`).  On a change it applies the configured
 action: withdraw the anycast prefix, demote it by MED, or prepend, through
 the site's speaker (:class:`~testbed.speaker.base.SiteSpeaker`, the same
 interface the scenario events use): FRR sites through vtysh, Ryu and ExaBGP
@@ -18,6 +19,13 @@ Every state change is a record.  When vtysh (within :data:`VTYSH_TIMEOUT_S`)
 or the speaker does not answer (a frozen router), the change is recorded
 with its error, the agent carries on and applies it again every round until
 it goes through.
+
+With ``min_sites`` a withdrawal waits while fewer than that many other
+sites are announced (the agents share what they announce:
+:mod:`testbed.health.shared`): the site stays announced, the ``state`` record
+says why (``held``), and every failed round the agent asks again; once
+another site is announced, the withdrawal goes through (a ``retry``
+record).  A good round never releases it: the site is on its way up.
 
 On SIGTERM (the graceful shutdown of a site) the order matters: the agent
 first withdraws the route -- whatever its action: a route only demoted by
@@ -32,6 +40,7 @@ kept (and the record says why).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import select
 import socket
@@ -49,7 +58,15 @@ import dns.rdatatype
 
 from testbed import proc
 from testbed.errors import TestbedError
-from testbed.health.machine import DOWN, UP, Announcement, HealthMachine, announcement
+from testbed.health.machine import (
+    DOWN,
+    UP,
+    Announcement,
+    HealthMachine,
+    announcement,
+    held_announcement,
+)
+from testbed.health.shared import SharedAnnouncements, others_announced
 from testbed.net import frr  # noqa: F401 - vtysh, for tests that stand in for it
 from testbed.records import RecordWriter
 from testbed.speaker.base import SiteSpeaker, SpeakerSpec, make_speaker
@@ -85,6 +102,19 @@ def check_tcp(address: str, port: int, timeout: float) -> Optional[str]:
     except OSError as exc:
         return f"tcp: {exc.strerror or type(exc).__name__}"
     return None if data.endswith(b" 0\n") else f"tcp: answered {data[:40]!r}"
+
+
+def check_unix(path: str, timeout: float) -> Optional[str]:
+    """Send one line to the shared backend's unix socket; None if it answered, else why not."""
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(path)
+            sock.sendall(b"0\n")
+            data = sock.recv(256)
+    except OSError as exc:
+        return f"backend: {exc.strerror or type(exc).__name__}"
+    return None if data.endswith(b" 0\n") else f"backend: answered {data[:40]!r}"
 
 
 class Announcer:
@@ -196,6 +226,10 @@ class Agent:
         self.base: Announcement = self.announcer.current
         self.wanted: Announcement = self.base  # what the site should announce now
         self.applied_at: Optional[float] = None  # clock() when ``wanted`` was last applied
+        shared = config.get("shared")
+        self.shared = SharedAnnouncements(shared) if shared else None
+        self.min_sites: Optional[int] = config.get("min_sites")
+        self.held: Optional[str] = None  # why a withdrawal waits (min_sites)
 
     @property
     def drain(self) -> float:
@@ -213,7 +247,40 @@ class Agent:
             failures.append(check_dns(cfg["service"], cfg["timeout"], cfg["site"]))
         if "tcp" in cfg["checks"]:
             failures.append(check_tcp(cfg["service"], cfg["tcp_port"], cfg["timeout"]))
+        if "backend" in cfg["checks"]:
+            failures.append(check_unix(cfg["backend"], cfg["timeout"]))
         return [f for f in failures if f]
+
+    def _decide(self, want: Announcement) -> Tuple[Announcement, Optional[str]]:
+        """``want`` with the ``min_sites`` rule applied, and the reason when it is held.
+
+        The decision and the mark of a withdrawal in the shared file are
+        made under its lock (:meth:`SharedAnnouncements.view`).
+        """
+        if self.shared is None:
+            return want, None
+        site = self.cfg["site"]
+        try:
+            with self.shared.view() as announced:
+                others = others_announced(announced, site)
+                final, held = held_announcement(
+                    want, self.announcer.current, self.min_sites, others
+                )
+                if not final.announced:
+                    announced[site] = False
+        except OSError as exc:  # the run folder is unusable: act as without the rule
+            _log(site, f"cannot use {self.shared.path}: {exc}")
+            return want, None
+        return final, held
+
+    def _mark_announced(self) -> None:
+        """Tell the other agents that the site is announced (after it is)."""
+        if self.shared is None or not self.announcer.current.announced:
+            return
+        try:
+            self.shared.mark(self.cfg["site"], True)
+        except OSError as exc:
+            _log(self.cfg["site"], f"cannot use {self.shared.path}: {exc}")
 
     def _apply(self) -> Tuple[List[str], Optional[str]]:
         """Apply ``wanted``; (what was done, the error if it failed).  Never raises."""
@@ -230,27 +297,45 @@ class Agent:
         """True while the announcement of the current state failed to apply."""
         return self.announcer.current != self.wanted
 
-    def change(self, state: str, previous: str, failures: List[str], why: str) -> None:
-        """Apply the announcement of ``state`` and record it (with the error, if it failed)."""
+    def _wanted(self, state: str) -> Announcement:
         cfg = self.cfg
-        self.wanted = announcement(state, cfg["action"], self.base, cfg["med"], cfg["prepend"])
+        return announcement(state, cfg["action"], self.base, cfg["med"], cfg["prepend"])
+
+    def change(self, state: str, previous: str, failures: List[str], why: str) -> None:
+        """Apply the announcement of ``state`` and record it (with the error, if it failed).
+
+        A withdrawal that ``min_sites`` holds is not applied: the record's
+        ``held`` says why.
+        """
+        self.wanted, self.held = self._decide(self._wanted(state))
         done, error = self._apply()
+        if error is None:
+            self._mark_announced()
+        extra = {"held": self.held} if self.held else {}
         self.record(
             "state",
             state=state,
             previous=previous,
-            action=cfg["action"],
+            action=self.cfg["action"],
             applied=done,
             failures=failures,
             reason=why,
             error=error,
+            **extra,
         )
 
     def retry(self) -> None:
-        """Apply a change that failed before; record it once it goes through."""
+        """Apply a change that failed (or was held) before; record it once it goes through."""
         done, error = self._apply()
         if error is None:
+            self._mark_announced()
             self.record("retry", state=self.machine.state, action=self.cfg["action"], applied=done)
+
+    def release(self) -> None:
+        """Ask again whether a held withdrawal may go now; apply it if so."""
+        self.wanted, self.held = self._decide(self._wanted(self.machine.state))
+        if self.held is None:
+            self.retry()
 
     def step(self) -> Optional[str]:
         """One round: checks, state machine, action (or a retry of a failed one).
@@ -263,6 +348,9 @@ class Agent:
         new = self.machine.feed(not failures)
         if new:
             self.change(new, previous, failures, "checks")
+        elif self.held:
+            if failures:  # a good round: the site is on its way up, never withdraw it now
+                self.release()
         elif self.pending:
             self.retry()
         return new
@@ -278,8 +366,12 @@ class Agent:
         """
         previous, current = self.machine.state, self.announcer.current
         self.machine.state = DOWN
+        self.held = None  # the run is over: min_sites holds no withdrawal at shutdown
         if previous == UP or current.announced:
             self.wanted = Announcement(False, current.med, current.prepend)
+            if self.shared is not None:
+                with contextlib.suppress(OSError):
+                    self.shared.mark(self.cfg["site"], False)
             done, error = self._apply()
             self.record(
                 "state",
@@ -317,6 +409,7 @@ class Agent:
     def run(self, stop: proc.StopSignal) -> None:
         """Check every interval until stopped; then :meth:`shutdown` and a ``stop`` record."""
         cfg = self.cfg
+        self._mark_announced()
         self.record(
             "start",
             state=UP,
@@ -326,6 +419,7 @@ class Agent:
             fall=cfg["fall"],
             checks=cfg["checks"],
             drain=self.drain,
+            **({"min_sites": self.min_sites} if self.min_sites is not None else {}),
         )
         next_round = time.monotonic()
         while not stop.stopped:

@@ -1,14 +1,16 @@
 """The health state machine (rise/fall counts) and the announcement each action implies.
 
 Pure logic, no I/O: :class:`HealthMachine` turns a stream of check results
-into up/down transitions, and :func:`announcement` says what the site should
-announce in each state for each action (withdraw, MED demotion, prepending).
+into up/down transitions, :func:`announcement` says what the site should
+announce in each state for each action (withdraw, MED demotion, prepending),
+and :func:`min_sites_hold` / :func:`held_announcement` keep a site announced
+when withdrawing it would leave fewer than ``min_sites`` sites announced.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Tuple
 
 UP, DOWN = "up", "down"
 
@@ -85,3 +87,43 @@ def announcement(
     if action == "prepend":
         return Announcement(True, base.med, base.prepend + prepend)
     raise ValueError(f"unknown health action {action!r}")
+
+
+def min_sites_hold(min_sites: Optional[int], others_announced: int) -> Optional[str]:
+    """Why a site must stay announced although it should withdraw (None: it may withdraw).
+
+    Args:
+        min_sites: the fewest sites that must stay announced (None: no rule).
+        others_announced: how many other sites are announced now.
+
+    Returns:
+        ``"min_sites 2: 1 site would remain announced"`` when withdrawing
+        would leave fewer than ``min_sites``, else None.
+    """
+    if min_sites is None or others_announced >= min_sites:
+        return None
+    sites = "site" if others_announced == 1 else "sites"
+    return f"min_sites {min_sites}: {others_announced} {sites} would remain announced"
+
+
+def held_announcement(
+    want: Announcement, current: Announcement, min_sites: Optional[int], others_announced: int
+) -> Tuple[Announcement, Optional[str]]:
+    """The announcement to make, with the ``min_sites`` rule applied.
+
+    Only a withdrawal of an announced route is ever held: the site then keeps
+    announcing as it does now (``current``), and the reason says why.
+
+    Args:
+        want: what the state and action ask for (:func:`announcement`).
+        current: what the site announces now.
+        min_sites: the rule's figure (None: no rule).
+        others_announced: how many other sites are announced now.
+
+    Returns:
+        (the announcement to make, the reason it differs from ``want`` or None).
+    """
+    if want.announced or not current.announced:
+        return want, None
+    reason = min_sites_hold(min_sites, others_announced)
+    return (current, reason) if reason else (want, None)

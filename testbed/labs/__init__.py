@@ -11,7 +11,7 @@ Modules: :mod:`~testbed.labs.variant` (per-student variants),
 :mod:`~testbed.labs.workcopy` (rendering working copies),
 :mod:`~testbed.labs.answers` (reading answer and prediction files),
 :mod:`~testbed.labs.items` (check items and their report),
-:mod:`~testbed.labs.runner` (running a lab scenario), ``lab1`` ... ``lab5``
+:mod:`~testbed.labs.runner` (running a lab scenario), ``lab1`` ... ``lab6``
 (one checker per lab), :mod:`~testbed.labs.registry` and
 :mod:`~testbed.labs.cli`.
 """

@@ -99,6 +99,38 @@ def client_set(value: Any, clients: Iterable[str]) -> Parsed:
     return names, None
 
 
+def client_sets(value: Any, keys: Iterable[str], clients: Iterable[str], what: str) -> Parsed:
+    """A mapping that gives every key (a transit, say) a list of client names.
+
+    Args:
+        value: from the file.
+        keys: the names every one of which needs a list (``[]`` is an answer).
+        clients: the variant's client names.
+        what: what the keys are, for messages (``transit``).
+
+    Returns:
+        ({key: set of names}, None) or (None, problem).
+    """
+    keys, clients = list(keys), list(clients)
+    if value is None:
+        return None, UNANSWERED
+    if not isinstance(value, dict):
+        return None, f"must give every {what} a list of client names ({what}: [a, b] lines)"
+    for key in value:
+        if key not in keys:
+            return None, f"{key!r} is not a {what} here ({', '.join(keys)})"
+    unanswered = [k for k in keys if value.get(k) is None]
+    if unanswered:
+        return None, f"no list for {', '.join(unanswered)} ([] for none)"
+    out: Dict[str, Set[str]] = {}
+    for key in keys:
+        names, problem = client_set(value[key], clients)
+        if problem:
+            return None, f"{key}: {problem}"
+        out[key] = names
+    return out, None
+
+
 def site_map(value: Any, clients: Iterable[str], sites: Iterable[str]) -> Parsed:
     """A mapping client -> site covering every client.
 

@@ -15,8 +15,8 @@ from testbed.topology.model import Site, Topology
 HINT_YAML = "see docs/topology.md: every error names the field and the problem"
 HINT_INTERNET = (
     "you operate the anycast AS only: transit and eyeball ASes, their links (delay, loss...), "
-    "their clients and their side of every BGP session belong to others and must stay as "
-    "handed out"
+    "their clients, their business relationships and their side of every BGP session belong "
+    "to others and must stay as handed out"
 )
 HINT_RUN = "the testbed could not run your files; read the message, fix, and check again"
 HINT_COMPLETE = (
@@ -56,10 +56,13 @@ def starting_topology(ctx: LabContext) -> Topology:
 def _others_sessions(topo: Topology) -> List[Tuple[str, ...]]:
     """The parts of ``sessions:`` that configure routers the student does not operate.
 
-    A session's policy (prepend, MED, local preference) applies at its ``a``
-    end; timers and BFD at both.  A session between two routers of others is
-    theirs entirely; on a session with a site, the policy of the other end is
-    theirs.  The student's own end (policy at the site, timers, BFD) is free.
+    A session's policy (prepend, MED, local preference, communities) applies
+    at its ``a`` end; timers and BFD at both.  A session between two routers
+    of others is theirs entirely; on a session with a site, the policy of the
+    other end is theirs (communities too: with them the transit's route-maps
+    change, tagging what it sends to the site, or its graceful-shutdown and
+    no-export handling).  The student's own end (policy at the site, timers,
+    BFD) is free.
     """
     from testbed.topology.validate import resolve_router
 
@@ -71,16 +74,40 @@ def _others_sessions(topo: Topology) -> List[Tuple[str, ...]]:
         if a in sites:
             continue
         if b in sites:
-            policy = (sess.prepend, sess.med, sess.local_pref)
-            if policy != (0, None, None):
+            policy = (sess.prepend, sess.med, sess.local_pref, tuple(sess.communities))
+            if policy != (0, None, None, ()):
                 out.append((a, b, "policy", repr(policy)))
             continue
         out.append((a, b, "session", sess.model_dump_json()))
     return sorted(out)
 
 
+def _others_policy(topo: Topology) -> Dict[str, Any]:
+    """The business relationships and routing policy of others' ASes.
+
+    Relationships between two of others' ASes (declared on links or per AS,
+    or implied), the action communities transits offer, and the local
+    preference by relationship (it applies at every router).  The anycast
+    AS's own relationships with its upstreams are the student's.
+    """
+    from testbed.topology.relationships import as_relationships
+
+    anycast = {a.name for a in topo.ases if a.role == "anycast"}
+    rel = as_relationships(topo)
+    return {
+        "relationships": sorted(
+            (me, them, what) for (me, them), what in rel.items() if not anycast & {me, them}
+        ),
+        "actions": sorted(
+            (a.name, action.model_dump_json()) for a in topo.ases for action in a.actions
+        ),
+        "local_pref": topo.local_pref.model_dump_json(),
+    }
+
+
 def _internet(topo: Topology) -> Dict[str, Any]:
-    """What of a topology belongs to others: ASes, links with their shaping, clients, sessions."""
+    """What of a topology belongs to others: ASes, links with their shaping, clients,
+    sessions, and their business relationships and policy."""
 
     def shaping(link: Any) -> str:
         return link.model_dump_json(include={"delay", "jitter", "loss", "bandwidth"})
@@ -94,6 +121,7 @@ def _internet(topo: Topology) -> Dict[str, Any]:
         "links": sorted((*sorted((lk.a, lk.b)), shaping(lk)) for lk in topo.links),
         "clients": sorted((c.name, c.as_, c.router or "", shaping(c.link)) for c in topo.clients),
         "sessions": _others_sessions(topo),
+        "policy": _others_policy(topo),
     }
 
 

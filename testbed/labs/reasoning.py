@@ -1,6 +1,6 @@
 """The labs' answers, by BGP path reasoning on a chain of transit ASes.
 
-Every lab runs on the same kind of internet: transit ASes in a line, one
+Labs 1-5 run on the same kind of internet: transit ASes in a line, one
 eyeball AS (with one client) on each transit, anycast sites behind some of
 the transits.  Nothing sets local preference or compares MED across
 neighbours, so each client's route is the one with the shortest AS path: a
@@ -9,11 +9,18 @@ client on transit ``i`` reaches a site behind transit ``j`` over
 prepends.  Variants are chosen so that no client ever has two equally short
 paths: a tie would be broken by router ID (the routers run ``bgp bestpath
 compare-routerid``), which a student cannot read from the drawing.
+
+Lab 6 adds business relationships (Gao-Rexford): :func:`best_routes` plays
+BGP out on any graph of ASes, with local preference by where a route was
+learned (customer > peer > provider, before the AS-path length) and
+valley-free export, or without either (``policy=False``: the shortest AS
+path, as in labs 1-5).
 """
 
 from __future__ import annotations
 
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
 
 #: A site for the reasoning: (transit position, prepend count).
 SitePos = Tuple[int, int]
@@ -97,3 +104,165 @@ def min_prepend(clients: Mapping[str, int], primary: int, backup: int) -> int:
     """
     worst = max(abs(pos - primary) - abs(pos - backup) for pos in clients.values())
     return max(0, worst + 1)
+
+
+# ------------------------------------------------------ business relationships
+#: Local preference by where a route was learned (the topology's defaults).
+LOCAL_PREF: Dict[str, int] = {"customer": 200, "peer": 150, "provider": 100}
+#: The AS name the sites' routes start with (the anycast AS, as in lab topologies).
+ORIGIN = "anycast"
+
+
+@dataclass(frozen=True)
+class Route:
+    """An AS's best route to the anycast prefix.
+
+    Attributes:
+        site: the site it leads to.
+        path: the AS path as the AS holds it: the neighbour first, the origin
+            (repeated once per prepend) last.
+        learned: what the neighbour it came from is to the AS: ``customer``,
+            ``peer`` or ``provider`` (a site attached to the AS is a customer).
+    """
+
+    site: str
+    path: Tuple[str, ...]
+    learned: str
+
+
+@dataclass
+class Routing:
+    """Every AS's best route once BGP has settled (:func:`best_routes`).
+
+    Attributes:
+        routes: AS -> its best route (None: no route at all).
+        ties: ASes whose two best routes were equally good and led to
+            different sites (the routers would break the tie by router ID),
+            and the ASes whose best route passes through one of them.
+    """
+
+    routes: Dict[str, Optional[Route]] = field(default_factory=dict)
+    ties: Set[str] = field(default_factory=set)
+
+    def site_of(self, asys: str) -> Optional[str]:
+        """The site an AS's best route leads to (None: no route, or a tie)."""
+        route = self.routes.get(asys)
+        return None if route is None or asys in self.ties else route.site
+
+
+def best_routes(
+    rel: Mapping[Tuple[str, str], str],
+    sites: Mapping[str, Tuple[Sequence[str], int]],
+    policy: bool = True,
+    local_pref: Mapping[str, int] = LOCAL_PREF,
+) -> Routing:
+    """Play BGP out for the anycast prefix until no AS changes its best route.
+
+    Every AS announces its best route to its neighbours (never back into a
+    path that holds the neighbour).  With ``policy``: an AS prefers routes by
+    ``local_pref`` of where it learned them, then by AS-path length, and
+    passes routes learned from a peer or a provider to its customers only
+    (valley-free).  Without: the shortest AS path, exported to everyone.
+
+    Args:
+        rel: (AS, neighbour AS) -> what the neighbour is to the AS, both ways
+            (:func:`testbed.topology.relationships.as_relationships`, without the
+            anycast AS).
+        sites: site -> (the ASes it is a customer of, its prepend count).
+        policy: Gao-Rexford preferences and export, or plain shortest paths.
+        local_pref: preference by relationship (with ``policy``).
+
+    Returns:
+        The routes, and the ASes with a tie between two sites.
+
+    Raises:
+        ValueError: the routes never settle (not with relationships that have
+            no customer-provider cycle, nor without policy).
+    """
+    ases = sorted({a for a, _ in rel} | {up for ups, _ in sites.values() for up in ups})
+    neighbours: Dict[str, List[str]] = {a: [] for a in ases}
+    for me, them in sorted(rel):
+        neighbours[me].append(them)
+    own: Dict[str, List[Route]] = {a: [] for a in ases}
+    for site, (ups, prepend) in sorted(sites.items()):
+        for up in ups:
+            own[up].append(Route(site, (ORIGIN,) * (1 + prepend), "customer"))
+
+    def rank(route: Route) -> Tuple[int, int, Tuple[str, ...], str]:
+        pref = local_pref[route.learned] if policy else 0
+        return (-pref, len(route.path), route.path, route.site)
+
+    best: Dict[str, Optional[Route]] = {a: None for a in ases}
+    ties: Set[str] = set()
+    for _round in range(4 * len(ases) + 4):
+        new: Dict[str, Optional[Route]] = {}
+        ties = set()
+        for me in ases:
+            offers = list(own[me])
+            for them in neighbours[me]:
+                theirs = best[them]
+                if theirs is None or me in theirs.path:
+                    continue
+                if policy and theirs.learned != "customer" and rel[(them, me)] != "customer":
+                    continue  # valley-free: peer and provider routes go to customers only
+                offers.append(Route(theirs.site, (them, *theirs.path), rel[(me, them)]))
+            offers.sort(key=rank)
+            new[me] = offers[0] if offers else None
+            if (
+                len(offers) > 1
+                and rank(offers[0])[:2] == rank(offers[1])[:2]
+                and offers[0].site != offers[1].site
+            ):
+                ties.add(me)
+        if new == best:
+            return Routing(best, _downstream(best, ties))
+        best = new
+    raise ValueError("the routes never settle")
+
+
+def _downstream(best: Mapping[str, Optional[Route]], ties: Set[str]) -> Set[str]:
+    """``ties`` and every AS whose best route goes through one of them."""
+    out = set(ties)
+    for asys in best:
+        seen: Set[str] = set()
+        hop: Optional[str] = asys
+        while hop is not None and hop not in seen:
+            seen.add(hop)
+            if hop in ties:
+                out.add(asys)
+                break
+            route = best.get(hop)
+            hop = route.path[0] if route is not None and route.path[0] in best else None
+    return out
+
+
+def reach(rel: Mapping[Tuple[str, str], str], origin: str) -> Set[str]:
+    """The ASes that get a route to a prefix ``origin`` announces, under valley-free export.
+
+    Args:
+        rel: as for :func:`best_routes`.
+        origin: the AS that announces the prefix.
+
+    Returns:
+        The ASes with a route, the origin included.
+    """
+    from testbed.topology.relationships import valley_free_reach
+
+    return valley_free_reach(rel, [origin])
+
+
+def without_route(
+    rel: Mapping[Tuple[str, str], str], origins: Mapping[str, str], among: Iterable[str]
+) -> Dict[str, List[str]]:
+    """For each AS of ``among``: the prefixes (by name) it gets no route to.
+
+    Args:
+        rel: as for :func:`best_routes`.
+        origins: a name for each prefix (a client) -> the AS that announces it.
+        among: the ASes asked about.
+
+    Returns:
+        AS -> the sorted names it has no route to (every AS of ``among``, [] when none).
+    """
+    reached = {name: reach(rel, asys) for name, asys in origins.items()}
+    return {a: sorted(n for n in origins if a not in reached[n]) for a in among}

@@ -101,6 +101,15 @@ LABS: List[Lab] = [
         ("predictions.yaml",),
         "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
     ),
+    Lab(
+        6,
+        "business-relationships",
+        "Business relationships",
+        "predict a catchment that the shortest AS path gets wrong: customers before peers "
+        "before providers, valley-free export",
+        ("predictions.yaml",),
+        "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
+    ),
 ]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -113,6 +114,51 @@ class Variant:
     def catchment(self, *roles: str, prepend: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
         """Each client's site with only the given sites announcing (see :meth:`sites_at`)."""
         return reasoning.catchment(self.client_positions(), self.sites_at(*roles, prepend=prepend))
+
+    # ------------------------------------------- lab 6: business relationships
+    def transit_of(self, role: str) -> Transit:
+        """Lab 6: the transit that plays ``role`` (:data:`LAB6_ROLES`)."""
+        return self.transits[self.params["roles"][role]]
+
+    def relationships(self) -> Dict[Tuple[str, str], str]:
+        """Lab 6: (AS, neighbour AS) -> what the neighbour is to the AS, both ways.
+
+        The transits' links as :data:`LAB6_LINKS` declares them, and every ISP
+        a customer of its transit (the anycast AS is left out: its sites are
+        the origins of :func:`reasoning.best_routes`).
+        """
+        rel: Dict[Tuple[str, str], str] = {}
+        for a, b, what in self.params.get("links", []):
+            x, y = self.transits[a].name, self.transits[b].name
+            if what == "peer":
+                rel[(x, y)] = rel[(y, x)] = "peer"
+            else:  # customer-provider: x buys transit from y
+                rel[(x, y)], rel[(y, x)] = "provider", "customer"
+        for c in self.clients:
+            rel[(c.isp, c.transit)], rel[(c.transit, c.isp)] = "provider", "customer"
+        return rel
+
+    def routing(self, policy: bool = True) -> reasoning.Routing:
+        """Lab 6: every AS's best route, with relationships or by the shortest AS path alone."""
+        sites = {s.name: ([s.upstream], 0) for s in self.site.values()}
+        return reasoning.best_routes(self.relationships(), sites, policy=policy)
+
+    def policy_catchment(self, policy: bool = True) -> Dict[str, Optional[str]]:
+        """Lab 6: each client's site (None: no route, or a tie), with or without relationships."""
+        routing = self.routing(policy)
+        return {c.name: routing.site_of(c.isp) for c in self.clients}
+
+    def not_shortest(self) -> List[str]:
+        """Lab 6: the clients that relationships send elsewhere than the shortest AS path does."""
+        policy, shortest = self.policy_catchment(), self.policy_catchment(policy=False)
+        return [c.name for c in self.clients if policy[c.name] != shortest[c.name]]
+
+    def no_route(self) -> Dict[str, List[str]]:
+        """Lab 6: transit -> the clients whose ISP's prefix valley-free export keeps from it."""
+        origins = {c.name: c.isp for c in self.clients}
+        return reasoning.without_route(
+            self.relationships(), origins, [t.name for t in self.transits]
+        )
 
     def as_dict(self) -> Dict[str, Any]:
         """Plain data (for ``.lab.json``, templates and ``--json``)."""
@@ -219,12 +265,39 @@ def _lab5(rng: random.Random, clients: Dict[str, int]) -> Roles:
             return pos, {"fails": fails, "shifts": shifts, "count": count}
 
 
+#: Lab 6's transits by the part they play: ``hub``, ``east`` and ``west`` are
+#: tier-1s, but only the hub peers with both (east and west do not peer);
+#: ``regional`` buys transit from the hub, ``edge`` from the regional.
+LAB6_ROLES = ("hub", "east", "west", "regional", "edge")
+#: Lab 6's links between transits: (role a, role b, rel) as a topology's ``rel``.
+LAB6_LINKS = (
+    ("hub", "east", "peer"),
+    ("hub", "west", "peer"),
+    ("regional", "hub", "customer-provider"),
+    ("edge", "regional", "customer-provider"),
+)
+#: Lab 6's sites: ``near`` behind the east tier-1, ``far`` at the end of the hub's
+#: customer chain (hub <- regional <- edge).  The hub's client is nearer to
+#: ``near`` (through its peer) but reaches ``far`` (its customer's route); the
+#: west tier-1's client follows the hub; east and west get no route to each
+#: other's ISPs (a peer's route is not passed to another peer).
+LAB6_SITES = {"near": "east", "far": "edge"}
+
+
+def _lab6(rng: random.Random, _clients: Dict[str, int]) -> Roles:
+    places = dict(zip(LAB6_ROLES, rng.sample(range(CHAIN), CHAIN), strict=True))
+    links = [[places[a], places[b], rel] for a, b, rel in LAB6_LINKS]
+    sites = {site: places[role] for site, role in LAB6_SITES.items()}
+    return sites, {"roles": places, "links": links}
+
+
 CHOOSERS: Dict[int, Callable[[random.Random, Dict[str, int]], Roles]] = {
     1: _lab1,
     2: _lab2,
     3: _lab3,
     4: _lab4,
     5: _lab5,
+    6: _lab6,
 }
 
 
@@ -232,7 +305,7 @@ def make_variant(lab: int, student: Optional[str] = None) -> Variant:
     """A student's variant of a lab.
 
     Args:
-        lab: the lab number (1-5).
+        lab: the lab number (1-6).
         student: the student ID (None: the reference variant).
 
     Returns:
@@ -265,6 +338,8 @@ def diagram(variant: Variant, roles: Optional[List[str]] = None) -> str:
     Returns:
         A few lines of text (monospace).
     """
+    if "links" in variant.params:
+        return policy_diagram(variant)
     width = max(len(t.name) for t in variant.transits) + 2
     width = max(width, max(len(c.name) for c in variant.clients) + 2, 9)
     shown = [variant.site[r] for r in (roles if roles is not None else list(variant.site))]
@@ -279,4 +354,51 @@ def diagram(variant: Variant, roles: Optional[List[str]] = None) -> str:
         row(f"[{by_pos[t.pos].name}]" if t.pos in by_pos else "" for t in variant.transits),
     ]
     lines.insert(3, " " * (width // 2) + "-" * (width * (len(variant.transits) - 1) + 1))
+    return "\n".join(lines)
+
+
+def policy_diagram(variant: Variant) -> str:
+    """Lab 6's internet drawn in text: tier-1s in a row, the hub's customer chain below.
+
+    ``====`` joins peers; a ``|`` joins a customer (below) to its provider
+    (above); sites hang below their transit in brackets.
+
+    Args:
+        variant: a lab 6 variant.
+
+    Returns:
+        A few lines of text (monospace).
+    """
+    t = {role: variant.transit_of(role) for role in LAB6_ROLES}
+    sites = {variant.site[s].upstream: variant.site[s].name for s in LAB6_SITES}
+    width = max(max(len(x.name) for x in variant.transits), 7) + 2
+    link = "=" * 4
+
+    def cell(text: str) -> str:
+        return text.center(width)
+
+    def row(*cells: str, sep: str = " " * len(link)) -> str:
+        return sep.join(cell(c) for c in cells).rstrip()
+
+    def below(name: str) -> str:
+        return f"[{sites[name]}]" if name in sites else ""
+
+    west, hub, east = t["west"], t["hub"], t["east"]
+    peers = re.sub(  # one line of = from name to name
+        r" *=+ *",
+        lambda m: " " + "=" * (len(m.group()) - 2) + " ",
+        row(west.name, hub.name, east.name, sep=link),
+    )
+    lines = [
+        peers,
+        row(f"AS{west.asn}", f"AS{hub.asn}", f"AS{east.asn}"),
+        row("|" if below(west.name) else "", "|", "|" if below(east.name) else ""),
+        row(below(west.name), t["regional"].name, below(east.name)),
+        row("", f"AS{t['regional'].asn}"),
+        row("", "|"),
+        row("", t["edge"].name),
+        row("", f"AS{t['edge'].asn}"),
+        row("", "|" if below(t["edge"].name) else ""),
+        row("", below(t["edge"].name)),
+    ]
     return "\n".join(lines)

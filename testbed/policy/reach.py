@@ -19,7 +19,7 @@ without a route to a prefix and whether the policy explains it.
 from __future__ import annotations
 
 from ipaddress import IPv4Network
-from typing import Any, Dict, Iterable, List, Mapping, Set
+from typing import Any, Dict, Iterable, List, Mapping, Set, Tuple
 
 from testbed.topology.model import Topology
 
@@ -50,12 +50,48 @@ def limited(topo: Topology) -> bool:
     return any(str(c) in LIMITING for s in topo.sessions for c in s.communities)
 
 
+def site_node(site: str) -> str:
+    """The node that stands for one site in :func:`per_site` (no AS name has a colon)."""
+    return f"site:{site}"
+
+
+def per_site(topo: Topology, rel: Mapping[Tuple[str, str], str]) -> Dict[Tuple[str, str], str]:
+    """The relationships with each site in place of its anycast AS.
+
+    The sites of an anycast AS do not talk to each other (no iBGP between
+    them): each learns only what its own upstreams pass it, so for the reach
+    of a prefix each is a node of its own (:func:`site_node`), related to its
+    upstreams' ASes as the anycast AS is.
+
+    Args:
+        topo: the topology.
+        rel: :func:`testbed.topology.relationships.as_relationships`.
+
+    Returns:
+        ``rel`` without the anycast ASes' pairs, with each site's instead.
+    """
+    from testbed.topology.relationships import end_as
+
+    anycast = {a.name for a in topo.ases if a.role == "anycast"}
+    out = {pair: what for pair, what in rel.items() if not anycast & set(pair)}
+    for site in topo.sites:
+        me, node = topo.site_as(site).name, site_node(site.name)
+        for up in site.upstreams():
+            other = end_as(topo, up)
+            if other is not None and (me, other) in rel:
+                out[(node, other)] = rel[(me, other)]
+                out[(other, node)] = rel[(other, me)]
+    return out
+
+
 def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
     """router -> the prefixes it must have a route to once BGP has converged.
 
     Without relationships: every announced prefix, at every FRR router.  With
-    them: the prefixes valley-free export brings to the router's AS (the
-    anycast prefix not at all when its spread is :func:`limited`).
+    them: the prefixes valley-free export brings to the router's AS, or for a
+    site router to the site itself (:func:`per_site`: an anycast AS's sites
+    share nothing); the anycast prefix not at all when its spread is
+    :func:`limited`.
     """
     from testbed.topology.relationships import (
         as_relationships,
@@ -67,8 +103,9 @@ def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
     prefixes = origins(plan)
     if not uses_relationships(topo):
         return {r: set(prefixes) for r in routers}
-    rel = as_relationships(topo)
+    rel = per_site(topo, as_relationships(topo))
     as_of = {name: a.name for name, a in topo.router_as().items()}
+    as_of.update({s.name: site_node(s.name) for s in topo.sites})
     anycast = {net for s in topo.sites for net in [s.prefix]}
     out: Dict[str, Set[IPv4Network]] = {r: set() for r in routers}
     skip = limited(topo)

@@ -65,12 +65,13 @@ def effective_topology(
     if not timers and not bfd and not overrides and health is None:
         return topology
     data = topology.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    origins: List[Origin] = []
     if health is not None:
         agent = health.model_dump(mode="json", exclude={"sites"})
-        for site in data.get("sites", []):
+        for i, site in enumerate(data.get("sites", [])):
             if health.sites == "all" or site["name"] in health.sites:
                 site["health"] = agent
-    origins: List[Origin] = []
+                origins += _health_origins(i, agent, source, scenario_overrides or {})
     if timers:
         data.setdefault("bgp", {}).update(timers)
         for sess in data.get("sessions", []):
@@ -99,6 +100,23 @@ def effective_topology(
         return parse_topology(data, f"topology {topology.name}")
     except InputError as exc:
         raise reattribute(exc, origins) from None
+
+
+def _health_origins(
+    index: int, agent: Mapping[str, Any], source: Optional[str], sets: Mapping[str, Any]
+) -> List[Origin]:
+    """Blame errors about ``sites[index].health`` on the scenario's ``health`` (or ``--set``).
+
+    A field's error (``min_sites`` asking for more sites than have agents)
+    names the field: ``--set: health.min_sites`` when ``--set`` gave it,
+    else the file's ``health.min_sites``.
+    """
+    out = [Origin(f"sites[{index}].health", source, "health")]
+    for name in agent:
+        key = f"health.{name}"
+        origin = (SET_SOURCE, key) if key in sets else (source, key)
+        out.append(Origin(f"sites[{index}].health.{name}", *origin))
+    return out
 
 
 __all__ = ["effective_topology"]

@@ -184,13 +184,20 @@ def describe(kind: str, params: Dict[str, Any]) -> str:
     if kind in ("prepend", "med"):
         value = params.get("count", params.get("value"))
         return f"{kind} {value} on site {params['site']}"
+    if kind == "set_communities":
+        value = " ".join(params.get("communities") or []) or "none"
+        return f"communities {value} on site {params['site']}"
+    if kind == "backend":
+        return f"backend {params['state']}"
     return f"{kind.replace('_', ' ')} site {params.get('site')}"
 
 
 def event_target(kind: str, params: Dict[str, Any]) -> str:
-    """The thing an event acts on: a site, or ``a-b`` for a link."""
+    """The thing an event acts on: a site, ``a-b`` for a link, ``backend``."""
     if kind == "link":
         return f"{params['a']}-{params['b']}"
+    if kind == "backend":
+        return "backend"
     return str(params.get("site"))
 
 

@@ -8,23 +8,27 @@ looks the handler up by the event's class in :data:`HANDLERS`.
 :class:`Events` keeps, per site and per link, what was done so that
 ``restore`` (or ``link up``) undoes exactly that, in reverse order.
 
-===============  ==============================================================
-``fail_site``    ``link-down``: the site router's upstream interfaces go down;
-                 the upstream sees carrier loss at once and drops the session.
-                 ``silent``: the site speaker's processes (FRR daemons,
-                 Ryu, ExaBGP) are frozen (SIGSTOP) and the node drops every
-                 packet (iptables); links stay up, so only the upstream's
-                 hold timer (or BFD) notices.
-                 ``router-crash``: the site speaker's processes are killed
-                 (SIGKILL); the kernel closes their TCP sessions.
-``kill_service`` the site's server processes (NSD, stream service or both) are
-                 killed; the route stays: the classic anycast blackhole.
-``withdraw``     the site router stops announcing the anycast prefix.
-``restore``      undoes everything done to the site, latest first.
-``prepend``      AS-path prepending on the site's announcements (0 removes).
-``med``          MED on the site's announcements.
-``link``         ``down`` / ``up`` / ``blackhole`` between two linked nodes.
-===============  ==============================================================
+===================  ==========================================================
+``fail_site``        ``link-down``: the site router's upstream interfaces go down;
+                     the upstream sees carrier loss at once and drops the session.
+                     ``silent``: the site speaker's processes (FRR daemons,
+                     Ryu, ExaBGP) are frozen (SIGSTOP) and the node drops every
+                     packet (iptables); links stay up, so only the upstream's
+                     hold timer (or BFD) notices.
+                     ``router-crash``: the site speaker's processes are killed
+                     (SIGKILL); the kernel closes their TCP sessions.
+``kill_service``     the site's server processes (NSD, stream service or both) are
+                     killed; the route stays: the classic anycast blackhole.
+``withdraw``         the site router stops announcing the anycast prefix.
+``restore``          undoes everything done to the site, latest first.
+``prepend``          AS-path prepending on the site's announcements (0 removes).
+``med``              MED on the site's announcements.
+``set_communities``  the site's communities on its announcements (``[]`` removes
+                     them; its sessions' own communities stay).
+``link``             ``down`` / ``up`` / ``blackhole`` between two linked nodes.
+``backend``          ``down``: the run's shared backend (the health agents'
+                     ``backend`` check) is killed; ``up``: started again.
+===================  ==========================================================
 
 Whatever a site runs, it is driven through its
 :class:`~testbed.speaker.base.SiteSpeaker` (``Testbed.speaker``): no event
@@ -40,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Ty
 
 from testbed.errors import TestbedError
 from testbed.scenario.model import (
+    Backend,
     EventBase,
     FailSite,
     KillService,
@@ -47,8 +52,10 @@ from testbed.scenario.model import (
     Med,
     Prepend,
     Restore,
+    SetCommunities,
     Withdraw,
 )
+from testbed.speaker.base import unique
 from testbed.topology.plan import Interface, LinkPlan, Plan
 
 if TYPE_CHECKING:  # the live network and its traffic: only their types are needed here
@@ -122,6 +129,7 @@ class Events:
     traffic: Optional[Traffic] = None
     undo: Dict[str, List[Tuple[str, Undo]]] = field(default_factory=dict)
     policy: Dict[str, Dict[str, Optional[int]]] = field(default_factory=dict)
+    communities: Dict[str, List[str]] = field(default_factory=dict)
 
     # -------------------------------------------------------------- helpers
     @property
@@ -300,6 +308,33 @@ class Events:
         """Set the MED of the site's announcements."""
         return self._set_policy(event.site, med=event.value)
 
+    @handles(SetCommunities)
+    def _set_communities(self, event: SetCommunities) -> Details:
+        """Replace the site's communities on its announcements (``[]`` removes them)."""
+        site = event.site
+        speaker = self.speaker(site)
+        current = self.communities.setdefault(site, list(speaker.spec.base_communities))
+        before = list(current)
+        current[:] = unique(event.communities)
+
+        def apply(communities: List[str]) -> None:
+            policy = self.policy.get(site) or {
+                "prepend": speaker.spec.base_prepend,
+                "med": speaker.spec.base_med,
+            }
+            speaker.set_policy(
+                policy["prepend"] or 0, policy["med"], communities=communities, force=True
+            )
+
+        apply(list(current))
+
+        def back() -> None:
+            current[:] = before
+            apply(before)
+
+        self._remember(site, f"communities {current}", back)
+        return {"peers": list(speaker.spec.peers), "communities": list(current)}
+
     @handles(Restore)
     def _restore(self, event: Restore) -> Details:
         """Undo everything done to the site, latest first."""
@@ -337,6 +372,23 @@ class Events:
             return {"interfaces": [e.name for e in ends]}
         raise TestbedError(f"link: unknown state {state!r}")
 
+    @handles(Backend)
+    def _backend(self, event: Backend) -> Details:
+        """Kill the run's shared backend (``down``) or start it again (``up``)."""
+        traffic = self.traffic
+        if traffic is None:
+            raise TestbedError("backend needs traffic (the backend) running")
+        if event.state == "up":
+            return self._undo("backend")
+        killed = traffic.stop_backend(kill=True)
+        if killed:
+
+            def revive() -> None:
+                traffic.start_backend()
+
+            self._remember("backend", "down", revive)
+        return {"killed": ["backend"] if killed else [], "socket": str(traffic.backend_socket)}
+
     # ------------------------------------------- the same, called by name
     def fail_site(self, site: str, how: str = "link-down") -> Details:
         """Apply :class:`~testbed.scenario.model.FailSite` (scheduled at 0)."""
@@ -363,6 +415,18 @@ class Events:
     def med(self, site: str, value: int) -> Details:
         """Apply :class:`~testbed.scenario.model.Med`."""
         return self.apply(Med(event="med", at=0, site=site, value=value))
+
+    def set_communities(self, site: str, communities: List[str]) -> Details:
+        """Apply :class:`~testbed.scenario.model.SetCommunities`."""
+        return self.apply(
+            SetCommunities.model_validate(
+                {"event": "set_communities", "at": 0, "site": site, "communities": communities}
+            )
+        )
+
+    def backend(self, state: str) -> Details:
+        """Apply :class:`~testbed.scenario.model.Backend`."""
+        return self.apply(Backend.model_validate({"event": "backend", "at": 0, "state": state}))
 
     def restore(self, site: str) -> Details:
         """Apply :class:`~testbed.scenario.model.Restore`."""

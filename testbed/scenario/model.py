@@ -26,6 +26,7 @@ from pydantic import Field, field_validator, model_validator
 from testbed.topology.model import (
     NAME_PATTERN,
     SITE_NAME_MAX,
+    Community,
     Float,
     Health,
     Int,
@@ -119,7 +120,7 @@ class ScenarioHealth(Health):
 
     ``sites``: ``all`` or a list of site names; every other field as in a
     topology site's ``health`` (interval, timeout, rise, fall, checks, action,
-    med, prepend).
+    med, prepend, min_sites).
     """
 
     sites: Union[Literal["all"], List[str]] = Field("all", description="all, or site names")
@@ -198,8 +199,8 @@ class Withdraw(EventBase):
 
 class Restore(EventBase):
     """Undo everything done to a site so far, latest first: links up, daemons
-    continued or restarted, services restarted, route announced, prepending
-    and MED back to the topology's."""
+    continued or restarted, services restarted, route announced, prepending,
+    MED and communities back to the topology's."""
 
     event: Literal["restore"]
     site: SiteRef
@@ -221,6 +222,30 @@ class Med(EventBase):
     value: Int = Field(ge=0, le=4294967295, description="the MED")
 
 
+class SetCommunities(EventBase):
+    """Replace the communities the site attaches to its announcements (an empty
+    list removes them): ``graceful-shutdown`` asks the upstreams to prefer any
+    other route (local preference 0) before the site withdraws; ``no-export``,
+    a transit's action communities.  A session's own ``communities`` stay."""
+
+    event: Literal["set_communities"]
+    site: SiteRef
+    communities: List[Community] = Field(
+        max_length=32,
+        description="'A:B', 'A:B:C', no-export, no-advertise, no-peer, graceful-shutdown; "
+        "[] removes the site's communities",
+    )
+
+
+class Backend(EventBase):
+    """Fail the run's shared backend (``down``: its process is killed) or start
+    it again (``up``). Every health agent whose ``checks`` include ``backend``
+    depends on it."""
+
+    event: Literal["backend"]
+    state: Literal["down", "up"]
+
+
 class LinkEvent(EventBase):
     """Change a link between two directly linked nodes (routers, sites, clients,
     or single-router AS names). ``state``: ``down`` (carrier loss at both ends),
@@ -234,13 +259,23 @@ class LinkEvent(EventBase):
 
 
 Event = Annotated[
-    Union[FailSite, KillService, Withdraw, Restore, Prepend, Med, LinkEvent],
+    Union[
+        FailSite, KillService, Withdraw, Restore, Prepend, Med, SetCommunities, LinkEvent, Backend
+    ],
     Field(discriminator="event"),
 ]
 #: Event kinds that act on a site (they have a ``site`` field).
-SITE_EVENTS = ("fail_site", "kill_service", "withdraw", "restore", "prepend", "med")
+SITE_EVENTS = (
+    "fail_site",
+    "kill_service",
+    "withdraw",
+    "restore",
+    "prepend",
+    "med",
+    "set_communities",
+)
 #: Event kinds that ``restore`` undoes (everything done to a site).
-RESTORABLE = ("fail_site", "kill_service", "withdraw", "prepend", "med")
+RESTORABLE = ("fail_site", "kill_service", "withdraw", "prepend", "med", "set_communities")
 
 
 # -------------------------------------------------------------------- checks

@@ -18,16 +18,19 @@ from testbed.scenario.model import (
     BUSIEST,
     RESTORABLE,
     SITE_EVENTS,
+    Backend,
     ClientsCheck,
     Convergence,
     LinkEvent,
     Moves,
     Scenario,
+    SetCommunities,
     Stays,
     ValleyFree,
 )
+from testbed.topology.capabilities import NO_COMMUNITIES
 from testbed.topology.model import Topology
-from testbed.topology.plan import Plan, make_plan
+from testbed.topology.plan import Plan, make_plan, uses_policy
 from testbed.topology.relationships import uses_relationships
 from testbed.topology.validate import resolve_router
 
@@ -135,6 +138,16 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
                 fail(f"timeline[{i}].site", _unknown("site", site, topology, known))
         elif isinstance(event, LinkEvent):
             _check_link(event, i, topology, fail)
+        if isinstance(event, SetCommunities):
+            _check_communities_speaker(event, i, topology, fail)
+        elif isinstance(event, Backend) and not any(
+            s.health is not None and "backend" in s.health.checks for s in topology.sites
+        ):
+            fail(
+                f"timeline[{i}]",
+                "no health agent depends on the backend: give the sites' health "
+                "checks: [dns, tcp, backend]",
+            )
     for i, check in enumerate(scenario.expect):
         if isinstance(check, (Moves, Stays)) and check.client not in clients:
             fail(f"expect[{i}].client", _unknown("client", check.client, topology, clients))
@@ -179,7 +192,9 @@ def timeline_warnings(scenario: Scenario, topology: Topology) -> List[str]:
 
     A ``silent`` site failure is noticed only when the hold timer (or BFD)
     expires: a ``restore`` that comes sooner undoes the failure before BGP
-    saw it, so no client moves.  ``busiest`` counts as every site.
+    saw it, so no client moves.  ``busiest`` counts as every site.  A
+    ``set_communities`` with ``graceful-shutdown`` on a topology whose routers
+    have no community policy (:func:`communities_warnings`) changes nothing.
 
     Args:
         scenario: the validated scenario.
@@ -189,7 +204,7 @@ def timeline_warnings(scenario: Scenario, topology: Topology) -> List[str]:
         One line per problem, empty when there is none.
     """
     sites = [s.name for s in topology.sites]
-    out: List[str] = []
+    out: List[str] = communities_warnings(scenario, topology)
     plan: Optional[Plan] = None
     for i, event in enumerate(scenario.timeline):
         if event.event != "fail_site" or getattr(event, "how", None) != "silent":
@@ -223,6 +238,44 @@ def timeline_warnings(scenario: Scenario, topology: Topology) -> List[str]:
                 f"({needed:g} s): BGP may never notice the failure, so no client moves"
             )
     return out
+
+
+def _check_communities_speaker(
+    event: SetCommunities, i: int, topology: Topology, fail: Fail
+) -> None:
+    """``set_communities`` needs a speaker that can attach communities (not Ryu)."""
+    cannot = [
+        s for s in topology.sites if s.speaker in NO_COMMUNITIES and event.site in (s.name, BUSIEST)
+    ]
+    if cannot:
+        site = cannot[0]
+        which = f"site {site.name!r}" + (
+            " (it may be the busiest)" if event.site == BUSIEST else ""
+        )
+        fail(
+            f"timeline[{i}].site",
+            f"{which} runs speaker {site.speaker}, which cannot attach communities "
+            f"({NO_COMMUNITIES[site.speaker]}): use speaker frr or exabgp",
+        )
+
+
+def communities_warnings(scenario: Scenario, topology: Topology) -> List[str]:
+    """``graceful-shutdown`` sent where no router acts on it.
+
+    The upstreams honour it (local preference 0) through the community
+    policy the plan renders for a topology with relationships, communities
+    or action communities; without any, the community is sent but ignored.
+    """
+    if uses_policy(topology):
+        return []
+    return [
+        f"timeline[{i}]: topology {topology.name!r} declares no relationships, communities "
+        "or action communities, so its routers have no community policy: graceful-shutdown "
+        "is sent but no upstream acts on it (use a topology with relationships or "
+        "communities, such as world-policy)"
+        for i, event in enumerate(scenario.timeline)
+        if isinstance(event, SetCommunities) and "graceful-shutdown" in event.communities
+    ]
 
 
 def _unknown(what: str, name: str, topology: Topology, known: List[str]) -> str:

@@ -8,6 +8,11 @@ connection in order (FIN), then the process exits 0.
 As a process::
 
     python -m testbed.services.stream --site lon [--bind 192.0.2.53] [--port 8053]
+    python -m testbed.services.stream --site backend --unix RUN/backend.sock
+
+With ``--unix`` it listens on a unix socket instead (the run's shared
+backend, which the health agents' ``backend`` check asks; a stale socket
+file left by a killed backend is replaced).
 """
 
 from __future__ import annotations
@@ -46,17 +51,19 @@ def answer(site: str, line: bytes) -> Optional[bytes]:
 class StreamServer:
     """Serves the stream protocol for one site on one address and port."""
 
-    def __init__(self, site: str, bind: str, port: int):
+    def __init__(self, site: str, bind: str, port: int, unix: Optional[str] = None):
         """Prepare the server.
 
         Args:
             site: the name sent in every answer.
             bind: the address to listen on.
             port: the TCP port.
+            unix: listen on this unix socket instead of ``bind``/``port``.
         """
         self.site = site
         self.bind = bind
         self.port = port
+        self.unix = unix
         self.connections = 0
         self._writers: Set[asyncio.StreamWriter] = set()
         self._server: Optional[asyncio.AbstractServer] = None
@@ -65,7 +72,7 @@ class StreamServer:
         self.connections += 1
         self._writers.add(writer)
         sock = writer.get_extra_info("socket")
-        if sock is not None:
+        if sock is not None and sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             while True:
@@ -82,10 +89,17 @@ class StreamServer:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Listen until ``stop`` is set, then close everything in order."""
-        self._server = await asyncio.start_server(
-            self._serve, self.bind, self.port, limit=MAX_LINE, reuse_address=True, backlog=128
-        )
-        sys.stderr.write(f"stream: site {self.site} listening on {self.bind}:{self.port}\n")
+        if self.unix is not None:
+            self._server = await asyncio.start_unix_server(
+                self._serve, self.unix, limit=MAX_LINE, backlog=128
+            )
+            where = self.unix
+        else:
+            self._server = await asyncio.start_server(
+                self._serve, self.bind, self.port, limit=MAX_LINE, reuse_address=True, backlog=128
+            )
+            where = f"{self.bind}:{self.port}"
+        sys.stderr.write(f"stream: site {self.site} listening on {where}\n")
         sys.stderr.flush()
         await stop.wait()
         self._server.close()
@@ -94,12 +108,12 @@ class StreamServer:
         await self._server.wait_closed()
 
 
-async def _main(site: str, bind: str, port: int) -> None:
+async def _main(site: str, bind: str, port: int, unix: Optional[str] = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await StreamServer(site, bind, port).run(stop)
+    await StreamServer(site, bind, port, unix).run(stop)
 
 
 def _parser() -> proc.Parser:
@@ -117,6 +131,7 @@ def _parser() -> proc.Parser:
     p.add_argument(
         "--port", default=STREAM_PORT, type=proc.port, help=f"TCP port (default {STREAM_PORT})"
     )
+    p.add_argument("--unix", default=None, help="listen on this unix socket instead")
     return p
 
 
@@ -125,10 +140,11 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_main(args.site, args.bind, args.port))
+        asyncio.run(_main(args.site, args.bind, args.port, args.unix))
     except OSError as exc:
         why = os.strerror(exc.errno) if exc.errno else str(exc)
-        proc.fail(parser.prog, f"cannot listen on {args.bind}:{args.port}: {why}")
+        where = args.unix or f"{args.bind}:{args.port}"
+        proc.fail(parser.prog, f"cannot listen on {where}: {why}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ What a speaker does falls in two halves:
 
 - **announcements** -- :meth:`~SiteSpeaker.announce`,
   :meth:`~SiteSpeaker.withdraw`, :meth:`~SiteSpeaker.set_policy` (prepend,
-  MED), :meth:`~SiteSpeaker.sessions`, :meth:`~SiteSpeaker.status` (the RIB
+  MED, communities), :meth:`~SiteSpeaker.sessions`, :meth:`~SiteSpeaker.status` (the RIB
   query: what the site announces now).  These need only the
   :class:`SpeakerSpec` (names, AS, prefix, the control socket), so the health
   agent, a process of its own with a JSON config and no testbed, uses them too;
@@ -34,10 +34,24 @@ import signal
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Dict, List, Optional, Set, Type, TypeVar
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    ClassVar,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Set,
+    Tuple,
+    Type,
+    TypeVar,
+)
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from testbed.net.state import Tracked
+    from testbed.topology.model import Topology
     from testbed.topology.plan import RouterPlan
 
 #: Modules that define the built-in kinds (each registers its class on import).
@@ -110,6 +124,10 @@ class SpeakerSpec:
         control: the control socket of a speaker process (None for FRR).
         base_prepend: the prepends the topology asks for (before any change).
         base_med: the MED the topology asks for (None: none).
+        base_communities: the site's own communities in the topology
+            (``sites[].communities``), which ``set_communities`` replaces.
+        peer_communities: upstream -> the communities its session adds
+            (``sessions[].communities`` from the site), which stay.
     """
 
     site: str
@@ -120,10 +138,18 @@ class SpeakerSpec:
     control: Optional[str] = None
     base_prepend: int = 0
     base_med: Optional[int] = None
+    base_communities: List[str] = field(default_factory=list)
+    peer_communities: Dict[str, List[str]] = field(default_factory=dict)
 
     @classmethod
-    def from_router(cls, router: RouterPlan, control: Optional[Path] = None) -> SpeakerSpec:
-        """The spec of a site router of the plan."""
+    def from_router(
+        cls,
+        router: RouterPlan,
+        control: Optional[Path] = None,
+        topology: Optional[Topology] = None,
+    ) -> SpeakerSpec:
+        """The spec of a site router of the plan (``topology``: where its communities come from)."""
+        site, peers = site_communities(router, topology)
         return cls(
             site=str(router.site or router.name),
             router=router.name,
@@ -133,6 +159,8 @@ class SpeakerSpec:
             control=str(control) if control is not None else None,
             base_prepend=max((n.prepend for n in router.neighbors), default=0),
             base_med=next((n.med for n in router.neighbors if n.med is not None), None),
+            base_communities=site,
+            peer_communities=peers,
         )
 
     @classmethod
@@ -147,11 +175,55 @@ class SpeakerSpec:
             control=config.get("control"),
             base_prepend=int(config.get("base_prepend") or 0),
             base_med=config.get("base_med"),
+            base_communities=[str(c) for c in config.get("base_communities") or []],
         )
 
     def to_dict(self) -> Dict[str, Any]:
         """As a dict (JSON)."""
         return asdict(self)
+
+    def communities_towards(self, peer: str, communities: Iterable[str]) -> List[str]:
+        """What the announcement to ``peer`` carries: the site's ``communities``, then
+        the session's own (each once, in that order)."""
+        return unique([*communities, *self.peer_communities.get(peer, [])])
+
+
+def unique(values: Iterable[str]) -> List[str]:
+    """Each value once, in order of first appearance."""
+    return list(dict.fromkeys(str(v) for v in values))
+
+
+def site_communities(
+    router: RouterPlan, topology: Optional[Topology] = None
+) -> Tuple[List[str], Dict[str, List[str]]]:
+    """A site router's communities: (the site's own, upstream -> its session's own).
+
+    From the topology when given (``sites[].communities``,
+    ``sessions[].communities`` with the site as ``a``); without it, from the
+    plan's per-session lists: what every session carries counts as the
+    site's, the rest as the session's.
+    """
+    rendered = {
+        n.peer: unique([*n.policy.communities, *n.policy.large_communities])
+        for n in router.neighbors
+        if n.policy is not None
+    }
+    if topology is None:
+        lists = list(rendered.values())
+        common = [c for c in lists[0] if all(c in other for other in lists)] if lists else []
+        extra = {p: [c for c in v if c not in common] for p, v in rendered.items()}
+        return common, {p: v for p, v in extra.items() if v}
+    from testbed.topology.validate import resolve_router
+
+    site = next((s for s in topology.sites if s.name == router.site), None)
+    own = unique(site.communities) if site is not None else []
+    peers: Dict[str, List[str]] = {}
+    for session in topology.sessions:
+        if session.communities and resolve_router(topology, session.a) == router.name:
+            peer = resolve_router(topology, session.b)
+            if peer is not None:
+                peers[peer] = unique([*peers.get(peer, []), *session.communities])
+    return own, peers
 
 
 class SiteSpeaker(ABC):
@@ -178,13 +250,15 @@ class SiteSpeaker(ABC):
         #: what the site announces now (as this object last set it)
         self.prepend: int = spec.base_prepend
         self.med: Optional[int] = spec.base_med
+        self.communities: List[str] = list(spec.base_communities)
         self.announced = True
 
     @classmethod
     def for_router(cls, router: RouterPlan, testbed: Any) -> SiteSpeaker:
         """The speaker of a site router of ``testbed``'s plan."""
         control = testbed.speaker_socket(router.name) if cls.control_socket else None
-        return cls(SpeakerSpec.from_router(router, control), testbed=testbed)
+        spec = SpeakerSpec.from_router(router, control, getattr(testbed, "topo", None))
+        return cls(spec, testbed=testbed)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.spec.site} on {self.spec.router}>"
@@ -217,18 +291,38 @@ class SiteSpeaker(ABC):
         """Withdraw the site's prefixes (idempotent)."""
 
     @abstractmethod
-    def _apply_policy(self, prepend: int, med: Optional[int], changed: Set[str]) -> List[str]:
-        """Make the announcements carry ``prepend`` and ``med``; return what was done.
+    def _apply_policy(
+        self,
+        prepend: int,
+        med: Optional[int],
+        communities: Optional[List[str]],
+        changed: Set[str],
+    ) -> List[str]:
+        """Make the announcements carry ``prepend``, ``med`` and ``communities``.
 
-        ``changed`` says which of ``prepend`` and ``med`` differ from what is in place.
+        ``communities`` (the site's own, :meth:`SpeakerSpec.communities_towards`
+        adds each session's) is None when they are to be left as they are;
+        ``changed`` says which of ``prepend``, ``med`` and ``communities``
+        differ from what is in place.
+
+        Returns:
+            What was done, in words for a record.
         """
 
-    def set_policy(self, prepend: int, med: Optional[int], force: bool = False) -> List[str]:
-        """Announce with ``prepend`` extra copies of the site's AS and MED ``med``.
+    def set_policy(
+        self,
+        prepend: int,
+        med: Optional[int],
+        communities: Optional[Iterable[str]] = None,
+        force: bool = False,
+    ) -> List[str]:
+        """Announce with ``prepend`` extra copies of the site's AS, MED ``med`` and ``communities``.
 
         Args:
             prepend: AS-path prepends (0: none).
             med: the MED (None: no MED).
+            communities: the site's communities (``[]``: none; None: leave
+                them as they are, e.g. a health agent changing only the MED).
             force: apply even if this object believes it is in place already
                 (another process, e.g. a health agent, may have changed it).
 
@@ -236,13 +330,17 @@ class SiteSpeaker(ABC):
             What was done, in words for a record (empty: nothing changed).
         """
         prepend = int(prepend or 0)
-        changed = {"prepend", "med"}
-        if not force:
-            changed = {k for k, v in (("prepend", prepend), ("med", med)) if v != getattr(self, k)}
+        want: Dict[str, Any] = {"prepend": prepend, "med": med}
+        wanted = unique(communities) if communities is not None else None
+        if wanted is not None:
+            want["communities"] = wanted
+        changed = set(want) if force else {k for k, v in want.items() if v != getattr(self, k)}
         if not changed:
             return []
-        done = self._apply_policy(prepend, med, changed)
+        done = self._apply_policy(prepend, med, wanted, changed)
         self.prepend, self.med = prepend, med
+        if wanted is not None:
+            self.communities = wanted
         return done
 
     @abstractmethod
@@ -254,8 +352,8 @@ class SiteSpeaker(ABC):
         """The RIB query: what the site announces now.
 
         Returns:
-            ``announced`` (bool), ``prepend``, ``med`` and ``peers`` (as
-            :meth:`sessions`), plus whatever the kind adds.
+            ``announced`` (bool), ``prepend``, ``med``, ``communities`` and
+            ``peers`` (as :meth:`sessions`), plus whatever the kind adds.
         """
 
     # --------------------------------------------------------- processes

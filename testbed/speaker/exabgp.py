@@ -8,9 +8,11 @@ stdout, no CLI pipes), plus a ``process``, the testbed's API program
 (:mod:`testbed.speaker.exabgp_api`), which prints ``announce route ...`` /
 ``withdraw route ...`` on its stdout for ExaBGP to carry out.  The scenario
 events and the health agent talk to that program over its control socket,
-like to a Ryu speaker, and it turns their commands into API lines: MED and
-prepending (``med``, ``as-path [ ... ]``) included, so nothing is left to the
-upstreams.
+like to a Ryu speaker, and it turns their commands into API lines: MED,
+prepending and communities (``med``, ``as-path [ ... ]``, ``community [ ... ]``,
+``large-community [ ... ]``) included, so nothing is left to the upstreams.
+Well-known communities go by number (:func:`exabgp_community`: ExaBGP's
+parser has no name for ``graceful-shutdown``).
 
 The files live in ``RUN/speakers/SITE/`` (``exabgp.conf``, ``exabgp.env``);
 ExaBGP's log and the API program's stderr go to ``RUN/logs/speaker-SITE.log``,
@@ -29,8 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Set
 
-from testbed.speaker.base import register
+from testbed.speaker.base import register, unique
 from testbed.speaker.process import ProcessSpeaker
+from testbed.topology.model import WELL_KNOWN_COMMUNITIES
 
 #: The name of the API program's ``process`` section.
 PROCESS = "anycast"
@@ -38,11 +41,28 @@ PROCESS = "anycast"
 EXABGP_MIN_HOLD = 3
 
 
+def exabgp_community(community: str) -> str:
+    """A community as ExaBGP's API takes it: well-known names by number (``65535:0``)."""
+    known = WELL_KNOWN_COMMUNITIES.get(str(community))
+    return f"{known[0]}:{known[1]}" if known else str(community)
+
+
+def router_communities(router: Any) -> List[str]:
+    """Every community a site's sessions carry (one route goes to all upstreams)."""
+    return unique(
+        c
+        for n in router.neighbors
+        if n.policy is not None
+        for c in [*n.policy.communities, *n.policy.large_communities]
+    )
+
+
 def api_argv(router: Any, records: Path, control: Path) -> List[str]:
     """The command line of the API program ExaBGP runs for a site.
 
     Args:
-        router: the site node's plan.
+        router: the site node's plan (its sessions' communities: every one of
+            them goes to every upstream).
         records: the run's records folder (absolute).
         control: the program's control socket.
     """
@@ -60,6 +80,8 @@ def api_argv(router: Any, records: Path, control: Path) -> List[str]:
         argv += ["--prepend", str(prepend)]
     if med is not None:
         argv += ["--med", str(med)]
+    for community in router_communities(router):
+        argv += ["--community", exabgp_community(community)]
     return argv
 
 
@@ -200,6 +222,20 @@ class ExaBgpSpeaker(ProcessSpeaker):
     def argv(self) -> List[str]:
         return exabgp_argv(self.folder / "exabgp.env", self.folder / "exabgp.conf")
 
-    def _apply_policy(self, prepend: int, med: Optional[int], changed: Set[str]) -> List[str]:
-        self.send("policy", prepend=prepend, med=med)
-        return [f"med {med} prepend {prepend}"]
+    def _apply_policy(
+        self,
+        prepend: int,
+        med: Optional[int],
+        communities: Optional[List[str]],
+        changed: Set[str],
+    ) -> List[str]:
+        if communities is None:
+            self.send("policy", prepend=prepend, med=med)
+            return [f"med {med} prepend {prepend}"]
+        every = unique(
+            c for p in self.spec.peers for c in self.spec.communities_towards(p, communities)
+        )
+        self.send(
+            "policy", prepend=prepend, med=med, communities=[exabgp_community(c) for c in every]
+        )
+        return [f"med {med} prepend {prepend}", f"communities {' '.join(communities) or 'none'}"]

@@ -6,12 +6,16 @@ with ExaBGP (``exabgp-healthcheck`` does the same)::
 
     announce route 192.0.2.0/24 next-hop self
     announce route 192.0.2.0/24 next-hop self med 1000 as-path [ 64500 64500 64500 64500 ]
+    announce route 192.0.2.0/24 next-hop self community [ 65535:0 ] large-community [ 64500:1:2 ]
     withdraw route 192.0.2.0/24 next-hop self
 
 An AS path given in the API is sent as it is (ExaBGP adds the local AS only
 when a route has none), so ``prepend N`` announces the site's AS N + 1
 times.  A new ``announce`` of the same prefix replaces the route (an
-implicit withdrawal), which is how MED and prepends change and go again.
+implicit withdrawal), which is how MED, prepends and communities change and
+go again.  Communities are numbers here (``65535:0``, not
+``graceful-shutdown``): the testbed's side converts them
+(:func:`testbed.speaker.exabgp.exabgp_community`).
 
 On stdin ExaBGP sends its acknowledgements (``done``/``error``, with
 ``exabgp.api.ack``) and, JSON encoded, the neighbours' state changes
@@ -19,28 +23,47 @@ On stdin ExaBGP sends its acknowledgements (``done``/``error``, with
 the ``peers`` of ``status``.  The testbed (scenario events, the health
 agent) talks to this program, not to ExaBGP: one JSON line per connection on
 ``--control`` (:mod:`testbed.speaker.control`), the same protocol as the Ryu
-speaker, plus ``policy`` (``prepend``, ``med``).  The program ends when
-ExaBGP closes its stdin (ExaBGP stopped or was killed) or on SIGTERM.
+speaker, plus ``policy`` (``prepend``, ``med`` and, if given, ``communities``).
+The program ends when ExaBGP closes its stdin (ExaBGP stopped or was killed) or on SIGTERM.
 Records go to ``--out`` (JSON Lines, ``kind: speaker``).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import sys
 import threading
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from testbed import proc
 from testbed.records import RecordWriter, WriteFault
 
+#: A community as the API takes it: ``A:B`` (each 0-65535) or large ``A:B:C`` (each 0-2^32-1).
+_COMMUNITY = re.compile(r"^(\d{1,5}):(\d{1,5})$|^(\d{1,10}):(\d{1,10}):(\d{1,10})$")
+
+
+def community_ok(value: Any) -> bool:
+    """True for a numeric community the API line may carry (``A:B`` or ``A:B:C``)."""
+    match = _COMMUNITY.match(value) if isinstance(value, str) else None
+    if match is None:
+        return False
+    parts = [int(x) for x in value.split(":")]
+    return max(parts) <= (65535 if len(parts) == 2 else 4294967295)
+
 
 def route_line(
-    prefix: str, asn: int, announce: bool = True, prepend: int = 0, med: Optional[int] = None
+    prefix: str,
+    asn: int,
+    announce: bool = True,
+    prepend: int = 0,
+    med: Optional[int] = None,
+    communities: Sequence[str] = (),
 ) -> str:
     """The ExaBGP API command that announces (or withdraws) ``prefix``.
 
@@ -50,6 +73,8 @@ def route_line(
         announce: False for the withdrawal.
         prepend: extra copies of the AS in the path.
         med: the MED (None: none).
+        communities: numeric communities, standard (``A:B``, in ``community``)
+            and large (``A:B:C``, in ``large-community``).
     """
     if not announce:
         return f"withdraw route {prefix} next-hop self"
@@ -58,6 +83,12 @@ def route_line(
         line += f" med {int(med)}"
     if prepend:
         line += " as-path [ " + " ".join([str(asn)] * (int(prepend) + 1)) + " ]"
+    standard = [c for c in communities if c.count(":") == 1]
+    large = [c for c in communities if c.count(":") == 2]
+    if standard:
+        line += " community [ " + " ".join(standard) + " ]"
+    if large:
+        line += " large-community [ " + " ".join(large) + " ]"
     return line
 
 
@@ -82,6 +113,7 @@ class ApiSite:
         self.announced = False
         self.prepend: int = args.prepend
         self.med: Optional[int] = args.med
+        self.communities: List[str] = list(args.community)
         self.peers: Dict[str, str] = {a: "Connect" for a in args.neighbor}
         self.fault: Optional[WriteFault] = None
         self.errors = 0
@@ -100,14 +132,24 @@ class ApiSite:
             self.out.flush()
 
     def _route(self, announce: bool) -> None:
-        self.emit(route_line(self.args.prefix, self.args.asn, announce, self.prepend, self.med))
+        self.emit(
+            route_line(
+                self.args.prefix, self.args.asn, announce, self.prepend, self.med, self.communities
+            )
+        )
 
     def announce(self) -> None:
         """Announce the prefix (idempotent)."""
         if not self.announced:
             self._route(True)
             self.announced = True
-            self.record("announce", prefix=self.args.prefix, prepend=self.prepend, med=self.med)
+            self.record(
+                "announce",
+                prefix=self.args.prefix,
+                prepend=self.prepend,
+                med=self.med,
+                communities=self.communities,
+            )
 
     def withdraw(self) -> None:
         """Withdraw the prefix (idempotent)."""
@@ -116,14 +158,18 @@ class ApiSite:
             self.announced = False
             self.record("withdraw", prefix=self.args.prefix)
 
-    def policy(self, prepend: int, med: Optional[int]) -> None:
-        """Set the prepends and MED; an announced route goes again with them."""
-        if (prepend, med) == (self.prepend, self.med):
+    def policy(
+        self, prepend: int, med: Optional[int], communities: Optional[List[str]] = None
+    ) -> None:
+        """Set the prepends, MED and (unless None) communities; an announced route goes
+        again with them."""
+        communities = self.communities if communities is None else list(communities)
+        if (prepend, med, communities) == (self.prepend, self.med, self.communities):
             return
-        self.prepend, self.med = prepend, med
+        self.prepend, self.med, self.communities = prepend, med, communities
         if self.announced:
             self._route(True)
-        self.record("policy", prepend=prepend, med=med)
+        self.record("policy", prepend=prepend, med=med, communities=communities)
 
     def handle(self, request: Dict[str, Any]) -> Dict[str, Any]:
         """Carry out one control command."""
@@ -139,7 +185,12 @@ class ApiSite:
                 return {"ok": False, "error": f"bad MED {med!r}"}
             if not (isinstance(prepend, int) and 0 <= prepend <= 64):
                 return {"ok": False, "error": f"bad prepend {prepend!r}"}
-            self.policy(prepend, med)
+            communities = request.get("communities") if cmd == "policy" else None
+            if communities is not None and not (
+                isinstance(communities, list) and all(community_ok(c) for c in communities)
+            ):
+                return {"ok": False, "error": f"bad communities {communities!r}"}
+            self.policy(prepend, med, communities)
         elif cmd != "status":
             return {"ok": False, "error": f"unknown command {cmd!r}"}
         with self.lock:
@@ -149,6 +200,7 @@ class ApiSite:
             "announced": self.announced,
             "prepend": self.prepend,
             "med": self.med,
+            "communities": self.communities,
             "peers": peers,
             "library": "exabgp",
             "errors": self.errors,
@@ -217,6 +269,13 @@ def serve_control(site: ApiSite, path: str, stop: threading.Event) -> threading.
     return thread
 
 
+def _community_arg(value: str) -> str:
+    """argparse type: a numeric community."""
+    if not community_ok(value):
+        raise argparse.ArgumentTypeError(f"invalid community {value!r} (A:B or A:B:C)")
+    return value
+
+
 def _parser() -> proc.Parser:
     p = proc.Parser(
         prog="python -m testbed.speaker.exabgp_api",
@@ -228,6 +287,13 @@ def _parser() -> proc.Parser:
     p.add_argument("--neighbor", action="append", default=[], type=proc.ipv4, help="upstream")
     p.add_argument("--prepend", type=int, default=0, help="AS-path prepends at start")
     p.add_argument("--med", type=int, default=None, help="MED at start")
+    p.add_argument(
+        "--community",
+        action="append",
+        default=[],
+        type=_community_arg,
+        help="community at start, A:B or A:B:C (repeatable)",
+    )
     p.add_argument("--control", required=True, help="control socket path")
     p.add_argument("--out", required=True, help="JSON Lines records")
     return p

@@ -11,7 +11,7 @@ restarts its daemons after a crash.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional, Set
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set
 
 from testbed.net import frr
 from testbed.speaker.base import SiteSpeaker, register
@@ -32,11 +32,28 @@ def announce_commands(asn: int, prefix: str, announce: bool) -> List[str]:
 
 
 def policy_commands(
-    asn: int, peers: List[str], prepend: int = 0, med: Optional[int] = None
+    asn: int,
+    peers: List[str],
+    prepend: int = 0,
+    med: Optional[int] = None,
+    communities: Optional[Mapping[str, Sequence[str]]] = None,
 ) -> List[str]:
-    """vtysh commands that set the site's outbound policy (prepend, MED) towards ``peers``.
+    """vtysh commands that set the site's outbound policy towards ``peers``.
 
-    The template names the outbound route-map of each peer ``PEER-out``.
+    The template names the outbound route-map of each peer ``PEER-out``; its
+    entry 10 holds the session's own prepend, MED and communities (further
+    entries, the relationship policy's, are left alone).
+
+    Args:
+        asn: the site's AS (prepended).
+        peers: the upstreams.
+        prepend: AS-path prepends (0: none).
+        med: the MED (None: none).
+        communities: peer -> every community its announcement carries (standard,
+            well-known and large, as :class:`~testbed.topology.model.Community`
+            writes them); None leaves the communities as they are.  They are
+            set ``additive``, as the template does: a route keeps what it
+            carries already.
     """
     cmds = ["configure terminal"]
     for peer in peers:
@@ -47,8 +64,29 @@ def policy_commands(
         cmds.append("no set metric")
         if med is not None:
             cmds.append(f"set metric {med}")
+        if communities is not None:
+            cmds += community_commands(communities.get(peer, []))
         cmds.append("exit")
     cmds += ["end", "clear bgp ipv4 unicast * soft out"]
+    return cmds
+
+
+def community_commands(communities: Sequence[str]) -> List[str]:
+    """The ``set community`` / ``set large-community`` lines of one route-map entry.
+
+    Both are removed first (``no set ...``: FRR's northbound ignores a
+    clause that is not there), then set again with what ``communities``
+    holds: standard and well-known ones (``64500:100``, ``graceful-shutdown``)
+    in ``set community``, large ones (``A:B:C``) in ``set large-community``.
+    """
+    standard = [c for c in communities if c.count(":") != 2]
+    large = [c for c in communities if c.count(":") == 2]
+    cmds = ["no set community"]
+    if standard:
+        cmds.append(f"set community {' '.join(standard)} additive")
+    cmds.append("no set large-community")
+    if large:
+        cmds.append(f"set large-community {' '.join(large)} additive")
     return cmds
 
 
@@ -98,9 +136,22 @@ class FrrSpeaker(SiteSpeaker):
             self._vtysh(self.name, announce_commands(self.spec.asn, prefix, False))
         self.announced = False
 
-    def _apply_policy(self, prepend: int, med: Optional[int], changed: Set[str]) -> List[str]:
-        self._vtysh(self.name, policy_commands(self.spec.asn, self.spec.peers, prepend, med))
-        return [f"med {med} prepend {prepend}"]
+    def _apply_policy(
+        self,
+        prepend: int,
+        med: Optional[int],
+        communities: Optional[List[str]],
+        changed: Set[str],
+    ) -> List[str]:
+        per_peer = None
+        if communities is not None:
+            per_peer = {p: self.spec.communities_towards(p, communities) for p in self.spec.peers}
+        cmds = policy_commands(self.spec.asn, self.spec.peers, prepend, med, per_peer)
+        self._vtysh(self.name, cmds)
+        done = [f"med {med} prepend {prepend}"]
+        if communities is not None:
+            done.append(f"communities {' '.join(communities) or 'none'}")
+        return done
 
     def sessions(self) -> Dict[str, str]:
         names = {str(n.address): n.peer for n in self.plan.neighbors} if self.testbed else {}
@@ -121,6 +172,7 @@ class FrrSpeaker(SiteSpeaker):
             "announced": announced,
             "prepend": self.prepend,
             "med": self.med,
+            "communities": self.communities,
             "peers": self.sessions(),
         }
 

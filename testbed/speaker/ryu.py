@@ -3,7 +3,11 @@
 The process is :mod:`testbed.speaker.ryu_speaker`; this is its side in the
 testbed.  Ryu's API has no AS-path prepending, so :meth:`RyuSpeaker.set_policy`
 has the upstreams prepend on receipt (``route-map SITE-in``, the same path
-for everyone beyond them), and sets the MED through the speaker.
+for everyone beyond them), and sets the MED through the speaker.  Nor has it
+communities for the speaker's own routes (``prefix_add`` takes a prefix, a
+next hop and a route distinguisher; out-filters only permit or deny): a Ryu
+site sends none (a caveat, :mod:`testbed.topology.capabilities`), and a
+``set_communities`` event on it is refused when the scenario is checked.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, List, Optional, Set
 
+from testbed.errors import TestbedError
 from testbed.net import frr
 from testbed.speaker.base import register
 from testbed.speaker.frr import VTYSH_TIMEOUT_S, inbound_prepend_commands
@@ -49,7 +54,15 @@ class RyuSpeaker(ProcessSpeaker):
         records = (Path(self.tb.run_dir) / "records").resolve()
         return speaker_argv(self.plan, records, Path(str(self.spec.control)))
 
-    def _apply_policy(self, prepend: int, med: Optional[int], changed: Set[str]) -> List[str]:
+    def _apply_policy(
+        self,
+        prepend: int,
+        med: Optional[int],
+        communities: Optional[List[str]],
+        changed: Set[str],
+    ) -> List[str]:
+        if communities is not None and "communities" in changed:
+            raise TestbedError(f"{self!r}: Ryu's BGPSpeaker API cannot attach communities")
         done = []
         if "med" in changed:
             self.send("med", value=med)

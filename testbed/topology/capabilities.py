@@ -9,7 +9,13 @@ issue 5; details in :mod:`testbed.speaker.settings`) takes:
 - ``connect_retry``: the speaker is passive, so the FRR upstream opens the
   session with its own ``timers connect``, which is the topology's value;
 - ``keepalive`` only as hold / 3: Ryu has no keepalive setting;
-- no advertisement-interval (MRAI) and no BFD.
+- no advertisement-interval (MRAI) and no BFD;
+- no communities: Ryu 4.34's ``BGPSpeaker.prefix_add`` takes a prefix, a next
+  hop and a route distinguisher only, its neighbour out-filters permit or
+  deny, and its attribute maps set only local preference (and only in VRFs),
+  so nothing attaches a community to the site's route (:data:`NO_COMMUNITIES`;
+  a ``set_communities`` event on a Ryu site is refused when the scenario is
+  checked).
 
 An ExaBGP site speaker (:mod:`testbed.speaker.exabgp`) takes:
 
@@ -19,8 +25,10 @@ An ExaBGP site speaker (:mod:`testbed.speaker.exabgp`) takes:
   so the FRR upstream's ``timers connect`` applies;
 - ``keepalive`` only as hold / 3: ExaBGP has no keepalive setting;
 - no advertisement-interval (MRAI) and no BFD;
-- one prepend count and one MED for all its upstreams (the API program
-  announces one route): per-session ``prepend``/``med`` that differ are not honoured.
+- one prepend count, one MED and one set of communities for all its
+  upstreams (the API program announces one route): per-session
+  ``prepend``/``med``/``communities`` that differ are not honoured (the
+  communities of every session go to every upstream).
 
 :func:`speaker_caveats` says, in one line each, which asked-for knob a
 site's speaker does not honour, so that the run prints it and records it in
@@ -35,6 +43,10 @@ from testbed.speaker.exabgp import session_timers as exabgp_session_timers
 from testbed.speaker.settings import session_timers
 from testbed.topology.model import Topology
 
+#: Speakers that cannot attach communities to their announcements, and why.
+NO_COMMUNITIES: Dict[str, str] = {
+    "ryu": "Ryu's BGPSpeaker API has no community for its own routes",
+}
 #: Knobs each speaker honours exactly on its own sessions (``keepalive`` on a
 #: Ryu site: only when it is hold / 3, see :func:`speaker_caveats`).
 SPEAKER_KNOBS: Dict[str, FrozenSet[str]] = {
@@ -80,6 +92,20 @@ def speaker_caveats(topo: Topology) -> List[str]:
                 f"speaker; its own announcements are not rate-limited (asked: "
                 f"{', '.join(str(m) for m in sorted(mrai))} s)"
             )
+        sent = list(
+            dict.fromkeys(
+                c
+                for n in router.neighbors
+                if n.policy
+                for c in [*n.policy.communities, *n.policy.large_communities]
+            )
+        )
+        if site.speaker in NO_COMMUNITIES and sent:
+            out.append(
+                f"{label}: no communities in this speaker "
+                f"({NO_COMMUNITIES[site.speaker]}); its announcements go without "
+                f"{', '.join(sent)}"
+            )
         timers = SESSION_TIMERS.get(site.speaker)
         if timers is None:
             continue
@@ -91,6 +117,17 @@ def speaker_caveats(topo: Topology) -> List[str]:
                     f"{label}: ExaBGP announces one route to all its upstreams; the "
                     "per-session prepend/MED that differ are not honoured (it uses "
                     "the highest prepend and the first MED)"
+                )
+            communities = {
+                (tuple(n.policy.communities), tuple(n.policy.large_communities))
+                for n in router.neighbors
+                if n.policy
+            }
+            if len(communities) > 1:
+                out.append(
+                    f"{label}: ExaBGP announces one route to all its upstreams; the "
+                    f"per-session communities that differ go to every upstream "
+                    f"({', '.join(sent)})"
                 )
         for n in router.neighbors:
             back = next(m for m in plan.routers[n.peer].neighbors if m.peer == router.name)

@@ -7,19 +7,35 @@ Example::
     b.anycast(64500); b.site("s1", upstream="t1")
     b.eyeball("isp", 64512); b.link("isp", "t2"); b.client("c1", "isp")
     topo = b.build()
+
+With relationships (``rel`` on a link, or an AS's ``customers``/``peers``)::
+
+    b.transit("t1", 65001, customers=["t3"], actions=[{"community": "65001:6000",
+              "no_export_to": "peers"}])
+    b.link("t1", "t2", rel="peer"); b.link("t3", "t1")
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from testbed.errors import InputError
 from testbed.topology.load import parse_topology
-from testbed.topology.model import Topology
+from testbed.topology.model import ActionCommunity, Topology
 
 ANYCAST_ASN = 64500
 TRANSIT_ASN_BASE = 65000
 EYEBALL_ASN_BASE = 64512
+
+#: An action community for the builder: the model or its fields as a mapping.
+Action = Union[ActionCommunity, Mapping[str, Any]]
+
+
+def _action_data(action: Action) -> Dict[str, Any]:
+    """An action community as file data (checked with the rest by :meth:`TopologyBuilder.build`)."""
+    if isinstance(action, ActionCommunity):
+        return action.model_dump(exclude_defaults=True)
+    return dict(action)
 
 
 class TopologyBuilder:
@@ -31,28 +47,73 @@ class TopologyBuilder:
         for key in ("ases", "links", "sessions", "sites", "clients"):
             self.data[key] = []
 
-    def _as(self, name: str, asn: int, role: str, routers: Optional[List[str]]) -> TopologyBuilder:
+    def _as(
+        self,
+        name: str,
+        asn: int,
+        role: str,
+        routers: Optional[List[str]],
+        customers: Optional[Sequence[str]] = None,
+        peers: Optional[Sequence[str]] = None,
+        actions: Optional[Sequence[Action]] = None,
+    ) -> TopologyBuilder:
         entry: Dict[str, Any] = {"name": name, "asn": asn, "role": role}
         if routers:
             entry["routers"] = routers
+        if customers:
+            entry["customers"] = list(customers)
+        if peers:
+            entry["peers"] = list(peers)
+        if actions:
+            entry["actions"] = [_action_data(a) for a in actions]
         self.data["ases"].append(entry)
         return self
 
-    def transit(self, name: str, asn: int, routers: Optional[List[str]] = None) -> TopologyBuilder:
-        """Add a transit AS."""
-        return self._as(name, asn, "transit", routers)
+    def transit(
+        self,
+        name: str,
+        asn: int,
+        routers: Optional[List[str]] = None,
+        *,
+        customers: Optional[Sequence[str]] = None,
+        peers: Optional[Sequence[str]] = None,
+        actions: Optional[Sequence[Action]] = None,
+    ) -> TopologyBuilder:
+        """Add a transit AS, with the ASes that buy transit from it, its peers and the
+        action communities it offers (``{"community": "65001:6001", "prepend": 1}``)."""
+        return self._as(name, asn, "transit", routers, customers, peers, actions)
 
-    def eyeball(self, name: str, asn: int, routers: Optional[List[str]] = None) -> TopologyBuilder:
-        """Add an eyeball AS (it announces its client prefix)."""
-        return self._as(name, asn, "eyeball", routers)
+    def eyeball(
+        self,
+        name: str,
+        asn: int,
+        routers: Optional[List[str]] = None,
+        *,
+        customers: Optional[Sequence[str]] = None,
+        peers: Optional[Sequence[str]] = None,
+    ) -> TopologyBuilder:
+        """Add an eyeball AS (it announces its client prefix), with its customers and peers."""
+        return self._as(name, asn, "eyeball", routers, customers, peers)
 
-    def anycast(self, asn: int = ANYCAST_ASN, name: str = "anycast") -> TopologyBuilder:
-        """Add the anycast AS that the sites belong to."""
-        return self._as(name, asn, "anycast", None)
+    def anycast(
+        self,
+        asn: int = ANYCAST_ASN,
+        name: str = "anycast",
+        *,
+        peers: Optional[Sequence[str]] = None,
+    ) -> TopologyBuilder:
+        """Add the anycast AS that the sites belong to (and the ASes it peers with)."""
+        return self._as(name, asn, "anycast", None, peers=peers)
 
-    def link(self, a: str, b: str, **params: Any) -> TopologyBuilder:
-        """Link two routers (or single-router ASes); params: delay, jitter, loss, bandwidth."""
-        self.data["links"].append({"a": a, "b": b, **params})
+    def link(self, a: str, b: str, rel: Optional[str] = None, **params: Any) -> TopologyBuilder:
+        """Link two routers (or single-router ASes); params: delay, jitter, loss, bandwidth.
+
+        ``rel``: ``"customer-provider"`` (``a``'s AS buys transit from ``b``'s) or ``"peer"``.
+        """
+        entry: Dict[str, Any] = {"a": a, "b": b, **params}
+        if rel is not None:
+            entry["rel"] = rel
+        self.data["links"].append(entry)
         return self
 
     def session(self, a: str, b: str, **policy: Any) -> TopologyBuilder:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+import weakref
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Any, Dict, List, Literal, Optional, Tuple, Union
+from types import MappingProxyType
+from typing import Annotated, Any, Dict, List, Literal, Mapping, Optional, Tuple, Union
 
 from pydantic import (
     BaseModel,
@@ -419,22 +421,34 @@ class Health(Strict):
     Every ``interval`` the agent queries the site's NSD and connects to its
     stream service; ``fall`` failed rounds in a row make the site down,
     ``rise`` good ones make it up again.  On a change it applies ``action``.
+    ``backend`` in ``checks`` adds the run's shared backend (a service every
+    site's agent depends on, ``RUN/backend.sock``; the scenario event
+    ``backend`` fails it).  ``min_sites``: never withdraw while fewer than that
+    many sites with a health agent would remain announced (the agents share
+    what they announce in ``RUN/health/announced.json``).
     """
 
     interval: Float = Field(1.0, gt=0, le=60, description="seconds between two rounds of checks")
     timeout: Float = Field(0.5, gt=0, le=10, description="seconds a check may take")
     rise: Int = Field(2, ge=1, le=10, description="good rounds in a row to go up")
     fall: Int = Field(2, ge=1, le=10, description="failed rounds in a row to go down")
-    checks: List[Literal["dns", "tcp"]] = Field(
+    checks: List[Literal["dns", "tcp", "backend"]] = Field(
         default_factory=lambda: ["dns", "tcp"],  # type: ignore[arg-type] # literals
         min_length=1,
-        description="what is checked",
+        description="what is checked: the site's NSD, its stream service, the run's shared backend",
     )
     action: HealthAction = Field(
         "withdraw", description="on down: withdraw the route, demote it by MED, or prepend"
     )
     med: Int = Field(1000, ge=0, le=4294967295, description="MED announced while down (med)")
     prepend: Int = Field(3, ge=1, le=10, description="prepends while down (prepend)")
+    min_sites: Optional[Int] = Field(
+        None,
+        ge=1,
+        le=1000,
+        description="never withdraw while fewer than this many sites with a health agent "
+        "would remain announced (none: always withdraw)",
+    )
 
 
 class Site(Strict):
@@ -483,6 +497,42 @@ class LocalPrefs(Strict):
     provider: Int = Field(100, ge=0, le=4294967295, description="routes from providers")
 
 
+class _Index:
+    """Name lookups of one topology, built once (see :meth:`Topology.as_by_name`).
+
+    Attributes:
+        key: what the lookups were built from (the identity and length of
+            ``ases`` and ``sites``): a list replaced, grown or shrunk rebuilds them.
+        ases: AS name -> the first AS of that name.
+        anycast: the first anycast AS, if any.
+        routers: router name (site routers included) -> its AS, as
+            :meth:`Topology.router_as` gives it; built on first use.
+    """
+
+    __slots__ = ("anycast", "ases", "key", "routers")
+
+    def __init__(self, topo: Topology, key: Tuple[int, ...]) -> None:
+        self.key = key
+        self.ases: Dict[str, AS] = {}
+        for asys in topo.ases:
+            self.ases.setdefault(asys.name, asys)
+        self.anycast: Optional[AS] = next((a for a in topo.ases if a.role == "anycast"), None)
+        self.routers: Optional[Dict[str, AS]] = None
+
+
+#: id(topology) -> its lookups; an entry goes when its topology is collected
+#: (weakref.finalize), so ids are not reused while an entry stands.  Outside
+#: the model: a pydantic private attribute would take part in ``==`` and copies.
+_INDEXES: Dict[int, _Index] = {}
+
+
+# Name lookups (Topology.as_by_name, router_as, router_index, site_as) use maps
+# built once per instance (_Index), not a scan of every AS per call: validating
+# and planning internet:1000 asks tens of thousands of times.  The maps follow
+# assigned fields and a replaced, grown or shrunk ``ases`` or ``sites`` list;
+# nothing changes a loaded topology otherwise in place (an AS's ``routers``, a
+# site's ``as``): to change those, build a new topology.  (Not in the class
+# docstring: that is the JSON Schema's description.)
 class Topology(Strict):
     """The emulated internet."""
 
@@ -500,19 +550,42 @@ class Topology(Strict):
     sites: List[Site] = Field(default_factory=list)
     clients: List[Client] = Field(default_factory=list)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        index = _INDEXES.get(id(self))
+        if index is not None:
+            index.key = ()  # stale: rebuilt on the next lookup
+        super().__setattr__(name, value)
+
+    def _index(self) -> _Index:
+        """The name lookups, built on first use and when ``ases`` or ``sites`` changed."""
+        key = (id(self.ases), len(self.ases), id(self.sites), len(self.sites))
+        index = _INDEXES.get(id(self))
+        if index is None:  # first lookup: forget the lookups with the topology
+            weakref.finalize(self, _INDEXES.pop, id(self), None)
+        if index is None or index.key != key:
+            index = _INDEXES[id(self)] = _Index(self, key)
+        return index
+
     def as_by_name(self, name: str) -> Optional[AS]:
         """The AS called ``name``, if any."""
-        return next((a for a in self.ases if a.name == name), None)
+        return self._index().ases.get(name)
 
-    def router_as(self) -> dict:
-        """Map every router name (site routers included) to its AS."""
-        out = {}
-        for asys in self.ases:
-            for router in asys.router_names():
-                out[router] = asys
-        for site in self.sites:
-            out[site.name] = self.site_as(site)
-        return out
+    def router_as(self) -> Dict[str, AS]:
+        """Map every router name (site routers included) to its AS (a new dict)."""
+        return dict(self.router_index())
+
+    def router_index(self) -> Mapping[str, AS]:
+        """:meth:`router_as` without the copy, read-only and built once: for lookups in loops."""
+        index = self._index()
+        if index.routers is None:
+            routers: Dict[str, AS] = {}
+            for asys in self.ases:
+                for router in asys.router_names():
+                    routers[router] = asys
+            for site in self.sites:
+                routers[site.name] = self.site_as(site)
+            index.routers = routers
+        return MappingProxyType(index.routers)
 
     def access_router(self, client: Client) -> str:
         """The router a client hangs off: its ``router``, else its AS's first (validated)."""
@@ -528,4 +601,7 @@ class Topology(Strict):
             found = self.as_by_name(site.as_)
             assert found is not None, "validated"
             return found
-        return next(a for a in self.ases if a.role == "anycast")
+        anycast = self._index().anycast
+        if anycast is None:
+            raise StopIteration  # as next() over no anycast AS did: validated before use
+        return anycast

@@ -72,7 +72,7 @@ def uses_relationships(topo: Topology) -> bool:
 
 def end_as(topo: Topology, name: str) -> Optional[str]:
     """The AS of a link end or upstream (a router name or an AS name); None if unknown."""
-    routers = topo.router_as()
+    routers = topo.router_index()
     if name in routers:
         return str(routers[name].name)
     return name if topo.as_by_name(name) is not None else None
@@ -132,12 +132,14 @@ def implied(topo: Topology) -> List[Declaration]:
             if other is not None and other != anycast:
                 out.append(Declaration(anycast, other, "provider", f"sites[{i}].upstream"))
     roles = {a.name: a.role for a in topo.ases}
+    position: Dict[str, int] = {}
+    for i, asys in enumerate(topo.ases):
+        position.setdefault(asys.name, i)
     for pair in adjacencies(topo):
         x, y = sorted(pair)
         for me, them in ((x, y), (y, x)):
             if roles.get(me) == "eyeball" and roles.get(them) == "transit":
-                index = next(i for i, a in enumerate(topo.ases) if a.name == me)
-                out.append(Declaration(me, them, "provider", f"ases[{index}]"))
+                out.append(Declaration(me, them, "provider", f"ases[{position[me]}]"))
     return out
 
 

@@ -55,7 +55,7 @@ def resolve_router(topo: Topology, name: str) -> Optional[str]:
     Returns:
         The router name, or None if nothing has that name.
     """
-    routers = topo.router_as()
+    routers = topo.router_index()
     if name in routers:
         return name
     asys = topo.as_by_name(name)
@@ -85,6 +85,7 @@ def validate(topo: Topology, source: str) -> None:
     routers = topo.router_as()
     links = _check_links(topo, fail)
     _check_sites(topo, fail)
+    _check_health(topo, fail)
     _check_clients(topo, fail)
     _check_pool_capacity(topo, len(links), fail)
     _check_sessions(topo, links, fail)
@@ -251,6 +252,19 @@ def _check_sites(topo: Topology, fail) -> None:
                 same = f" (both are router {router!r})" if seen[router] != up else ""
                 fail(field, f"{up!r} is listed twice{same}: one uplink per upstream router")
             seen[router] = up
+
+
+def _check_health(topo: Topology, fail) -> None:
+    """``min_sites`` counts the sites with a health agent: it cannot ask for more."""
+    agents = [s.name for s in topo.sites if s.health is not None]
+    for i, site in enumerate(topo.sites):
+        wanted = site.health.min_sites if site.health is not None else None
+        if wanted is not None and wanted > len(agents):
+            fail(
+                f"sites[{i}].health.min_sites",
+                f"must be at most {len(agents)}, the number of sites with a health agent "
+                f"({', '.join(agents)}) (got {wanted})",
+            )
 
 
 def _check_clients(topo: Topology, fail) -> None:

@@ -227,3 +227,17 @@ def test_declarations_concern_only_their_event():
 )
 def test_bgpd_reasons(reason, how):
     assert bgpd_how(reason) == how
+
+
+def test_the_report_states_the_resolution_of_every_outage(tmp_path):
+    from testbed.analysis.report import render_markdown
+
+    b = two_sites_run(tmp_path, answer_from=10.2)
+    b.event(FAIL_AT, "fail_site", "east", {"site": "east", "how": "link-down"})
+    bgp_down(b, FAIL_AT + 0.002, "ta", "east", "Interface down")
+    b.route("tb", FAIL_AT + 0.060, "nexthop", ["west"])
+    report = render_markdown(build_summary(b.write()))
+    assert "±0.005 s at each end (200 queries/s)" in report
+    assert "Each end is known to within the probe's interval, 0.005 s." in report
+    assert "## Outages in parts" in report
+    assert "bgpd on ta (interface-down, session with east)" in report

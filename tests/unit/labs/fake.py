@@ -2,8 +2,9 @@
 
 Used by the checker unit tests (no root): it reads the topology (site
 positions, prepends, BFD, health agents) and replays the scenario's timeline
-on :mod:`testbed.labs.reasoning`, writing the parts of ``summary.json`` the
-checkers read (:meth:`FakeRun.data`; the model gives the others their
+on :mod:`testbed.labs.reasoning` (with business relationships: Gao-Rexford
+routes, and the policy check's routers without a route), writing the parts
+of ``summary.json`` the checkers read (:meth:`FakeRun.data`; the model gives the others their
 defaults).  Outages of site failures vary a little from run to run and from
 client to client, as measured ones do (a deterministic jitter, seeded by the
 student, the run and the client), so that two students' runs never give the
@@ -16,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Set
 
 from testbed.analysis.model import Summary
 from testbed.labs import reasoning
@@ -24,6 +25,7 @@ from testbed.labs.common import announced_prepend, uplink_neighbors
 from testbed.labs.variant import Variant
 from testbed.rundir import write_yaml
 from testbed.topology.model import Topology
+from testbed.topology.relationships import uses_relationships
 
 
 def jitter(*key: object) -> float:
@@ -57,8 +59,11 @@ class FakeRun:
         hold = {s: min(n.timers.hold for n in ns) for s, ns in ups.items()}
         clients = v.client_positions()
         up = {s: True for s in where}
+        policy = uses_relationships(topo)
 
         def catchment() -> Dict[str, Any]:
+            if policy:  # lab 6: Gao-Rexford on the topology's relationships
+                return policy_catchment(topo, {s for s in where if up[s]}, prepend)
             sites = {s: (where[s], prepend[s]) for s in where if up[s]}
             seen = reasoning.catchment(clients, sites)
             for c, site in seen.items():
@@ -114,7 +119,45 @@ class FakeRun:
             figures[c]["site_after"] = current[c]
             outages = figures[c]["dns"]["outages"]
             figures[c]["dns"]["max_outage_s"] = max((o["duration"] for o in outages), default=0.0)
-        return {"duration": scenario["duration"], "clients": figures, "events": events}
+        data = {"duration": scenario["duration"], "clients": figures, "events": events}
+        if policy:
+            data["policy"] = [{"phase": "converged", "passed": True, "no_route": no_routes(topo)}]
+        return data
+
+
+def policy_catchment(
+    topo: Topology, announced: Set[str], prepend: Dict[str, int]
+) -> Dict[str, Any]:
+    """Each client's site with relationships, the sites of ``announced`` up (ties: the first)."""
+    from testbed.labs.lab6 import routing_of
+    from testbed.topology.relationships import end_as
+
+    sites = {
+        s.name: ([end_as(topo, up) or up for up in s.upstreams()], prepend[s.name])
+        for s in topo.sites
+        if s.name in announced
+    }
+    routing = routing_of(topo, sites=sites)
+    out: Dict[str, Any] = {}
+    for c in topo.clients:
+        route = routing.routes.get(c.as_)
+        out[c.name] = route.site if route is not None else None
+    return out
+
+
+def no_routes(topo: Topology) -> Dict[str, List[str]]:
+    """What the policy check after convergence lists: router -> prefixes it has no route to.
+
+    The routers hold exactly what valley-free export brings them
+    (:func:`testbed.policy.reach.required_routes`), as on the real network.
+    """
+    from testbed.policy.reach import no_route, required_routes
+    from testbed.topology.plan import make_plan
+
+    plan = make_plan(topo)
+    required = required_routes(topo, plan)
+    tables = {r: sorted(required[r], key=str) for r in plan.frr_routers()}
+    return no_route(tables, plan.expected_prefixes(), required)["policy"]
 
 
 def student_run(dest: Path, variant: Variant, sets: Sequence[str] = (), name: str = "") -> Path:

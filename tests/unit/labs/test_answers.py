@@ -82,3 +82,17 @@ def test_parse_all_parses_each_question_and_names_the_first_problem(tmp_path):
     assert given == {"movers": None, "outage_s": None, "prepends": 2}
     assert problem.startswith("movers: 'paris' is not a client")
     assert answers.parse_all(tmp_path / "none.yaml", questions) == ({}, "none.yaml is missing")
+
+
+def test_client_sets():
+    keys = ["atlas", "boreal"]
+    ok = answers.client_sets({"atlas": [], "boreal": ["oslo", "lima"]}, keys, CLIENTS, "transit")
+    assert ok == ({"atlas": set(), "boreal": {"oslo", "lima"}}, None)
+    assert answers.client_sets(None, keys, CLIENTS, "transit") == (None, answers.UNANSWERED)
+    assert "every transit" in answers.client_sets([1], keys, CLIENTS, "transit")[1]
+    why = answers.client_sets({"atlas": [], "cobalt": []}, keys, CLIENTS, "transit")[1]
+    assert why == "'cobalt' is not a transit here (atlas, boreal)"
+    why = answers.client_sets({"atlas": []}, keys, CLIENTS, "transit")[1]
+    assert why == "no list for boreal ([] for none)"
+    why = answers.client_sets({"atlas": [], "boreal": ["paris"]}, keys, CLIENTS, "transit")[1]
+    assert why.startswith("boreal: 'paris' is not a client here")

@@ -77,6 +77,9 @@ def wrong_answers(dest, variant):
                                                bfd_detection_ms=1)),
         4: ("answers.yaml", lambda d: d.update(blackholed_clients=clients, withdraw_after_s=99)),
         5: ("predictions.yaml", lambda d: None),  # the failing run makes them wrong
+        6: ("predictions.yaml", lambda d: d.update(catchment=flip(d["catchment"]),
+                                                   not_shortest=clients,
+                                                   no_route={t: clients for t in d["no_route"]})),
     }  # fmt: skip
     name, change = changes[variant.lab]
     edit(dest / name, change)
@@ -369,8 +372,18 @@ def _upstream(variant, role):
          "sessions"),
         (lambda d, v: d.setdefault("sessions", []).append(
             {"a": v.transits[0].name, "b": v.transits[1].name, "prepend": 3}), "sessions"),
+        # communities the backup's transit would attach to what it sends the site
+        (lambda d, v: d.setdefault("sessions", []).append(
+            {"a": _upstream(v, "backup"), "b": v.site["backup"].name,
+             "communities": ["graceful-shutdown"]}), "sessions"),
+        # business relationships between others' ASes (every link declared: valid)
+        (lambda d, v: [link.update(rel="peer") for link in d["links"][: len(v.transits) - 1]],
+         "policy"),
+        (lambda d, v: d.update(local_pref={"customer": 90, "peer": 150, "provider": 100}),
+         "policy"),
     ],
-    ids=["delay", "loss", "client-link", "transit-local-pref", "transit-prepend"],
+    ids=["delay", "loss", "client-link", "transit-local-pref", "transit-prepend",
+         "transit-communities", "relationships", "local-pref"],
 )  # fmt: skip
 def test_lab2_others_links_and_sessions_must_stay(tmp_path, change, part):
     dest, variant = workcopy(tmp_path, 2, "s1001", solution=True)
@@ -378,6 +391,15 @@ def test_lab2_others_links_and_sessions_must_stay(tmp_path, change, part):
     items, fake = check(dest, variant)
     bad = next(i for i in items if i.id == "internet-unchanged")
     assert not bad.passed and bad.detail == f"changed: {part}" and not fake.calls
+
+
+def test_lab2_the_sites_own_session_communities_are_the_students(tmp_path):
+    dest, variant = workcopy(tmp_path, 2, "s1001", solution=True)
+    site = variant.site["backup"]
+    edit(dest / "topology.yaml", lambda d: d.setdefault("sessions", []).append(
+        {"a": site.name, "b": site.upstream, "communities": ["64500:1"]}))  # fmt: skip
+    items, _ = check(dest, variant)
+    assert next(i for i in items if i.id == "internet-unchanged").passed
 
 
 @pytest.mark.parametrize("end", ["site-first", "transit-first"])
@@ -405,5 +427,67 @@ def test_lab3_solution_fails_until_the_two_runs_are_made(tmp_path):
     assert not complete.passed and "outage_link_down_s: not answered yet" in complete.detail
     assert not fake.calls and len(failed(items)) == 7, "nothing runs"
     measure_lab3(dest, variant)  # the two runs, their figures in answers.yaml
+    items, fake = check(dest, variant)
+    assert not failed(items) and len(fake.calls) == 1
+
+
+def _shortest_path_predictions(variant):
+    """What a student who only counts AS hops (lab 1) would predict in lab 6."""
+    return {
+        "catchment": variant.policy_catchment(policy=False),
+        "not_shortest": [],
+        "no_route": {t.name: [] for t in variant.transits},
+    }
+
+
+def test_lab6_shortest_path_reasoning_fails_every_item(tmp_path):
+    dest, variant = workcopy(tmp_path, 6, "s1001", solution=True)
+    edit(dest / "predictions.yaml", lambda d: d.update(_shortest_path_predictions(variant)))
+    items, fake = check(dest, variant)
+    assert failed(items) == ["match-catchment", "match-not-shortest", "match-no-route"]
+    details = {i.id: i.detail for i in items}
+    assert details["match-catchment"] == "3/5 right"  # how many, never who
+    assert details["match-not-shortest"] == "3/5 right"
+    assert details["match-no-route"] == "3/5 transits right"
+    assert len(fake.calls) == 1 and fake.calls[0]["timeline"] == []
+
+
+def test_lab6_missing_routes_are_graded_per_transit(tmp_path):
+    dest, variant = workcopy(tmp_path, 6, "s1001", solution=True)
+    east = variant.transit_of("east").name
+    edit(dest / "predictions.yaml", lambda d: d["no_route"].update({east: []}))
+    items, _ = check(dest, variant)
+    assert failed(items) == ["match-no-route"]
+    bad = next(i for i in items if i.id == "match-no-route")
+    assert bad.detail == "4/5 transits right" and "valley-free" in bad.hint
+
+
+def test_lab6_a_run_without_the_policy_check_cannot_grade_routes(tmp_path):
+    dest, variant = workcopy(tmp_path, 6, "s1001", solution=True)
+
+    class NoPolicy(FakeRun):
+        def data(self, topo, scenario):
+            out = super().data(topo, scenario)
+            out.pop("policy")
+            return out
+
+    items, _ = check(dest, variant, NoPolicy(variant))
+    assert failed(items) == ["match-no-route"]
+    assert next(i for i in items if i.id == "match-no-route").detail == (
+        "the run has no policy check"
+    )
+
+
+def test_lab6_predictions_name_the_transits(tmp_path):
+    dest, variant = workcopy(tmp_path, 6, "s1001", solution=True)
+    edit(dest / "predictions.yaml", lambda d: d["no_route"].update(nowhere=[]))
+    items, fake = check(dest, variant)
+    bad = next(i for i in items if i.id == "predicted-no-route")
+    assert not bad.passed and "'nowhere' is not a transit here" in bad.detail and not fake.calls
+
+
+def test_lab6_checks_the_handout_network_not_the_students_copy(tmp_path):
+    dest, variant = workcopy(tmp_path, 6, "s1001", solution=True)
+    (dest / "topology.yaml").write_text("not: a topology\n")
     items, fake = check(dest, variant)
     assert not failed(items) and len(fake.calls) == 1

@@ -140,7 +140,7 @@ def test_the_solution_is_not_a_student_option(capsys, tmp_path):
     code, out, _ = run(capsys, "lab", "start", "--help")
     assert code == 0 and "solution" not in out.lower()
     # --up says what it runs, per lab
-    assert "labs 1, 2 and 5" in out and "labs 3 and 4" in out and "scenario.yaml" in out
+    assert "labs 1, 2, 5 and 6" in out and "labs 3 and 4" in out and "scenario.yaml" in out
     code, out, _ = run(capsys, "lab", "--help")
     assert code == 0 and "solution" not in out
     assert "No such option '--solution'" in one_line_error(
@@ -176,7 +176,7 @@ def test_up_runs_the_first_command(capsys, tmp_path, monkeypatch):
 
 def test_first_commands_per_lab(tmp_path):
     starts = {lab.number: lab_cli.first_command(lab, tmp_path / "my copy") for lab in LABS}
-    for number in (1, 2, 5):
+    for number in (1, 2, 5, 6):
         assert starts[number].startswith("anycast-testbed up ")
         assert f"'{tmp_path}/my copy'/topology.yaml --traffic" in starts[number]
     for number in (3, 4):

@@ -8,7 +8,14 @@ import yaml
 from testbed.errors import InputError
 from testbed.labs import reasoning
 from testbed.labs.registry import LABS, get_lab
-from testbed.labs.variant import CHAIN, check_student, diagram, make_variant, seed_of
+from testbed.labs.variant import (
+    CHAIN,
+    LAB6_ROLES,
+    check_student,
+    diagram,
+    make_variant,
+    seed_of,
+)
 from testbed.labs.workcopy import render_text, sources
 from testbed.topology.load import parse_topology
 
@@ -139,3 +146,56 @@ def test_diagram_shows_clients_transits_and_sites():
         assert f"[{site.name}]" in text
     only = diagram(v, ["a"])
     assert f"[{v.site['b'].name}]" not in only
+
+
+def test_lab6_policy_differs_from_the_shortest_path_without_ties():
+    """Every lab 6 variant teaches the same thing: two clients go elsewhere, two transits lack
+    a route, no tie either way."""
+    for sid in MANY:
+        v = make_variant(6, sid)
+        t = {role: v.transit_of(role).name for role in LAB6_ROLES}
+        client = {c.transit: c.name for c in v.clients}
+        policy, shortest = v.routing(), v.routing(policy=False)
+        assert not policy.ties and not shortest.ties
+        seen = v.policy_catchment()
+        near, far = v.site["near"].name, v.site["far"].name
+        assert seen == {
+            client[t["hub"]]: far,  # its customer's route, longer than its peer's
+            client[t["west"]]: far,  # what the hub passes on
+            client[t["east"]]: near,
+            client[t["regional"]]: far,
+            client[t["edge"]]: far,
+        }
+        assert sorted(v.not_shortest()) == sorted([client[t["hub"]], client[t["west"]]])
+        assert v.no_route() == {
+            name: [client[t["west"]]] if role == "east" else [client[t["east"]]]
+            if role == "west" else []
+            for role, name in t.items()
+        }  # fmt: skip
+
+
+def test_lab6_topology_has_the_variants_relationships():
+    from testbed.labs.lab6 import catchment_of
+    from testbed.topology.relationships import as_relationships
+
+    item = get_lab(6)
+    for sid in MANY[:10]:
+        v = make_variant(6, sid)
+        text = render_text(item, v, sources(item)["topology.yaml"])
+        topo = parse_topology(yaml.safe_load(text), "rendered")
+        rel = {p: r for p, r in as_relationships(topo).items() if "anycast" not in p}
+        assert rel == v.relationships()
+        assert catchment_of(topo) == v.policy_catchment()
+        assert catchment_of(topo, policy=False) == v.policy_catchment(policy=False)
+
+
+def test_lab6_diagram_shows_roles_and_sites():
+    v = make_variant(6, "alice")
+    text = diagram(v)
+    hub, east, west = (v.transit_of(r).name for r in ("hub", "east", "west"))
+    top = text.splitlines()[0].split()
+    assert top[::2] == [west, hub, east] and all(set(x) == {"="} for x in top[1::2])
+    for t in v.transits:
+        assert t.name in text and f"AS{t.asn}" in text
+    for site in v.site.values():
+        assert f"[{site.name}]" in text

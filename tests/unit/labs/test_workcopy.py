@@ -151,7 +151,7 @@ def test_labs_index_lists_every_lab():
 
 @pytest.mark.parametrize("lab", NUMBERS)
 def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
-    """A starting topology and scenario for each lab; for 1, 2 and 5 the check's own run."""
+    """A starting topology and scenario for each lab; for 1, 2, 5 and 6 the check's own run."""
     import importlib
 
     from testbed.scenario.load import load_scenario, scenario_topology
@@ -163,7 +163,7 @@ def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
     topo = scenario_topology(loaded)
     assert {s.name for s in topo.sites} <= {s.name for s in variant.site.values()}
     assert "scenario.yaml" in (item.handout / "README.md").read_text()
-    if lab in (1, 2, 5):
+    if lab in (1, 2, 5, 6):
         checker = importlib.import_module(f"testbed.labs.lab{lab}")
         keys = ("event", "site", "how", "count")
         handed = [

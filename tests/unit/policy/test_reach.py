@@ -48,3 +48,29 @@ def test_no_route_tells_policy_from_missing():
     assert line.startswith("3 routers without a route by policy (valley-free export): isp1 (")
     assert line.endswith(", and 1 more")
     assert no_route_line({"policy": {}, "missing": {"t5": ["x"]}}) == ""
+
+
+def test_each_site_needs_only_what_its_own_upstreams_pass_it():
+    """Sites of one anycast AS share nothing (no iBGP): a site behind a tier-1 that does not
+    peer with the client's tier-1 gets no route to the client, while another site does."""
+    from testbed.policy.reach import per_site, site_node
+    from testbed.topology.generate import TopologyBuilder
+    from testbed.topology.relationships import as_relationships
+
+    b = TopologyBuilder("dispute", "east and west do not peer; the hub peers with both")
+    b.transit("hub", 65001, peers=["east", "west"]).transit("east", 65002).transit("west", 65003)
+    b.link("hub", "east").link("hub", "west")
+    b.anycast().site("near", upstream="east").site("far", upstream="hub")
+    b.eyeball("iw", 64512).link("iw", "west").client("cw", "iw")
+    topo = b.build()
+    plan = make_plan(topo)
+    (west_prefix,) = plan.routers["iw"].networks
+    required = required_routes(topo, plan)
+    assert west_prefix in required["far"] and west_prefix in required["hub"]
+    assert west_prefix not in required["near"] and west_prefix not in required["east"]
+    assert ANYCAST in required["west"] and ANYCAST in required["near"]
+    rel = per_site(topo, as_relationships(topo))
+    assert rel[(site_node("near"), "east")] == "provider" and rel[("hub", site_node("far"))] == (
+        "customer"
+    )
+    assert not any("anycast" in pair for pair in rel)

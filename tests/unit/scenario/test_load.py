@@ -113,7 +113,7 @@ def test_defaults(tmp_path):
             "event: fail_site",
             "event: explode",
             "timeline[0].event: unknown event 'explode' (one of fail_site, kill_service, "
-            "withdraw, restore, prepend, med, link)",
+            "withdraw, restore, prepend, med, set_communities, link, backend)",
         ),
         (
             "how: link-down",

@@ -24,7 +24,9 @@ def test_schema_describes_the_format():
         "restore",
         "prepend",
         "med",
+        "set_communities",
         "link",
+        "backend",
     }
     checks = schema["properties"]["expect"]["items"]["discriminator"]
     assert set(checks["mapping"]) == {

@@ -166,8 +166,16 @@ class FakeSpeaker(SiteSpeaker):
     def withdraw(self) -> None:
         self.log.append("withdraw")
 
-    def _apply_policy(self, prepend: int, med: Optional[int], changed: Set[str]) -> List[str]:
-        self.log.append(("policy", prepend, med))
+    def _apply_policy(
+        self,
+        prepend: int,
+        med: Optional[int],
+        communities: Optional[List[str]],
+        changed: Set[str],
+    ) -> List[str]:
+        self.log.append(
+            ("policy", prepend, med) if communities is None else ("communities", communities)
+        )
         return []
 
     def sessions(self) -> Dict[str, str]:
@@ -239,3 +247,14 @@ def test_a_process_speaker_node_gets_its_default_route_back_after_a_link_comes_u
     assert sp.node_setup()[0] == "ip addr add 192.0.2.53/32 dev lo"
     assert sp.spec.control == "/run/at/speakers/east.sock"
     assert FrrSpeaker.for_router(plan.routers["east"], tb).spec.control is None
+
+
+@pytest.mark.parametrize("kind", ["frr", "exabgp"])
+def test_set_communities_goes_through_the_interface(kind):
+    tb = FakeTestbed(kind)
+    events = Events(tb)
+    assert events.set_communities("east", ["graceful-shutdown"])["communities"] == [
+        "graceful-shutdown"
+    ]
+    events.restore("east")
+    assert tb.log == [("communities", ["graceful-shutdown"]), ("communities", [])]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from testbed.checkfile import TOPOLOGY, check_file
 from testbed.errors import InputError
 from testbed.topology.internet import (
     ASN_BASE,
@@ -120,6 +121,19 @@ def test_generated_topology_validates_with_relationships():
     assert all(roles[c.as_] == "eyeball" and c.as_.startswith("e") for c in topo.clients)
     plan = checked_plan(topo, "internet:60")
     assert len(plan.clients()) == 10
+
+
+@pytest.mark.timeout(60)  # a hang guard only: it takes well under a second
+def test_internet_1000_validates_and_plans():
+    """The largest size goes through everything ``validate`` does (load, plan, warnings)."""
+    check = check_file("internet:1000")
+    assert check.kind == TOPOLOGY and check.topology is not None and check.plan is not None
+    topo, plan = check.topology, check.plan
+    assert len([a for a in topo.ases if a.role != "anycast"]) == 1000
+    assert len(plan.routers) == 1003 and len(plan.clients()) == 8
+    assert check.line() == (
+        "ok internet:1000: topology internet1000: 1003 routers, 3 sites, 8 clients, 1759 sessions"
+    )
 
 
 def test_defaults_and_listing():

@@ -1,9 +1,11 @@
-"""The topology model: durations, timers, names."""
+"""The topology model: durations, timers, names, name lookups."""
+
+import gc
 
 import pytest
 from pydantic import ValidationError
 
-from testbed.topology.model import AS, BgpTimers, LinkParams, Site, parse_ms
+from testbed.topology.model import AS, BgpTimers, LinkParams, Site, Topology, parse_ms
 
 
 @pytest.mark.parametrize(
@@ -56,3 +58,58 @@ def test_link_params_shaped():
     assert not LinkParams().shaped()
     assert LinkParams(delay="5ms").shaped()
     assert LinkParams(delay="5ms", jitter="1ms").jitter_ms() == 1.0
+
+
+def _small() -> Topology:
+    return Topology.model_validate(
+        {
+            "name": "t",
+            "ases": [
+                {"name": "tr", "asn": 65001, "role": "transit", "routers": ["r1", "r2"]},
+                {"name": "eb", "asn": 65002, "role": "eyeball"},
+                {"name": "any", "asn": 65000, "role": "anycast"},
+            ],
+            "sites": [{"name": "s1", "upstream": "r1"}],
+        }
+    )
+
+
+def test_name_lookups_are_built_once_and_follow_changes():
+    topo = _small()
+    assert topo.as_by_name("eb") is topo.ases[1] and topo.as_by_name("nope") is None
+    assert {k: v.name for k, v in topo.router_as().items()} == {
+        "r1": "tr",
+        "r2": "tr",
+        "eb": "eb",
+        "s1": "any",
+    }
+    assert topo.router_index() is not topo.router_index()  # read-only views ...
+    assert topo.router_index()["r1"] is topo.router_as()["r1"]  # ... of one map
+    with pytest.raises(TypeError):
+        topo.router_index()["x"] = topo.ases[0]  # type: ignore[index]
+    mine = topo.router_as()
+    mine.clear()  # router_as is the caller's copy
+    assert "r1" in topo.router_as()
+    # a grown list and an assigned field are seen
+    topo.ases.append(AS(name="late", asn=65003, role="eyeball"))
+    assert topo.as_by_name("late") is not None and "late" in topo.router_index()
+    topo.sites = []
+    assert "s1" not in topo.router_index()
+    # copies and equality are unaffected by the lookups
+    other = _small()
+    fresh = _small()
+    other.router_as()
+    assert other == fresh and other.model_copy(deep=True) == fresh
+
+
+def test_lookups_are_not_kept_for_collected_topologies():
+    from testbed.topology import model
+
+    topo = _small()
+    key = id(topo)
+    assert key not in model._INDEXES
+    topo.router_as()
+    assert key in model._INDEXES
+    del topo
+    gc.collect()
+    assert key not in model._INDEXES

@@ -1,0 +1,189 @@
+"""Lab 6, business relationships: a catchment that the shortest AS path gets wrong.
+
+The lab internet has relationships (Gao-Rexford): three tier-1s, of which
+only the hub peers with both others, and a customer chain below the hub
+(:data:`~testbed.labs.variant.LAB6_LINKS`).  One site sits behind a tier-1
+that the hub peers with, the other at the end of the hub's customer chain.
+Before running anything the student writes, in ``predictions.yaml``, which
+site each client reaches, which clients do not follow the shortest AS path
+(a customer's route beats a shorter peer route), and which transits get no
+route at all to which client's ISP (a route learned from a peer is not
+passed to another peer).  The checker runs the hand-out network (the
+student's copies do not matter) and compares: the catchment with the
+clients' DNS answers, the shortest-path clients with the catchment and the
+shortest AS paths of the topology that ran, the missing routes with the
+routers' tables after convergence (the run's policy check, ``no_route``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+
+from testbed.labs import answers, reasoning
+from testbed.labs.common import of, run_item, skip_all, starting_topology
+from testbed.labs.items import CheckItem, item
+from testbed.labs.runner import LabContext, Summary, lab_scenario, sites_before
+from testbed.labs.variant import Variant
+from testbed.topology.model import Topology
+
+HINT_CATCHMENT = (
+    "an AS prefers a route learned from a customer to one from a peer to one from a provider, "
+    "whatever the AS-path length (the length only decides between routes of the same kind); "
+    "each AS passes on only its own best route"
+)
+HINT_SHORTEST = (
+    "for each client, count the ASes to each site as in lab 1 (the shortest AS path wins), "
+    "and compare with where its packets really go"
+)
+HINT_NO_ROUTE = (
+    "valley-free export: an AS passes routes learned from a peer or a provider to its customers "
+    "only; follow each ISP's prefix up through providers, across at most one peering, then down "
+    "to customers"
+)
+HINT_POLICY = "the run's policy check after convergence is in summary.json (policy, no_route)"
+#: How long the check's run lasts (the hand-out's scenario.yaml: the same, a little longer).
+DURATION_S = 3
+#: Prediction keys and their titles.
+KEYS = (
+    ("catchment", "the site each client reaches"),
+    ("not_shortest", "the clients that do not take the shortest AS path"),
+    ("no_route", "the ISPs each transit has no route to"),
+)
+
+
+def timeline(_v: Variant) -> List[Dict[str, Any]]:
+    """The check's events: none (the hand-out's scenario.yaml has none either)."""
+    return []
+
+
+def routing_of(
+    topo: Topology,
+    policy: bool = True,
+    sites: Optional[Mapping[str, Tuple[Sequence[str], int]]] = None,
+) -> reasoning.Routing:
+    """Every AS's best route to the anycast prefix in a topology, by path reasoning.
+
+    Args:
+        topo: a topology (with relationships, for ``policy``).
+        policy: Gao-Rexford (the topology's local preferences) or the shortest AS path.
+        sites: site -> (upstream ASes, prepend); default: every site of the
+            topology with its own prepend.
+
+    Returns:
+        :func:`testbed.labs.reasoning.best_routes` on the topology's ASes.
+    """
+    from testbed.topology.relationships import as_relationships, end_as
+
+    anycast = {a.name for a in topo.ases if a.role == "anycast"}
+    rel = {p: r for p, r in as_relationships(topo).items() if not anycast & set(p)}
+    if sites is None:
+        sites = {
+            s.name: ([a for a in (end_as(topo, up) for up in s.upstreams()) if a], s.prepend)
+            for s in topo.sites
+        }
+    if not policy:  # every neighbouring pair, relationships or not
+        for link in topo.links:
+            a, b = end_as(topo, link.a), end_as(topo, link.b)
+            if a and b and a != b and not anycast & {a, b}:
+                rel.setdefault((a, b), "peer")
+                rel.setdefault((b, a), "peer")
+    prefs = topo.local_pref.model_dump()
+    return reasoning.best_routes(rel, sites, policy=policy, local_pref=prefs)
+
+
+def catchment_of(topo: Topology, policy: bool = True) -> Dict[str, Optional[str]]:
+    """Each client's site in a topology (None: no route, or a tie), by path reasoning."""
+    routing = routing_of(topo, policy)
+    return {c.name: routing.site_of(c.as_) for c in topo.clients}
+
+
+def missing_routes(summary: Summary, topo: Topology) -> Optional[Dict[str, Set[str]]]:
+    """Transit -> the clients whose ISP's prefix it had no route to, after convergence.
+
+    From the run's policy check (``summary.json`` ``policy``, phase
+    ``converged``, ``no_route``); a client's prefix is its ISP's
+    announcement in the plan.
+
+    Returns:
+        The sets, or None when the run recorded no check after convergence.
+    """
+    from testbed.topology.plan import make_plan
+
+    check = next((p for p in summary.policy if p.phase == "converged"), None)
+    if check is None:
+        return None
+    plan = make_plan(topo)
+    prefix = {c.name: {str(n) for n in plan.routers[c.as_].networks} for c in topo.clients}
+    transits = [r for a in topo.ases if a.role == "transit" for r in a.router_names()]
+    return {
+        t: {c for c, nets in prefix.items() if nets & set(check.no_route.get(t, []))}
+        for t in transits
+    }
+
+
+def check(ctx: LabContext) -> List[CheckItem]:
+    """Check a working copy of lab 6.
+
+    Args:
+        ctx: the working copy, the variant and the runner.
+
+    Returns:
+        The check items, in order.
+    """
+    v = ctx.variant
+    clients = [c.name for c in v.clients]
+    transits = [t.name for t in v.transits]
+    site_names = [s.name for s in v.site.values()]
+    data, problem = answers.read_answers(ctx.workdir / "predictions.yaml")
+    parsers = {
+        "catchment": lambda x: answers.site_map(x, clients, site_names),
+        "not_shortest": lambda x: answers.client_set(x, clients),
+        "no_route": lambda x: answers.client_sets(x, transits, clients, "transit"),
+    }
+    formats = {
+        "catchment": "one line per client: CLIENT: SITE",
+        "not_shortest": "a list of client names, [] for none",
+        "no_route": "one line per transit: TRANSIT: [clients], [] for none",
+    }
+    predicted: Dict[str, Any] = {}
+    out: List[CheckItem] = []
+    for key, _title in KEYS:
+        value, why = (None, problem) if problem else parsers[key](answers.lookup(data, key))
+        predicted[key] = value
+        out.append(
+            item(
+                f"predicted-{key.replace('_', '-')}",
+                f"predictions.yaml: {key}",
+                value is not None,
+                why or "answered",
+                formats[key],
+            )
+        )
+    later = [
+        (f"match-{key.replace('_', '-')}", f"{t}: prediction matches the run") for key, t in KEYS
+    ]
+    if not all(i.passed for i in out):
+        return out + skip_all([("run", "the testbed ran the lab's network")] + later)
+    topo = starting_topology(ctx)
+    scenario = lab_scenario("lab6-check", DURATION_S, timeline(v))
+    summary, ran = run_item(ctx, topo, scenario, "the lab's network")
+    out.append(ran)
+    if summary is None:
+        return out + skip_all(later)
+    seen = sites_before(summary)
+    wrong = answers.wrong_count(predicted["catchment"], seen, clients)
+    right = of(len(clients) - wrong, len(clients), "right")
+    out.append(item(*later[0], wrong == 0, right, HINT_CATCHMENT))
+    shortest = catchment_of(topo, policy=False)
+    elsewhere = {c for c in clients if seen.get(c) != shortest.get(c)}
+    wrong = answers.wrong_count(predicted["not_shortest"], elsewhere, clients)
+    right = of(len(clients) - wrong, len(clients), "right")
+    out.append(item(*later[1], wrong == 0, right, HINT_SHORTEST))
+    measured = missing_routes(summary, topo)
+    if measured is None:
+        out.append(item(*later[2], False, "the run has no policy check", HINT_POLICY))
+        return out
+    good = sum(1 for t in transits if predicted["no_route"][t] == measured.get(t, set()))
+    right = of(good, len(transits), "transits right")
+    out.append(item(*later[2], good == len(transits), right, HINT_NO_ROUTE))
+    return out
