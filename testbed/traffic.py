@@ -35,6 +35,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import TestbedError
 from testbed.net.state import Tracked
+from testbed.probes import defaults
 from testbed.recorders.bgp import BgpRecorder
 from testbed.recorders.routes import RouteMonitor
 
@@ -55,12 +56,12 @@ class TrafficParams:
             the same seed sends the same queries.
     """
 
-    dns_rate: float = 20.0
-    dns_timeout: float = 1.0
-    tcp_streams: int = 2
-    tcp_interval: float = 0.2
-    tcp_timeout: float = 3.0
-    tcp_port: int = 8053
+    dns_rate: float = defaults.DNS_RATE
+    dns_timeout: float = defaults.DNS_TIMEOUT
+    tcp_streams: int = defaults.TCP_STREAMS
+    tcp_interval: float = defaults.TCP_INTERVAL
+    tcp_timeout: float = defaults.TCP_TIMEOUT
+    tcp_port: int = defaults.STREAM_PORT
     seed: int = 0
 
 

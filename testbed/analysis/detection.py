@@ -34,7 +34,7 @@ BGPD_REASONS = {
     "peer closed the session": "peer-closed",
 }
 #: Events whose effect someone must notice (the others are announced by the operator).
-FAILURES = frozenset({"fail_site", "kill_service", "link"})
+FAILURES = frozenset({"fail_site", "kill_service", "link", "backend"})
 
 
 @dataclass(frozen=True)
@@ -97,14 +97,44 @@ def declarations(bgp: Iterable[Record], health: Iterable[Record] = ()) -> List[D
         down = r.get("event") == "state" and r.get("state") == "down" and not r.get("shutdown")
         if down and isinstance(t, (int, float)) and site is not None:
             out.append(Declaration(float(t), str(site), str(site), "health-agent", "health-check"))
-    return sorted(out, key=lambda d: (d.t, d.router, d.peer, d.daemon))
+    return sorted(_bfd_first(out), key=lambda d: (d.t, d.router, d.peer, d.daemon))
+
+
+#: bgpd acting on bfdd's word logs within this many seconds of bfdd's own line.
+BFD_ACTED_S = 0.05
+
+
+def _bfd_first(decls: List[Declaration]) -> List[Declaration]:
+    """Credit bfdd with what bgpd did on its word, at the earlier of the two stamps.
+
+    When BFD declares a session down, bfdd tells bgpd (through zebra), and
+    bgpd closes the session with a Cease (``BGP Notification send``) or says
+    ``BFD down received``.  Each daemon stamps its own log line, and bfdd
+    writes its line after it has told bgpd: bgpd's line can carry the earlier
+    millisecond.  So a bgpd declaration on the same session within
+    :data:`BFD_ACTED_S` of bfdd's is bgpd acting on BFD (``how`` ``bfd``), and
+    bfdd's declaration takes the earlier time.
+    """
+    out = list(decls)
+    for i, bfd in enumerate(out):
+        if bfd.daemon != "bfdd":
+            continue
+        for j, bgp in enumerate(out):
+            same = (bgp.router, bgp.peer) == (bfd.router, bfd.peer)
+            caused = bgp.how in ("bfd", "notification-sent")
+            if bgp.daemon == "bgpd" and same and caused and abs(bgp.t - bfd.t) <= BFD_ACTED_S:
+                out[j] = Declaration(bgp.t, bgp.router, bgp.peer, "bgpd", "bfd")
+                bfd = Declaration(min(bfd.t, bgp.t), bfd.router, bfd.peer, "bfdd", "bfd")
+                out[i] = bfd
+    return out
 
 
 def concerns(decl: Declaration, event: Record) -> bool:
     """True when ``decl`` is about what ``event`` failed.
 
     ``fail_site``: a session with the site (seen from its upstreams), or its
-    health agent; ``kill_service``: the site's health agent; ``link`` going
+    health agent; ``kill_service``: the site's health agent; ``backend``
+    going down: any site's health agent (each depends on it); ``link`` going
     down or blackholed: a session between its two ends.
     """
     kind, target = event.get("event"), str(event.get("target") or "")
@@ -116,6 +146,9 @@ def concerns(decl: Declaration, event: Record) -> bool:
         )
     if kind == "kill_service":
         return decl.daemon == "health-agent" and decl.router == target
+    if kind == "backend":  # the shared backend: every site's agent notices
+        down = (event.get("params") or {}).get("state") == "down"
+        return down and decl.daemon == "health-agent"
     if kind == "link":
         params = event.get("params") or {}
         if params.get("state") not in ("down", "blackhole"):

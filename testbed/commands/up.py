@@ -18,6 +18,7 @@ from testbed import console as ui
 from testbed import signals
 from testbed.commands.options import FiniteRange, out_dir_option
 from testbed.net.bringup import BringUp, bring_up, client_paths, up_summary
+from testbed.probes import defaults
 
 #: Seconds ``up --check --traffic`` runs services and probes before judging.
 CHECK_TRAFFIC_S = 5.0
@@ -47,15 +48,15 @@ CHECK_TRAFFIC_S = 5.0
 )
 @click.option(
     "--dns-rate",
-    type=FiniteRange(0, 200, min_open=True),
-    default=20.0,
+    type=FiniteRange(0, defaults.MAX_DNS_RATE, min_open=True),
+    default=defaults.DNS_RATE,
     show_default=True,
     help="DNS queries per second per client (with --traffic).",
 )
 @click.option(
     "--tcp-streams",
     type=click.IntRange(0, 16),
-    default=2,
+    default=defaults.TCP_STREAMS,
     show_default=True,
     help="TCP streams per client (with --traffic).",
 )

@@ -42,10 +42,11 @@ import dns.rcode
 import dns.rdatatype
 
 from testbed import proc
+from testbed.probes import defaults
 from testbed.records import RecordWriter
 
 PROBE_DOMAIN = "probe.anycast.test"
-MAX_RATE = 200.0
+MAX_RATE = defaults.MAX_DNS_RATE
 #: Behind schedule by more than this (e.g. the process was stopped): skip ahead.
 MAX_LAG = 1.0
 _NSID_REQUEST = dns.edns.GenericOption(dns.edns.OptionType.NSID, b"")
@@ -362,15 +363,15 @@ def _parser() -> proc.Parser:
     p.add_argument("--port", default=53, type=proc.port, help="DNS port (default 53)")
     p.add_argument(
         "--rate",
-        default=20.0,
+        default=defaults.DNS_RATE,
         type=proc.bounded(0, MAX_RATE),
-        help=f"queries per second (default 20, at most {MAX_RATE:g})",
+        help=f"queries per second (default {defaults.DNS_RATE:g}, at most {MAX_RATE:g})",
     )
     p.add_argument(
         "--timeout",
-        default=1.0,
+        default=defaults.DNS_TIMEOUT,
         type=proc.bounded(0, 60),
-        help="seconds before a query is a timeout (default 1.0)",
+        help=f"seconds before a query is a timeout (default {defaults.DNS_TIMEOUT:g})",
     )
     p.add_argument(
         "--duration",

@@ -47,9 +47,10 @@ import time
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from testbed import proc
+from testbed.probes import defaults
 from testbed.records import RecordWriter
 
-STREAM_PORT = 8053
+STREAM_PORT = defaults.STREAM_PORT
 MAX_STREAMS = 64
 #: Seconds between losing a connection (reset, timeout, eof) and reconnecting.
 RECONNECT_DELAY = 0.1
@@ -654,21 +655,22 @@ def _parser() -> proc.Parser:
     )
     p.add_argument(
         "--streams",
-        default=2,
+        default=defaults.TCP_STREAMS,
         type=proc.bounded(0, MAX_STREAMS, int),
-        help=f"concurrent streams (default 2, at most {MAX_STREAMS})",
+        help=f"concurrent streams (default {defaults.TCP_STREAMS}, at most {MAX_STREAMS})",
     )
     p.add_argument(
         "--interval",
-        default=0.2,
+        default=defaults.TCP_INTERVAL,
         type=proc.bounded(0.005, 60),
-        help="seconds between requests on a stream (default 0.2)",
+        help=f"seconds between requests on a stream (default {defaults.TCP_INTERVAL:g})",
     )
     p.add_argument(
         "--timeout",
-        default=3.0,
+        default=defaults.TCP_TIMEOUT,
         type=proc.bounded(0, 600),
-        help="seconds without an answer before a connection is given up (default 3.0)",
+        help="seconds without an answer before a connection is given up "
+        f"(default {defaults.TCP_TIMEOUT:g})",
     )
     p.add_argument(
         "--connect-timeout",

@@ -23,6 +23,7 @@ from typing import Annotated, Any, List, Literal, Optional, Union
 
 from pydantic import Field, field_validator, model_validator
 
+from testbed.probes import defaults
 from testbed.topology.model import (
     NAME_PATTERN,
     SITE_NAME_MAX,
@@ -64,18 +65,33 @@ Selector = Union[Literal["moved", "unmoved", "affected", "unaffected", "all"], L
 class Traffic(Strict):
     """What every client sends to the anycast address during the run."""
 
-    dns_rate: Float = Field(20.0, gt=0, le=200, description="DNS queries per second per client")
-    dns_timeout: Float = Field(
-        1.0, gt=0, le=10, description="a DNS query unanswered after this many seconds is lost"
+    dns_rate: Float = Field(
+        defaults.DNS_RATE,
+        gt=0,
+        le=defaults.MAX_DNS_RATE,
+        description="DNS queries per second per client",
     )
-    tcp_streams: Int = Field(2, ge=0, le=16, description="long-lived TCP streams per client")
+    dns_timeout: Float = Field(
+        defaults.DNS_TIMEOUT,
+        gt=0,
+        le=10,
+        description="a DNS query unanswered after this many seconds is lost",
+    )
+    tcp_streams: Int = Field(
+        defaults.TCP_STREAMS, ge=0, le=16, description="long-lived TCP streams per client"
+    )
     tcp_interval: Float = Field(
-        0.2, gt=0, le=10, description="seconds between messages on a TCP stream"
+        defaults.TCP_INTERVAL, gt=0, le=10, description="seconds between messages on a TCP stream"
     )
     tcp_timeout: Float = Field(
-        3.0, gt=0, le=60, description="a TCP stream without an answer this long times out"
+        defaults.TCP_TIMEOUT,
+        gt=0,
+        le=60,
+        description="a TCP stream without an answer this long times out",
     )
-    tcp_port: Int = Field(8053, ge=1, le=65535, description="TCP port of the stream service")
+    tcp_port: Int = Field(
+        defaults.STREAM_PORT, ge=1, le=65535, description="TCP port of the stream service"
+    )
 
     @field_validator("tcp_port")
     @classmethod

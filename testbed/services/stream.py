@@ -25,9 +25,10 @@ import sys
 from typing import List, Optional, Set
 
 from testbed import proc
+from testbed.probes import defaults
 
 SERVICE_ADDRESS = "192.0.2.53"
-STREAM_PORT = 8053
+STREAM_PORT = defaults.STREAM_PORT
 #: Longest line accepted; a client sending more is disconnected.
 MAX_LINE = 256
 

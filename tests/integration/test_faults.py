@@ -168,8 +168,8 @@ def test_daemon_deaths_are_recorded_and_a_probe_death_stops_the_run(tmp_path):
         for name, node, at in plan:
             time.sleep(max(0.0, t0 + at - time.time()))
             victim = tracked(name, node)
+            kills[name] = time.time()  # before the kill: the watchdog may notice at once
             os.kill(victim.pid, signal.SIGKILL)
-            kills[name] = time.time()
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:

@@ -85,3 +85,31 @@ def test_the_policy_check_finds_no_violation(policy):
     assert check is not None and check.passed, [v.line() for v in check.violations]
     assert check.paths > 20 and check.ok == check.paths - check.unknown
     assert check.line().startswith("policy check passed:")
+
+
+def wait_for(predicate, timeout: float = 15.0) -> bool:
+    """Poll ``predicate`` every 0.2 s until it is true (a hang guard, not a timing)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return predicate()
+
+
+def test_no_export_keeps_a_sites_route_inside_its_upstreams_as(policy):
+    """Site b announces with no-export: t4 (its upstream's AS) keeps the route, no one
+    beyond it hears of b, and c1 falls back to a.  Then b's own communities again."""
+    speaker = policy.speaker("b")
+    own = list(speaker.communities)
+    try:
+        speaker.set_policy(speaker.prepend, speaker.med, communities=["no-export"])
+        assert wait_for(lambda: not any("65004" in p for p in as_paths("t3", ANYCAST)))
+        assert not any("65004" in p for p in as_paths("t1", ANYCAST))
+        assert "64500" in as_paths("t4", ANYCAST)  # inside the upstream's AS: kept
+        assert wait_for(lambda: policy.site_of("c1") == "a")
+    finally:
+        speaker.set_policy(speaker.prepend, speaker.med, communities=own)
+    assert wait_for(lambda: policy.site_of("c1") == "b")

@@ -209,6 +209,10 @@ def test_declarations_concern_only_their_event():
     assert event_declarations(up, t + 10, decls) == []
     kill = {"t": t, "event": "kill_service", "target": "east", "params": {}}
     assert [d.daemon for d in event_declarations(kill, t + 10, decls)] == ["health-agent"]
+    backend = {"t": t, "event": "backend", "target": "backend", "params": {"state": "down"}}
+    assert [d.router for d in event_declarations(backend, t + 10, decls)] == ["east"]
+    back_up = {**backend, "params": {"state": "up"}}
+    assert event_declarations(back_up, t + 10, decls) == []
     assert event_declarations(fail, t + 0.25, decls) == []  # outside the window
 
 
@@ -241,3 +245,30 @@ def test_the_report_states_the_resolution_of_every_outage(tmp_path):
     assert "Each end is known to within the probe's interval, 0.005 s." in report
     assert "## Outages in parts" in report
     assert "bgpd on ta (interface-down, session with east)" in report
+
+
+def test_bgpd_acting_on_bfd_a_millisecond_earlier_still_credits_bfdd(tmp_path):
+    # as seen on this machine: bgpd's Cease (BFD Down) stamped 1 ms before bfdd's line
+    b = two_sites_run(tmp_path, answer_from=10.35)
+    b.event(FAIL_AT, "fail_site", "east", {"site": "east", "how": "silent"})
+    bgp_down(b, FAIL_AT + 0.260, "ta", "east", "BGP Notification send")
+    bfd_down(b, FAIL_AT + 0.261, "ta", "east")
+    b.route("tb", FAIL_AT + 0.31, "nexthop", ["west"])
+    event = parts_of(b.write())["event"]
+    assert (event.detection.daemon, event.detection.after_s) == ("bfdd", 0.26)
+    assert [(d.daemon, d.how) for d in event.declarations] == [("bfdd", "bfd"), ("bgpd", "bfd")]
+    # a bgpd Cease long after bfdd's line is bgpd's own
+    decls = declarations(
+        [
+            {"t": 5.0, "kind": "bfd", "router": "ta", "peer": "east", "state": "down"},
+            {**DOWN, "t": 6.0, "router": "ta", "peer": "east", "reason": "BGP Notification send"},
+        ]
+    )
+    assert [(d.daemon, d.how, d.t) for d in decls] == [
+        ("bfdd", "bfd", 5.0),
+        ("bgpd", "notification-sent", 6.0),
+    ]
+
+
+DOWN = {"kind": "bgp", "event": "state", "state": "Idle", "previous": "Established"}
+DOWN["source"] = "log"

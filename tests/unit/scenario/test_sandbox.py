@@ -197,6 +197,9 @@ def test_an_endless_import_is_killed_too(tmp_path, children, monkeypatch):
 
 def test_ctrl_c_in_the_parent_kills_the_child(tmp_path, children):
     path = write(tmp_path, "import time\ndef scenario(t):\n    time.sleep(60)\n")
+    # Python started in the background by a non-interactive shell inherits SIGINT
+    # ignored: Ctrl-C's handler as the CLI installs it, whatever started the tests
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.8, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
@@ -204,6 +207,7 @@ def test_ctrl_c_in_the_parent_kills_the_child(tmp_path, children):
             sandbox.evaluate(path.read_text(), path, load_topology("two-sites"), "x", timeout=8)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert_gone(children)
 
 

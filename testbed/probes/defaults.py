@@ -1,0 +1,24 @@
+"""What the clients send unless told otherwise: one place for every default.
+
+The scenario file's ``traffic`` block (:class:`testbed.scenario.model.Traffic`),
+the traffic a run starts (:class:`testbed.traffic.TrafficParams`), ``up
+--traffic``'s options, the probes' and the stream service's own command lines
+all take their defaults from here, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+#: DNS queries per second per client.
+DNS_RATE = 20.0
+#: The highest DNS rate (queries/s): 200 brackets an outage to 5 ms.
+MAX_DNS_RATE = 200
+#: Seconds before an unanswered DNS query counts as lost.
+DNS_TIMEOUT = 1.0
+#: Long-lived TCP streams per client.
+TCP_STREAMS = 2
+#: Seconds between two messages on a TCP stream.
+TCP_INTERVAL = 0.2
+#: Seconds without an answer before a TCP stream times out.
+TCP_TIMEOUT = 3.0
+#: The stream service's TCP port.
+STREAM_PORT = 8053
