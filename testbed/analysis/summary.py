@@ -16,7 +16,7 @@ sets ``interrupted`` (left out of the file otherwise).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from testbed.analysis import catchment, convergence, detection, health, outage, parts, tcp
 from testbed.analysis.load import RunRecords, load_run
@@ -67,20 +67,27 @@ def timeline_until(run: RunRecords) -> Optional[float]:
     return run.t0 + float(duration) if isinstance(duration, (int, float)) else None
 
 
-def client_dns(run: RunRecords, client: str, min_lost: int = 1) -> DnsSummary:
+def client_dns(
+    run: RunRecords,
+    client: str,
+    min_lost: int = 1,
+    windows: Optional[List[outage.OutageWindow]] = None,
+) -> DnsSummary:
     """The DNS figures of one client.
 
     Args:
         run: the run's records.
         client: the client's name.
         min_lost: outage windows with fewer lost queries are left out.
+        windows: its outage windows, if already found (with the same ``min_lost``).
 
     Returns:
         Its counts and outage windows.
     """
     records = run.dns.get(client, [])
     counts = outage.dns_counts(records)
-    windows = outage.outage_windows(records, run.end, min_lost)
+    if windows is None:
+        windows = outage.outage_windows(records, run.end, min_lost)
     return DnsSummary(
         sent=counts.sent,
         answered=counts.answered,
@@ -173,9 +180,12 @@ def event_parts(
     t_next: float,
     moves: Dict[str, Move],
     first: Optional[detection.Declaration],
-    min_lost: int,
+    windows: Mapping[str, List[outage.OutageWindow]],
 ) -> Dict[str, OutageParts]:
-    """Every moved client's outage after one event, in parts (:mod:`testbed.analysis.parts`)."""
+    """Every moved client's outage after one event, in parts (:mod:`testbed.analysis.parts`).
+
+    ``windows``: each client's outage windows (as :func:`client_dns` found them).
+    """
     access = run.meta.get("access_routers") or {}
     interval = probe_interval(run)
     out: Dict[str, OutageParts] = {}
@@ -184,7 +194,7 @@ def event_parts(
         window = next(
             (
                 (w.start, w.end)
-                for w in outage.outage_windows(records, run.end, min_lost)
+                for w in windows.get(client, [])
                 if w.start <= t_next and (w.end is None or w.end >= event_t)
             ),
             None,
@@ -303,6 +313,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
     """
     times = event_times(run)
     segs = {c: catchment.segments(run.dns.get(c, [])) for c in run.clients}
+    windows = {c: outage.outage_windows(run.dns.get(c, []), run.end, min_lost) for c in run.clients}
     clients: Dict[str, ClientSummary] = {}
     for c in run.clients:
         before = catchment.site_before(segs[c], times[0]) if times else None
@@ -311,7 +322,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
         clients[c] = ClientSummary(
             site_before=before,
             site_after=catchment.last_site(segs[c]),
-            dns=client_dns(run, c, min_lost),
+            dns=client_dns(run, c, min_lost, windows[c]),
             tcp=client_tcp(run, c),
         )
 
@@ -350,7 +361,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
                 moves=moves,
                 detection=_detection(run, ev.t, first) if first else None,
                 declarations=[_detection(run, ev.t, d) for d in declared],
-                parts=event_parts(run, ev.t, t_next or ev.t_next, moves, first, min_lost),
+                parts=event_parts(run, ev.t, t_next or ev.t_next, moves, first, windows),
             )
         )
 

@@ -106,7 +106,7 @@ def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
     rel = per_site(topo, as_relationships(topo))
     as_of = {name: a.name for name, a in topo.router_as().items()}
     as_of.update({s.name: site_node(s.name) for s in topo.sites})
-    anycast = {net for s in topo.sites for net in [s.prefix]}
+    anycast = {s.prefix for s in topo.sites}
     out: Dict[str, Set[IPv4Network]] = {r: set() for r in routers}
     skip = limited(topo)
     for net, by in prefixes.items():
