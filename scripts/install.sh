@@ -18,7 +18,7 @@ fi
 VENV="${VENV:-$HERE/.venv}"
 case "$VENV" in /*) ;; *) VENV="$HERE/$VENV" ;; esac
 PYTHON="${PYTHON:-/usr/bin/python3}"
-PACKAGES=(mininet frr nsd iproute2 iputils-ping dnsutils tcpdump iptables
+PACKAGES=(mininet frr nsd iproute2 iputils-ping dnsutils tcpdump iptables nftables python3-nftables
           procps python3-venv python3-dev gcc ruby)
 
 log() { printf '[install] %s\n' "$*"; }

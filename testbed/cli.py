@@ -23,6 +23,7 @@ from testbed.commands.doctor import doctor
 from testbed.commands.exec_ import exec_cmd, vtysh
 from testbed.commands.list_ import list_cmd
 from testbed.commands.options import CONTEXT
+from testbed.commands.playbook import playbook
 from testbed.commands.report import report
 from testbed.commands.run import run
 from testbed.commands.shell import shell
@@ -51,6 +52,7 @@ cli.add_command(validate)
 cli.add_command(topology)
 cli.add_command(up)
 cli.add_command(run)
+cli.add_command(playbook)
 cli.add_command(report)
 cli.add_command(compare)
 cli.add_command(exec_cmd)

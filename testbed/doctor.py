@@ -119,6 +119,21 @@ def run_checks() -> List[Check]:
                 required=tool != "tcpdump",
             )
         )
+    nft = shutil.which("nft")
+    try:
+        import nftables  # noqa: F401 - Debian's python3-nftables, for the load recorder
+
+        nft_python = True
+    except ImportError:
+        nft_python = False
+    checks.append(
+        Check(
+            "nftables",
+            nft is not None and nft_python,
+            (nft or "nft missing") + ("" if nft_python else "; python3-nftables missing"),
+            f"{INSTALL}  (apt-get install nftables python3-nftables: site load counters)",
+        )
+    )
     netem = links.netem_in_kernel()
     checks.append(
         Check(

@@ -19,7 +19,7 @@ import os
 import re
 import signal
 import sys
-from typing import Callable, Iterator, NoReturn, Optional
+from typing import Callable, Iterator, List, NoReturn, Optional
 
 #: Names of clients and sites: they become DNS labels and file names.
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -153,6 +153,18 @@ def bounded(
         return number
 
     return convert
+
+
+def add_out(parser: argparse.ArgumentParser) -> None:
+    """The ``--out`` option every recording process has: its JSONL file."""
+    parser.add_argument("--out", required=True, help="JSONL file to write (appended to)")
+
+
+def arguments(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> argparse.Namespace:
+    """Parse a process's arguments (exit 2 on bad ones) and make stderr safe to write to."""
+    args = parser.parse_args(argv)
+    safe_stderr()
+    return args
 
 
 class StopSignal:

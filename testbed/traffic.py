@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import TestbedError
+from testbed.net.capacity import site_load_plans
 from testbed.net.state import Tracked
 from testbed.probes import defaults
 from testbed.recorders.bgp import BgpRecorder
@@ -144,6 +145,45 @@ def probe_argvs(
     return out
 
 
+def load_recorder_argv(site: str, uplinks: List[str], records: Path) -> List[str]:
+    """The command line of one site's load recorder (:mod:`testbed.recorders.load`)."""
+    return [
+        sys.executable, "-m", "testbed.recorders.load", "--site", site,
+        "--uplinks", ",".join(uplinks), "--out", str(records / f"load-{site}.jsonl"),
+    ]  # fmt: skip
+
+
+def attack_argv(
+    topo: Any,
+    host: Any,
+    rate: Optional[float],
+    ramp: float,
+    duration: float,
+    seed: int,
+    records: Path,
+) -> List[str]:
+    """The command line of one attack source's sender (:mod:`testbed.attack.sender`).
+
+    Args:
+        topo: the topology (its ``attackers`` and the sites' prefix and service).
+        host: the attack source's :class:`~testbed.topology.plan.HostPlan`.
+        rate: packets/s (None: ``attackers.rate``).
+        ramp: seconds to reach the rate.
+        duration: seconds at most (the sender stops by itself).
+        seed: the run's seed.
+        records: the run's records folder (absolute).
+    """
+    spec = topo.attackers
+    return [
+        sys.executable, "-m", "testbed.attack.sender", "--source", host.name,
+        "--as", host.as_name, "--target", service_address(topo),
+        "--prefix", str(topo.sites[0].prefix), "--rate", f"{rate or spec.rate:g}",
+        "--ramp", f"{ramp:g}", "--size", str(spec.size), "--kind", spec.kind,
+        "--duration", f"{duration:g}", "--seed", str(seed),
+        "--out", str(records / f"attack-{host.name}.jsonl"),
+    ]  # fmt: skip
+
+
 @dataclass
 class Traffic:
     """Services, probes and recorders of one run."""
@@ -155,6 +195,8 @@ class Traffic:
     routes: Optional[RouteMonitor] = None
     bgp: Optional[BgpRecorder] = None
     agents: Dict[str, Tracked] = field(default_factory=dict)  # site -> health agent
+    loads: Dict[str, Tracked] = field(default_factory=dict)  # site -> load recorder
+    attacks: Dict[str, Tracked] = field(default_factory=dict)  # attack source -> sender
     backend: Optional[Tracked] = None  # the shared backend, while it runs
 
     # ---------------------------------------------------------------- paths
@@ -368,10 +410,53 @@ class Traffic:
 
     # ------------------------------------------------------------ recorders
     def start_recorders(self) -> None:
-        """Start the route monitor and the BGP recorder (both return once running)."""
+        """Start the route monitor, the BGP recorder and a load recorder per site."""
         prefixes = sorted({ip_network(s.prefix) for s in self.testbed.topo.sites})
         self.routes = RouteMonitor(self.testbed, prefixes, self.records / "routes.jsonl").start()
         self.bgp = BgpRecorder(self.testbed, self.records / "bgp.jsonl").start()
+        records = self.records.resolve()
+        for site in site_load_plans(self.testbed.plan):
+            argv = load_recorder_argv(site.site, site.uplinks, records)
+            self.loads[site.site] = self.testbed.spawn(
+                site.site, argv, "load-recorder", self.logs / f"load-{site.site}.log"
+            )
+
+    # -------------------------------------------------------------- attack
+    def start_attack(self, rate: Optional[float], ramp: float, duration: float) -> List[str]:
+        """Start every attack source's sender (:mod:`testbed.attack.sender`).
+
+        Args:
+            rate: packets/s per source (None: the topology's ``attackers.rate``).
+            ramp: seconds to reach the rate.
+            duration: seconds the senders may run at most (they stop by themselves).
+
+        Returns:
+            The sources started.
+        """
+        tb = self.testbed
+        records = self.records.resolve()
+        for host in tb.plan.attackers():
+            if host.name in self.attacks:
+                continue
+            argv = attack_argv(tb.topo, host, rate, ramp, duration, self.params.seed, records)
+            self.attacks[host.name] = tb.spawn(
+                host.name, argv, "attack-sender", self.logs / f"attack-{host.name}.log"
+            )
+        return sorted(self.attacks)
+
+    def stop_attack(self) -> List[str]:
+        """Stop every running attack sender (SIGTERM: each writes its last record).
+
+        Returns:
+            The sources that were running.
+        """
+        stopped = sorted(self.attacks)
+        for tracked in self.attacks.values():
+            self.testbed.send_signal(tracked)
+        for tracked in self.attacks.values():
+            self.testbed.stop_process(tracked, grace=3.0)
+        self.attacks.clear()
+        return stopped
 
     # --------------------------------------------------------------- probes
     def start_probes(self) -> None:
@@ -395,6 +480,7 @@ class Traffic:
             for kinds in group.values():
                 out += [f"{t.name} on {t.node}" for t in kinds.values() if not t.alive()]
         out += [f"{t.name} on {t.node}" for t in self.agents.values() if not t.alive()]
+        out += [f"{t.name} on {t.node}" for t in self.loads.values() if not t.alive()]
         for name, recorder in (("route recorder", self.routes), ("bgp recorder", self.bgp)):
             if recorder is not None and not recorder.alive():
                 out.append(name)
@@ -411,8 +497,9 @@ class Traffic:
         self.start_probes()
 
     def stop(self) -> None:
-        """Probes first (they flush their last records), health agents, the backend,
-        recorders, then services."""
+        """The attack first, probes (they flush their last records), health agents,
+        the backend, recorders, then services."""
+        self.stop_attack()
         for kinds in self.probes.values():
             for tracked in kinds.values():
                 self.testbed.send_signal(tracked)
@@ -430,6 +517,11 @@ class Traffic:
         for recorder in (self.routes, self.bgp):
             if recorder is not None:
                 recorder.stop()
+        for tracked in self.loads.values():
+            self.testbed.send_signal(tracked)
+        for tracked in self.loads.values():
+            self.testbed.stop_process(tracked, grace=3.0)
+        self.loads.clear()
         for server in list(self.services):
             for kind in list(self.services[server]):
                 self.stop_service(server, kind)

@@ -10,7 +10,7 @@ query still went there.  Consecutive answers from the same site form one
 from __future__ import annotations
 
 from bisect import bisect_left
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple
 
 Record = Dict[str, Any]
 #: Statuses of a DNS record that name the site that answered.
@@ -132,3 +132,46 @@ def first_site(segs: List[Segment]) -> Optional[str]:
 def last_site(segs: List[Segment]) -> Optional[str]:
     """The last site seen, None if none."""
     return segs[-1].site if segs else None
+
+
+class Share(NamedTuple):
+    """A site's clients at one moment: how many, their share, their weight and its share."""
+
+    clients: int
+    share: float
+    weight: float
+    weight_share: float
+
+
+def shares(
+    sites: Mapping[str, Optional[str]], weights: Mapping[str, float]
+) -> Tuple[Dict[str, Share], Share]:
+    """Each site's share of the clients, by count and by weight.
+
+    Args:
+        sites: client -> its site then (None: no site answered it).
+        weights: client -> its weight (a client not listed weighs 1).
+
+    Returns:
+        (site -> its share, sorted by site; the unanswered clients' share).
+        Shares are of all clients (of all their weight; 0 when it is 0),
+        so the sites' and the unanswered share add up to 1.
+    """
+    count = len(sites)
+    total = sum(weights.get(c, 1) for c in sites)
+    groups: Dict[Optional[str], List[str]] = {}
+    for client, site in sites.items():
+        groups.setdefault(site, []).append(client)
+
+    def share(clients: List[str]) -> Share:
+        weight = sum(weights.get(c, 1) for c in clients)
+        return Share(
+            len(clients),
+            len(clients) / count if count else 0.0,
+            weight,
+            weight / total if total else 0.0,
+        )
+
+    named = sorted((s, cs) for s, cs in groups.items() if s is not None)
+    per_site = {s: share(cs) for s, cs in named}
+    return per_site, share(groups.get(None, []))

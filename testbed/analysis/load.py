@@ -2,7 +2,10 @@
 
 Reads ``RUN/meta.json`` and every JSONL file of ``RUN/records/`` (all of
 them optional; see docs/records.md).  Records are kept as the dicts the
-recorders wrote, sorted by time; nothing is computed here.
+recorders wrote, sorted by time; nothing is computed here.  Runs made
+before the load recorder and the attack sources existed have no
+``load-SITE.jsonl``, ``attack-HOST.jsonl`` or ``meta.json`` ``load`` block:
+their dicts are empty and every client weighs 1.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def _by_time(records: Iterable[Record]) -> List[Record]:
 
 
 def _per_client(folder: Path, prefix: str) -> Dict[str, List[Record]]:
-    """``PREFIX-CLIENT.jsonl`` files of ``folder``: client name -> records sorted by time."""
+    """``PREFIX-NAME.jsonl`` files of ``folder``: name (client, site, host) -> records by time."""
     out: Dict[str, List[Record]] = {}
     if not folder.is_dir():
         return out
@@ -62,6 +65,10 @@ class RunRecords:
             (``run_stopped``), sorted by ``t``.
         policy: the valley-free checks (``policy.jsonl``: after convergence and
             at the end; none without relationships), sorted by ``t``.
+        load: site -> its load records (``load-SITE.jsonl``: cumulative
+            counters every 0.25 s), sorted by ``t``; empty without a load recorder.
+        attack: attack source (host) -> its records (``attack-HOST.jsonl``:
+            ``start``, ``sent`` every second, ``stop``), sorted by ``t``.
     """
 
     run_dir: Path
@@ -75,6 +82,47 @@ class RunRecords:
     health: List[Record] = field(default_factory=list)
     incidents: List[Record] = field(default_factory=list)
     policy: List[Record] = field(default_factory=list)
+    load: Dict[str, List[Record]] = field(default_factory=dict)
+    attack: Dict[str, List[Record]] = field(default_factory=dict)
+
+    @property
+    def load_meta(self) -> Dict[str, Any]:
+        """``meta.json``'s ``load`` block (capacity, weights, attackers); empty if absent."""
+        block = self.meta.get("load")
+        return block if isinstance(block, dict) else {}
+
+    @property
+    def capacities(self) -> Dict[str, Dict[str, Any]]:
+        """Site -> its capacity (``bandwidth`` Mbit/s, ``packets`` packets/s, ``queue`` ms).
+
+        Sites without a capacity are absent.
+        """
+        block = self.load_meta.get("capacity")
+        if not isinstance(block, dict):
+            return {}
+        return {str(k): v for k, v in block.items() if isinstance(v, dict)}
+
+    @property
+    def weights(self) -> Dict[str, float]:
+        """Client -> its weight (how many users it stands for): every client, 1 unless given."""
+        given = self.load_meta.get("weights")
+        given = given if isinstance(given, dict) else {}
+        out: Dict[str, float] = {}
+        for c in self.clients:
+            w = given.get(c)
+            if isinstance(w, (int, float)) and not isinstance(w, bool) and w >= 0:
+                out[c] = w  # an int stays an int in the summary
+            else:
+                out[c] = 1
+        return out
+
+    @property
+    def attackers(self) -> Dict[str, Dict[str, Any]]:
+        """Attack source (host) -> ``as``, ``address``, ``access_router`` (meta.json)."""
+        block = self.load_meta.get("attackers")
+        if not isinstance(block, dict):
+            return {}
+        return {str(k): v for k, v in block.items() if isinstance(v, dict)}
 
     @property
     def clients(self) -> List[str]:
@@ -92,8 +140,9 @@ class RunRecords:
 
     @property
     def sites(self) -> List[str]:
-        """Site names: from meta.json and from every site seen in DNS or TCP records, sorted."""
+        """Site names: from meta.json, every site seen in DNS or TCP records, load files; sorted."""
         names = {str(s) for s in self.meta.get("sites") or [] if isinstance(s, str)}
+        names.update(self.load)
         for per_client in (self.dns, self.tcp):
             for records in per_client.values():
                 names.update(str(r["site"]) for r in records if r.get("site"))
@@ -103,8 +152,9 @@ class RunRecords:
     def end(self) -> float:
         """Wall-clock end of the run: ``t0 + duration``, or the last record if later.
 
-        Health records are left out: agents write theirs until they have
-        drained their sites at teardown, after the probes stopped.
+        Health, load and attack records are left out: agents write theirs
+        until they have drained their sites at teardown, and the load
+        recorder and attack sources may outlive the timeline by a moment.
         """
         last = self.t0
         duration = self.meta.get("duration")
@@ -170,6 +220,8 @@ def load_run(run_dir: PathLike) -> RunRecords:
         health=_by_time(_read(folder / "health.jsonl")),
         incidents=_by_time(_read(folder / "run.jsonl")),
         policy=_by_time(_read(folder / "policy.jsonl")),
+        load=_per_client(folder, "load"),
+        attack=_per_client(folder, "attack"),
     )
     t0 = meta.get("t0")
     if isinstance(t0, (int, float)):

@@ -435,6 +435,262 @@ class PolicyCheck(SummaryPart):
     """The check in one line, as ``up`` and ``run`` print it."""
 
 
+# ---------------------------------------------------------------- catchment
+class SiteShare(SummaryPart):
+    """One site's share of the clients at one moment, by client count and by weight."""
+
+    clients: int = 0
+    """Clients it answered."""
+    share: Number = 0.0
+    """Their share of all clients (0..1)."""
+    weight: Number = 0.0
+    """Their weight: the users they stand for (``meta.json`` ``load.weights``; 1 each)."""
+    weight_share: Number = 0.0
+    """Their share of all clients' weight (0..1; 0 when every weight is 0)."""
+
+
+class CatchmentShares(SummaryPart):
+    """Each site's share of the clients at one moment: the start, after each event, the end."""
+
+    when: str = ""
+    """``start`` (each client's ``site_before``), ``event I`` (the settled site after
+    ``events[I]``, before the next event) or ``end`` (each client's ``site_after``)."""
+    event: Optional[int] = None
+    """The event's index in ``events[]``; null for the start and the end."""
+    t: Optional[Number] = None
+    """The event's time; null for the start and the end."""
+    sites: Dict[str, SiteShare] = Field(default_factory=dict)
+    """Site -> its clients and their share, sorted by site (sites with no client left out)."""
+    unanswered: List[str] = Field(default_factory=list)
+    """Clients no site answered then, sorted."""
+    unanswered_share: Number = 0.0
+    """Their share of all clients (0..1)."""
+    unanswered_weight_share: Number = 0.0
+    """Their share of all clients' weight (0..1)."""
+
+
+# --------------------------------------------------------------------- load
+class SiteCapacity(SummaryPart):
+    """A site's capacity as the run enforced it (``meta.json`` ``load.capacity``)."""
+
+    bandwidth: Optional[Number] = None
+    """Mbit/s into the site (a tbf queue); null if not limited."""
+    packets: Optional[Number] = None
+    """Packets/s into the site (a policer); null if not limited."""
+    queue: Optional[Number] = None
+    """The bandwidth queue's length in ms."""
+
+
+class SiteLoad(SummaryPart):
+    """What one site was offered and carried (``load-SITE.jsonl``), over the whole recording.
+
+    Offered is everything received on the site's uplinks, before the queue.
+    The counters tell legitimate from attack packets only after the queue; the
+    offered split is the after-queue shares applied to the offered packets
+    (a tail-drop queue and a rate policer are blind to the source).
+    """
+
+    capacity: Optional[SiteCapacity] = None
+    """The site's capacity; null: unlimited."""
+    samples: int = 0
+    """Load samples (one per pair of consecutive records, about every 0.25 s)."""
+    peak_pps: Number = 0.0
+    """The highest offered packets/s in a sample."""
+    mean_pps: Number = 0.0
+    """Offered packets over the recorded time (packets/s)."""
+    peak_mbps: Number = 0.0
+    """The highest offered Mbit/s in a sample."""
+    mean_mbps: Number = 0.0
+    """Offered bits over the recorded time (Mbit/s)."""
+    offered: int = 0
+    """Packets offered (received on the uplinks)."""
+    offered_legit: int = 0
+    """Of them, legitimate (estimated from the after-queue shares, sample by sample)."""
+    offered_attack: int = 0
+    """Of them, from the attack sources (estimated the same way)."""
+    attack_share: Optional[Number] = None
+    """``offered_attack / offered`` (0..1); null when nothing was offered."""
+    passed_legit: int = 0
+    """Legitimate packets to the site's prefix after the queue."""
+    passed_attack: int = 0
+    """Attack packets to the site's prefix after the queue."""
+    dropped: int = 0
+    """Packets dropped: ``queue_drops + policed``."""
+    queue_drops: int = 0
+    """Dropped by the bandwidth queue (tbf)."""
+    policed: int = 0
+    """Dropped by the packets/s limit."""
+    drop_share: Optional[Number] = None
+    """``dropped / offered`` (0..1); null when nothing was offered."""
+    answered_legit: int = 0
+    """DNS answers the site's servers sent to legitimate clients."""
+    answered_attack: int = 0
+    """DNS answers they sent to attack sources."""
+    overloaded_s: Number = 0.0
+    """Seconds of samples in which the site was overloaded: offered packets/s or
+    Mbit/s above its capacity, or drops above 1% of the offered packets."""
+    first_overloaded: Optional[Number] = None
+    """The start of its first overloaded sample; null if never overloaded."""
+    attack_received: Optional[Number] = None
+    """Its share of all the attack packets offered to the sites during the attack
+    (0..1); null without an attack."""
+
+
+class AttackSource(SummaryPart):
+    """One attack source (``attack-HOST.jsonl``)."""
+
+    as_: Optional[str] = Field(default=None, alias="as")
+    """The AS it is in."""
+    target: Optional[str] = None
+    """The address it sent to (the anycast service address)."""
+    rate: Optional[Number] = None
+    """Packets/s it was told to send."""
+    ramp: Optional[Number] = None
+    """Seconds to reach that rate."""
+    size: Optional[int] = None
+    """UDP payload bytes per packet."""
+    sent: int = 0
+    """Packets sent."""
+    errors: int = 0
+    """Send errors."""
+    start: Optional[Number] = None
+    """When it started (its ``start`` record)."""
+    stop: Optional[Number] = None
+    """When it stopped (its ``stop`` record); null if it has none."""
+    reason: Optional[str] = None
+    """Why it stopped: ``stopped``, ``duration`` or ``signal``."""
+
+
+class AttackSummary(SummaryPart):
+    """The attack: its sources, what they sent, when, and where it landed."""
+
+    kind: Optional[str] = None
+    """``dns`` (queries for random names) or ``junk`` (UDP junk to port 53)."""
+    sources: Dict[str, AttackSource] = Field(default_factory=dict)
+    """Host -> what it sent, sorted by host."""
+    sent: int = 0
+    """Packets sent by all sources."""
+    errors: int = 0
+    """Send errors of all sources."""
+    start: Optional[Number] = None
+    """The attack's start (the first ``attack_start`` event, else the first source's start)."""
+    stop: Optional[Number] = None
+    """Its end (the last ``attack_stop`` event, else the last source's stop, else the
+    end of the run)."""
+    windows: List[List[Number]] = Field(default_factory=list)
+    """``[start, stop]`` of each attack (``attack_start`` to ``attack_stop``)."""
+    duration_s: Number = 0.0
+    """Seconds of attack (the windows' lengths added)."""
+    configured_pps: Optional[Number] = None
+    """The sources' rates added (packets/s); null if no source recorded its start."""
+    rate_pps: Optional[Number] = None
+    """Achieved: packets sent over the attack's duration (packets/s; ramps included)."""
+    peak_pps: Optional[Number] = None
+    """Achieved: the highest aggregate rate of the sources between their ``sent`` records."""
+    first_phase_end: Optional[Number] = None
+    """The end of the attack's first phase: the first other event or health change
+    after its start (else its stop)."""
+    shares: Dict[str, Number] = Field(default_factory=dict)
+    """Site -> its share of the attack packets offered to the sites in the first phase."""
+    attacked: List[str] = Field(default_factory=list)
+    """The attacked catchment: sites with more than 1% of the attack packets in the
+    first phase, sorted."""
+
+
+class LegitFigures(SummaryPart):
+    """Legitimate DNS queries over a stretch of time."""
+
+    sent: int = 0
+    """Queries sent."""
+    lost: int = 0
+    """Queries lost (timed out)."""
+    loss_pct: Optional[Number] = None
+    """``100 * lost / sent``; null when nothing was sent."""
+    median_rtt_ms: Optional[Number] = None
+    """The median round trip of the answered queries (ms); null without answers."""
+
+
+class ClientLoad(SummaryPart):
+    """One client's legitimate DNS before and during the attack."""
+
+    site: Optional[str] = None
+    """Its site at the attack's start."""
+    inside: bool = False
+    """That site is in the attacked catchment."""
+    weight: Number = 1
+    """The users it stands for."""
+    before: LegitFigures = Field(default_factory=LegitFigures)
+    """Queries sent before the attack started."""
+    during: LegitFigures = Field(default_factory=LegitFigures)
+    """Queries sent during the attack (its windows)."""
+
+
+class LegitGroup(SummaryPart):
+    """The clients inside (or outside) the attacked catchment, their queries pooled."""
+
+    clients: List[str] = Field(default_factory=list)
+    """The clients, sorted."""
+    weight: Number = 0
+    """Their weight added."""
+    before: LegitFigures = Field(default_factory=LegitFigures)
+    """Before the attack."""
+    during: LegitFigures = Field(default_factory=LegitFigures)
+    """During the attack."""
+
+
+class LoadPhase(SummaryPart):
+    """A stretch of the attack between two events: which sites were overloaded."""
+
+    start: Number = 0.0
+    """Its start: the attack's start, or the event that began it."""
+    stop: Number = 0.0
+    """Its end: the next event, or the attack's end."""
+    after: str = ""
+    """What began it: ``attack start``, an event (``withdraw lon``) or a health change."""
+    event: Optional[int] = None
+    """That event's index in ``events[]``; null for the attack's start and health changes."""
+    overloaded: Dict[str, Number] = Field(default_factory=dict)
+    """Site -> seconds it was overloaded in the phase (sites never overloaded left out)."""
+
+
+class Cascade(SummaryPart):
+    """A site not overloaded in the attack's first phase that was overloaded after a later event."""
+
+    site: str = ""
+    """The site."""
+    after: str = ""
+    """The event (or health change) after which it was overloaded."""
+    event: Optional[int] = None
+    """That event's index in ``events[]``; null for a health change."""
+    t: Number = 0.0
+    """When that event happened."""
+    overloaded_at: Number = 0.0
+    """The start of the site's first overloaded sample after it."""
+    overloaded_s: Number = 0.0
+    """Seconds it was overloaded in that phase."""
+
+
+class LoadSummary(SummaryPart):
+    """Load, capacity and the attack (``load-SITE.jsonl``, ``attack-HOST.jsonl``)."""
+
+    sites: Dict[str, SiteLoad] = Field(default_factory=dict)
+    """Site -> what it was offered and carried (empty without a load recorder)."""
+    attack: Optional[AttackSummary] = None
+    """The attack; null if the run had none."""
+    clients: Dict[str, ClientLoad] = Field(default_factory=dict)
+    """Client -> its legitimate DNS before and during the attack (empty without one)."""
+    inside: Optional[LegitGroup] = None
+    """The clients whose site at the attack's start was attacked; null without an attack."""
+    outside: Optional[LegitGroup] = None
+    """The other clients; null without an attack."""
+    phases: List[LoadPhase] = Field(default_factory=list)
+    """The attack cut at every other event and health change, in time order."""
+    cascade: Optional[bool] = None
+    """Whether a cascade happened (see ``cascades``); null without an attack or load records."""
+    cascades: List[Cascade] = Field(default_factory=list)
+    """Every site that became overloaded after a later event, in time order."""
+
+
 # -------------------------------------------------------------- the verdict
 class ExpectResult(SummaryPart):
     """One of the scenario's expectations, evaluated on the summary (testbed.scenario.expect)."""
@@ -558,6 +814,11 @@ class Summary(SummaryPart):
     policy: List[PolicyCheck] = Field(default_factory=list)
     """The valley-free checks of the run: after convergence and at the end (empty
     without relationships)."""
+    catchment: List[CatchmentShares] = Field(default_factory=list)
+    """Each site's share of the clients, by count and by weight: at the start,
+    after each event, at the end (empty without clients)."""
+    load: Optional[LoadSummary] = None
+    """Load on the sites, the attack and who suffered; null without load or attack records."""
     interrupted: Optional[str] = Field(default=None, exclude_if=_omit_none)
     """Why the timeline did not finish (``stopped: REASON at t=12.3 s``); left out when it did."""
 
@@ -678,7 +939,12 @@ def upgrade(data: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 __all__ = [
+    "AttackSource",
+    "AttackSummary",
     "Capture",
+    "Cascade",
+    "CatchmentShares",
+    "ClientLoad",
     "ClientSummary",
     "DnsOutage",
     "Detection",
@@ -691,6 +957,10 @@ __all__ = [
     "HealthEntry",
     "HealthRetry",
     "HealthState",
+    "LegitFigures",
+    "LegitGroup",
+    "LoadPhase",
+    "LoadSummary",
     "Move",
     "NetworkSummary",
     "OutageParts",
@@ -700,6 +970,9 @@ __all__ = [
     "ProcessDeath",
     "RouterSummary",
     "RunStop",
+    "SiteCapacity",
+    "SiteLoad",
+    "SiteShare",
     "Summary",
     "TcpBreak",
     "TcpSummary",

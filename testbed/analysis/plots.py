@@ -1,4 +1,4 @@
-"""PNG plots of a run: DNS timeline, TCP streams, route changes, catchment.
+"""PNG plots of a run: DNS timeline, TCP streams, route changes, catchment, load.
 
 Each plot is a pure function of the run's records and summary, written with
 matplotlib's Agg backend (no display needed).  Every site has one colour,
@@ -6,12 +6,13 @@ the same in every plot, with a legend; times are seconds from t0, and
 events are vertical dashed lines labelled at the top.  On the DNS timeline,
 the health agents' state changes and address removals are dotted magenta
 lines, labelled the same way (``health lon up -> down (withdraw)``).
+``load.png`` is written only for a run with load records (the others always).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import matplotlib
 
@@ -23,7 +24,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle  # noqa: E402
 
-from testbed.analysis import catchment, outage, tcp  # noqa: E402
+from testbed.analysis import catchment, outage, siteload, tcp  # noqa: E402
 from testbed.analysis.load import RunRecords  # noqa: E402
 from testbed.analysis.model import Summary  # noqa: E402
 from testbed.analysis.report import event_label, health_label  # noqa: E402
@@ -438,7 +439,6 @@ def plot_catchment(run: RunRecords, summary: Summary, path: Path) -> Path:
     return _save(fig, path)
 
 
-#: Plot file names and the functions that draw them, in report order.
 #: The parts of an outage, in order, with their colours (:mod:`testbed.analysis.parts`).
 PART_COLOURS = (
     ("lead_in_s", "last answer → event", "#cccccc"),
@@ -476,12 +476,116 @@ def plot_parts(run: RunRecords, summary: Summary, path: Path) -> Path:
     return _save(fig, path)
 
 
-PLOTTERS = (
+#: Legitimate and attack traffic in the load plot.
+LEGIT = "#1f77b4"
+ATTACK = "#ff7f0e"
+DROPPED = "#7f0000"
+CAPACITY = "black"
+
+
+def capacity_pps(
+    capacity: Optional[siteload.Capacity], series: Sequence[siteload.Sample]
+) -> Tuple[Optional[float], str]:
+    """A site's capacity in packets/s for the load plot, and its legend label.
+
+    A bandwidth alone is turned into packets/s at the site's mean offered
+    packet size (said in the label).
+
+    Returns:
+        (packets/s or None, label).
+    """
+    if capacity is None:
+        return None, ""
+    if capacity.packets is not None:
+        return capacity.packets, f"capacity {capacity.packets:,.0f} packets/s"
+    packets = sum(s.rx_packets for s in series)
+    if capacity.bandwidth is None or not packets:
+        return None, ""
+    size = sum(s.rx_bytes for s in series) / packets
+    pps = capacity.bandwidth * 1e6 / 8 / size
+    return pps, f"capacity {capacity.bandwidth:g} Mbit/s ≈ {pps:,.0f} packets/s at {size:.0f} B"
+
+
+def plot_load(run: RunRecords, summary: Summary, path: Path) -> Optional[Path]:
+    """``load.png``: per site, offered packets/s over time, stacked legitimate vs attack.
+
+    The split is the after-queue shares applied to the offered packets
+    (:mod:`testbed.analysis.siteload`); the site's capacity is a black line,
+    drops a dark red line, overloaded samples a red band along the top,
+    events dashed lines (labelled on the top panel).
+
+    Args:
+        run: the run's records.
+        summary: the run's summary.
+        path: the PNG to write.
+
+    Returns:
+        ``path``, or None (nothing written) for a run without load records.
+    """
+    series = siteload.site_samples(run)
+    if not series:
+        return None
+    caps = run.capacities
+    fig, axes = plt.subplots(
+        len(series), 1, figsize=(12, 2.4 * len(series) + 1.2), sharex=True, squeeze=False
+    )
+    labels = 0
+    attack_seen = False
+    for k, (site, samples) in enumerate(series.items()):
+        ax = axes[k][0]
+        xs: List[float] = []
+        legit: List[float] = []
+        attack: List[float] = []
+        for smp in samples:  # a step per sample, held over its interval
+            for t in (smp.t_from, smp.t_to):
+                xs.append(t - run.t0)
+                legit.append(smp.offered_legit / smp.dt)
+                attack.append(smp.offered_attack / smp.dt)
+        attack_seen = attack_seen or any(attack)
+        ax.stackplot(xs, legit, attack, colors=[LEGIT, ATTACK], alpha=0.75,
+                     labels=["legitimate", "attack"])  # fmt: skip
+        drops = [(smp.t_from - run.t0, smp.t_to - run.t0, smp.dropped / smp.dt) for smp in samples]
+        if any(d for _, _, d in drops):
+            ax.plot([x for a, b, _ in drops for x in (a, b)],
+                    [d for _, _, d in drops for _ in (0, 1)],
+                    color=DROPPED, linewidth=1.2, label="dropped")  # fmt: skip
+        over = False
+        for smp in samples:
+            if smp.overloaded:
+                over = True
+                ax.axvspan(smp.t_from - run.t0, smp.t_to - run.t0, ymin=0.95, color=LOSS,
+                           alpha=0.9, linewidth=0)  # fmt: skip
+        if over:
+            ax.add_patch(Rectangle((0, 0), 0, 0, color=LOSS, label="overloaded"))
+        cap, cap_label = capacity_pps(siteload.Capacity.of(caps.get(site)), samples)
+        if cap is not None:
+            ax.axhline(cap, color=CAPACITY, linewidth=1.2, label=cap_label)
+        ax.set_ylabel(f"{site}\npackets/s")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+        _x_limits(ax, run)
+        if k == 0:
+            labels = _events(ax, run, summary)
+        else:
+            for t, _, _ in timeline_marks(summary):
+                ax.axvline(t, color="black", linestyle="--", linewidth=1.0, alpha=0.6)
+        if k < len(series) - 1:
+            ax.set_xlabel("")
+    what = "legitimate vs attack" if attack_seen else "legitimate"
+    _title(axes[0][0], f"Offered load per site (packets/s, {what})", labels)
+    return _save(fig, path)
+
+
+Plotter = Callable[[RunRecords, Summary, Path], Optional[Path]]
+#: Plot file names and the functions that draw them, in report order (a plotter
+#: returning None wrote nothing: ``load.png`` without load records).
+PLOTTERS: Tuple[Tuple[str, Plotter], ...] = (
     ("timeline.png", plot_timeline),
     ("tcp.png", plot_tcp),
     ("routes.png", plot_routes),
     ("catchment.png", plot_catchment),
     ("parts.png", plot_parts),
+    ("load.png", plot_load),
 )
 
 
@@ -494,8 +598,9 @@ def write_plots(run: RunRecords, summary: Summary, out_dir: Path) -> List[Path]:
         out_dir: the folder to write into (created if missing), usually ``RUN/plots``.
 
     Returns:
-        The PNG files written, in report order.
+        The PNG files written, in report order (``load.png`` only with load records).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [draw(run, summary, out_dir / name) for name, draw in PLOTTERS]
+    written = [draw(run, summary, out_dir / name) for name, draw in PLOTTERS]
+    return [p for p in written if p is not None]

@@ -13,6 +13,12 @@ different upstreams -- says so.  The agents' withdrawals at the end of the
 run (``shutdown`` in ``health[]``) are shown as the shutdown drain, with no
 client effect: the probes had stopped.
 
+The *Catchment* section gives each site's share of the clients by count and
+by weight, at the start, after each event and at the end (``catchment[]``);
+the *Load* section, for a run with load records or an attack (``load``),
+each site's offered load against its capacity, the attack, legitimate loss
+and RTT inside vs outside the attacked catchment, and any cascade.
+
 Expectations (``expect[]``) are shown as the scenario package evaluated
 them: ``check``, ``passed`` (null: shown as not checked) and ``detail``
 (older spellings are converted when a summary is loaded:
@@ -35,9 +41,13 @@ from testbed.analysis.model import (
     HealthEntry,
     HealthRetry,
     HealthState,
+    LegitGroup,
+    LoadSummary,
+    SiteCapacity,
     Summary,
     TcpSummary,
 )
+from testbed.topology.model import capacity_words
 
 #: A summary, or its JSON object (validated into the model by the entry points).
 SummaryLike = Union[Summary, Mapping[str, Any]]
@@ -52,6 +62,7 @@ PLOTS: Sequence[Tuple[str, str]] = (
     ("routes.png", "route changes per router; events"),
     ("catchment.png", "each client's site at the start and after each event"),
     ("parts.png", "each moved client's outage in parts: detection, control plane, FIB, sampling"),
+    ("load.png", "offered packets/s per site, legitimate vs attack, with its capacity; events"),
 )
 
 
@@ -67,7 +78,7 @@ def fmt(x: Any) -> str:
     if isinstance(x, (list, tuple)):
         return ", ".join(str(v) for v in x)
     if isinstance(x, dict):
-        return ", ".join(f"{k}={v}" for k, v in sorted(x.items()))
+        return ", ".join(f"{k}={v}" for k, v in sorted(x.items()) if v is not None)
     return str(x)
 
 
@@ -105,7 +116,8 @@ def site_change(before: Optional[str], after: Optional[str]) -> str:
 
 def event_label(ev: EventSummary) -> str:
     """``fail_site lon (how=link-down)``; ``backend (state=down)`` (its target is its kind)."""
-    text = " ".join(str(x) for x in dict.fromkeys((ev.kind, ev.target)) if x)
+    target = None if ev.target == "None" else ev.target  # an event without a target
+    text = " ".join(str(x) for x in dict.fromkeys((ev.kind, target)) if x)
     return f"{text} ({fmt(ev.params)})" if ev.params else text or "-"
 
 
@@ -572,6 +584,261 @@ def _captures(captures: Sequence[Capture]) -> List[str]:
     return lines + md_table(["capture", "captured on", "resets", "sent to", "t (s)"], rows)
 
 
+def pct(share: Optional[float]) -> str:
+    """A share (0..1) as a percentage with one decimal, ``-`` for None."""
+    return "-" if share is None else f"{100 * share:.1f}%"
+
+
+def _pct_value(percent: Optional[float]) -> str:
+    """A percentage (0..100) with two decimals, ``-`` for None."""
+    return "-" if percent is None else f"{percent:.2f}%"
+
+
+def _ms(ms: Optional[float]) -> str:
+    return "-" if ms is None else f"{ms:.1f} ms"
+
+
+def _rate(x: Optional[float]) -> str:
+    """Packets/s: ``12,345``."""
+    return "-" if x is None else f"{x:,.0f}"
+
+
+def capacity_text(capacity: Optional[SiteCapacity]) -> str:
+    """``2 Mbit/s (queue 50 ms), 1,000 packets/s``, or ``unlimited``."""
+    if capacity is None:
+        return "unlimited"
+    return capacity_words(capacity.bandwidth, capacity.packets, capacity.queue)
+
+
+def _catchment_section(summary: Summary) -> List[str]:
+    """``## Catchment``: each site's share of the clients, by count and by weight, over time."""
+    if not summary.catchment:
+        return []
+    rows = []
+    for moment in summary.catchment:
+        if moment.event is not None and moment.event < len(summary.events):
+            ev = summary.events[moment.event]
+            when = f"after {event_label(ev)} (t={fmt_s(moment.t)} s)"
+        else:
+            when = {"start": "start", "end": "end"}.get(moment.when, moment.when)
+        for site, share in moment.sites.items():
+            rows.append(
+                [
+                    when,
+                    site,
+                    str(share.clients),
+                    pct(share.share),
+                    f"{share.weight:g}",
+                    pct(share.weight_share),
+                ]
+            )
+        if moment.unanswered:
+            rows.append(
+                [
+                    when,
+                    "no answer",
+                    str(len(moment.unanswered)),
+                    pct(moment.unanswered_share),
+                    "-",
+                    pct(moment.unanswered_weight_share),
+                ]
+            )
+    return [
+        "",
+        "## Catchment",
+        "",
+        "Each site's clients at the start, settled after each event, and at the end: by "
+        "client count and by weight (the users a client stands for; 1 each unless the "
+        "topology says otherwise).",
+        "",
+        *md_table(["when", "site", "clients", "share", "weight", "weight share"], rows),
+    ]
+
+
+def attack_line(load: LoadSummary) -> Optional[str]:
+    """The attack in one line: sources, packets, when, achieved rate, where it landed."""
+    attack = load.attack
+    if attack is None:
+        return None
+    ases = sorted({s.as_ for s in attack.sources.values() if s.as_})
+    where = f" in {', '.join(ases)}" if ases else ""
+    kind = f" ({attack.kind})" if attack.kind else ""
+    text = (
+        f"Attack{kind}: {len(attack.sources)} sources{where} sent {attack.sent:,} packets "
+        f"from t={fmt_s(attack.start)} to {fmt_s(attack.stop)} s ({attack.duration_s:g} s): "
+        f"{_rate(attack.rate_pps)} packets/s achieved on average, peak {_rate(attack.peak_pps)}"
+    )
+    if attack.configured_pps is not None:
+        text += f" (configured {_rate(attack.configured_pps)})"
+    text += "."
+    if attack.shares:
+        landed = ", ".join(
+            f"{s} {pct(x)}" for s, x in sorted(attack.shares.items(), key=lambda kv: -kv[1]) if x
+        )
+        text += f" In its first phase it landed on {landed or 'no site'}"
+        text += f"; attacked catchment: {fmt(attack.attacked)}."
+    else:
+        text += " No load records: where it landed is unknown."
+    return text
+
+
+def cascade_line(load: LoadSummary) -> Optional[str]:
+    """Whether a cascade happened: which site, after what, when."""
+    if load.attack is None:
+        return None
+    if load.cascade is None:
+        return "Cascade: unknown (no load records)."
+    if not load.cascades:
+        later = len(load.phases) > 1
+        why = (
+            "no site calm in the attack's first phase was overloaded after a later event"
+            if later
+            else "no event during the attack"
+        )
+        return f"No cascade: {why}."
+    parts = [
+        f"{c.site} overloaded from t={fmt_s(c.overloaded_at)} s after {c.after} "
+        f"(t={fmt_s(c.t)} s), {c.overloaded_s:g} s in all"
+        for c in load.cascades
+    ]
+    return "Cascade: " + "; ".join(parts) + "."
+
+
+def _legit_row(name: str, group: Optional[LegitGroup]) -> List[str]:
+    if group is None:
+        return [name, "-", "-", "-", "-", "-", "-"]
+    return [
+        name,
+        fmt(group.clients),
+        f"{group.weight:g}",
+        _pct_value(group.before.loss_pct),
+        _pct_value(group.during.loss_pct),
+        _ms(group.before.median_rtt_ms),
+        _ms(group.during.median_rtt_ms),
+    ]
+
+
+def _load_section(summary: Summary) -> List[str]:
+    """``## Load``: per-site load, the attack, legitimate service inside vs outside, cascades."""
+    load = summary.load
+    if load is None:
+        return []
+    lines = ["", "## Load", ""]
+    if load.sites:
+        lines.append(
+            "Offered: everything the site's uplinks received, before its queue. The counters "
+            "tell legitimate from attack packets only after the queue; a tail-drop queue and "
+            "a policer are blind to the source, so the offered packets are split by those "
+            "shares. Overloaded: offered above capacity, or drops above 1% of the offered, "
+            "in a 0.25 s sample."
+        )
+        lines.append("")
+        lines += md_table(
+            [
+                "site",
+                "capacity",
+                "peak offered (packets/s)",
+                "peak (Mbit/s)",
+                "mean (packets/s)",
+                "overloaded (s)",
+                "dropped",
+                "legit / attack",
+                "answered legit / attack",
+                "share of the attack",
+            ],
+            [
+                [
+                    site,
+                    capacity_text(s.capacity),
+                    _rate(s.peak_pps),
+                    f"{s.peak_mbps:.2f}",
+                    _rate(s.mean_pps),
+                    f"{s.overloaded_s:.2f}",
+                    f"{s.dropped:,} ({pct(s.drop_share)})",
+                    "-"
+                    if s.attack_share is None
+                    else f"{pct(1 - s.attack_share)} / {pct(s.attack_share)}",
+                    f"{s.answered_legit:,} / {s.answered_attack:,}",
+                    pct(s.attack_received),
+                ]
+                for site, s in sorted(load.sites.items())
+            ],
+        )
+    else:
+        lines.append("No load records (the run had no load recorder).")
+    line = attack_line(load)
+    if line is None:
+        return lines + ["", "No attack."]
+    lines += ["", line]
+    lines += [
+        "",
+        "Legitimate DNS before and during the attack, inside and outside the attacked "
+        "catchment (the clients whose site at the attack's start was attacked):",
+        "",
+    ]
+    lines += md_table(
+        [
+            "clients",
+            "who",
+            "weight",
+            "loss before",
+            "loss during",
+            "median RTT before",
+            "median RTT during",
+        ],
+        [_legit_row("inside", load.inside), _legit_row("outside", load.outside)],
+    )
+    if load.phases:
+        lines += [
+            "",
+            *md_table(
+                ["phase", "from (s)", "to (s)", "overloaded sites (s)"],
+                [
+                    [
+                        p.after,
+                        fmt_s(p.start),
+                        fmt_s(p.stop),
+                        ", ".join(f"{s} {x:g}" for s, x in p.overloaded.items()) or "none",
+                    ]
+                    for p in load.phases
+                ],
+            ),
+        ]
+    cascade = cascade_line(load)
+    if cascade:
+        lines += ["", cascade]
+    if load.clients:
+        lines += [
+            "",
+            *md_table(
+                [
+                    "client",
+                    "site at the attack",
+                    "inside",
+                    "weight",
+                    "loss before",
+                    "loss during",
+                    "median RTT before",
+                    "median RTT during",
+                ],
+                [
+                    [
+                        name,
+                        fmt(c.site),
+                        "yes" if c.inside else "no",
+                        f"{c.weight:g}",
+                        _pct_value(c.before.loss_pct),
+                        _pct_value(c.during.loss_pct),
+                        _ms(c.before.median_rtt_ms),
+                        _ms(c.during.median_rtt_ms),
+                    ]
+                    for name, c in sorted(load.clients.items())
+                ],
+            ),
+        ]
+    return lines
+
+
 def _expectation_rows(expect: Sequence[ExpectResult]) -> List[List[str]]:
     """``[verdict, check, detail]`` per expectation."""
     return [[verdict(e.passed), e.check or "-", e.detail or "-"] for e in expect]
@@ -729,6 +996,10 @@ def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
     else:
         lines.append("No events.")
 
+    lines += _catchment_section(summary)
+
+    lines += _load_section(summary)
+
     lines += _drains_section(summary)
 
     lines += _parts_section(summary)
@@ -837,6 +1108,38 @@ def rich_tables(summary: SummaryLike) -> List[Table]:
     return tables
 
 
+def load_lines(summary: SummaryLike) -> List[str]:
+    """Terminal lines for the load: sites, attack, legitimate loss inside vs outside, cascade.
+
+    None without a ``load`` block.
+    """
+    load = Summary.of(summary).load
+    if load is None:
+        return []
+    lines = [
+        f"load {site}: peak {_rate(s.peak_pps)} packets/s ({capacity_text(s.capacity)}), "
+        f"overloaded {s.overloaded_s:g} s, dropped {s.dropped:,} ({pct(s.drop_share)}), "
+        f"attack {pct(s.attack_share)} of its traffic"
+        for site, s in sorted(load.sites.items())
+    ]
+    attack = attack_line(load)
+    if attack:
+        lines.append(attack)
+    for name, group in (("inside", load.inside), ("outside", load.outside)):
+        if group is not None and group.clients:
+            lines.append(
+                f"legitimate DNS {name} the attacked catchment ({len(group.clients)} clients): "
+                f"loss {_pct_value(group.before.loss_pct)} before, "
+                f"{_pct_value(group.during.loss_pct)} during; median RTT "
+                f"{_ms(group.before.median_rtt_ms)} before, "
+                f"{_ms(group.during.median_rtt_ms)} during"
+            )
+    cascade = cascade_line(load)
+    if cascade:
+        lines.append(cascade)
+    return lines
+
+
 def incident_lines(summary: SummaryLike) -> List[str]:
     """Terminal lines for the processes that died on their own and an early stop."""
     from testbed.analysis.summary import death_caveat, stop_caveat
@@ -860,7 +1163,7 @@ def print_report(summary: SummaryLike, console: Optional[Console] = None) -> Non
     console = console or Console()
     for table in rich_tables(summary):
         console.print(table)
-    for line in incident_lines(summary):
+    for line in incident_lines(summary) + load_lines(summary):
         console.print(line, markup=False, highlight=False)
     net = summary.network
     if net.convergence_s_max is not None:

@@ -11,6 +11,11 @@ generated from them: ``testbed/schema/summary.schema.json``).
 watchdog's ``process_died`` records, docs/records.md) and ``stopped`` why the
 run stopped early (``run_stopped``); each becomes a caveat too, and a stop
 sets ``interrupted`` (left out of the file otherwise).
+
+``catchment`` gives each site's share of the clients, by count and by weight,
+at the start, after each event and at the end; ``load`` the sites' load, the
+attack and who suffered (:mod:`testbed.analysis.siteload`; null without
+load or attack records).
 """
 
 from __future__ import annotations
@@ -18,9 +23,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Union
 
-from testbed.analysis import catchment, convergence, detection, health, outage, parts, tcp
+from testbed.analysis import (
+    catchment,
+    convergence,
+    detection,
+    health,
+    outage,
+    parts,
+    siteload,
+    tcp,
+)
 from testbed.analysis.load import RunRecords, load_run
 from testbed.analysis.model import (
+    CatchmentShares,
     ClientSummary,
     Detection,
     DnsOutage,
@@ -35,6 +50,7 @@ from testbed.analysis.model import (
     ProcessDeath,
     RouterSummary,
     RunStop,
+    SiteShare,
     Summary,
     TcpBreak,
     TcpSummary,
@@ -229,6 +245,73 @@ def event_parts(
     return out
 
 
+def _share(x: float) -> float:
+    return round(x, 4)
+
+
+def catchment_moment(
+    sites: Mapping[str, Optional[str]],
+    weights: Mapping[str, float],
+    when: str,
+    event: Optional[int] = None,
+    t: Optional[float] = None,
+) -> CatchmentShares:
+    """Each site's share of the clients at one moment (:func:`testbed.analysis.catchment.shares`).
+
+    Args:
+        sites: client -> its site then (None: unanswered).
+        weights: client -> its weight.
+        when: ``start``, ``event I`` or ``end``.
+        event: the event's index, if any.
+        t: the event's time from t0, if any.
+
+    Returns:
+        The summary's entry; shares rounded to 4 decimals.
+    """
+    per_site, unanswered = catchment.shares(sites, weights)
+    return CatchmentShares(
+        when=when,
+        event=event,
+        t=t,
+        sites={
+            s: SiteShare(
+                clients=x.clients,
+                share=_share(x.share),
+                weight=x.weight,
+                weight_share=_share(x.weight_share),
+            )
+            for s, x in per_site.items()
+        },
+        unanswered=sorted(c for c, s in sites.items() if s is None),
+        unanswered_share=_share(unanswered.share),
+        unanswered_weight_share=_share(unanswered.weight_share),
+    )
+
+
+def catchment_shares(
+    run: RunRecords,
+    clients: Mapping[str, ClientSummary],
+    segs: Mapping[str, List[catchment.Segment]],
+) -> List[CatchmentShares]:
+    """The summary's ``catchment``: at the start, after each event (settled), at the end.
+
+    After event ``i`` a client's site is the last one seen between the event
+    and the next (:func:`testbed.analysis.catchment.site_after`), as in the
+    catchment plot.
+    """
+    if not clients:
+        return []
+    weights = run.weights
+    times = event_times(run)
+    out = [catchment_moment({c: v.site_before for c, v in clients.items()}, weights, "start")]
+    for i, t in enumerate(times):
+        t_next = times[i + 1] if i + 1 < len(times) else None
+        settled = {c: catchment.site_after(segs[c], t, t_next) for c in clients}
+        out.append(catchment_moment(settled, weights, f"event {i}", i, run.rel(t)))
+    out.append(catchment_moment({c: v.site_after for c, v in clients.items()}, weights, "end"))
+    return out
+
+
 def policy_checks(run: RunRecords) -> List[PolicyCheck]:
     """The valley-free checks of ``policy.jsonl``, times from t0."""
     keys = ("router", "prefix", "as_path", "best", "reason")
@@ -409,6 +492,8 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
         stopped=stopped,
         pcap=run_captures(run.run_dir, run.t0),
         policy=policy_checks(run),
+        catchment=catchment_shares(run, clients, segs),
+        load=siteload.summarise_load(run, segs),
         interrupted=interrupted,
     )
 

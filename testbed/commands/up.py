@@ -17,6 +17,7 @@ from rich.table import Table
 from testbed import console as ui
 from testbed import signals
 from testbed.commands.options import FiniteRange, out_dir_option
+from testbed.net import capacity
 from testbed.net.bringup import BringUp, bring_up, client_paths, up_summary
 from testbed.probes import defaults
 
@@ -87,9 +88,18 @@ def open_testbed(topology: str, out: Path) -> Any:
     Bad input (the topology, its plan, ``--out``) fails first, then the root
     check, then a testbed already running, before the run folder is created.
     """
-    from testbed.net.build import Testbed
-    from testbed.net.state import refuse_if_running
-    from testbed.rundir import check_out_dir, new_run_dir
+    return new_testbed(checked_topology(topology, out), out)
+
+
+def checked_topology(topology: str, out: Path) -> Any:
+    """The topology, checked as ``up`` checks it (its plan, ``--out``); nothing is started.
+
+    Its warnings (legitimate but odd) are printed.
+
+    Raises:
+        InputError: bad input (exit 2).
+    """
+    from testbed.rundir import check_out_dir
     from testbed.topology.load import load_topology
     from testbed.topology.plan import checked_plan
     from testbed.topology.validate import topology_warnings
@@ -99,10 +109,24 @@ def open_testbed(topology: str, out: Path) -> Any:
         ui.err_console.print(f"[yellow]warning:[/] {warning}")
     checked_plan(topo, topology)  # a topology too big to address, too
     check_out_dir(out)
+    return topo
+
+
+def new_testbed(topo: Any, out: Path, label: str = "") -> Any:
+    """A :class:`~testbed.net.build.Testbed` of a checked topology, not started.
+
+    The root check, then a testbed already running (one line, exit 2), before
+    the run folder ``OUT/YYYYMMDD-HHMMSS-LABEL`` (LABEL: the topology's name
+    by default) is created; SIGTERM and SIGHUP then end the command like Ctrl-C.
+    """
+    from testbed.net.build import Testbed
+    from testbed.net.state import refuse_if_running
+    from testbed.rundir import new_run_dir
+
     ui.require_root()
     signals.install()
     refuse_if_running()  # another testbed runs: one line, exit 2, before anything is created
-    return Testbed(topo, new_run_dir(topo.name, out), log=ui.err_console.print)
+    return Testbed(topo, new_run_dir(label or topo.name, out), log=ui.err_console.print)
 
 
 def stay_up(
@@ -178,15 +202,28 @@ def print_up_summary(tb: Any, result: BringUp) -> dict:
             ui.err_console.print(f"  [red]{violation.line()}[/]")
     paths = client_paths(tb)
     summary = up_summary(tb, result, paths)
+    weighted = any(c.weight != 1 for c in tb.topo.clients)
     table = Table(show_header=True, header_style="bold", box=None)
     table.add_column("client")
+    if weighted:
+        table.add_column("weight", justify="right")
     table.add_column("site")
     table.add_column("path")
     for client, path in paths.items():
         site = summary["catchment"][client]
-        table.add_row(client, site or "[red]none[/]", " > ".join(path))
+        row = [client, site or "[red]none[/]", " > ".join(path)]
+        if weighted:
+            row.insert(1, f"{summary['weights'][client]:g}")
+        table.add_row(*row)
     if plan.clients():
         ui.console.print(table)
+    for site in tb.topo.sites:
+        if site.capacity is not None:
+            ui.console.print(f"capacity of {site.name}: {capacity.describe(site.capacity)}")
+    attackers = plan.attackers()
+    if attackers:
+        where = ", ".join(f"{h.name} ({h.as_name})" for h in attackers)
+        ui.console.print(f"attack sources (idle until an attack_start event): {where}")
     return summary
 
 

@@ -146,4 +146,9 @@ def up_summary(tb: Any, result: BringUp, paths: Dict[str, List[str]]) -> Dict[st
         "policy": result.policy.to_dict() if result.policy is not None else None,
         "warnings": tb.warnings,
         "timings": {k: round(v, 3) for k, v in tb.timings.items()},
+        "capacity": {
+            s.name: s.capacity.model_dump(mode="json") for s in tb.topo.sites if s.capacity
+        },
+        "weights": {c.name: c.weight for c in tb.topo.clients},
+        "attackers": [h.name for h in plan.attackers()],
     }

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from testbed.errors import TestbedError
-from testbed.net import anchors, frr, links
+from testbed.net import anchors, capacity, frr, links
 from testbed.net.cleanup import clean_state, leftovers
 from testbed.net.netns import RouteTable, RouteWatcher, iproute_in, read_routes, route_lookup
 from testbed.net.state import (
@@ -150,6 +150,7 @@ class Testbed:
         self._create_links()
         self._configure_nodes()
         self._shape_links()
+        self._install_capacity()
         self.timings["network"] = time.monotonic() - t1
         t2 = time.monotonic()
         self._start_frr(configs)
@@ -367,6 +368,23 @@ class Testbed:
         if failures:
             node, out = next(iter(failures.items()))
             raise TestbedError(f"tc on node {node} failed: {out.strip()}")
+
+    def _install_capacity(self) -> None:
+        """Every site's load counters (nftables) and capacity (tc), in its node (net.capacity)."""
+        if not self.topo.sites:
+            return
+        folder = Path(self.run_dir).resolve() / "load"
+        folder.mkdir(parents=True, exist_ok=True)
+        commands: Dict[str, str] = {}
+        for site in capacity.site_load_plans(self.plan):
+            ruleset = folder / f"{site.site}.nft"
+            ruleset.write_text(capacity.nft_ruleset(site))
+            lines = [*capacity.tc_commands(site), f"nft -f {ruleset}"]
+            commands[site.site] = "{ " + " && ".join(lines) + "; } 2>&1"
+        failures = self._run_everywhere(commands)
+        if failures:
+            node, out = next(iter(failures.items()))
+            raise TestbedError(f"capacity and load counters on {node} failed: {out.strip()}")
 
     def _start_frr(self, configs: Dict[str, Path]) -> None:
         frr_routers = {n: self.plan.routers[n] for n in self.plan.frr_routers()}
@@ -605,7 +623,9 @@ class Testbed:
         """Every router's kernel routes (to ``prefixes`` only, if given)."""
         return {r: read_routes(self.netlink(r), prefixes) for r in self.plan.frr_routers()}
 
-    def wait_converged(self, timeout: float = 60.0, quiet: float = 1.0) -> Convergence:
+    def wait_converged(
+        self, timeout: float = 60.0, quiet: float = 1.0, wait_for_routes: bool = True
+    ) -> Convergence:
         """Wait until every router has a route to every prefix it must have
         and no such route has changed for ``quiet`` seconds.
 
@@ -620,6 +640,10 @@ class Testbed:
         Args:
             timeout: give up after this many seconds.
             quiet: how long the routes must stay unchanged.
+            wait_for_routes: wait until every router has the routes it must
+                have; False: only for the quiet period (after a change that may
+                leave routers without a route, e.g. a site withdrawn by the
+                playbook), those routers then listed in the result's ``missing``.
 
         Returns:
             Whether it converged, and the time from daemon start to the last change.
@@ -641,15 +665,16 @@ class Testbed:
                 }
                 missing = {r: m for r, m in missing.items() if m}
                 now = time.time()
-                if not missing and now - last_change >= quiet:
+                settled = not missing or not wait_for_routes
+                if settled and now - last_change >= quiet:
                     left = no_route(tables, expected, required)
                     return Convergence(
-                        True, max(last_change - start, 0.0), at=last_change, no_route=left
+                        True, max(last_change - start, 0.0), missing, last_change, left
                     )
                 if time.monotonic() > deadline:
                     left = no_route(tables, expected, required)
                     return Convergence(False, now - start, missing, last_change, left)
-                wait = quiet - (now - last_change) if not missing else 0.5
+                wait = quiet - (now - last_change) if settled else 0.5
                 for router in watcher.wait(min(max(wait, 0.01), 0.5)):
                     table = read_routes(self.netlink(router), expected)
                     if table != tables[router]:

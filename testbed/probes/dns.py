@@ -391,15 +391,14 @@ def _parser() -> proc.Parser:
         type=proc.bounded(-1, None, int),
         help="seed of the DNS ids and the start offset, with the client name (default 0)",
     )
-    p.add_argument("--out", required=True, help="JSONL file to write (appended to)")
+    proc.add_out(p)
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.probes.dns``."""
     parser = _parser()
-    args = parser.parse_args(argv)
-    proc.safe_stderr()
+    args = proc.arguments(parser, argv)
     with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
         try:
             writer = RecordWriter(args.out)

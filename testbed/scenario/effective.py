@@ -61,11 +61,15 @@ def effective_topology(
     timers = scenario.bgp.given() if scenario is not None else {}
     bfd = scenario.bfd.given() if scenario is not None else {}
     health = scenario.health if scenario is not None else None
+    attackers = scenario.attackers if scenario is not None else None
     overrides = topology_overrides or {}
-    if not timers and not bfd and not overrides and health is None:
+    if not timers and not bfd and not overrides and health is None and attackers is None:
         return topology
     data = topology.model_dump(by_alias=True, exclude_unset=True, mode="json")
     origins: List[Origin] = []
+    if attackers is not None:
+        data["attackers"] = attackers.model_dump(mode="json", exclude_unset=True)
+        origins.append(Origin("attackers", source, "attackers"))
     if health is not None:
         agent = health.model_dump(mode="json", exclude={"sites"})
         for i, site in enumerate(data.get("sites", [])):

@@ -189,6 +189,12 @@ def describe(kind: str, params: Dict[str, Any]) -> str:
         return f"communities {value} on site {params['site']}"
     if kind == "backend":
         return f"backend {params['state']}"
+    if kind == "attack_start":
+        rate = f" at {params['rate']:g} packets/s per source" if params.get("rate") else ""
+        ramp = f", {params['ramp']:g} s ramp" if params.get("ramp") else ""
+        return f"attack starts{rate}{ramp}"
+    if kind == "attack_stop":
+        return "attack stops"
     return f"{kind.replace('_', ' ')} site {params.get('site')}"
 
 
@@ -198,7 +204,27 @@ def event_target(kind: str, params: Dict[str, Any]) -> str:
         return f"{params['a']}-{params['b']}"
     if kind == "backend":
         return "backend"
+    if kind in ("attack_start", "attack_stop"):
+        return "attack"
     return str(params.get("site"))
+
+
+def load_meta(topo: Topology, plan: Any) -> Dict[str, Any]:
+    """meta.json's ``load``: site capacities, client weights, attack sources (docs/records.md)."""
+    return {
+        "capacity": {
+            s.name: s.capacity.model_dump(mode="json") for s in topo.sites if s.capacity is not None
+        },
+        "weights": {c.name: c.weight for c in topo.clients},
+        "attackers": {
+            h.name: {
+                "as": h.as_name,
+                "address": str(h.interface.address.ip),
+                "access_router": h.interface.peer,
+            }
+            for h in plan.attackers()
+        },
+    }
 
 
 class Engine:
@@ -456,6 +482,7 @@ class Engine:
     def _timeline(self) -> None:
         sc = self.scenario
         self.t0 = t0 = time.time()
+        self._events.ends_at = t0 + sc.duration
         self._write_meta()
         busiest = busiest_site(self._tb)
         task = None
@@ -531,6 +558,7 @@ class Engine:
             "traffic": self.scenario.traffic.model_dump(),
             "catchment_at_start": {c.name: tb.site_of(c.name) for c in tb.plan.clients()},
             "access_routers": {c.name: self.topo.access_router(c) for c in self.topo.clients},
+            "load": load_meta(self.topo, tb.plan),
             **self.extra_meta,
         }
         write_json(self.run_dir / "meta.json", meta)

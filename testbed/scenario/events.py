@@ -39,11 +39,15 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, Type, TypeVar
 
+from testbed.attack import limits
 from testbed.errors import TestbedError
 from testbed.scenario.model import (
+    AttackStart,
+    AttackStop,
     Backend,
     EventBase,
     FailSite,
@@ -70,6 +74,8 @@ E = TypeVar("E", bound=EventBase)
 #: A handler: an :class:`Events` method taking the event model it is registered for.
 Handler = Callable[["Events", Any], Details]
 
+#: Seconds an attack sender may outlive the timeline's end (the teardown stops it first).
+ATTACK_GRACE_S = 5.0
 #: Event model class -> its handler, filled by :func:`handles`.
 HANDLERS: Dict[Type[EventBase], Handler] = {}
 
@@ -130,6 +136,8 @@ class Events:
     undo: Dict[str, List[Tuple[str, Undo]]] = field(default_factory=dict)
     policy: Dict[str, Dict[str, Optional[int]]] = field(default_factory=dict)
     communities: Dict[str, List[str]] = field(default_factory=dict)
+    #: When the run's timeline ends (``time.time()``): an attack lasts at most until then.
+    ends_at: Optional[float] = None
 
     # -------------------------------------------------------------- helpers
     @property
@@ -388,6 +396,27 @@ class Events:
 
             self._remember("backend", "down", revive)
         return {"killed": ["backend"] if killed else [], "socket": str(traffic.backend_socket)}
+
+    @handles(AttackStart)
+    def _attack_start(self, event: AttackStart) -> Details:
+        """Start every attack source, until ``attack_stop`` or the end of the run."""
+        traffic = self.traffic
+        if traffic is None:
+            raise TestbedError("attack_start needs traffic running")
+        left: float = limits.MAX_DURATION
+        if self.ends_at is not None:
+            left = min(left, max(self.ends_at - time.time(), 0.0) + ATTACK_GRACE_S)
+        sources = traffic.start_attack(event.rate, event.ramp, left)
+        spec = self.testbed.topo.attackers
+        rate = event.rate or (spec.rate if spec is not None else 0)
+        return {"sources": sources, "rate": rate, "ramp": event.ramp, "duration_s": round(left, 3)}
+
+    @handles(AttackStop)
+    def _attack_stop(self, event: AttackStop) -> Details:
+        """Stop every attack source."""
+        if self.traffic is None:
+            raise TestbedError("attack_stop needs traffic running")
+        return {"stopped": self.traffic.stop_attack()}
 
     # ------------------------------------------- the same, called by name
     def fail_site(self, site: str, how: str = "link-down") -> Details:

@@ -12,6 +12,9 @@ The parts of the summary (:class:`~testbed.analysis.model.Summary`) used here::
     clients.NAME.tcp.reset                    streams reset (ECONNRESET/EPIPE)
     events[i].{kind, target, convergence_s, routers_changed, moved}
     events[i].moves                           {client: {"from": site, "to": site}}
+    load.attack                               null without an attack
+    load.clients.NAME.{inside, during.loss_pct, during.sent}
+    load.cascade, load.cascades               null without load records
 
 ``events[i]`` is the timeline's event ``i``.  :func:`evaluate` also takes
 the summary as its JSON object (validated into the model first).  Client selectors:
@@ -26,6 +29,14 @@ the summary as its JSON object (validated into the model first).  Client selecto
 
 A check over an empty selection fails: "no moved clients" means the scenario
 did not do what it was meant to.
+
+``legit_loss`` selects ``attacked`` (the clients whose site at the attack's
+start was in the attacked catchment, ``load.clients.NAME.inside``),
+``unattacked``, ``all`` or a list of names, and judges their legitimate DNS
+loss during the attack; ``cascade`` whether a site calm in the attack's first
+phase was overloaded after a later event.  Both fail on a run without an
+attack, saying so.  Attack events (``attack_start``, ``attack_stop``) are not
+site events: they make no client ``affected``.
 
 The site of a client right after event ``i`` is ``events[i].moves[client].to``
 when event ``i`` moved it, and its site after event ``i - 1`` (``site_before``
@@ -43,9 +54,11 @@ from pydantic import TypeAdapter
 
 from testbed.analysis.model import EventSummary, Summary
 from testbed.scenario.model import (
+    CascadeCheck,
     Check,
     Convergence,
     DnsLoss,
+    LegitLoss,
     MaxOutage,
     Moves,
     Stays,
@@ -55,6 +68,8 @@ from testbed.scenario.model import (
 
 Result = Dict[str, Any]
 _CHECK = TypeAdapter(Check)
+#: Events whose target is not a site (they make no client ``affected``).
+NOT_SITE_EVENTS = ("link", "attack_start", "attack_stop")
 
 
 def evaluate(
@@ -118,6 +133,17 @@ def describe(check: Any) -> str:
         return f"convergence after {which} < {check.below:g} s"
     if isinstance(check, ValleyFree):
         return "every path is valley-free"
+    if isinstance(check, LegitLoss):
+        bounds = []
+        if check.min_percent is not None:
+            bounds.append(f"≥ {check.min_percent:g}%")
+        if check.max_percent is not None:
+            bounds.append(f"≤ {check.max_percent:g}%")
+        return f"legitimate DNS loss of {_who(check.clients)} during the attack " + " and ".join(
+            bounds
+        )
+    if isinstance(check, CascadeCheck):
+        return "a cascade happens" if check.happens else "no cascade"
     return str(check)
 
 
@@ -163,7 +189,7 @@ def affected_clients(summary: Summary) -> List[str]:
     Returns:
         Client names in the summary's order.
     """
-    targets = {e.target for e in summary.events if e.kind != "link"}
+    targets = {e.target for e in summary.events if e.kind not in NOT_SITE_EVENTS}
     return [n for n, c in summary.clients.items() if c.site_before in targets]
 
 
@@ -375,6 +401,88 @@ def _valley_free(check: ValleyFree, summary: Summary) -> Tuple[bool, str]:
     return False, f"violations ({counts}){example}"
 
 
+def attacked_clients(summary: Summary) -> List[str]:
+    """Clients whose site at the attack's start was attacked (``load.clients.NAME.inside``).
+
+    Args:
+        summary: the run's summary.
+
+    Returns:
+        Client names in the summary's order (empty without an attack).
+    """
+    load = summary.load
+    if load is None:
+        return []
+    return [n for n in summary.clients if n in load.clients and load.clients[n].inside]
+
+
+#: Why an attack check fails on a run without an attack.
+NO_ATTACK = "the run had no attack (no attack_start event, no attack records)"
+
+
+def _legit_loss(check: LegitLoss, summary: Summary) -> Tuple[bool, str]:
+    load = summary.load
+    if load is None or load.attack is None:
+        return False, NO_ATTACK
+    catchment = f"attacked catchment: {', '.join(load.attack.attacked) or 'none'}"
+    if isinstance(check.clients, list):
+        names, problem = _selection(check.clients, summary)
+        if problem:
+            return False, problem
+    else:
+        chosen = set(attacked_clients(summary))
+        names = [
+            n
+            for n in summary.clients
+            if check.clients == "all" or (n in chosen) == (check.clients == "attacked")
+        ]
+        if not names:
+            what = "no clients in the run" if check.clients == "all" else f"no {check.clients}"
+            return False, f"{what} clients ({catchment})" if check.clients != "all" else what
+    loss: Dict[str, float] = {}
+    for name in names:
+        figures = load.clients.get(name)
+        if figures is None or not figures.during.sent or figures.during.loss_pct is None:
+            return False, f"{name} sent no DNS queries during the attack"
+        loss[name] = float(figures.during.loss_pct)
+    passed, parts = True, []
+    if check.max_percent is not None:
+        worst = max(names, key=lambda n: loss[n])
+        ok = loss[worst] <= check.max_percent
+        passed &= ok
+        sign = "≤" if ok else ">"
+        parts.append(f"max loss {loss[worst]:.2f}% ({worst}) {sign} {check.max_percent:g}%")
+    if check.min_percent is not None:
+        least = min(names, key=lambda n: loss[n])
+        ok = loss[least] >= check.min_percent
+        passed &= ok
+        sign = "≥" if ok else "<"
+        parts.append(f"min loss {loss[least]:.2f}% ({least}) {sign} {check.min_percent:g}%")
+    return passed, "; ".join(parts) + f" ({catchment})"
+
+
+def _cascade(check: CascadeCheck, summary: Summary) -> Tuple[bool, str]:
+    load = summary.load
+    if load is None or load.attack is None:
+        return False, NO_ATTACK
+    if load.cascade is None:
+        return False, "no load records: overload cannot be told"
+    if load.cascades:
+        found = "; ".join(
+            f"{c.site} overloaded at t={c.overloaded_at:.1f} s after {c.after} "
+            f"(t={c.t:.1f} s, {c.overloaded_s:g} s)"
+            for c in load.cascades
+        )
+        return check.happens, f"cascade: {found}"
+    first = load.phases[0].overloaded if load.phases else {}
+    over = ", ".join(sorted(first)) or "none"
+    later = len(load.phases) - 1
+    return not check.happens, (
+        f"no cascade: overloaded in the attack's first phase: {over}; "
+        f"{later} later event{'' if later == 1 else 's'} during the attack"
+    )
+
+
 #: The evaluator of each kind of check (dispatch on the check model's class).
 _EVALUATORS: Dict[type, Callable[[Any, Summary], Tuple[bool, str]]] = {
     Moves: _moves,
@@ -384,4 +492,6 @@ _EVALUATORS: Dict[type, Callable[[Any, Summary], Tuple[bool, str]]] = {
     DnsLoss: _dns_loss,
     Convergence: _convergence,
     ValleyFree: _valley_free,
+    LegitLoss: _legit_loss,
+    CascadeCheck: _cascade,
 }

@@ -27,6 +27,7 @@ from testbed.probes import defaults
 from testbed.topology.model import (
     NAME_PATTERN,
     SITE_NAME_MAX,
+    Attackers,
     Community,
     Float,
     Health,
@@ -274,9 +275,38 @@ class LinkEvent(EventBase):
     state: Literal["down", "up", "blackhole"]
 
 
+class AttackStart(EventBase):
+    """Start the attack: every attack source (``attackers`` of the topology or
+    scenario) sends to the anycast service address, at its ``rate`` (or this
+    event's), reached over ``ramp`` seconds.  It stops at ``attack_stop`` or at
+    the end of the run, and never lasts longer than the ceiling of docs/load.md."""
+
+    event: Literal["attack_start"]
+    ramp: Float = Field(0.0, ge=0, le=60, description="seconds to reach the full rate")
+    rate: Optional[Float] = Field(
+        None, gt=0, description="packets/s per source (default: attackers.rate)"
+    )
+
+
+class AttackStop(EventBase):
+    """Stop every attack source."""
+
+    event: Literal["attack_stop"]
+
+
 Event = Annotated[
     Union[
-        FailSite, KillService, Withdraw, Restore, Prepend, Med, SetCommunities, LinkEvent, Backend
+        FailSite,
+        KillService,
+        Withdraw,
+        Restore,
+        Prepend,
+        Med,
+        SetCommunities,
+        LinkEvent,
+        Backend,
+        AttackStart,
+        AttackStop,
     ],
     Field(discriminator="event"),
 ]
@@ -423,8 +453,68 @@ class ValleyFree(Strict):
     check: Literal["valley_free"]
 
 
+#: The words a ``legit_loss`` check's ``clients`` may be instead of a list of client names.
+ATTACK_SELECTOR_WORDS = ("attacked", "unattacked", "all")
+
+
+class LegitLoss(ClientsCheck):
+    """Every selected client lost at most ``max_percent`` (and at least
+    ``min_percent``, if given) of its legitimate DNS queries during the attack.
+    ``attacked``: the clients whose site at the attack's start was attacked
+    (received more than 1% of the attack's packets); ``unattacked``: the others."""
+
+    check: Literal["legit_loss"]
+    clients: Union[Literal["attacked", "unattacked", "all"], List[str]] = Field(  # type: ignore[assignment]
+        description="'attacked' (clients whose site at the attack's start received the "
+        "attack), 'unattacked', 'all', or a list of client names",
+    )
+    max_percent: Optional[Float] = Field(None, ge=0, le=100, description="0..100")
+    min_percent: Optional[Float] = Field(None, ge=0, le=100, description="0..100")
+
+    @field_validator("clients", mode="before")
+    @classmethod
+    def _selector(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in ATTACK_SELECTOR_WORDS:
+            words = ", ".join(ATTACK_SELECTOR_WORDS)
+            raise ValueError(f"must be one of {words} or a list of client names (got {value!r})")
+        return value if isinstance(value, str) else check_selector(value)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> LegitLoss:
+        if self.max_percent is None and self.min_percent is None:
+            raise ValueError("give max_percent, min_percent or both")
+        if (
+            self.max_percent is not None
+            and self.min_percent is not None
+            and self.min_percent > self.max_percent
+        ):
+            raise ValueError(
+                f"min_percent ({self.min_percent:g}) is above max_percent ({self.max_percent:g})"
+            )
+        return self
+
+
+class CascadeCheck(Strict):
+    """Whether a cascade happened (``happens: true``) or not (``false``): a site
+    not overloaded in the attack's first phase overloaded after a later event
+    (a withdrawal, a prepend, a failure pushing the attack onto it)."""
+
+    check: Literal["cascade"]
+    happens: bool = Field(description="true: a cascade must happen; false: none may")
+
+
 Check = Annotated[
-    Union[Moves, Stays, MaxOutage, TcpReset, DnsLoss, Convergence, ValleyFree],
+    Union[
+        Moves,
+        Stays,
+        MaxOutage,
+        TcpReset,
+        DnsLoss,
+        Convergence,
+        ValleyFree,
+        LegitLoss,
+        CascadeCheck,
+    ],
     Field(discriminator="check"),
 ]
 
@@ -462,6 +552,9 @@ class Scenario(Strict):
     )
     health: Optional[ScenarioHealth] = Field(
         None, description="health agents on these sites for the run (off when absent)"
+    )
+    attackers: Optional[Attackers] = Field(
+        None, description="attack sources for the run (replace the topology's)"
     )
     timeline: List[Event] = Field(
         default_factory=list, description="events in time order, each before duration"

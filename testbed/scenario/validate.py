@@ -13,14 +13,19 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional, Set, Tuple
 
+from testbed.attack import limits
 from testbed.errors import InputError
 from testbed.scenario.model import (
     BUSIEST,
     RESTORABLE,
     SITE_EVENTS,
+    AttackStart,
+    AttackStop,
     Backend,
+    CascadeCheck,
     ClientsCheck,
     Convergence,
+    LegitLoss,
     LinkEvent,
     Moves,
     Scenario,
@@ -28,6 +33,7 @@ from testbed.scenario.model import (
     Stays,
     ValleyFree,
 )
+from testbed.topology.attackers import attack_sources
 from testbed.topology.capabilities import NO_COMMUNITIES
 from testbed.topology.model import Topology
 from testbed.topology.plan import Plan, make_plan, uses_policy
@@ -74,6 +80,7 @@ def validate(scenario: Scenario, source: Optional[str] = None) -> None:
                 f"timeline[{i}].site",
                 f"nothing to restore: no earlier event on site {event.site!r} or on {BUSIEST!r}",
             )
+    _check_attack_window(scenario, fail)
     count = len(scenario.timeline)
     for i, check in enumerate(scenario.expect):
         index: Optional[int] = None
@@ -82,6 +89,10 @@ def validate(scenario: Scenario, source: Optional[str] = None) -> None:
             index, field = (check.after if check.after is not None else 0), "after"
         elif isinstance(check, Convergence):
             index, field = check.event, "event"
+        if isinstance(check, (LegitLoss, CascadeCheck)) and not any(
+            isinstance(e, AttackStart) for e in scenario.timeline
+        ):
+            fail(f"expect[{i}].check", f"{check.check} needs an attack_start event in the timeline")
         if isinstance(check, Moves) and count == 0:
             fail(f"expect[{i}]", "a moves check needs at least one event in the timeline")
         if index is not None and index >= count:
@@ -89,6 +100,34 @@ def validate(scenario: Scenario, source: Optional[str] = None) -> None:
                 f"expect[{i}].{field}",
                 f"no event {index}: the timeline has {count} event(s), numbered from 0",
             )
+
+
+def _check_attack_window(scenario: Scenario, fail: Fail) -> None:
+    """Attack events alternate (start, stop, start...) and no attack lasts past the ceiling."""
+    started: Optional[int] = None
+    for i, event in enumerate(scenario.timeline):
+        if isinstance(event, AttackStart):
+            if started is not None:
+                fail(f"timeline[{i}]", f"the attack already started at timeline[{started}]")
+            started = i
+        elif isinstance(event, AttackStop):
+            if started is None:
+                fail(f"timeline[{i}]", "attack_stop without an attack_start before it")
+            else:
+                _check_attack_length(scenario, started, event.at, fail)
+            started = None
+    if started is not None:
+        _check_attack_length(scenario, started, scenario.duration, fail)
+
+
+def _check_attack_length(scenario: Scenario, start: int, stop: float, fail: Fail) -> None:
+    length = stop - scenario.timeline[start].at
+    if length > limits.MAX_DURATION:
+        fail(
+            f"timeline[{start}]",
+            f"the attack would last {length:g} s: at most {limits.MAX_DURATION:g} s "
+            "(docs/load.md); stop it earlier with attack_stop",
+        )
 
 
 def _restorable(scenario: Scenario, i: int) -> bool:
@@ -140,6 +179,8 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
             _check_link(event, i, topology, fail)
         if isinstance(event, SetCommunities):
             _check_communities_speaker(event, i, topology, fail)
+        elif isinstance(event, AttackStart):
+            _check_attack_event(event, i, topology, fail)
         elif isinstance(event, Backend) and not any(
             s.health is not None and "backend" in s.health.checks for s in topology.sites
         ):
@@ -163,6 +204,23 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
                 f"valley_free needs relationships, and topology {topology.name!r} declares "
                 "none (rel on links, customers or peers on ASes)",
             )
+
+
+def _check_attack_event(event: AttackStart, i: int, topology: Topology, fail: Fail) -> None:
+    """An attack needs sources, and an event's own rate stays under the ceilings."""
+    spec = topology.attackers
+    if spec is None:
+        fail(
+            f"timeline[{i}]",
+            "no attackers declared: give the topology or the scenario an attackers block "
+            "(ases or share, rate)",
+        )
+        return
+    if event.rate is not None:
+        sources = len(attack_sources(topology))
+        for field_, problem in limits.problems(event.rate, sources, spec.size):
+            if field_ == "rate":
+                fail(f"timeline[{i}].rate", problem)
 
 
 def _detection_s(topology: Topology, plan: Plan, site: str) -> Tuple[float, str]:

@@ -451,6 +451,81 @@ class Health(Strict):
     )
 
 
+#: The highest packet rate a site's ``capacity.packets`` may name (packets/s).
+MAX_CAPACITY_PPS = 10_000_000
+
+
+class Capacity(Strict):
+    """What a site can take in: a bandwidth and/or a packet rate.
+
+    The bandwidth is a tbf queue for all traffic to the site's prefix arriving
+    on its uplinks (one queue for the whole site, ``queue`` ms long, so an
+    overloaded site drops and delays); the packet rate is an nftables
+    ``limit`` policer after it.  BGP and BFD to the site router are not queued,
+    as a router's control-plane protection would keep them.
+    """
+
+    bandwidth: Optional[Float] = Field(
+        None, gt=0, le=MAX_BANDWIDTH_MBIT, description="Mbit/s into the site (at most 100000)"
+    )
+    packets: Optional[Int] = Field(
+        None, gt=0, le=MAX_CAPACITY_PPS, description="packets/s into the site (at most 10000000)"
+    )
+    queue: Float = Field(
+        50.0, gt=0, le=1000, description="the bandwidth queue's length in ms (tbf latency)"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> Capacity:
+        if self.bandwidth is None and self.packets is None:
+            raise ValueError("give a bandwidth (Mbit/s) and/or packets (packets/s)")
+        return self
+
+
+def capacity_words(
+    bandwidth: Optional[float], packets: Optional[float], queue: Optional[float]
+) -> str:
+    """A capacity in words, as ``up`` and the report show it.
+
+    ``2 Mbit/s (queue 50 ms), 1,000 packets/s``, or ``unlimited`` when neither is given.
+    """
+    parts = []
+    if bandwidth is not None:
+        parts.append(f"{bandwidth:g} Mbit/s" + (f" (queue {queue:g} ms)" if queue else ""))
+    if packets is not None:
+        parts.append(f"{packets:,.0f} packets/s")
+    return ", ".join(parts) or "unlimited"
+
+
+#: What attack sources send: DNS queries for random names, or UDP junk to port 53.
+AttackKind = Literal["dns", "junk"]
+
+
+class Attackers(Strict):
+    """Attack sources: hosts in eyeball ASes that send to the anycast service address.
+
+    ``ases`` names the ASes, or ``share`` takes that share of the eyeball ASes
+    (chosen by a fixed hash of their names, so the same topology always picks
+    the same ones).  Rates and sizes are capped in code
+    (:mod:`testbed.attack.limits`): see docs/load.md.
+    """
+
+    ases: List[Name] = Field(default_factory=list, description="eyeball ASes with attack sources")
+    share: Optional[Float] = Field(
+        None, gt=0, le=1, description="or: this share of the eyeball ASes (0 < share <= 1)"
+    )
+    per_as: Int = Field(1, ge=1, le=8, description="attack sources per AS")
+    rate: Float = Field(gt=0, description="packets/s per source")
+    size: Int = Field(100, description="UDP payload bytes per packet")
+    kind: AttackKind = Field("dns", description="dns: queries for random names; junk: random bytes")
+
+    @model_validator(mode="after")
+    def _which(self) -> Attackers:
+        if bool(self.ases) == (self.share is not None):
+            raise ValueError("give either ases (a list of AS names) or share (of the eyeball ASes)")
+        return self
+
+
 class Site(Strict):
     """An anycast site: a site router (or speaker) and its servers."""
 
@@ -470,6 +545,9 @@ class Site(Strict):
     )
     link: LinkParams = Field(default_factory=LinkParams, description="uplink shaping")
     health: Optional[Health] = Field(None, description="health agent (off when absent)")
+    capacity: Optional[Capacity] = Field(
+        None, description="what the site can take in (unlimited when absent)"
+    )
 
     def upstreams(self) -> List[str]:
         """The upstream names as a list."""
@@ -483,6 +561,9 @@ class Client(Strict):
     as_: Name = Field(alias="as", description="the eyeball AS")
     router: Optional[Name] = Field(None, description="access router (default: the AS's first)")
     link: LinkParams = Field(default_factory=LinkParams, description="access link shaping")
+    weight: Float = Field(
+        1.0, ge=0, le=1e9, description="how many users the client stands for (catchment shares)"
+    )
 
 
 class LocalPrefs(Strict):
@@ -549,6 +630,9 @@ class Topology(Strict):
     sessions: List[Session] = Field(default_factory=list)
     sites: List[Site] = Field(default_factory=list)
     clients: List[Client] = Field(default_factory=list)
+    attackers: Optional[Attackers] = Field(
+        None, description="attack sources (started by attack_start events)"
+    )
 
     def __setattr__(self, name: str, value: Any) -> None:
         index = _INDEXES.get(id(self))

@@ -20,6 +20,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Dict, List, Optional
 
 from testbed.topology.addressing import CLIENT_POOL, INFRA_POOL, ROUTER_ID_POOL, SERVER_POOL
+from testbed.topology.attackers import attack_sources
 from testbed.topology.model import PEERS, ActionCommunity, Community, LinkParams, Topology
 from testbed.topology.relationships import as_relationships, tag_community, uses_relationships
 from testbed.topology.validate import resolve_router
@@ -180,7 +181,7 @@ class HostPlan:
     """A client or a site server."""
 
     name: str
-    kind: str  # client | server
+    kind: str  # client | server | attacker
     interface: Interface
     gateway: IPv4Address
     loopbacks: List[IPv4Interface] = field(default_factory=list)
@@ -254,6 +255,10 @@ class Plan:
     def clients(self) -> List[HostPlan]:
         """The client hosts, in topology order."""
         return [h for h in self.hosts.values() if h.kind == "client"]
+
+    def attackers(self) -> List[HostPlan]:
+        """The attack source hosts (none without ``attackers``)."""
+        return [h for h in self.hosts.values() if h.kind == "attacker"]
 
     def servers(self, site: Optional[str] = None) -> List[HostPlan]:
         """The server hosts (of one site, or all)."""
@@ -411,9 +416,14 @@ def make_plan(topo: Topology) -> Plan:
     # router follow that router's announcement instead of a local blackhole
     access_index: Dict[tuple, int] = {}
     per_access: Dict[tuple, int] = {}
-    for client in topo.clients:
-        asys = topo.as_by_name(client.as_)
-        router = routers[topo.access_router(client)]
+    hangers = [(c.name, c.as_, topo.access_router(c), c.link, "client") for c in topo.clients]
+    hangers += [
+        (a.name, a.as_name, a.router, LinkParams(), "attacker") for a in attack_sources(topo)
+    ]
+    for host_name, as_name, access, link_params, kind in hangers:
+        asys = topo.as_by_name(as_name)
+        assert asys is not None, "validated"
+        router = routers[access]
         key = (asys.name, router.name)
         if key not in access_index:
             access_index[key] = len(access_index)
@@ -429,11 +439,9 @@ def make_plan(topo: Topology) -> Plan:
                 f"(a /30 each in its /24 {prefix})"
             )
         net = IPv4Network((int(prefix.network_address) + 4 * j, 30))
-        link = _pair("client", net, router.name, client.name, namer, client.link)
+        link = _pair("client", net, router.name, host_name, namer, link_params)
         links.append(link)
-        hosts[client.name] = HostPlan(
-            client.name, "client", link.b, link.a.address.ip, as_name=asys.name
-        )
+        hosts[host_name] = HostPlan(host_name, kind, link.b, link.a.address.ip, as_name=asys.name)
 
     for link in links:
         for end in (link.a, link.b):

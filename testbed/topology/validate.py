@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Set, Tuple
 
+from testbed.attack import limits
 from testbed.errors import InputError
 from testbed.topology.addressing import (
     CLIENT_POOL,
@@ -18,6 +19,7 @@ from testbed.topology.addressing import (
     MAX_SERVERS,
     prefix_clash,
 )
+from testbed.topology.attackers import attack_ases, attack_sources
 from testbed.topology.model import (
     AS,
     NAME_MAX,
@@ -79,6 +81,7 @@ def validate(topo: Topology, source: str) -> None:
         raise InputError(message, source, field)
 
     _check_ases(topo, fail)
+    _check_attackers(topo, fail)
     _check_site_ases(topo, fail)
     _check_unique_nodes(topo, fail)
     _check_names_unambiguous(topo, fail)
@@ -126,7 +129,28 @@ def _node_names(topo: Topology) -> List[Tuple[str, str]]:
         out.extend((f"{site.name}-{k + 1}", f"sites[{i}].servers") for k in range(site.servers))
     for i, client in enumerate(topo.clients):
         out.append((client.name, f"clients[{i}].name"))
+    out.extend((src.name, "attackers") for src in attack_sources(topo))
     return out
+
+
+def _check_attackers(topo: Topology, fail) -> None:
+    """Attack sources sit in eyeball ASes with routers, within the ceilings of docs/load.md."""
+    spec = topo.attackers
+    if spec is None:
+        return
+    for i, name in enumerate(spec.ases):
+        asys = topo.as_by_name(name)
+        if asys is None:
+            fail(f"attackers.ases[{i}]", f"no AS called {name!r}")
+        if asys.role != "eyeball":
+            fail(f"attackers.ases[{i}]", f"AS {name!r} has role {asys.role!r}, not 'eyeball'")
+        if name in spec.ases[:i]:
+            fail(f"attackers.ases[{i}]", f"AS {name!r} is named twice")
+    if spec.share is not None and not any(a.role == "eyeball" for a in topo.ases):
+        fail("attackers.share", "the topology has no eyeball AS to host attack sources")
+    sources = len(attack_ases(topo)) * spec.per_as
+    for field_, problem in limits.problems(spec.rate, sources, spec.size):
+        fail(f"attackers.{'per_as' if field_ == 'sources' else field_}", problem)
 
 
 def _check_unique_nodes(topo: Topology, fail) -> None:
@@ -277,12 +301,13 @@ def _check_clients(topo: Topology, fail) -> None:
         if client.router and client.router not in asys.router_names():
             fail(f"clients[{i}].router", f"{client.router!r} is not a router of AS {asys.name!r}")
     per_router: Dict[str, int] = {}
-    for i, client in enumerate(topo.clients):
-        router = topo.access_router(client)
+    hosts = [(topo.access_router(c), f"clients[{i}]") for i, c in enumerate(topo.clients)]
+    hosts += [(src.router, "attackers") for src in attack_sources(topo)]
+    for router, field_ in hosts:
         per_router[router] = per_router.get(router, 0) + 1
         if per_router[router] > MAX_CLIENTS_PER_ROUTER:
             fail(
-                f"clients[{i}]",
+                field_,
                 f"router {router!r} has more than {MAX_CLIENTS_PER_ROUTER} clients "
                 "(its client /24 holds that many /30s): put some on another router of the AS",
             )
@@ -300,6 +325,7 @@ def _check_pool_capacity(topo: Topology, n_links: int, fail) -> None:
     if servers > MAX_SERVERS:
         fail("sites", f"{servers} servers: the server pool holds at most {MAX_SERVERS}")
     access = {(c.as_, topo.access_router(c)) for c in topo.clients}
+    access |= {(src.as_name, src.router) for src in attack_sources(topo)}
     if len(access) > MAX_ACCESS_ROUTERS:
         fail(
             "clients",

@@ -131,6 +131,19 @@ class RunBuilder:
             },
         )
 
+    def load(self, site: str, t: float, **counters: int) -> RunBuilder:
+        """One load record of ``site`` at ``t``: cumulative counters (missing ones 0)."""
+        keys = ("rx_packets", "rx_bytes", "legit_packets", "legit_bytes", "attack_packets",
+                "attack_bytes", "queue_drops", "policed_packets", "answered_legit",
+                "answered_attack")  # fmt: skip
+        record = {"t": self.t0 + t, "site": site, **{k: 0 for k in keys}, **counters}
+        return self._add(f"load-{site}", record)
+
+    def attack(self, host: str, t: float, kind: str, **fields: Any) -> RunBuilder:
+        """One record of attack source ``host`` at ``t`` (``start``, ``sent`` or ``stop``)."""
+        return self._add(f"attack-{host}", {"t": self.t0 + t, "kind": kind, "source": host,
+                                            **fields})  # fmt: skip
+
     def write(self, reverse: Iterable[str] = ()) -> Path:
         """Write the run folder; files named in ``reverse`` are written in reverse order."""
         reverse = set(reverse)

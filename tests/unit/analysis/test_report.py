@@ -41,7 +41,7 @@ def test_fixed_run_figures(tmp_path):
 
 def test_report_golden(tmp_path):
     summary = build_summary(fixed_run(tmp_path), expect=EXPECT)
-    text = render_markdown(summary, [name for name, _ in PLOTS])
+    text = render_markdown(summary, [name for name, _ in PLOTS if name != "load.png"])
     path = GOLDEN / "site-failure.md"
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,11 @@ def test_analyse_writes_summary_report_and_plots(tmp_path):
     assert json.loads((run / "summary.json").read_text()) == summary
     assert summary["expect"] == EXPECT
     report = (run / "report.md").read_text()
+    assert not (run / "plots" / "load.png").exists()  # no load records: no load plot
+    assert "(plots/load.png)" not in report
     for name, _ in PLOTS:
+        if name == "load.png":
+            continue
         png = run / "plots" / name
         assert png.is_file() and png.stat().st_size > 1000, name
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -83,7 +87,8 @@ def test_analyse_an_empty_run(tmp_path):
     summary = analyse_run(run)
     assert summary.clients == {} and summary.events == []
     assert summary.network == NetworkSummary(convergence_s_max=None, route_changes=0)
-    assert all((run / "plots" / name).stat().st_size > 0 for name, _ in PLOTS)
+    written = [name for name, _ in PLOTS if name != "load.png"]
+    assert all((run / "plots" / name).stat().st_size > 0 for name in written)
     assert "No client records." in (run / "report.md").read_text()
 
 

@@ -113,7 +113,8 @@ def test_defaults(tmp_path):
             "event: fail_site",
             "event: explode",
             "timeline[0].event: unknown event 'explode' (one of fail_site, kill_service, "
-            "withdraw, restore, prepend, med, set_communities, link, backend)",
+            "withdraw, restore, prepend, med, set_communities, link, backend, attack_start, "
+            "attack_stop)",
         ),
         (
             "how: link-down",
@@ -154,7 +155,7 @@ def test_defaults(tmp_path):
             "{check: max_outage",
             "{check: min_outage",
             "expect[0].check: unknown check 'min_outage' (one of moves, stays, max_outage, "
-            "tcp_reset, dns_loss, convergence, valley_free)",
+            "tcp_reset, dns_loss, convergence, valley_free, legit_loss, cascade)",
         ),
         ("below: 3", "below: soon", "expect[0].below: Input should be a valid number"),
         ("duration: 60", "duration: 0", "duration: Input should be greater than 0 (got 0)"),
@@ -273,7 +274,7 @@ def test_topology_name_override(tmp_path):
         (
             "colour=red",
             "--set: colour: unknown key (scenario keys: name, description, topology, duration, "
-            "settle, traffic, bgp, bfd, health, timeline, expect; "
+            "settle, traffic, bgp, bfd, health, attackers, timeline, expect; "
             "topology keys: speaker, topology.FIELD)",
         ),
         ("traffic.dns_rat=5", "--set: traffic.dns_rat: unknown field"),

@@ -27,6 +27,8 @@ def test_schema_describes_the_format():
         "set_communities",
         "link",
         "backend",
+        "attack_start",
+        "attack_stop",
     }
     checks = schema["properties"]["expect"]["items"]["discriminator"]
     assert set(checks["mapping"]) == {
@@ -37,6 +39,8 @@ def test_schema_describes_the_format():
         "dns_loss",
         "convergence",
         "valley_free",
+        "legit_loss",
+        "cascade",
     }
     assert schema["$defs"]["FailSite"]["properties"]["how"]["enum"] == [
         "link-down",

@@ -1,0 +1,1 @@
+"""Attack traffic: the ceilings (``limits``), payloads, pacing and the sender process."""

@@ -1,0 +1,143 @@
+"""A site's capacity and load counters, as tc and nftables commands (pure).
+
+Every site node gets an nftables table, ``anycast_load``, whose named counters
+the load recorder (:mod:`testbed.recorders.load`) reads: packets to the site's
+prefix split by source (``attack`` from the attack sources' addresses,
+``legit`` from everyone else), packets the packet-rate policer dropped
+(``policed``) and DNS answers leaving the site split by destination
+(``answered_attack``, ``answered_legit``).
+
+A site's ``capacity`` is enforced with the kernel's own queueing:
+
+- ``bandwidth``: all traffic to the site's prefix arriving on any uplink is
+  redirected (tc ingress + mirred) into one IFB device, ``cap0``, whose tbf
+  queue is ``queue`` ms long, so the whole site has one queue: an overloaded
+  site drops and delays, whichever uplink the packets came in on;
+- ``packets``: an nftables ``limit rate over`` policer in the prerouting
+  hook drops what exceeds the rate (no queue: a packet rate is a server's
+  budget, not a link's).
+
+BGP, BFD and anything else to the site router's own addresses is neither
+queued nor policed, as a router's control-plane protection would keep it.
+The counters come after the bandwidth queue (tc ingress runs before
+netfilter); the offered load is the uplinks' receive counters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network
+from typing import List, Optional, Sequence
+
+from testbed.topology.model import Capacity, capacity_words
+
+#: The IFB device that holds a site's bandwidth queue (inside the site's namespace).
+IFB = "cap0"
+#: The nftables table of every site node.
+TABLE = "anycast_load"
+#: Its named counters, as the load recorder writes them.
+COUNTERS = ("legit", "attack", "policed", "answered_legit", "answered_attack")
+
+
+@dataclass
+class SiteLoadPlan:
+    """What a site node needs for its capacity and load counters.
+
+    Attributes:
+        site: the site's name.
+        uplinks: the site node's uplink interfaces.
+        prefix: the site's announced prefix (where the service lives).
+        capacity: the site's capacity, or None (counters only).
+        attackers: the attack sources' addresses (for the split).
+    """
+
+    site: str
+    uplinks: List[str]
+    prefix: IPv4Network
+    capacity: Optional[Capacity] = None
+    attackers: List[IPv4Address] = field(default_factory=list)
+
+
+def tbf_burst(mbit: float) -> int:
+    """The tbf bucket in bytes: about 4 ms of the rate, at least two full frames."""
+    return max(int(math.ceil(mbit * 1e6 / 8 * 0.004)), 3028)
+
+
+def policer_burst(pps: int) -> int:
+    """The policer's burst in packets: 50 ms of the rate, at least 5."""
+    return max(pps // 20, 5)
+
+
+def tc_commands(plan: SiteLoadPlan) -> List[str]:
+    """The commands (ip, tc) that make the site's bandwidth queue; none without a bandwidth."""
+    cap = plan.capacity
+    if cap is None or cap.bandwidth is None:
+        return []
+    out = [
+        f"ip link add {IFB} type ifb",
+        f"ip link set {IFB} up",
+        f"tc qdisc replace dev {IFB} root handle 1: tbf rate {cap.bandwidth:g}mbit "
+        f"burst {tbf_burst(cap.bandwidth)} latency {cap.queue:g}ms",
+    ]
+    for intf in plan.uplinks:
+        out += [
+            f"tc qdisc replace dev {intf} handle ffff: ingress",
+            f"tc filter add dev {intf} parent ffff: protocol ip prio 1 u32 "
+            f"match ip dst {plan.prefix} action mirred egress redirect dev {IFB}",
+        ]
+    return out
+
+
+def _answers(prefix: IPv4Network) -> Sequence[str]:
+    return (
+        f"ip saddr {prefix} udp sport 53 ip daddr @attackers counter name answered_attack",
+        f"ip saddr {prefix} udp sport 53 ip daddr != @attackers counter name answered_legit",
+    )
+
+
+def nft_ruleset(plan: SiteLoadPlan) -> str:
+    """The site node's nftables table (``nft -f`` input): counters, and the policer if asked."""
+    prefix = plan.prefix
+    elements = ", ".join(str(a) for a in sorted(plan.attackers))
+    lines = [f"table ip {TABLE} {{", "  set attackers {", "    type ipv4_addr"]
+    if elements:
+        lines.append(f"    elements = {{ {elements} }}")
+    lines.append("  }")
+    lines += [f"  counter {name} {{ }}" for name in COUNTERS]
+    lines += [
+        "  chain pre {",
+        "    type filter hook prerouting priority -300; policy accept;",
+        f"    ip daddr {prefix} ip saddr @attackers counter name attack",
+        f"    ip daddr {prefix} ip saddr != @attackers counter name legit",
+    ]
+    cap = plan.capacity
+    if cap is not None and cap.packets is not None:
+        lines.append(
+            f"    ip daddr {prefix} limit rate over {cap.packets}/second "
+            f"burst {policer_burst(cap.packets)} packets counter name policed drop"
+        )
+    lines.append("  }")
+    for chain, hook in (("answers", "forward"), ("local_answers", "output")):
+        lines += [f"  chain {chain} {{", f"    type filter hook {hook} priority 0; policy accept;"]
+        lines += [f"    {rule}" for rule in _answers(prefix)]
+        lines.append("  }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def describe(capacity: Optional[Capacity]) -> str:
+    """A capacity in words, as ``up`` shows it (:func:`~testbed.topology.model.capacity_words`)."""
+    if capacity is None:
+        return "unlimited"
+    return capacity_words(capacity.bandwidth, capacity.packets, capacity.queue)
+
+
+def site_load_plans(plan) -> List[SiteLoadPlan]:
+    """One :class:`SiteLoadPlan` per site of ``plan`` (a :class:`~testbed.topology.plan.Plan`)."""
+    attackers = [h.interface.address.ip for h in plan.attackers()]
+    out = []
+    for site in plan.topology.sites:
+        uplinks = [lk.a.name for lk in plan.links if lk.kind == "uplink" and lk.a.node == site.name]
+        out.append(SiteLoadPlan(site.name, uplinks, site.prefix, site.capacity, attackers))
+    return out

@@ -1,0 +1,111 @@
+"""A site's capacity and load counters as tc and nftables commands.
+
+Golden files pin what ``world-ddos`` renders for every site (tc commands and
+the nftables table); refresh them after an intended change with
+``UPDATE_GOLDEN=1 pytest tests/unit/net/test_capacity.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+import pytest
+
+from testbed.net.capacity import (
+    IFB,
+    SiteLoadPlan,
+    describe,
+    nft_ruleset,
+    policer_burst,
+    site_load_plans,
+    tbf_burst,
+    tc_commands,
+)
+from testbed.topology.load import load_topology
+from testbed.topology.model import Capacity
+from testbed.topology.plan import make_plan
+
+GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "capacity"
+DDOS = make_plan(load_topology("world-ddos"))
+
+
+def _golden(name: str, got: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(got)
+    assert got == path.read_text()
+
+
+@pytest.mark.parametrize("site", [s.site for s in site_load_plans(DDOS)])
+def test_world_ddos_golden(site):
+    plan = next(p for p in site_load_plans(DDOS) if p.site == site)
+    _golden(f"{site}.tc", "\n".join(tc_commands(plan)) + "\n")
+    _golden(f"{site}.nft", nft_ruleset(plan))
+
+
+def test_plans_name_uplinks_and_attack_sources():
+    plans = {p.site: p for p in site_load_plans(DDOS)}
+    assert sorted(plans) == ["gru", "lon", "nyc", "tyo"]
+    assert plans["tyo"].uplinks == ["tyo-e0"]
+    assert plans["tyo"].capacity == Capacity(bandwidth=2)
+    # the two attack sources' addresses, the same at every site
+    assert [str(a) for a in plans["nyc"].attackers] == ["198.18.4.6", "198.18.5.6"]
+
+
+def test_bandwidth_is_one_queue_fed_by_every_uplink():
+    plan = SiteLoadPlan("x", ["x-e0", "x-e1"], IPv4Network("192.0.2.0/24"), Capacity(bandwidth=10))
+    cmds = tc_commands(plan)
+    assert cmds[0] == f"ip link add {IFB} type ifb"
+    assert (
+        f"tc qdisc replace dev {IFB} root handle 1: tbf rate 10mbit burst 5000 latency 50ms" in cmds
+    )
+    redirects = [c for c in cmds if "mirred egress redirect" in c]
+    assert [c.split()[4] for c in redirects] == ["x-e0", "x-e1"]
+    assert all("match ip dst 192.0.2.0/24" in c for c in redirects)
+
+
+def test_packet_rate_is_a_policer_only():
+    plan = SiteLoadPlan("x", ["x-e0"], IPv4Network("192.0.2.0/24"), Capacity(packets=5000))
+    assert tc_commands(plan) == []
+    text = nft_ruleset(plan)
+    assert "limit rate over 5000/second burst 250 packets counter name policed drop" in text
+
+
+def test_counters_without_capacity_or_attackers():
+    plan = SiteLoadPlan("x", ["x-e0"], IPv4Network("192.0.2.0/24"))
+    text = nft_ruleset(plan)
+    assert "elements" not in text and "limit" not in text
+    assert "counter name legit" in text and "counter name answered_legit" in text
+
+
+def test_bursts_and_words():
+    assert tbf_burst(10) == 5000 and tbf_burst(1) == 3028 and tbf_burst(1000) == 500000
+    assert policer_burst(5000) == 250 and policer_burst(10) == 5
+    assert describe(None) == "unlimited"
+    assert describe(Capacity(bandwidth=2, packets=900, queue=20)) == (
+        "2 Mbit/s (queue 20 ms), 900 packets/s"
+    )
+
+
+@pytest.mark.skipif(shutil.which("nft") is None, reason="nft not installed")
+def test_nft_accepts_the_ruleset():
+    """nft's own parser (``--check``: nothing is loaded) takes every rendered table."""
+    plan = SiteLoadPlan(
+        "x",
+        ["x-e0"],
+        IPv4Network("192.0.2.0/24"),
+        Capacity(bandwidth=3, packets=700),
+        [IPv4Address("198.18.0.2")],
+    )
+    for text in (nft_ruleset(plan), *(nft_ruleset(p) for p in site_load_plans(DDOS))):
+        done = subprocess.run(
+            ["nft", "--check", "-f", "-"], input=text, capture_output=True, text=True
+        )
+        if done.returncode != 0 and "Operation not permitted" in done.stderr:
+            pytest.skip("nft --check needs CAP_NET_ADMIN")
+        assert done.returncode == 0, done.stderr
