@@ -145,11 +145,14 @@ def probe_argvs(
     return out
 
 
-def load_recorder_argv(site: str, uplinks: List[str], records: Path) -> List[str]:
+def load_recorder_argv(
+    site: str, uplinks: List[str], servers: List[str], records: Path
+) -> List[str]:
     """The command line of one site's load recorder (:mod:`testbed.recorders.load`)."""
     return [
         sys.executable, "-m", "testbed.recorders.load", "--site", site,
-        "--uplinks", ",".join(uplinks), "--out", str(records / f"load-{site}.jsonl"),
+        "--uplinks", ",".join(uplinks), "--servers", ",".join(servers),
+        "--out", str(records / f"load-{site}.jsonl"),
     ]  # fmt: skip
 
 
@@ -416,7 +419,8 @@ class Traffic:
         self.bgp = BgpRecorder(self.testbed, self.records / "bgp.jsonl").start()
         records = self.records.resolve()
         for site in site_load_plans(self.testbed.plan):
-            argv = load_recorder_argv(site.site, site.uplinks, records)
+            servers = [name for name, _intf in site.servers]
+            argv = load_recorder_argv(site.site, site.uplinks, servers, records)
             self.loads[site.site] = self.testbed.spawn(
                 site.site, argv, "load-recorder", self.logs / f"load-{site.site}.log"
             )

@@ -526,6 +526,8 @@ class SiteLoad(SummaryPart):
     """DNS answers the site's servers sent to legitimate clients."""
     answered_attack: int = 0
     """DNS answers they sent to attack sources."""
+    served: Dict[str, int] = Field(default_factory=dict)
+    """DNS answers per server (server name -> answers); empty in older runs."""
     overloaded_s: Number = 0.0
     """Seconds of samples in which the site was overloaded: offered packets/s or
     Mbit/s above its capacity, or drops above 1% of the offered packets."""

@@ -764,6 +764,14 @@ def _load_section(summary: Summary) -> List[str]:
                 for site, s in sorted(load.sites.items())
             ],
         )
+        per_server = [
+            f"{server} {n:,}"
+            for _site, s in sorted(load.sites.items())
+            if len(s.served) > 1
+            for server, n in s.served.items()
+        ]
+        if per_server:
+            lines += ["", "DNS answers per server: " + ", ".join(per_server) + "."]
     else:
         lines.append("No load records (the run had no load recorder).")
     line = attack_line(load)

@@ -49,7 +49,7 @@ Times in the summary are seconds from t0, rounded to the millisecond.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from statistics import median
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -89,6 +89,18 @@ COUNTERS = (
     "answered_legit",
     "answered_attack",
 )
+
+
+def _served(now: Any, before: Any) -> Dict[str, int]:
+    """Answers per server in one interval, from two records' cumulative ``served`` maps."""
+    if not isinstance(now, dict):
+        return {}
+    old = before if isinstance(before, dict) else {}
+    out = {}
+    for server, value in now.items():
+        n, b = _num(value) or 0.0, _num(old.get(server)) or 0.0
+        out[str(server)] = int(n - b if n >= b else n)  # went down: from zero
+    return out
 
 
 def _num(x: Any) -> Optional[float]:
@@ -152,6 +164,7 @@ class Sample:
     answered_attack: int
     legit_share: float
     overloaded: bool = False
+    served: Dict[str, int] = field(default_factory=dict)
 
     @property
     def dt(self) -> float:
@@ -257,6 +270,7 @@ def samples(records: Sequence[Record], capacity: Optional[Capacity] = None) -> L
                 answered_attack=d["answered_attack"],
                 legit_share=share,
                 overloaded=is_overloaded(d["rx_packets"], d["rx_bytes"], dropped, dt, capacity),
+                served=_served(r.get("served"), prev.get("served")),
             )
         )
         prev = r
@@ -270,6 +284,15 @@ def site_samples(run: RunRecords) -> Dict[str, List[Sample]]:
         site: samples(records, Capacity.of(caps.get(site)))
         for site, records in sorted(run.load.items())
     }
+
+
+def _sum_served(series: Sequence[Sample]) -> Dict[str, int]:
+    """Answers per server over the samples."""
+    out: Dict[str, int] = {}
+    for sample in series:
+        for server, n in sample.served.items():
+            out[server] = out.get(server, 0) + n
+    return dict(sorted(out.items()))
 
 
 def within(series: Sequence[Sample], start: float, stop: float) -> List[Sample]:
@@ -322,6 +345,7 @@ def site_load(series: Sequence[Sample], capacity: Optional[Capacity], t0: float)
         drop_share=_r(dropped / offered) if offered else None,
         answered_legit=sum(s.answered_legit for s in series),
         answered_attack=sum(s.answered_attack for s in series),
+        served=_sum_served(series),
         overloaded_s=_r(overloaded_s(series)),
         first_overloaded=None if first is None else _rel(first, t0),
     )

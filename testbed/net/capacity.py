@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from testbed.topology.model import Capacity, capacity_words
 
@@ -50,6 +50,8 @@ class SiteLoadPlan:
         prefix: the site's announced prefix (where the service lives).
         capacity: the site's capacity, or None (counters only).
         attackers: the attack sources' addresses (for the split).
+        servers: the site's servers in order, each with the site node's
+            interface towards it (None: the site node is its own server).
     """
 
     site: str
@@ -57,6 +59,12 @@ class SiteLoadPlan:
     prefix: IPv4Network
     capacity: Optional[Capacity] = None
     attackers: List[IPv4Address] = field(default_factory=list)
+    servers: List[Tuple[str, Optional[str]]] = field(default_factory=list)
+
+
+def served_counter(index: int) -> str:
+    """The counter of the answers of the site's server number ``index`` (from 0)."""
+    return f"served_{index + 1}"
 
 
 def tbf_burst(mbit: float) -> int:
@@ -105,6 +113,7 @@ def nft_ruleset(plan: SiteLoadPlan) -> str:
         lines.append(f"    elements = {{ {elements} }}")
     lines.append("  }")
     lines += [f"  counter {name} {{ }}" for name in COUNTERS]
+    lines += [f"  counter {served_counter(k)} {{ }}" for k in range(len(plan.servers))]
     lines += [
         "  chain pre {",
         "    type filter hook prerouting priority -300; policy accept;",
@@ -121,6 +130,12 @@ def nft_ruleset(plan: SiteLoadPlan) -> str:
     for chain, hook in (("answers", "forward"), ("local_answers", "output")):
         lines += [f"  chain {chain} {{", f"    type filter hook {hook} priority 0; policy accept;"]
         lines += [f"    {rule}" for rule in _answers(prefix)]
+        for k, (_server, intf) in enumerate(plan.servers):
+            if (intf is None) == (hook == "output"):  # its own server answers locally
+                where = "" if intf is None else f'iifname "{intf}" '
+                lines.append(
+                    f"    {where}ip saddr {prefix} udp sport 53 counter name {served_counter(k)}"
+                )
         lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -136,8 +151,12 @@ def describe(capacity: Optional[Capacity]) -> str:
 def site_load_plans(plan) -> List[SiteLoadPlan]:
     """One :class:`SiteLoadPlan` per site of ``plan`` (a :class:`~testbed.topology.plan.Plan`)."""
     attackers = [h.interface.address.ip for h in plan.attackers()]
+    towards = {lk.b.node: lk.a.name for lk in plan.links if lk.kind == "server"}
     out = []
     for site in plan.topology.sites:
         uplinks = [lk.a.name for lk in plan.links if lk.kind == "uplink" and lk.a.node == site.name]
-        out.append(SiteLoadPlan(site.name, uplinks, site.prefix, site.capacity, attackers))
+        servers: List[Tuple[str, Optional[str]]] = [
+            (h.name, None if h.on_router else towards[h.name]) for h in plan.servers(site.name)
+        ]
+        out.append(SiteLoadPlan(site.name, uplinks, site.prefix, site.capacity, attackers, servers))
     return out

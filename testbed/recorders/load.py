@@ -12,6 +12,7 @@ Each sample is one record of cumulative counters (docs/records.md):
   statistics): everything offered to the site, before its queue;
 - ``legit_*``, ``attack_*``, ``policed_packets``, ``answered_*``: the named
   counters of the site's nftables table (:mod:`testbed.net.capacity`);
+- ``served``: DNS answers per server (server name -> count), from the same table;
 - ``queue_drops``, ``queue_backlog``: the bandwidth queue's tbf statistics
   (netlink), 0 without a bandwidth capacity.
 
@@ -29,7 +30,7 @@ import time
 from typing import Any, Dict, List, Optional
 
 from testbed import proc
-from testbed.net.capacity import COUNTERS, IFB, TABLE
+from testbed.net.capacity import COUNTERS, IFB, TABLE, served_counter
 from testbed.records import RecordWriter
 
 #: Seconds between two samples (the issue asks for at least every 250 ms).
@@ -39,11 +40,12 @@ INTERVAL = 0.25
 class Counters:
     """Reads one site node's counters (netlink and nftables, in this namespace)."""
 
-    def __init__(self, uplinks: List[str]) -> None:
+    def __init__(self, uplinks: List[str], servers: Optional[List[str]] = None) -> None:
         from nftables import Nftables  # Debian's python3-nftables
         from pyroute2 import IPRoute
 
         self.uplinks = set(uplinks)
+        self.servers = {served_counter(k): name for k, name in enumerate(servers or [])}
         self.ipr = IPRoute()
         self.nft = Nftables()
         self.nft.set_json_output(True)
@@ -80,12 +82,15 @@ class Counters:
             out[f"{name}_packets" if name in ("legit", "attack", "policed") else name] = 0
             if name in ("legit", "attack"):
                 out[f"{name}_bytes"] = 0
+        served = out["served"] = {name: 0 for name in self.servers.values()}
         rc, text, err = self.nft.cmd(f"list counters table ip {TABLE}")
         if rc != 0:
             self._note(f"nft: {err.strip()}")
             return out
         for item in json.loads(text).get("nftables", []):
             counter = item.get("counter")
+            if counter and counter.get("name") in self.servers:
+                served[self.servers[counter["name"]]] = int(counter.get("packets", 0))
             if not counter or counter.get("name") not in COUNTERS:
                 continue
             name = counter["name"]
@@ -121,6 +126,7 @@ def _parser() -> proc.Parser:
     p = proc.Parser(prog="testbed.recorders.load", description=__doc__.splitlines()[0])
     p.add_argument("--site", required=True, type=proc.name, help="the site's name")
     p.add_argument("--uplinks", required=True, help="the site node's uplinks, comma-separated")
+    p.add_argument("--servers", default="", help="the site's servers, comma-separated, in order")
     p.add_argument(
         "--interval",
         default=INTERVAL,
@@ -141,7 +147,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             writer = RecordWriter(args.out)
         except OSError as exc:
             proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
-        counters = Counters(uplinks)
+        counters = Counters(uplinks, [s for s in args.servers.split(",") if s])
         try:
             with writer:
                 n = run(args.site, counters, writer, args.interval, stop)

@@ -541,3 +541,18 @@ def test_an_attack_event_without_any_records_still_makes_an_attack(tmp_path):
     assert load.attack.sources == {} and load.attack.sent == 0 and load.attack.rate_pps is None
     assert load.attack.windows == [[10.0, 20.0]]
     assert load.clients["paris"].during.loss_pct == 20.0 and load.cascade is None
+
+
+def test_answers_per_server(tmp_path):
+    """``served`` counts each server's answers; the report lists them for multi-server sites."""
+    b = RunBuilder(tmp_path / "run", clients=["paris"])
+    for k, (one, two) in enumerate(((0, 0), (100, 90), (250, 240))):
+        b.load("lon", k * 0.25, rx_packets=400 * k, served={"lon-1": one, "lon-2": two})
+    run = load_run(b.write())
+    series = siteload.site_samples(run)["lon"]
+    assert [s.served for s in series] == [
+        {"lon-1": 100, "lon-2": 90},
+        {"lon-1": 150, "lon-2": 150},
+    ]
+    site = siteload.site_load(series, None, T0)
+    assert site.served == {"lon-1": 250, "lon-2": 240}

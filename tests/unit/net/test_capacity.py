@@ -109,3 +109,22 @@ def test_nft_accepts_the_ruleset():
         if done.returncode != 0 and "Operation not permitted" in done.stderr:
             pytest.skip("nft --check needs CAP_NET_ADMIN")
         assert done.returncode == 0, done.stderr
+
+
+def test_answers_are_counted_per_server():
+    """Each server's answers are counted where they leave: through its link, or locally."""
+    topo = load_topology("world-ddos")
+    data = topo.model_dump(by_alias=True, exclude_unset=True, mode="json")
+    data["sites"][0]["servers"] = 2  # nyc: two servers
+    data["sites"][1]["speaker"] = "exabgp"  # lon: the site node is its own server
+    from testbed.topology.load import parse_topology
+
+    plans = {p.site: p for p in site_load_plans(make_plan(parse_topology(data, "t")))}
+    assert plans["nyc"].servers == [("nyc-1", "nyc-e1"), ("nyc-2", "nyc-e2")]
+    nyc = nft_ruleset(plans["nyc"])
+    assert 'iifname "nyc-e2" ip saddr 192.0.2.0/24 udp sport 53 counter name served_2' in nyc
+    assert plans["lon"].servers == [("lon", None)]
+    lon = nft_ruleset(plans["lon"])
+    local = lon[lon.index("chain local_answers") :]
+    assert "    ip saddr 192.0.2.0/24 udp sport 53 counter name served_1" in local
+    assert "served_1" not in lon[lon.index("chain answers") : lon.index("chain local_answers")]
