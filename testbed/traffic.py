@@ -37,6 +37,14 @@ from testbed.errors import TestbedError
 from testbed.net.capacity import site_load_plans
 from testbed.net.state import Tracked
 from testbed.probes import defaults
+from testbed.probes.builtin import service_address
+from testbed.probes.kinds import (
+    DEFAULT_KINDS,
+    ProbeContext,
+    kind_class,
+    service_class,
+    services_for,
+)
 from testbed.recorders.bgp import BgpRecorder
 from testbed.recorders.routes import RouteMonitor
 
@@ -64,15 +72,11 @@ class TrafficParams:
     tcp_timeout: float = defaults.TCP_TIMEOUT
     tcp_port: int = defaults.STREAM_PORT
     seed: int = 0
+    kinds: Tuple[str, ...] = DEFAULT_KINDS
 
-
-def service_address(topo: Any) -> str:
-    """The anycast service address: the one every site's servers hold and the clients probe.
-
-    Topology validation makes every site hold the same service address
-    (``sites[i].service``), so the first site's is every site's.
-    """
-    return str(topo.sites[0].service) if topo.sites else "192.0.2.53"
+    def probe_kinds(self) -> List[str]:
+        """The kinds every client runs (no ``tcp-stream`` when ``tcp_streams`` is 0)."""
+        return [k for k in self.kinds if not (k == "tcp-stream" and self.tcp_streams <= 0)]
 
 
 def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple[List[str], str]:
@@ -81,25 +85,22 @@ def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple
     Args:
         topo: the topology (for the site's service address).
         host: the server's :class:`~testbed.topology.plan.HostPlan`.
-        kind: ``dns`` (NSD) or ``tcp`` (the stream service).
+        kind: a registered service (:mod:`testbed.probes.kinds`): ``dns``
+            (NSD), ``tcp`` (the stream service), ...
         run: the run folder (absolute).
         port: the stream service's TCP port.
 
     Returns:
-        (argv, ``nsd`` or ``stream``).
+        (argv, process name).
+
+    Raises:
+        ValueError: no such service.
     """
-    address = service_address(topo)
-    if kind == "dns":
-        return [
-            sys.executable, "-m", "testbed.services.dns", "--site", host.site,
-            "--address", address, "--dir", str(run / "services" / host.name / "nsd"),
-        ], "nsd"  # fmt: skip
-    if kind == "tcp":
-        return [
-            sys.executable, "-m", "testbed.services.stream", "--site", host.site,
-            "--bind", address, "--port", str(port),
-        ], "stream"  # fmt: skip
-    raise ValueError(f"unknown service {kind!r}")
+    try:
+        service = service_class(kind)()
+    except KeyError:
+        raise ValueError(f"unknown service {kind!r}") from None
+    return service.argv(topo, host, run, TrafficParams(tcp_port=port)), service.process
 
 
 def backend_argv(socket_path: Path) -> List[str]:
@@ -116,32 +117,22 @@ def uses_backend(topo: Any) -> bool:
 
 
 def probe_argvs(
-    topo: Any, client: str, params: TrafficParams, records: Path
+    topo: Any, client: str, params: TrafficParams, records: Path, plan: Any = None
 ) -> Dict[str, List[str]]:
-    """The command lines of one client's probes: ``dns``, and ``tcp`` if it has streams.
+    """The command lines of one client's probes, by record prefix (``dns``, ``tcp``, ...).
 
     Args:
         topo: the topology (for the service address).
         client: the client name.
-        params: what the clients send (and the seed).
+        params: what the clients send (the kinds, the seed).
         records: the run's records folder (absolute).
+        plan: the topology's plan (kinds that need addresses), if at hand.
     """
-    target = service_address(topo)
-    p = params
-    out = {
-        "dns": [
-            sys.executable, "-m", "testbed.probes.dns", "--client", client,
-            "--target", target, "--rate", str(p.dns_rate), "--timeout", str(p.dns_timeout),
-            "--seed", str(p.seed), "--out", str(records / f"dns-{client}.jsonl"),
-        ]
-    }  # fmt: skip
-    if p.tcp_streams > 0:
-        out["tcp"] = [
-            sys.executable, "-m", "testbed.probes.tcp", "--client", client,
-            "--target", target, "--port", str(p.tcp_port), "--streams", str(p.tcp_streams),
-            "--interval", str(p.tcp_interval), "--timeout", str(p.tcp_timeout),
-            "--seed", str(p.seed), "--out", str(records / f"tcp-{client}.jsonl"),
-        ]  # fmt: skip
+    ctx = ProbeContext(topo, plan, client, params, records)
+    out = {}
+    for name in params.probe_kinds():
+        kind = kind_class(name)
+        out[kind.record_prefix] = kind().argv(ctx)
     return out
 
 
@@ -187,6 +178,10 @@ def attack_argv(
     ]  # fmt: skip
 
 
+#: The services every server runs whatever the probe kinds (the health agents check them).
+BASE_SERVICES = ("dns", "tcp")
+
+
 @dataclass
 class Traffic:
     """Services, probes and recorders of one run."""
@@ -225,9 +220,16 @@ class Traffic:
             TestbedError: a service did not come up within ``timeout``.
         """
         for server in self.testbed.plan.servers():
-            self.start_service(server.name, "dns")
-            self.start_service(server.name, "tcp")
+            for service in self.service_kinds():
+                self.start_service(server.name, service)
         self.wait_services(timeout)
+
+    def service_kinds(self) -> List[str]:
+        """The services every server runs: NSD and the stream service (the health
+        agents check both), and whatever the run's probe kinds need."""
+        out = list(BASE_SERVICES)
+        out += [s for s in services_for(self.params.probe_kinds()) if s not in out]
+        return out
 
     def start_service(self, server: str, kind: str) -> Tracked:
         """Start one service (``dns`` or ``tcp``) on one server."""
@@ -260,22 +262,14 @@ class Traffic:
             only: ``(server, kind)`` pairs to check (default: every service).
         """
         problems = []
-        port = self.params.tcp_port
-        address = service_address(self.testbed.topo)
         for server, all_kinds in self.services.items():
-            site = self.testbed.plan.hosts[server].site
-            kinds = [k for k in all_kinds if only is None or (server, k) in only]
-            if "dns" in kinds:
-                out = self.testbed.cmd(
-                    server,
-                    f"dig +short +time=1 +tries=1 @{address} CH TXT id.server",
-                ).strip()
-                if out != f'"{site}"':
-                    problems.append(f"{server}: NSD does not answer ({out or 'no answer'})")
-            if "tcp" in kinds:
-                out = self.testbed.cmd(server, f"ss -Hltn 'sport = :{port}'").strip()
-                if not out:
-                    problems.append(f"{server}: stream service not listening on {port}")
+            host = self.testbed.plan.hosts[server]
+            for kind in all_kinds:
+                if only is not None and (server, kind) not in only:
+                    continue
+                problem = service_class(kind)().problem(self.testbed, host, self.params)
+                if problem is not None:
+                    problems.append(problem)
         return problems
 
     def wait_services(
@@ -464,15 +458,18 @@ class Traffic:
 
     # --------------------------------------------------------------- probes
     def start_probes(self) -> None:
-        """Start the DNS probe and the TCP probe on every client."""
+        """Start every probe kind of the run (``traffic.kinds``) on every client."""
         records = self.records.resolve()
-        for client in self.testbed.plan.clients():
+        tb = self.testbed
+        for client in tb.plan.clients():
             name = client.name
-            argvs = probe_argvs(self.testbed.topo, name, self.params, records)
+            ctx = ProbeContext(tb.topo, tb.plan, name, self.params, records)
             kinds = {}
-            for kind, argv in argvs.items():
-                kinds[kind] = self.testbed.spawn(
-                    name, argv, f"{kind}-probe", self.logs / f"{kind}-probe-{name}.log"
+            for kind_name in self.params.probe_kinds():
+                kind = kind_class(kind_name)
+                process = kind.process or f"{kind.record_prefix}-probe"
+                kinds[kind.record_prefix] = tb.spawn(
+                    name, kind().argv(ctx), process, self.logs / f"{process}-{name}.log"
                 )
             self.probes[name] = kinds
 

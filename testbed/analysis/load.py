@@ -34,6 +34,21 @@ def _by_time(records: Iterable[Record]) -> List[Record]:
     return sorted(usable, key=lambda r: (r["t"], r.get("seq", 0)))
 
 
+def _transport(folder: Path) -> Dict[str, Dict[str, List[Record]]]:
+    """Records of the probe kinds beyond ``dns`` and ``tcp-stream``, by kind then client."""
+    from testbed.probes.kinds import KINDS, kinds
+
+    kinds()  # the registry, loaded
+    out = {}
+    for name, kind in sorted(KINDS.items()):
+        if name in ("dns", "tcp-stream"):
+            continue
+        per_client = _per_client(folder, kind.record_prefix)
+        if per_client:
+            out[name] = per_client
+    return out
+
+
 def _per_client(folder: Path, prefix: str) -> Dict[str, List[Record]]:
     """``PREFIX-NAME.jsonl`` files of ``folder``: name (client, site, host) -> records by time."""
     out: Dict[str, List[Record]] = {}
@@ -69,6 +84,9 @@ class RunRecords:
             counters every 0.25 s), sorted by ``t``; empty without a load recorder.
         attack: attack source (host) -> its records (``attack-HOST.jsonl``:
             ``start``, ``sent`` every second, ``stop``), sorted by ``t``.
+        transport: probe kind -> client -> its records, for every registered
+            kind with an analysis of its own (:mod:`testbed.probes.kinds`),
+            sorted by ``t``.
     """
 
     run_dir: Path
@@ -84,6 +102,7 @@ class RunRecords:
     policy: List[Record] = field(default_factory=list)
     load: Dict[str, List[Record]] = field(default_factory=dict)
     attack: Dict[str, List[Record]] = field(default_factory=dict)
+    transport: Dict[str, Dict[str, List[Record]]] = field(default_factory=dict)
 
     @property
     def load_meta(self) -> Dict[str, Any]:
@@ -222,6 +241,7 @@ def load_run(run_dir: PathLike) -> RunRecords:
         policy=_by_time(_read(folder / "policy.jsonl")),
         load=_per_client(folder, "load"),
         attack=_per_client(folder, "attack"),
+        transport=_transport(folder),
     )
     t0 = meta.get("t0")
     if isinstance(t0, (int, float)):

@@ -154,6 +154,41 @@ class TcpSummary(SummaryPart):
     """Every time to reconnect after a break, in time order."""
 
 
+class TransportOutcome(SummaryPart):
+    """How one client's flows of one probe kind fared (``tcp-retry``, ``quic``, ...).
+
+    A flow is what the kind keeps open or repeats: a stream, a connection, a
+    request. Each is counted once by how it ended (``ends``); a break the
+    client came back from (a reconnect that answered) is ``recovered``, with
+    the time it took.
+    """
+
+    kind: str
+    """The probe kind."""
+    flows: int = 0
+    """Flows the probe ran (streams, connections, requests, queries)."""
+    survived: int = 0
+    """Flows that never broke (still up at the end, or completed)."""
+    reset: int = 0
+    """Flows ended by a reset (TCP RST: ECONNRESET/EPIPE; QUIC stateless reset)."""
+    timed_out: int = 0
+    """Flows ended by a timeout (no answer; QUIC idle timeout)."""
+    failed: int = 0
+    """Flows that never worked (connection refused, request failed)."""
+    recovered: int = 0
+    """Breaks the client came back from (a new flow answered)."""
+    recover_s: List[Number] = Field(default_factory=list)
+    """Seconds from each break to the first answer after it."""
+    longest_gap_s: Optional[Number] = None
+    """The longest time without a successful answer during the run."""
+    lost: Optional[Number] = None
+    """What was lost to breaks, in ``lost_unit``."""
+    lost_unit: Optional[str] = None
+    """``requests``, ``bytes``, ``messages`` or ``queries``."""
+    ends: Dict[str, int] = Field(default_factory=dict)
+    """How flows ended, by name (``reset``, ``stateless_reset``, ``idle_timeout``, ...)."""
+
+
 class ClientSummary(SummaryPart):
     """What one client saw: its site, its DNS queries and its TCP streams."""
 
@@ -165,6 +200,8 @@ class ClientSummary(SummaryPart):
     """Its DNS figures."""
     tcp: TcpSummary = Field(default_factory=TcpSummary)
     """Its TCP figures."""
+    transport: Dict[str, TransportOutcome] = Field(default_factory=dict)
+    """The outcomes of its other probe kinds (``traffic.kinds``), by kind."""
 
 
 # ------------------------------------------------------------------- events

@@ -54,8 +54,10 @@ from testbed.analysis.model import (
     Summary,
     TcpBreak,
     TcpSummary,
+    TransportOutcome,
 )
 from testbed.analysis.pcap import run_captures
+from testbed.probes.kinds import kind_class
 
 PathLike = Union[str, Path]
 
@@ -122,6 +124,18 @@ def client_dns(
             for w in windows
         ],
     )
+
+
+def transport_outcomes(run: RunRecords, client: str) -> Dict[str, TransportOutcome]:
+    """One client's outcome per probe kind that has one (:mod:`testbed.probes.kinds`)."""
+    out: Dict[str, TransportOutcome] = {}
+    for name, per_client in sorted(run.transport.items()):
+        records = per_client.get(client)
+        if records:
+            outcome = kind_class(name).outcome(records)
+            if outcome is not None:
+                out[name] = outcome
+    return out
 
 
 def client_tcp(run: RunRecords, client: str) -> TcpSummary:
@@ -407,6 +421,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
             site_after=catchment.last_site(segs[c]),
             dns=client_dns(run, c, min_lost, windows[c]),
             tcp=client_tcp(run, c),
+            transport=transport_outcomes(run, c),
         )
 
     until = timeline_until(run) or run.end

@@ -441,7 +441,8 @@ class Engine:
         if up.policy is not None:
             self._record_policy(up.policy, "converged", conv.no_route)
         params = TrafficParams(
-            **self.scenario.traffic.model_dump(), seed=int(self.extra_meta.get("seed", 0))
+            **{**self.scenario.traffic.model_dump(), "kinds": tuple(self.scenario.traffic.kinds)},
+            seed=int(self.extra_meta.get("seed", 0)),
         )
         self.traffic = Traffic(tb, params)
         self.traffic.start()

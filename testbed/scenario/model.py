@@ -24,6 +24,7 @@ from typing import Annotated, Any, List, Literal, Optional, Union
 from pydantic import Field, field_validator, model_validator
 
 from testbed.probes import defaults
+from testbed.probes import kinds as probe_kinds
 from testbed.topology.model import (
     NAME_PATTERN,
     SITE_NAME_MAX,
@@ -93,6 +94,24 @@ class Traffic(Strict):
     tcp_port: Int = Field(
         defaults.STREAM_PORT, ge=1, le=65535, description="TCP port of the stream service"
     )
+    kinds: List[str] = Field(
+        default_factory=lambda: list(probe_kinds.DEFAULT_KINDS),
+        min_length=1,
+        max_length=8,
+        description="probe kinds every client runs: dns, tcp-stream, and the transport "
+        "remedies (tcp-retry, http-short, hybrid, quic, dns-tcp)",
+    )
+
+    @field_validator("kinds")
+    @classmethod
+    def _known_kinds(cls, value: List[str]) -> List[str]:
+        known = probe_kinds.kinds()
+        for name in value:
+            if name not in known:
+                raise ValueError(f"unknown probe kind {name!r} (one of {', '.join(known)})")
+        if len(set(value)) != len(value):
+            raise ValueError("a probe kind is named twice")
+        return value
 
     @field_validator("tcp_port")
     @classmethod

@@ -15,6 +15,7 @@ from typing import Callable, List, Optional, Set, Tuple
 
 from testbed.attack import limits
 from testbed.errors import InputError
+from testbed.probes.kinds import kind_class
 from testbed.scenario.model import (
     BUSIEST,
     RESTORABLE,
@@ -165,6 +166,10 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
     clients = [c.name for c in topology.clients]
     if not clients:  # the topology's own checks refuse no sites and a site called busiest
         fail("topology", f"topology {topology.name!r} has no clients: a run has nothing to measure")
+    for j, name in enumerate(scenario.traffic.kinds):
+        problem = kind_class(name).unavailable(topology)
+        if problem is not None:
+            fail(f"traffic.kinds[{j}]", f"{name}: {problem}")
     if scenario.health is not None and scenario.health.sites != "all":
         for j, name in enumerate(scenario.health.sites):
             if name not in sites:

@@ -1,0 +1,112 @@
+"""The built-in probe kinds and services: ``dns`` (NSD) and ``tcp-stream`` (the stream service).
+
+Both keep their own summary parts (``clients.NAME.dns`` and ``.tcp``) and
+record files (``dns-CLIENT.jsonl``, ``tcp-CLIENT.jsonl``), as before kinds
+existed; the transport remedies register themselves in their own modules.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, List, Optional
+
+from testbed.probes.kinds import (
+    ProbeContext,
+    ProbeKind,
+    ServiceKind,
+    register,
+    register_service,
+)
+
+
+def service_address(topo: Any) -> str:
+    """The anycast service address: the one every site's servers hold and the clients probe.
+
+    Topology validation makes every site hold the same service address
+    (``sites[i].service``), so the first site's is every site's.
+    """
+    return str(topo.sites[0].service) if topo.sites else "192.0.2.53"
+
+
+@register_service("dns")
+class NsdService(ServiceKind):
+    """NSD on the site's service address (``python -m testbed.services.dns`` execs it)."""
+
+    process = "nsd"
+
+    def argv(self, topo: Any, host: Any, run: Path, params: Any) -> List[str]:
+        """NSD's wrapper, with the server's own directory in the run folder."""
+        return [
+            sys.executable, "-m", "testbed.services.dns", "--site", host.site,
+            "--address", service_address(topo),
+            "--dir", str(run / "services" / host.name / "nsd"),
+        ]  # fmt: skip
+
+    def problem(self, testbed: Any, host: Any, params: Any) -> Optional[str]:
+        """NSD answers ``id.server`` with its site's name, or the problem."""
+        address = service_address(testbed.topo)
+        out = testbed.cmd(
+            host.name, f"dig +short +time=1 +tries=1 @{address} CH TXT id.server"
+        ).strip()
+        if out != f'"{host.site}"':
+            return f"{host.name}: NSD does not answer ({out or 'no answer'})"
+        return None
+
+
+@register_service("tcp")
+class StreamService(ServiceKind):
+    """The stream service (answers ``SEQ`` with ``SITE SEQ``) on the service address."""
+
+    process = "stream"
+
+    def argv(self, topo: Any, host: Any, run: Path, params: Any) -> List[str]:
+        """The stream service on the service address and the run's TCP port."""
+        return [
+            sys.executable, "-m", "testbed.services.stream", "--site", host.site,
+            "--bind", service_address(topo), "--port", str(params.tcp_port),
+        ]  # fmt: skip
+
+    def problem(self, testbed: Any, host: Any, params: Any) -> Optional[str]:
+        """Something listens on the stream port, or the problem."""
+        port = params.tcp_port
+        if not testbed.cmd(host.name, f"ss -Hltn 'sport = :{port}'").strip():
+            return f"{host.name}: stream service not listening on {port}"
+        return None
+
+
+@register("dns")
+class DnsKind(ProbeKind):
+    """DNS queries over UDP at a fixed rate (``testbed.probes.dns``)."""
+
+    record_prefix = "dns"
+    services = ("dns",)
+    process = "dns-probe"
+
+    def argv(self, ctx: ProbeContext) -> List[str]:
+        """The DNS probe's command line."""
+        p = ctx.params
+        return [
+            sys.executable, "-m", "testbed.probes.dns", "--client", ctx.client,
+            "--target", service_address(ctx.topo), "--rate", str(p.dns_rate),
+            "--timeout", str(p.dns_timeout), "--seed", str(p.seed), "--out", ctx.out("dns"),
+        ]  # fmt: skip
+
+
+@register("tcp-stream")
+class TcpStreamKind(ProbeKind):
+    """Long bidirectional TCP streams (``testbed.probes.tcp``); ``tcp_streams`` of them."""
+
+    record_prefix = "tcp"
+    services = ("tcp",)
+    process = "tcp-probe"
+
+    def argv(self, ctx: ProbeContext) -> List[str]:
+        """The TCP probe's command line."""
+        p = ctx.params
+        return [
+            sys.executable, "-m", "testbed.probes.tcp", "--client", ctx.client,
+            "--target", service_address(ctx.topo), "--port", str(p.tcp_port),
+            "--streams", str(p.tcp_streams), "--interval", str(p.tcp_interval),
+            "--timeout", str(p.tcp_timeout), "--seed", str(p.seed), "--out", ctx.out("tcp"),
+        ]  # fmt: skip

@@ -1,0 +1,184 @@
+"""Probe kinds and the services they need: one registry, one class per kind.
+
+A run's ``traffic.kinds`` names what every client runs: ``dns`` and
+``tcp-stream`` (the long bidirectional stream) by default, and the transport
+remedies (``tcp-retry``, ``http-short``, ``hybrid``, ``quic``, ``dns-tcp``).
+Each kind is a :class:`ProbeKind` registered with ``@register("name")``:
+it builds its probe's command line, names the services every site server
+must run for it, says why a run's sites cannot serve it (bad input, checked
+before anything starts), and turns its records into a
+:class:`~testbed.analysis.model.TransportOutcome` (pure).  Services are
+:class:`ServiceKind` classes in a registry of their own
+(``@register_service("name")``), so the traffic starts each one once per
+server whatever the kinds that need it.
+
+Model: the speaker registry (:mod:`testbed.speaker.base`) and ExaBGP's
+``@Message.register``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar
+
+#: The kinds a run has unless told otherwise.
+DEFAULT_KINDS: Tuple[str, ...] = ("dns", "tcp-stream")
+#: Modules that register the built-in kinds (imported on first lookup).
+BUILTIN_MODULES: Tuple[str, ...] = ("testbed.probes.builtin",)
+
+Record = Dict[str, Any]
+
+
+@dataclass
+class ProbeContext:
+    """What a probe's command line is built from.
+
+    Attributes:
+        topo: the topology (service address, sites, unicast addresses).
+        plan: its plan (hosts, addresses), or None in pure tests.
+        client: the client's name.
+        params: the run's :class:`~testbed.traffic.TrafficParams`.
+        records: the run's records folder (absolute).
+    """
+
+    topo: Any
+    plan: Any
+    client: str
+    params: Any
+    records: Path
+
+    def out(self, prefix: str) -> str:
+        """The client's record file for ``prefix``: ``RECORDS/PREFIX-CLIENT.jsonl``."""
+        return str(self.records / f"{prefix}-{self.client}.jsonl")
+
+
+class ProbeKind(ABC):
+    """One kind of probe: its command line, its services, its checks, its analysis."""
+
+    #: The kind's name in ``traffic.kinds`` (set by :func:`register`).
+    name: ClassVar[str] = ""
+    #: Its records: ``records/PREFIX-CLIENT.jsonl``.
+    record_prefix: ClassVar[str] = ""
+    #: Service kinds every site server must run for it.
+    services: ClassVar[Tuple[str, ...]] = ()
+    #: The process name its probe runs under (logs, the watchdog).
+    process: ClassVar[str] = ""
+
+    @classmethod
+    def unavailable(cls, topo: Any) -> Optional[str]:
+        """Why the topology's sites cannot serve this kind (None: they can)."""
+        return None
+
+    @abstractmethod
+    def argv(self, ctx: ProbeContext) -> List[str]:
+        """The probe's command line for one client."""
+
+    @classmethod
+    def outcome(cls, records: List[Record]) -> Any:
+        """One client's :class:`~testbed.analysis.model.TransportOutcome` (None: the
+        kind has its own summary part, as ``dns`` and ``tcp-stream`` do)."""
+        return None
+
+
+class ServiceKind(ABC):
+    """One service a site server runs: its command line and its readiness check."""
+
+    name: ClassVar[str] = ""
+    #: The process name (logs, the watchdog).
+    process: ClassVar[str] = ""
+
+    @abstractmethod
+    def argv(self, topo: Any, host: Any, run: Path, params: Any) -> List[str]:
+        """The service's command line on one server.
+
+        Args:
+            topo: the topology.
+            host: the server's :class:`~testbed.topology.plan.HostPlan`.
+            run: the run folder (absolute).
+            params: the run's :class:`~testbed.traffic.TrafficParams`.
+        """
+
+    def problem(self, testbed: Any, host: Any, params: Any) -> Optional[str]:
+        """Why the service does not answer on this server yet (None: it does)."""
+        return None
+
+
+P = TypeVar("P", bound=Type[ProbeKind])
+S = TypeVar("S", bound=Type[ServiceKind])
+KINDS: Dict[str, Type[ProbeKind]] = {}
+SERVICES: Dict[str, Type[ServiceKind]] = {}
+
+
+def register(name: str) -> Callable[[P], P]:
+    """Class decorator: register a probe kind under ``name``."""
+
+    def decorate(cls: P) -> P:
+        if name in KINDS:
+            raise ValueError(f"probe kind {name!r} registered twice")
+        cls.name = name
+        KINDS[name] = cls
+        return cls
+
+    return decorate
+
+
+def register_service(name: str) -> Callable[[S], S]:
+    """Class decorator: register a service kind under ``name``."""
+
+    def decorate(cls: S) -> S:
+        if name in SERVICES:
+            raise ValueError(f"service {name!r} registered twice")
+        cls.name = name
+        SERVICES[name] = cls
+        return cls
+
+    return decorate
+
+
+_loaded = False
+
+
+def _load_builtins() -> None:
+    global _loaded
+    if not _loaded:
+        _loaded = True
+        for module in BUILTIN_MODULES:
+            importlib.import_module(module)
+
+
+def kinds() -> List[str]:
+    """Every registered probe kind, sorted."""
+    _load_builtins()
+    return sorted(KINDS)
+
+
+def kind_class(name: str) -> Type[ProbeKind]:
+    """The probe kind called ``name``.
+
+    Raises:
+        KeyError: no such kind (the message lists the known ones).
+    """
+    _load_builtins()
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise KeyError(f"unknown probe kind {name!r} (one of {', '.join(kinds())})") from None
+
+
+def service_class(name: str) -> Type[ServiceKind]:
+    """The service kind called ``name`` (KeyError if none)."""
+    _load_builtins()
+    return SERVICES[name]
+
+
+def services_for(names: List[str]) -> List[str]:
+    """The services the probe kinds ``names`` need, each once, in first-needed order."""
+    out: List[str] = []
+    for name in names:
+        for service in kind_class(name).services:
+            if service not in out:
+                out.append(service)
+    return out
