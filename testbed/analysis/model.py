@@ -307,6 +307,8 @@ class EventSummary(SummaryPart):
     """Every declaration concerning the event in its window, in time order."""
     parts: Dict[str, OutageParts] = Field(default_factory=dict)
     """Moved client -> its outage in parts."""
+    transport: Dict[str, TransportOutcome] = Field(default_factory=dict)
+    """Probe kind -> how the moved clients' flows fared in the event's window (pooled)."""
 
 
 # ------------------------------------------------------------------- health

@@ -415,6 +415,79 @@ def _step(ev: EventSummary) -> str:
     return str(ev.kind)
 
 
+def remedy_rows(event: EventSummary) -> List[List[str]]:
+    """One event's transport table: a row per probe kind (moved clients' flows, pooled)."""
+    from statistics import median
+
+    from testbed.probes.kinds import kind_class
+
+    rows = []
+    for kind, o in event.transport.items():
+        recover = "-"
+        if o.recover_s:
+            recover = f"{median(o.recover_s):.2f} / {max(o.recover_s):.2f}"
+        lost = "-" if o.lost is None else f"{o.lost:g} {o.lost_unit or ''}".strip()
+        ends = ", ".join(f"{k} {v}" for k, v in sorted(o.ends.items()) if v) or "-"
+        rows.append(
+            [
+                kind,
+                str(o.flows),
+                pct(o.survived / o.flows) if o.flows else "-",
+                str(o.reset),
+                str(o.timed_out),
+                str(o.failed),
+                str(o.recovered),
+                recover,
+                lost,
+                "-" if o.longest_gap_s is None else f"{o.longest_gap_s:.2f}",
+                ends,
+                kind_class(kind).claim or "-",
+            ]
+        )
+    return rows
+
+
+def _transport_section(summary: Summary) -> List[str]:
+    """``## Transport remedies``: per event, how each kind's flows fared, next to the claims."""
+    events = [(i, e) for i, e in enumerate(summary.events) if e.transport and e.moved]
+    if not events:
+        return []
+    lines = [
+        "",
+        "## Transport remedies",
+        "",
+        "Per event that moved clients: the moved clients' flows of each probe kind in the "
+        "event's window (to the next event), pooled. A long-lived kind counts the flows up "
+        "when the event came and those opened after it; a short one the queries or requests "
+        "sent in the window. Recovery: from a break to the first answer after it.",
+    ]
+    for i, event in events:
+        lines += [
+            "",
+            f"Event {i}: {event.kind} {event.target or ''} at {event.t:.3f} s, "
+            f"moved {', '.join(event.moved)}.",
+            "",
+            *md_table(
+                [
+                    "kind",
+                    "flows",
+                    "survived",
+                    "reset",
+                    "timed out",
+                    "failed",
+                    "recovered",
+                    "recovery median / worst (s)",
+                    "lost",
+                    "longest gap (s)",
+                    "how flows ended",
+                    "what the primers say",
+                ],
+                remedy_rows(event),
+            ),
+        ]
+    return lines
+
+
 def _drains_section(summary: Summary) -> List[str]:
     """``## Drains``: the ways a site was taken out of service, side by side."""
     rows = drains(summary)
@@ -1007,6 +1080,7 @@ def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
     lines += _catchment_section(summary)
 
     lines += _load_section(summary)
+    lines += _transport_section(summary)
 
     lines += _drains_section(summary)
 

@@ -32,6 +32,7 @@ from testbed.analysis import (
     parts,
     siteload,
     tcp,
+    transport,
 )
 from testbed.analysis.load import RunRecords, load_run
 from testbed.analysis.model import (
@@ -482,6 +483,9 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
     if stopped is not None:
         when = f" at t={stopped.t:.1f} s" if stopped.t is not None else ""
         interrupted = f"stopped: {stopped.reason}{when}"
+    run_end = until - run.t0
+    for event, table in zip(events, transport.event_transport(run, events, run_end), strict=True):
+        event.transport = table
     return Summary(
         t0=run.t0,
         duration=duration if isinstance(duration, (int, float)) else _ms(run.end - run.t0),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from testbed.probes.kinds import (
     ProbeContext,
@@ -82,6 +82,7 @@ class DnsKind(ProbeKind):
     record_prefix = "dns"
     services = ("dns",)
     process = "dns-probe"
+    claim = "stateless UDP carries on: only the queries in flight during the outage are lost"
 
     def argv(self, ctx: ProbeContext) -> List[str]:
         """The DNS probe's command line."""
@@ -92,6 +93,11 @@ class DnsKind(ProbeKind):
             "--timeout", str(p.dns_timeout), "--seed", str(p.seed), "--out", ctx.out("dns"),
         ]  # fmt: skip
 
+    @classmethod
+    def outcome(cls, records: List[Dict[str, Any]]) -> Any:
+        """Each query a flow: answered or lost (:func:`dns_outcome`)."""
+        return dns_outcome(records)
+
 
 @register("tcp-stream")
 class TcpStreamKind(ProbeKind):
@@ -100,6 +106,8 @@ class TcpStreamKind(ProbeKind):
     record_prefix = "tcp"
     services = ("tcp",)
     process = "tcp-probe"
+    long_lived = True
+    claim = "a long connection breaks when its client's catchment changes (the new site resets it)"
 
     def argv(self, ctx: ProbeContext) -> List[str]:
         """The TCP probe's command line."""
@@ -110,3 +118,61 @@ class TcpStreamKind(ProbeKind):
             "--streams", str(p.tcp_streams), "--interval", str(p.tcp_interval),
             "--timeout", str(p.tcp_timeout), "--seed", str(p.seed), "--out", ctx.out("tcp"),
         ]  # fmt: skip
+
+    @classmethod
+    def outcome(cls, records: List[Dict[str, Any]]) -> Any:
+        """Each connection a flow (:func:`tcp_stream_outcome`)."""
+        return tcp_stream_outcome(records)
+
+
+def tcp_stream_outcome(records: List[Dict[str, Any]]) -> Any:
+    """tcp-stream's :class:`~testbed.analysis.model.TransportOutcome` from its records (pure).
+
+    A flow is one connection that answered (``connected``); it ends by
+    ``reset``, ``timeout``, ``eof`` or ``closed`` (the run's end: survived);
+    a break followed by another ``connected`` of the same stream is recovered,
+    after its ``gap``.
+    """
+    from testbed.analysis.model import TransportOutcome
+
+    out = TransportOutcome(kind="tcp-stream")
+    up: Dict[Any, bool] = {}
+    ends: Dict[str, int] = {}
+    for r in records:
+        event, stream = r.get("event"), r.get("stream")
+        if event == "connected":
+            out.flows += 1
+            up[stream] = True
+            if r.get("attempt", 1) != 1 and r.get("gap") is not None:
+                out.recovered += 1
+                out.recover_s = [*out.recover_s, round(float(r["gap"]), 3)]
+        elif event in ("reset", "timeout", "eof") and up.pop(stream, False):
+            ends[event] = ends.get(event, 0) + 1
+    out.reset = ends.get("reset", 0)
+    out.timed_out = ends.get("timeout", 0)
+    out.survived = out.flows - sum(ends.values())
+    out.ends = {**ends, "survived": out.survived}
+    return out
+
+
+def dns_outcome(records: List[Dict[str, Any]]) -> Any:
+    """dns's :class:`~testbed.analysis.model.TransportOutcome` (pure): each query a flow."""
+    from testbed.analysis.model import TransportOutcome
+
+    out = TransportOutcome(kind="dns", lost_unit="queries")
+    answers: List[float] = []
+    for r in records:
+        status = r.get("status")
+        if status == "ok":
+            out.flows += 1
+            out.survived += 1
+            answers.append(float(r["t"]) + float(r.get("rtt") or 0.0))
+        elif status == "timeout":
+            out.flows += 1
+            out.failed += 1
+    answers.sort()
+    gaps = [b - a for a, b in zip(answers, answers[1:], strict=False)]
+    out.longest_gap_s = round(max(gaps), 3) if gaps else None
+    out.lost = out.failed
+    out.ends = {"answered": out.survived, "lost": out.failed}
+    return out

@@ -66,6 +66,11 @@ class ProbeKind(ABC):
     services: ClassVar[Tuple[str, ...]] = ()
     #: The process name its probe runs under (logs, the watchdog).
     process: ClassVar[str] = ""
+    #: Whether its flows outlive an event (streams, connections) or are short
+    #: (queries, requests): an event's window counts the flows up when it began.
+    long_lived: ClassVar[bool] = False
+    #: What the remedy tables say it stands for (the primer's claim).
+    claim: ClassVar[str] = ""
 
     @classmethod
     def unavailable(cls, topo: Any) -> Optional[str]:
