@@ -41,6 +41,35 @@ __all__ = [
 ]
 
 
+def transport_csv(summary: Any) -> str:
+    """The transport remedies as CSV (a row per event and kind); empty without any."""
+    import csv
+    import io
+    from statistics import median
+
+    columns = ["event", "event_kind", "target", "kind", "flows", "survived", "reset",
+               "timed_out", "failed", "recovered", "recover_median_s", "recover_worst_s",
+               "lost", "lost_unit", "longest_gap_s"]  # fmt: skip
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    rows = 0
+    for i, event in enumerate(summary.events):
+        for kind, o in event.transport.items():
+            if not event.moved:
+                continue
+            if rows == 0:
+                writer.writerow(columns)
+            rec = sorted(o.recover_s)
+            writer.writerow(
+                [i, event.kind, event.target, kind, o.flows, o.survived, o.reset, o.timed_out,
+                 o.failed, o.recovered, median(rec) if rec else "",
+                 rec[-1] if rec else "", "" if o.lost is None else o.lost, o.lost_unit or "",
+                 "" if o.longest_gap_s is None else o.longest_gap_s]
+            )  # fmt: skip
+            rows += 1
+    return out.getvalue() if rows else ""
+
+
 def analyse_run(
     run_dir: Union[str, Path],
     expect: Optional[List[Any]] = None,
@@ -87,6 +116,9 @@ def analyse_run(
 
         written = [p.name for p in write_plots(run, summary, run_dir / "plots")]
     write_atomic(run_dir / "report.md", render_markdown(summary, written))
+    table = transport_csv(summary)
+    if table:
+        write_atomic(run_dir / "transport.csv", table)
     return summary
 
 

@@ -63,3 +63,20 @@ def test_outcomes_pool_over_clients():
     assert total.recover_s == [0.3, 0.4, 0.3, 0.4]
     assert total.ends["reset"] == 4
     assert a.flows == 4  # the parts are not changed
+
+
+def test_transport_csv_of_a_golden_summary():
+    from pathlib import Path
+
+    from testbed.analysis import transport_csv
+    from testbed.analysis.model import Summary
+
+    golden = Path(__file__).resolve().parents[2] / "golden" / "summary" / "failover.summary.json"
+    summary = Summary.model_validate_json(golden.read_text())
+    lines = transport_csv(summary).splitlines()
+    assert lines[0].startswith("event,event_kind,target,kind,flows,survived,reset")
+    rows = [line.split(",") for line in lines[1:]]
+    assert {r[3] for r in rows} == {"dns", "tcp-stream"}
+    tcp = next(r for r in rows if r[3] == "tcp-stream")
+    assert tcp[1:3] == ["fail_site", "east"] and int(tcp[4]) > 0
+    assert transport_csv(Summary()) == ""
