@@ -131,6 +131,51 @@ def client_sets(value: Any, keys: Iterable[str], clients: Iterable[str], what: s
     return out, None
 
 
+def choice(value: Any, allowed: Iterable[str], what: str) -> Parsed:
+    """One name out of a few (a site, an action).
+
+    Args:
+        value: from the file.
+        allowed: the names accepted.
+        what: what they are, for messages (``site``).
+
+    Returns:
+        (name, None) or (None, problem).
+    """
+    allowed = list(allowed)
+    if value is None:
+        return None, UNANSWERED
+    if not isinstance(value, str) or value not in allowed:
+        return None, f"{value!r} is not a {what} here ({', '.join(allowed)})"
+    return value, None
+
+
+def name_set(value: Any, allowed: Iterable[str], what: str) -> Parsed:
+    """A list of names (sites, say; ``[]`` is an answer: none).
+
+    Args:
+        value: from the file.
+        allowed: the names accepted.
+        what: what they are, for messages (``site``).
+
+    Returns:
+        (set of names, None) or (None, problem).
+    """
+    allowed = list(allowed)
+    if value is None:
+        return None, UNANSWERED
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return None, f"must be a list of {what} names, e.g. [a, b], or [] for none"
+    names: Set[str] = set()
+    for name in value:
+        if not isinstance(name, str) or name not in allowed:
+            return None, f"{name!r} is not a {what} here ({what}s: {', '.join(allowed)})"
+        names.add(name)
+    return names, None
+
+
 def site_map(value: Any, clients: Iterable[str], sites: Iterable[str]) -> Parsed:
     """A mapping client -> site covering every client.
 

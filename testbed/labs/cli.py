@@ -34,7 +34,8 @@ STUDENT_HELP = (
 UP_HELP = (
     "Then run the lab's first command, the one printed as 'first:' (needs root): labs 1, "
     "2, 5 and 6 bring the starting network up with traffic until Ctrl-C (anycast-testbed up); "
-    "labs 3 and 4 run the hand-out's scenario.yaml once (anycast-testbed run)."
+    "labs 3 and 4 run the hand-out's scenario.yaml once (anycast-testbed run); lab 7 runs "
+    "the playbook on the hand-out's network (anycast-testbed playbook)."
 )
 
 

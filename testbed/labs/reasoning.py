@@ -15,6 +15,13 @@ BGP out on any graph of ASes, with local preference by where a route was
 learned (customer > peer > provider, before the AS-path length) and
 valley-free export, or without either (``policy=False``: the shortest AS
 path, as in labs 1-5).
+
+Lab 7 needs ties resolved: a prepend of 1 moves only clients whose two
+paths then have the same length, and the routers decide those by
+``bgp bestpath compare-routerid`` (the route from the neighbour with the
+lowest router ID wins).  Given the routers' IDs (``router_ids``),
+:func:`best_routes` breaks ties the same way and reports none; the lab's
+answers then hold for whatever a tie decides, as the network does.
 """
 
 from __future__ import annotations
@@ -155,6 +162,7 @@ def best_routes(
     sites: Mapping[str, Tuple[Sequence[str], int]],
     policy: bool = True,
     local_pref: Mapping[str, int] = LOCAL_PREF,
+    router_ids: Optional[Mapping[str, int]] = None,
 ) -> Routing:
     """Play BGP out for the anycast prefix until no AS changes its best route.
 
@@ -171,6 +179,11 @@ def best_routes(
         sites: site -> (the ASes it is a customer of, its prepend count).
         policy: Gao-Rexford preferences and export, or plain shortest paths.
         local_pref: preference by relationship (with ``policy``).
+        router_ids: AS or site -> its router's ID as a number (each AS one
+            router): with them, two equally good routes are decided as the
+            routers decide them (``bgp bestpath compare-routerid``: the one
+            from the neighbour with the lowest ID; a site's own route comes
+            from the site's router), and no tie is reported.
 
     Returns:
         The routes, and the ASes with a tie between two sites.
@@ -188,9 +201,17 @@ def best_routes(
         for up in ups:
             own[up].append(Route(site, (ORIGIN,) * (1 + prepend), "customer"))
 
-    def rank(route: Route) -> Tuple[int, int, Tuple[str, ...], str]:
+    def neighbour_id(route: Route) -> int:
+        if router_ids is None:
+            return 0
+        hop = route.site if route.path[0] == ORIGIN else route.path[0]
+        return router_ids[hop]
+
+    def rank(route: Route) -> Tuple[int, int, int, Tuple[str, ...], str]:
         pref = local_pref[route.learned] if policy else 0
-        return (-pref, len(route.path), route.path, route.site)
+        return (-pref, len(route.path), neighbour_id(route), route.path, route.site)
+
+    decided = 3 if router_ids is not None else 2  # the rank's parts a tie is judged on
 
     best: Dict[str, Optional[Route]] = {a: None for a in ases}
     ties: Set[str] = set()
@@ -210,7 +231,7 @@ def best_routes(
             new[me] = offers[0] if offers else None
             if (
                 len(offers) > 1
-                and rank(offers[0])[:2] == rank(offers[1])[:2]
+                and rank(offers[0])[:decided] == rank(offers[1])[:decided]
                 and offers[0].site != offers[1].site
             ):
                 ties.add(me)

@@ -110,6 +110,15 @@ LABS: List[Lab] = [
         ("predictions.yaml",),
         "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
     ),
+    Lab(
+        7,
+        "load-steering",
+        "Load steering",
+        "read the playbook table; choose the one action that brings an attacked site under "
+        "capacity while moving the fewest users, and predict what it overloads",
+        ("answers.yaml",),
+        "anycast-testbed playbook {dir}/topology.yaml --out {dir}/runs",
+    ),
 ]
 
 

@@ -18,10 +18,10 @@ import hashlib
 import random
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import InputError
-from testbed.labs import reasoning
+from testbed.labs import reasoning, steering
 
 #: Transit ASes in the chain, and so clients (one per transit).
 CHAIN = 5
@@ -44,6 +44,20 @@ REFERENCE = "reference"
 STUDENT_MAX = 64
 #: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
 HOLD_TIMES = (3, 4, 5, 6, 7, 8)
+#: Lab 7: transits in the chain and eyeball ISPs (one client each) it draws from.
+LAB7_TRANSITS = (6, 7)
+LAB7_ISPS = (5, 6, 7)
+#: Lab 7's site roles (the topology lists the sites in this order).
+LAB7_SITES = ("a", "b", "c")
+#: Lab 7: packets/s of one attack source (one per AS that hosts the attack).
+LAB7_RATES = (1000, 1200, 1500)
+#: Lab 7: the most ASes with an attack source (a few thousand packets/s in all).
+LAB7_MAX_SOURCES = 3
+#: Lab 7: the chance of one extra link between two transits that are not neighbours,
+#: and of an ISP being also a customer of a transit next to its own.
+LAB7_CHORD, LAB7_MULTI = 0.5, 0.35
+#: Lab 7: networks drawn for the answer aimed at before any answer will do.
+LAB7_TRIES = 200
 
 
 @dataclass(frozen=True)
@@ -159,6 +173,44 @@ class Variant:
         return reasoning.without_route(
             self.relationships(), origins, [t.name for t in self.transits]
         )
+
+    # ---------------------------------------------------------- lab 7: load steering
+    def load_net(self) -> steering.Net:
+        """Lab 7: the network as :mod:`~testbed.labs.steering` reasons on it (named as rendered)."""
+        p = self.params
+        sites = {s.name: s.upstream for s in self.site.values()}
+        capacity = {self.site[r].name: float(pps) for r, pps in p["capacity"].items()}
+        return _lab7_net(
+            self.transits, self.clients, p, sites, capacity, {a: p["rate"] for a in p["attackers"]}
+        )
+
+    def load_outcomes(self) -> List[steering.Outcome]:
+        """Lab 7: the baseline, then every playbook action at every site (by reasoning)."""
+        return steering.every_outcome(self.load_net())
+
+    def load_answer(self) -> Dict[str, Any]:
+        """Lab 7's answer, by reasoning: the action to take and the other sites it overloads.
+
+        Returns:
+            ``{"site", "action", "overloaded_after"}`` as ``answers.yaml`` has them (the
+            first of the best actions, in the playbook's order).
+        """
+        net = self.load_net()
+        outcomes = steering.every_outcome(net)
+        target = steering.attacked(net)[0]
+        site, action = steering.best_actions(outcomes, target)[0]
+        after = steering.find(outcomes, site, action)
+        assert after is not None
+        return {
+            "site": site,
+            "action": action,
+            "overloaded_after": sorted(steering.cascade(after, target)),
+        }
+
+    def homes(self, client: Client) -> List[Transit]:
+        """Lab 7: the transits a client's ISP is a customer of (its own first)."""
+        second = self.params.get("second_home", {}).get(client.isp)
+        return [self.transits[client.pos]] + ([self.transits[second]] if second is not None else [])
 
     def as_dict(self) -> Dict[str, Any]:
         """Plain data (for ``.lab.json``, templates and ``--json``)."""
@@ -301,11 +353,172 @@ CHOOSERS: Dict[int, Callable[[random.Random, Dict[str, int]], Roles]] = {
 }
 
 
+# ------------------------------------------------------------- lab 7: load steering
+def _lab7_net(
+    transits: Tuple[Transit, ...],
+    clients: Tuple[Client, ...],
+    params: Dict[str, Any],
+    sites: Dict[str, str],
+    capacity: Dict[str, float],
+    attack: Dict[str, float],
+) -> steering.Net:
+    """Lab 7's network for the reasoning, router IDs numbered as the plan numbers them.
+
+    The plan numbers routers in the topology's order: the transits, (the
+    anycast AS has none of its own), the ISPs in client order, then the sites.
+    """
+    links = [(a.name, b.name) for a, b in zip(transits, transits[1:], strict=False)]
+    links += [(transits[i].name, transits[j].name) for i, j in params.get("chords", [])]
+    second = params.get("second_home", {})
+    for c in clients:
+        links.append((c.isp, c.transit))
+        if c.isp in second:
+            links.append((c.isp, transits[second[c.isp]].name))
+    order = [t.name for t in transits] + [c.isp for c in clients] + list(sites)
+    return steering.Net(
+        links=tuple(links),
+        sites=dict(sites),
+        clients={c.name: c.isp for c in clients},
+        weights={c.name: float(params["weights"][c.name]) for c in clients},
+        router_ids={name: i for i, name in enumerate(order, start=1)},
+        capacity=dict(capacity),
+        attack=dict(attack),
+    )
+
+
+def _lab7_internet(rng: random.Random) -> Tuple[Tuple[Transit, ...], Tuple[Client, ...], int]:
+    """Lab 7's chain (6 or 7 transits) and its ISPs (5-7), each on a transit drawn at random."""
+    count, isps = rng.choice(LAB7_TRANSITS), rng.choice(LAB7_ISPS)
+    names, asns = rng.sample(TRANSIT_NAMES, count), rng.sample(range(65000, 65500), count)
+    transits = tuple(Transit(n, a, i) for i, (n, a) in enumerate(zip(names, asns, strict=True)))
+    cnames, casns = rng.sample(CLIENT_NAMES, isps), rng.sample(range(64512, 65000), isps)
+    homes = [rng.randrange(count) for _ in cnames]
+    drawn = sorted(zip(homes, cnames, casns, strict=True))
+    clients = tuple(Client(n, f"isp-{n}", a, p, transits[p].name) for p, n, a in drawn)
+    return transits, clients, rng.randrange(64496, 64512)
+
+
+def _lab7(
+    rng: random.Random,
+) -> Tuple[Tuple[Transit, ...], Tuple[Client, ...], int, Dict[str, int], Dict[str, Any]]:
+    """Lab 7: a network, an attack that overloads one site, and capacities.
+
+    The answer aimed at (which playbook action, and whether it overloads
+    another site) is drawn first, so that every shape is as likely; networks
+    are drawn until one allows it (after :data:`LAB7_TRIES`, any answer will do).
+
+    Returns:
+        (transits, clients, anycast ASN, site role -> transit position, params).
+    """
+    want: Optional[str] = rng.choice(steering.ACTIONS)
+    cascade = rng.random() < 0.5
+    for tries in range(10 * LAB7_TRIES):
+        if tries == LAB7_TRIES:
+            want = None
+        drawn = _lab7_draw(rng, want, cascade)
+        if drawn is not None:
+            return drawn
+    raise RuntimeError("no lab 7 network found")  # a unit test draws 1,000 IDs
+
+
+def _lab7_draw(
+    rng: random.Random, want: Optional[str], cascade: bool
+) -> Optional[Tuple[Tuple[Transit, ...], Tuple[Client, ...], int, Dict[str, int], Dict[str, Any]]]:
+    """One try of :func:`_lab7` (None: this network does not allow the answer aimed at)."""
+    transits, clients, anycast_asn = _lab7_internet(rng)
+    count = len(transits)
+    second: Dict[str, int] = {}
+    for c in clients:
+        if rng.random() < LAB7_MULTI:
+            second[c.isp] = rng.choice([p for p in (c.pos - 1, c.pos + 1) if 0 <= p < count])
+    chords: List[List[int]] = []
+    if rng.random() < LAB7_CHORD:
+        chords.append(list(rng.choice([(i, j) for i in range(count) for j in range(i + 2, count)])))
+    positions = dict(zip(LAB7_SITES, rng.sample(range(count), len(LAB7_SITES)), strict=True))
+    params: Dict[str, Any] = {
+        "second_home": second,
+        "chords": chords,
+        "weights": {c.name: rng.randint(1, 9) for c in clients},
+        "rate": rng.choice(LAB7_RATES),
+    }
+    sites = {role: transits[pos].name for role, pos in positions.items()}
+    net = _lab7_net(transits, clients, params, sites, {}, {})
+    base = steering.outcome(net)
+    if set(base.catchment.values()) != set(LAB7_SITES):
+        return None  # every site serves someone
+    for target in rng.sample(LAB7_SITES, len(LAB7_SITES)):
+        placed = _lab7_place(rng, net, base, target, want, cascade)
+        if placed is None:
+            continue
+        capacity, sources = placed
+        params["capacity"] = {r: int((m + 0.5) * params["rate"]) for r, m in capacity.items()}
+        params["attackers"] = sorted(net.clients[c] for c in sources)
+        return transits, clients, anycast_asn, positions, params
+    return None
+
+
+def _lab7_place(
+    rng: random.Random,
+    net: steering.Net,
+    base: steering.Outcome,
+    target: str,
+    want: Optional[str],
+    cascade: bool,
+) -> Optional[Tuple[Dict[str, int], List[str]]]:
+    """Attack sources and capacities that make ``want`` at ``target`` lab 7's answer.
+
+    Capacities are counted in sources: a site of capacity ``m`` takes ``m + 0.5``
+    sources' rate, so it is overloaded with ``m + 1`` sources and at least half
+    a source's rate under capacity with ``m`` (the clients' own packets fit in
+    that half).  Every source is in a client's ISP.
+
+    Returns:
+        (site role -> capacity in sources, the clients whose ISPs host a source),
+        or None when the network does not allow it.
+    """
+    mine = sorted(c for c, s in base.catchment.items() if s == target)
+    moved: List[Set[str]] = [set()]
+    moved += [set(steering.outcome(net, target, a, base).moved) for a in steering.ACTIONS]
+    last = len(moved) - 1
+    steps = [  # the action moves someone new, and the next one more again: one answer
+        k
+        for k in range(1, last + 1)
+        if moved[k] - moved[k - 1] and (k == last or moved[k + 1] - moved[k])
+    ]
+    if want is not None:
+        steps = [k for k in steps if steering.ACTIONS[k - 1] == want]
+    if not steps:
+        return None
+    k = rng.choice(steps)
+    first = rng.choice(sorted(moved[k] - moved[k - 1]))
+    others = [c for c in mine if c != first]
+    sources = [first] + rng.sample(others, min(rng.randint(0, 2), len(others)))
+    outside = sorted(c for c, s in base.catchment.items() if s != target)
+    if outside and len(sources) < LAB7_MAX_SOURCES and rng.random() < 0.5:
+        sources.append(rng.choice(outside))
+    at_target = [c for c in sources if c in mine]
+    left = [sum(1 for c in at_target if c not in moved[j]) for j in range(len(moved))]
+    capacity = {target: rng.randint(left[k], left[k - 1] - 1)}
+    after = steering.outcome(net, target, steering.ACTIONS[k - 1], base).catchment
+    before_n = {s: sum(1 for c in sources if base.catchment[c] == s) for s in LAB7_SITES}
+    after_n = {s: sum(1 for c in sources if after[c] == s) for s in LAB7_SITES}
+    grown = [s for s in LAB7_SITES if s != target and after_n[s] > before_n[s]]
+    over = set(rng.sample(grown, rng.randint(1, len(grown)))) if cascade and grown else set()
+    for s in LAB7_SITES:
+        if s == target:
+            continue
+        if s in over:
+            capacity[s] = rng.randint(before_n[s], after_n[s] - 1)
+        else:
+            capacity[s] = max(after_n[s], 1) + rng.randint(0, 1)
+    return capacity, sources
+
+
 def make_variant(lab: int, student: Optional[str] = None) -> Variant:
     """A student's variant of a lab.
 
     Args:
-        lab: the lab number (1-6).
+        lab: the lab number (1-7).
         student: the student ID (None: the reference variant).
 
     Returns:
@@ -317,9 +530,12 @@ def make_variant(lab: int, student: Optional[str] = None) -> Variant:
     """
     check_student(student)
     rng = random.Random(seed_of(lab, student))
-    transits, clients, anycast_asn = _internet(rng)
-    positions = {c.name: c.pos for c in clients}
-    roles, params = CHOOSERS[lab](rng, positions)
+    if lab == 7:
+        transits, clients, anycast_asn, roles, params = _lab7(rng)
+    else:
+        transits, clients, anycast_asn = _internet(rng)
+        positions = {c.name: c.pos for c in clients}
+        roles, params = CHOOSERS[lab](rng, positions)
     names: List[str] = rng.sample(SITE_NAMES, len(roles))
     sites = {
         role: Site(name, pos, transits[pos].name)
@@ -340,6 +556,8 @@ def diagram(variant: Variant, roles: Optional[List[str]] = None) -> str:
     """
     if "links" in variant.params:
         return policy_diagram(variant)
+    if "chords" in variant.params:
+        return load_diagram(variant)
     width = max(len(t.name) for t in variant.transits) + 2
     width = max(width, max(len(c.name) for c in variant.clients) + 2, 9)
     shown = [variant.site[r] for r in (roles if roles is not None else list(variant.site))]
@@ -354,6 +572,65 @@ def diagram(variant: Variant, roles: Optional[List[str]] = None) -> str:
         row(f"[{by_pos[t.pos].name}]" if t.pos in by_pos else "" for t in variant.transits),
     ]
     lines.insert(3, " " * (width // 2) + "-" * (width * (len(variant.transits) - 1) + 1))
+    return "\n".join(lines)
+
+
+def load_diagram(variant: Variant) -> str:
+    """Lab 7's internet drawn in text: the chain, each ISP's client above its transit, sites below.
+
+    A client is drawn as ``name weight`` above the transit its ISP is a
+    customer of, marked ``+`` when the ISP is also a customer of a
+    neighbouring transit and ``!`` when the ISP hosts an attack source;
+    sites hang below their transit with their capacity; extra transit links
+    are listed under the drawing.
+
+    Args:
+        variant: a lab 7 variant.
+
+    Returns:
+        A few lines of text (monospace).
+    """
+    p = variant.params
+    second, attack = p.get("second_home", {}), set(p.get("attackers", []))
+    label = {
+        c.name: f"{c.name} {p['weights'][c.name]}"
+        + ("+" if c.isp in second else "")
+        + ("!" if c.isp in attack else "")
+        for c in variant.clients
+    }
+    above: Dict[int, List[str]] = {t.pos: [] for t in variant.transits}
+    for c in variant.clients:
+        above[c.pos].append(label[c.name])
+    sites = {s.pos: (s.name, p["capacity"][role]) for role, s in variant.site.items()}
+    cells = [t.name for t in variant.transits] + list(label.values())
+    width = max(max(len(x) for x in cells) + 2, 11)
+    row = lambda items: "".join(x.center(width) for x in items).rstrip()  # noqa: E731
+    lines = []
+    for level in reversed(range(max(len(v) for v in above.values()))):
+        lines.append(
+            row(above[t.pos][level] if level < len(above[t.pos]) else "" for t in variant.transits)
+        )
+    lines.append(row("|" if above[t.pos] else "" for t in variant.transits))
+    lines.append(  # the chain: one line of - from name to name
+        re.sub(
+            r"(?<=\S) +(?=\S)",
+            lambda m: " " + "-" * (len(m.group()) - 2) + " ",
+            row(t.name for t in variant.transits),
+        )
+    )
+    lines.append(row(f"AS{t.asn}" for t in variant.transits))
+    lines.append(row("|" if t.pos in sites else "" for t in variant.transits))
+    lines.append(row(f"[{sites[t.pos][0]}]" if t.pos in sites else "" for t in variant.transits))
+    lines.append(
+        row(f"{sites[t.pos][1]} pkt/s" if t.pos in sites else "" for t in variant.transits)
+    )
+    for i, j in p.get("chords", []):
+        lines.append(f"also linked: {variant.transits[i].name} -- {variant.transits[j].name}")
+    for c in variant.clients:
+        if c.isp in second:
+            lines.append(
+                f"{c.name}+: {c.isp} is also a customer of {variant.transits[second[c.isp]].name}"
+            )
     return "\n".join(lines)
 
 

@@ -102,3 +102,31 @@ def test_slow_bfd_fails_on_the_run(tmp_path):
     assert not items["sub-second"]["passed"]
     assert "detect multiplier" in items["sub-second"]["hint"]
     assert items["answer-bfd"]["passed"] and items["answer-link-down"]["passed"]
+
+
+def test_lab7_a_wrong_action_fails_on_the_run_and_names_nothing(tmp_path):
+    """Lab 7 with a well-formed but wrong answer: exit 1 after the real attack, no names leaked.
+
+    The answer is the weakest prepend at a site the attack does not overload: the
+    check runs the attack with it (real senders, policers, BGP), measures the
+    attacked site still overloaded, and says so without naming a site or counting.
+    """
+    dest = tmp_path / "copy"
+    start(dest, 7, "s1001")
+    variant = make_variant(7, "s1001")
+    right = variant.load_answer()
+    names = [s.name for s in variant.site.values()]
+    other = next(n for n in names if n != right["site"])
+    (dest / "answers.yaml").write_text(
+        yaml.safe_dump({"site": other, "action": "prepend1", "overloaded_after": []})
+    )
+    code, report = check(dest, 7, "s1001")
+    items = {i["id"]: i for i in report["items"]}
+    assert code == 1 and not report["passed"] and report["run_dir"]
+    assert items["run"]["passed"] and items["attack-overloads"]["passed"], items
+    assert not items["answer-action"]["passed"] and not items["relieved"]["passed"]
+    assert report["seconds"] < BUDGET_S
+    words = set(names) | {c.name for c in variant.clients}
+    for i in report["items"][2:]:
+        text = f"{i['title']} {i['detail']} {i['hint']}"
+        assert not words & set(text.replace(",", " ").replace(":", " ").split()), text

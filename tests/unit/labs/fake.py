@@ -14,18 +14,22 @@ scenario.yaml --out runs`` would leave in a working copy.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Set
+from typing import Any, Dict, List, Sequence, Set, Tuple
 
 from testbed.analysis.model import Summary
-from testbed.labs import reasoning
+from testbed.labs import reasoning, steering
 from testbed.labs.common import announced_prepend, uplink_neighbors
 from testbed.labs.variant import Variant
 from testbed.rundir import write_yaml
 from testbed.topology.model import Topology
 from testbed.topology.relationships import uses_relationships
+
+#: Events that start and stop the attack (not phase boundaries).
+ATTACK = ("attack_start", "attack_stop")
 
 
 def jitter(*key: object) -> float:
@@ -60,10 +64,21 @@ class FakeRun:
         clients = v.client_positions()
         up = {s: True for s in where}
         policy = uses_relationships(topo)
+        load = topo.attackers is not None  # lab 7: ties by router ID, an attack, capacities
+        net = steering.net_of(topo) if load else None
+
+        def as_sites() -> Dict[str, str]:
+            """Lab 7: AS -> its site, the sites up with their prepends."""
+            assert net is not None
+            announced = {s: u for s, u in net.sites.items() if up[s]}
+            return steering.as_sites(dataclasses.replace(net, sites=announced, prepend=prepend))
 
         def catchment() -> Dict[str, Any]:
             if policy:  # lab 6: Gao-Rexford on the topology's relationships
                 return policy_catchment(topo, {s for s in where if up[s]}, prepend)
+            if net is not None:
+                routed = as_sites()
+                return {c: routed.get(asys) for c, asys in net.clients.items()}
             sites = {s: (where[s], prepend[s]) for s in where if up[s]}
             seen = reasoning.catchment(clients, sites)
             for c, site in seen.items():
@@ -73,6 +88,7 @@ class FakeRun:
             return seen
 
         current = catchment()
+        states = [(None, "start", as_sites() if load else {})]  # (event index, kind, AS -> site)
         figures = {
             c: {"site_before": current[c], "dns": {"answered": 100, "outages": []},
                 "tcp": {"resets": []}}
@@ -82,7 +98,7 @@ class FakeRun:
         for index, event in enumerate(scenario["timeline"]):
             t, site, kind = float(event["at"]), event.get("site"), event["event"]
             agent = health.get(site)
-            if kind == "fail_site":
+            if kind in ("fail_site", "withdraw"):
                 up[site] = False
             elif kind == "kill_service":
                 if agent is not None and agent.action == "withdraw":
@@ -115,6 +131,8 @@ class FakeRun:
             params = {k: event[k] for k in ("site", "how", "count") if event.get(k) is not None}
             events.append({"t": t, "kind": kind, "params": params, "moves": moves})
             current = after
+            if load:
+                states.append((index, kind, as_sites()))
         for c in clients:
             figures[c]["site_after"] = current[c]
             outages = figures[c]["dns"]["outages"]
@@ -122,7 +140,69 @@ class FakeRun:
         data = {"duration": scenario["duration"], "clients": figures, "events": events}
         if policy:
             data["policy"] = [{"phase": "converged", "passed": True, "no_route": no_routes(topo)}]
+        if net is not None:
+            data["load"] = fake_load(net, scenario, states)
         return data
+
+
+#: Seconds a site stays overloaded after an event took the attack away (BGP converging).
+SETTLING_S = 0.4
+
+
+def fake_load(
+    net: steering.Net, scenario: Dict[str, Any], states: List[Tuple[Any, str, Dict[str, str]]]
+) -> Dict[str, Any]:
+    """Lab 7: ``summary.json``'s ``load.phases``, as the load recorder would measure them.
+
+    The attack runs from ``attack_start`` to ``attack_stop`` (or the end) and is cut at
+    every other event; in each phase a site is overloaded all along when the attack's
+    packets/s there exceed its capacity (less the ramp in the first phase), and for
+    :data:`SETTLING_S` when it was overloaded just before and is no longer.
+
+    Args:
+        net: the network (:func:`steering.net_of`).
+        scenario: the scenario's data (its timeline).
+        states: (event index, kind, AS -> site) at the start and after every event.
+    """
+    timeline = scenario["timeline"]
+    times = [float(e["at"]) for e in timeline]
+    start = next((i for i, e in enumerate(timeline) if e["event"] == "attack_start"), None)
+    if start is None:
+        return {}
+    stop = next(
+        (times[i] for i, e in enumerate(timeline) if e["event"] == "attack_stop"),
+        float(scenario["duration"]),
+    )
+    ramp = float(timeline[start].get("ramp", 0.0))
+    cuts = [
+        (times[i], i)
+        for i, e in enumerate(timeline)
+        if e["event"] not in ATTACK and times[start] < times[i] < stop
+    ]
+    bounds = [(times[start], None)] + cuts + [(stop, None)]
+    by_event = {index: routed for index, _kind, routed in states}
+    routed = by_event.get(start, states[0][2])
+    phases: List[Dict[str, Any]] = []
+    was: set = set()
+    for n, ((begin, index), (end, _)) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        if index is not None:
+            routed = by_event[index]
+        over = steering.overloaded(net, steering.attack_at(net, routed))
+        seconds = {s: round(end - begin - (ramp if n == 0 else 0.0), 3) for s in over}
+        seconds.update({s: SETTLING_S for s in was - over})
+        phases.append(
+            {
+                "start": begin,
+                "stop": end,
+                "after": "attack start"
+                if index is None
+                else f"{timeline[index]['event']} {timeline[index].get('site', '')}".strip(),
+                "event": index,
+                "overloaded": seconds,
+            }
+        )
+        was = over
+    return {"phases": phases}
 
 
 def policy_catchment(

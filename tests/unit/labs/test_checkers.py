@@ -80,6 +80,8 @@ def wrong_answers(dest, variant):
         6: ("predictions.yaml", lambda d: d.update(catchment=flip(d["catchment"]),
                                                    not_shortest=clients,
                                                    no_route={t: clients for t in d["no_route"]})),
+        7: ("answers.yaml", lambda d: d.update(site=next(x for x in sites if x != d["site"]),
+                                               action="prepend1", overloaded_after=sites)),
     }  # fmt: skip
     name, change = changes[variant.lab]
     edit(dest / name, change)

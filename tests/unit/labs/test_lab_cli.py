@@ -182,6 +182,9 @@ def test_first_commands_per_lab(tmp_path):
     for number in (3, 4):
         assert starts[number].startswith("anycast-testbed run ")
         assert "scenario.yaml" in starts[number]
+    assert starts[7] == f"anycast-testbed playbook '{tmp_path}/my copy'/topology.yaml --out " + (
+        f"'{tmp_path}/my copy'/runs"
+    )
 
 
 @pytest.mark.parametrize("status, expect", [(3, 3), (1, 1), (None, 0)])
