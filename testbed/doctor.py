@@ -108,6 +108,16 @@ def run_checks() -> List[Check]:
     checks.append(
         Check("NSD", nsd is not None, nsd or "nsd not found", f"{INSTALL}  (apt-get install nsd)")
     )
+    nginx = _version(["nginx", "-v"]) if shutil.which("nginx") else None
+    checks.append(
+        Check(
+            "nginx",
+            nginx is not None,
+            nginx or "nginx not found (probe kinds http-short and hybrid)",
+            f"{INSTALL}  (apt-get install nginx)",
+            required=False,
+        )
+    )
     for tool, pkg in (("dig", "dnsutils"), ("tcpdump", "tcpdump"), ("nsenter", "util-linux")):
         path = shutil.which(tool)
         checks.append(

@@ -56,15 +56,40 @@ POLICY: Dict[str, str] = {
     "route recorder": STOP,
     "bgp recorder": STOP,
     "namespace": STOP,
+    "load-recorder": STOP,
+    "attack-sender": STOP,
 }
-#: Processes that write records (and exit with a write-fault status when they cannot).
-RECORD_WRITERS = {"dns-probe", "tcp-probe", "health-agent", "speaker"}
+#: Processes that write records (and exit with a write-fault status when they cannot);
+#: every probe kind's probe too (:func:`probe_prefix`).
+RECORD_WRITERS = {"dns-probe", "tcp-probe", "health-agent", "speaker", "load-recorder",
+                  "attack-sender"}  # fmt: skip
+
+
+def probe_prefix(process: str) -> Optional[str]:
+    """The record prefix of a probe kind whose probe runs as ``process`` (None: not a probe)."""
+    from testbed.probes.kinds import KINDS, kinds
+
+    kinds()  # the registry, loaded
+    for kind in KINDS.values():
+        if (kind.process or f"{kind.record_prefix}-probe") == process:
+            return kind.record_prefix
+    return None
+
+
+def is_record_writer(process: str) -> bool:
+    """True for processes that write records (a probe of any kind included)."""
+    return process in RECORD_WRITERS or probe_prefix(process) is not None
+
+
 #: How often the watchdog looks, in seconds.
 INTERVAL = 0.25
 
 
 def policy(process: str) -> str:
-    """:data:`STOP` or :data:`CARRY_ON` for a kind of process (unknown kinds carry on)."""
+    """:data:`STOP` or :data:`CARRY_ON` for a kind of process (unknown kinds carry on;
+    a probe of any kind stops the run: its measurements would end)."""
+    if process not in POLICY and probe_prefix(process) is not None:
+        return STOP
     return POLICY.get(process, CARRY_ON)
 
 
@@ -88,6 +113,13 @@ def records_file(process: str, node: str, plan: Any) -> Optional[str]:
         return f"records/tcp-{node}.jsonl"
     if process == "health-agent":
         return "records/health.jsonl"
+    if process == "load-recorder":
+        return f"records/load-{node}.jsonl"
+    if process == "attack-sender":
+        return f"records/attack-{node}.jsonl"
+    prefix = probe_prefix(process)
+    if prefix is not None:
+        return f"records/{prefix}-{node}.jsonl"
     if process == "speaker":
         router = getattr(plan, "routers", {}).get(node)
         return f"records/speaker-{getattr(router, 'site', None) or node}.jsonl"
@@ -110,6 +142,8 @@ EFFECTS: Dict[str, str] = {
     "route recorder": "route changes are no longer recorded",
     "bgp recorder": "BGP session changes are no longer recorded",
     "namespace": "node {node}'s network namespace and everything in it",
+    "load-recorder": "site {node}'s load is no longer recorded",
+    "attack-sender": "the attack from {node} stops",
 }
 
 
@@ -120,7 +154,10 @@ def affects(process: str, node: str, plan: Any) -> str:
     router = routers.get(node)
     peers = ", ".join(n.peer for n in getattr(router, "neighbors", [])) or "its peers"
     site = getattr(hosts.get(node), "site", None) or getattr(router, "site", None)
-    effect = EFFECTS.get(process, "{process} on {node}")
+    default = "{process} on {node}"
+    if process not in EFFECTS and probe_prefix(process) is not None:
+        default = "{node}'s " + process.removesuffix("-probe") + " measurements end"
+    effect = EFFECTS.get(process, default)
     return effect.format(process=process, node=node, peers=peers, site=site)
 
 
@@ -202,7 +239,7 @@ def classify(
     """
     if signalled:
         return None
-    fault = fault_of_exit_status(status) if process in RECORD_WRITERS else None
+    fault = fault_of_exit_status(status) if is_record_writer(process) else None
     if fault is not None:
         return Death(
             t,

@@ -178,7 +178,8 @@ class TransportOutcome(SummaryPart):
     recovered: int = 0
     """Breaks the client came back from (a new flow answered)."""
     recover_s: List[Number] = Field(default_factory=list)
-    """Seconds from each break to the first answer after it."""
+    """Seconds without service around each break the client came back from: from the
+    last answer before it to the first answer after it (a timeout's wait included)."""
     longest_gap_s: Optional[Number] = None
     """The longest time without a successful answer during the run."""
     lost: Optional[Number] = None

@@ -41,8 +41,6 @@ def window_outcome(kind: str, records: Sequence[Record], start: float, end: floa
         return inside
     a, b = cls.outcome(_before(records, start)), cls.outcome(_before(records, end))
     out = TransportOutcome(kind=kind, lost_unit=b.lost_unit)
-    out.flows = a.survived + (b.flows - a.flows)
-    out.survived = b.survived
     out.reset = b.reset - a.reset
     out.timed_out = b.timed_out - a.timed_out
     out.failed = b.failed - a.failed
@@ -51,10 +49,28 @@ def window_outcome(kind: str, records: Sequence[Record], start: float, end: floa
     out.longest_gap_s = inside.longest_gap_s
     if a.lost is not None and b.lost is not None:
         out.lost = b.lost - a.lost
+    # the flows the event found up (those opened later, when none was: a run's
+    # first event may come before any connected); a break ends one of them, and
+    # what a break's reconnection opens is counted as recovered, not as a flow
+    out.flows = a.survived if a.survived else b.flows - a.flows
+    out.survived = max(out.flows - out.reset - out.timed_out - _other_breaks(a, b), 0)
     ends = _diff({k: v for k, v in a.ends.items() if k != "survived"}, b.ends)
-    ends["survived"] = b.survived
+    ends.pop("survived", None)
+    ends["survived"] = out.survived
     out.ends = ends
     return out
+
+
+#: ``ends`` names that are not breaks (how connections were made, or the count of survivors).
+NOT_BREAKS = ("survived", "resumed", "full_handshake", "early_data", "re_resolved", "answered")
+
+
+def _other_breaks(a: TransportOutcome, b: TransportOutcome) -> int:
+    """Breaks in the window other than resets and timeouts (e.g. ``eof``)."""
+    known = ("reset", "timeout", "timed_out", "stateless_reset", "idle_timeout", *NOT_BREAKS)
+    return sum(
+        b.ends.get(k, 0) - a.ends.get(k, 0) for k in b.ends if k not in known and k != "closed"
+    )
 
 
 def add(total: Optional[TransportOutcome], one: TransportOutcome) -> TransportOutcome:

@@ -648,10 +648,11 @@ class Testbed:
         Returns:
             Whether it converged, and the time from daemon start to the last change.
         """
-        from testbed.policy.reach import no_route, required_routes
+        from testbed.policy.reach import no_route, own_as_exempt, required_routes
 
         expected = self.plan.expected_prefixes()
         required = required_routes(self.topo, self.plan)
+        exempt = own_as_exempt(self.plan)  # other sites' unicast prefixes, at a site
         start = self.frr_started_at or time.time()
         deadline = time.monotonic() + timeout
         watcher = RouteWatcher({r: self.nodes[r].pid for r in self.plan.frr_routers()})
@@ -667,12 +668,12 @@ class Testbed:
                 now = time.time()
                 settled = not missing or not wait_for_routes
                 if settled and now - last_change >= quiet:
-                    left = no_route(tables, expected, required)
+                    left = no_route(tables, expected, required, exempt)
                     return Convergence(
                         True, max(last_change - start, 0.0), missing, last_change, left
                     )
                 if time.monotonic() > deadline:
-                    left = no_route(tables, expected, required)
+                    left = no_route(tables, expected, required, exempt)
                     return Convergence(False, now - start, missing, last_change, left)
                 wait = quiet - (now - last_change) if settled else 0.5
                 for router in watcher.wait(min(max(wait, 0.01), 0.5)):

@@ -19,7 +19,7 @@ without a route to a prefix and whether the policy explains it.
 from __future__ import annotations
 
 from ipaddress import IPv4Network
-from typing import Any, Dict, Iterable, List, Mapping, Set, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from testbed.topology.model import Topology
 
@@ -84,6 +84,32 @@ def per_site(topo: Topology, rel: Mapping[Tuple[str, str], str]) -> Dict[Tuple[s
     return out
 
 
+def own_as_exempt(plan: Any) -> Dict[str, Set[IPv4Network]]:
+    """site router -> the prefixes it never gets: the other sites' unicast prefixes.
+
+    The sites of an anycast AS share its number and nothing else (no iBGP
+    between them): a route from another site of the AS comes back with that
+    number in its AS path and BGP's loop prevention drops it.  A site needs
+    none of them (its servers answer, they do not call other sites), so
+    convergence does not wait for them, and they are not "left out by policy".
+    """
+    out: Dict[str, Set[IPv4Network]] = {}
+    for name, router in plan.routers.items():
+        if not router.site:
+            continue
+        others = {
+            other.unicast
+            for other in plan.routers.values()
+            if other.site
+            and other is not router
+            and other.asn == router.asn
+            and getattr(other, "unicast", None) is not None
+        }
+        if others:
+            out[name] = others
+    return out
+
+
 def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
     """router -> the prefixes it must have a route to once BGP has converged.
 
@@ -91,7 +117,9 @@ def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
     them: the prefixes valley-free export brings to the router's AS, or for a
     site router to the site itself (:func:`per_site`: an anycast AS's sites
     share nothing); the anycast prefix not at all when its spread is
-    :func:`limited`.
+    :func:`limited`.  The sites' unicast prefixes (``sites[].unicast``) carry
+    the site's communities too: not required anywhere when they are limited,
+    and never at the other sites of their AS (:func:`own_as_exempt`).
     """
     from testbed.topology.relationships import (
         as_relationships,
@@ -101,12 +129,17 @@ def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
 
     routers = list(plan.frr_routers())
     prefixes = origins(plan)
+    exempt = own_as_exempt(plan)
+    unicast = {r.unicast for r in plan.routers.values() if getattr(r, "unicast", None)}
     if not uses_relationships(topo):
-        return {r: set(prefixes) for r in routers}
+        # every site announces the anycast prefix, but a unicast prefix only one
+        unpredicted = unicast if limited(topo) else set()
+        return {r: set(prefixes) - exempt.get(r, set()) - unpredicted for r in routers}
     rel = per_site(topo, as_relationships(topo))
     as_of = {name: a.name for name, a in topo.router_as().items()}
     as_of.update({s.name: site_node(s.name) for s in topo.sites})
-    anycast = {s.prefix for s in topo.sites}
+    # a site's unicast prefix leaves through the same route-maps, with the same communities
+    anycast = {s.prefix for s in topo.sites} | unicast
     out: Dict[str, Set[IPv4Network]] = {r: set() for r in routers}
     skip = limited(topo)
     for net, by in prefixes.items():
@@ -114,7 +147,7 @@ def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
             continue
         reach = valley_free_reach(rel, {as_of[r] for r in by if r in as_of})
         for r in routers:
-            if as_of.get(r) in reach:
+            if as_of.get(r) in reach and net not in exempt.get(r, ()):
                 out[r].add(net)
     return out
 
@@ -123,6 +156,7 @@ def no_route(
     tables: Mapping[str, Iterable[IPv4Network]],
     announced: Iterable[IPv4Network],
     required: Mapping[str, Set[IPv4Network]],
+    exempt: Optional[Mapping[str, Set[IPv4Network]]] = None,
 ) -> Dict[str, Dict[str, List[str]]]:
     """The routers without a route to an announced prefix.
 
@@ -130,6 +164,8 @@ def no_route(
         tables: router -> the prefixes it has a route to.
         announced: every announced prefix.
         required: :func:`required_routes`.
+        exempt: router -> prefixes it never gets and is not listed for
+            (:func:`own_as_exempt`: other sites' unicast prefixes).
 
     Returns:
         ``{"policy": {router: [prefix...]}, "missing": {router: [prefix...]}}``:
@@ -139,7 +175,7 @@ def no_route(
     wanted = sorted(set(announced), key=lambda n: (int(n.network_address), n.prefixlen))
     out: Dict[str, Dict[str, List[str]]] = {"policy": {}, "missing": {}}
     for router in sorted(tables):
-        have = set(tables[router])
+        have = set(tables[router]) | set((exempt or {}).get(router, ()))
         for net in wanted:
             if net in have:
                 continue

@@ -131,7 +131,8 @@ def tcp_stream_outcome(records: List[Dict[str, Any]]) -> Any:
     A flow is one connection that answered (``connected``); it ends by
     ``reset``, ``timeout``, ``eof`` or ``closed`` (the run's end: survived);
     a break followed by another ``connected`` of the same stream is recovered,
-    after its ``gap``.
+    after its ``since_answer`` (the time without service, from the last answer
+    before the break; ``gap``, from the break itself, where that is missing).
     """
     from testbed.analysis.model import TransportOutcome
 
@@ -143,9 +144,10 @@ def tcp_stream_outcome(records: List[Dict[str, Any]]) -> Any:
         if event == "connected":
             out.flows += 1
             up[stream] = True
-            if r.get("attempt", 1) != 1 and r.get("gap") is not None:
+            without = r.get("since_answer", r.get("gap"))
+            if r.get("attempt", 1) != 1 and without is not None:
                 out.recovered += 1
-                out.recover_s = [*out.recover_s, round(float(r["gap"]), 3)]
+                out.recover_s = [*out.recover_s, round(float(without), 3)]
         elif event in ("reset", "timeout", "eof") and up.pop(stream, False):
             ends[event] = ends.get(event, 0) + 1
     out.reset = ends.get("reset", 0)

@@ -22,3 +22,9 @@ TCP_INTERVAL = 0.2
 TCP_TIMEOUT = 3.0
 #: The stream service's TCP port.
 STREAM_PORT = 8053
+#: The HTTP service's port (nginx at every site server: http-short, hybrid).
+HTTP_PORT = 80
+#: Short HTTP requests per second per client (http-short).
+HTTP_RATE = 5.0
+#: Seconds an HTTP request (connection, request, answer) may take before it counts as failed.
+HTTP_TIMEOUT = 2.0

@@ -27,7 +27,14 @@ from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type, T
 #: The kinds a run has unless told otherwise.
 DEFAULT_KINDS: Tuple[str, ...] = ("dns", "tcp-stream")
 #: Modules that register the built-in kinds (imported on first lookup).
-BUILTIN_MODULES: Tuple[str, ...] = ("testbed.probes.builtin",)
+BUILTIN_MODULES: Tuple[str, ...] = (
+    "testbed.probes.builtin",
+    "testbed.probes.retry",
+    "testbed.probes.dnstcp",
+    "testbed.probes.http",
+    "testbed.probes.hybrid",
+    "testbed.probes.quic",
+)
 
 Record = Dict[str, Any]
 

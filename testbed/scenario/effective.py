@@ -1,8 +1,9 @@
 """The topology a scenario runs on: the topology with the scenario's settings applied.
 
-A scenario's ``bgp`` timers, ``bfd`` and ``health`` replace the topology's,
-then the ``--set`` topology overrides apply (``speaker=ryu``,
-``topology.bfd.enabled=true``); the result is validated again as a topology.
+A scenario's ``bgp`` timers (and route-flap ``dampening``), ``bfd`` and
+``health`` replace the topology's, then the ``--set`` topology overrides
+apply (``speaker=ryu``, ``topology.bfd.enabled=true``); the result is
+validated again as a topology.
 An error that the change caused is blamed on what made it: the ``--set``
 item, or the scenario's ``bgp``.
 """
@@ -62,8 +63,9 @@ def effective_topology(
     bfd = scenario.bfd.given() if scenario is not None else {}
     health = scenario.health if scenario is not None else None
     attackers = scenario.attackers if scenario is not None else None
+    file_sets = scenario.topology_set if scenario is not None else {}
     overrides = topology_overrides or {}
-    if not timers and not bfd and not overrides and health is None and attackers is None:
+    if not (timers or bfd or overrides or file_sets) and health is None and attackers is None:
         return topology
     data = topology.model_dump(by_alias=True, exclude_unset=True, mode="json")
     origins: List[Origin] = []
@@ -77,7 +79,12 @@ def effective_topology(
                 site["health"] = agent
                 origins += _health_origins(i, agent, source, scenario_overrides or {})
     if timers:
-        data.setdefault("bgp", {}).update(timers)
+        damping = timers.pop("dampening", None)
+        bgp = data.setdefault("bgp", {})
+        bgp.update(timers)
+        if damping is not None:  # the fields given replace the topology's, the rest stay
+            old = bgp.get("dampening")
+            bgp["dampening"] = {**(old if isinstance(old, dict) else {}), **damping}
         for sess in data.get("sessions", []):
             for name in timers:
                 (sess.get("timers") or {}).pop(name, None)
@@ -90,6 +97,9 @@ def effective_topology(
         if "enabled" in bfd:  # on/off for every session, as the scenario says
             for sess in data.get("sessions", []):
                 sess.pop("bfd", None)
+    for key, value in file_sets.items():
+        set_path(data, key, value, f"topology_set.{key}")
+        origins.append(Origin(key_field(key), source, f"topology_set.{key}"))
     for key, value in overrides.items():
         if key == "speaker":
             sites = data.get("sites")

@@ -19,7 +19,7 @@ the same site, and the run's records name the real site.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, List, Literal, Optional, Union
+from typing import Annotated, Any, Dict, List, Literal, Optional, Union
 
 from pydantic import Field, field_validator, model_validator
 
@@ -36,6 +36,7 @@ from testbed.topology.model import (
     Strict,
     TimerOverride,
     is_name,
+    on_off_mapping,
 )
 
 #: The site an event acts on when it names ``busiest`` (resolved at run time).
@@ -130,13 +131,44 @@ class Traffic(Strict):
         return self
 
 
-class ScenarioBgp(TimerOverride):
-    """BGP timers for every session of the topology, in seconds.
+class ScenarioDampening(Strict):
+    """Route-flap damping for the run (FRR's ``bgp dampening`` on every FRR router).
 
-    Each field given replaces the topology's default (``bgp``) and the same
-    field of every per-session override (``sessions[].timers``); fields left
-    out keep the topology's values.
+    ``on`` (FRR's defaults), ``off``, or a mapping, which turns damping on:
+    the fields given replace the topology's ``bgp.dampening`` fields, the
+    others keep them (or FRR's defaults).  Half-life and max-suppress are in
+    minutes (FRR's unit); the rules between fields are checked on the result.
     """
+
+    enabled: Optional[bool] = Field(None, description="damping on (true) or off (false)")
+    # the same bounds as the topology's Dampening (a unit test keeps them equal)
+    half_life: Optional[Int] = Field(None, ge=1, le=45, description="half-life (minutes)")
+    reuse: Optional[Int] = Field(None, ge=1, le=20000, description="reuse below this penalty")
+    suppress: Optional[Int] = Field(None, ge=1, le=50000, description="suppress from this penalty")
+    max_suppress: Optional[Int] = Field(
+        None, ge=1, le=255, description="longest suppression (minutes)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        return on_off_mapping(value, "half_life, reuse, suppress, max_suppress")
+
+
+class ScenarioBgp(TimerOverride):
+    """BGP timers for every session of the topology, in seconds, and route-flap damping.
+
+    Each timer given replaces the topology's default (``bgp``) and the same
+    field of every per-session override (``sessions[].timers``); fields left
+    out keep the topology's values.  ``dampening`` replaces the fields it
+    gives of the topology's ``bgp.dampening``.
+    """
+
+    dampening: Optional[ScenarioDampening] = Field(
+        None,
+        description="route-flap damping: on, off, or {half_life, reuse, suppress, max_suppress} "
+        "(minutes for half_life and max_suppress)",
+    )
 
     @model_validator(mode="after")
     def _hold_covers_keepalives(self) -> ScenarioBgp:
@@ -574,6 +606,11 @@ class Scenario(Strict):
     )
     attackers: Optional[Attackers] = Field(
         None, description="attack sources for the run (replace the topology's)"
+    )
+    topology_set: Dict[str, Any] = Field(
+        default_factory=dict,
+        description="topology keys set for the run, as --set topology.KEY=VALUE sets them "
+        "(e.g. unicast: true); --set wins",
     )
     timeline: List[Event] = Field(
         default_factory=list, description="events in time order, each before duration"

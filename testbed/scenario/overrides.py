@@ -33,7 +33,7 @@ TOPOLOGY_PREFIX = "topology."
 #: Where ``--set`` errors are reported (in place of a file name).
 SET_SOURCE = "--set"
 #: Scenario keys that take on/off for one of their fields: ``bfd=on`` is ``bfd.enabled=true``.
-SHORTHANDS = {"bfd": "enabled"}
+SHORTHANDS = {"bfd": "enabled", "bgp.dampening": "enabled"}
 
 
 # ------------------------------------------------------------------- parsing
@@ -141,8 +141,12 @@ def apply_overrides(data: Dict[str, Any], overrides: Mapping[str, Any]) -> Dict[
     """
     data = copy.deepcopy(data)
     for name, sub in SHORTHANDS.items():
-        if isinstance(data.get(name), (bool, str)):  # `bfd: on` in the file
-            data[name] = {sub: data[name]}
+        *path, last = name.split(".")
+        holder: Any = data
+        for seg in path:
+            holder = holder.get(seg) if isinstance(holder, dict) else None
+        if isinstance(holder, dict) and isinstance(holder.get(last), (bool, str)):
+            holder[last] = {sub: holder[last]}  # `bfd: on` in the file
     for key, value in overrides.items():
         set_path(data, key, value)
     return data

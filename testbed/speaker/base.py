@@ -154,7 +154,9 @@ class SpeakerSpec:
             site=str(router.site or router.name),
             router=router.name,
             asn=router.asn,
-            prefixes=[str(p) for p in router.networks],
+            # the anycast prefix: a site's own unicast prefix stays announced
+            # whatever its speaker is told (withdraw moves the catchment only)
+            prefixes=[str(p) for p in router.networks if p != router.unicast],
             peers=[n.peer for n in router.neighbors],
             control=str(control) if control is not None else None,
             base_prepend=max((n.prepend for n in router.neighbors), default=0),

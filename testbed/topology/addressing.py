@@ -18,6 +18,8 @@ SERVER_POOL = IPv4Network("100.65.0.0/16")
 ROUTER_ID_POOL = IPv4Network("100.127.0.0/16")
 #: Client prefixes: one /24 per access router of an eyeball AS, a /30 per client.
 CLIENT_POOL = IPv4Network("198.18.0.0/15")
+#: Sites' own unicast prefixes (``sites[].unicast: auto``), one /24 each, in site order.
+UNICAST_POOL = IPv4Network("100.66.0.0/16")
 
 #: How many of each the pools hold.
 MAX_LINKS = INFRA_POOL.num_addresses // 4
@@ -25,6 +27,7 @@ MAX_SERVERS = SERVER_POOL.num_addresses // 4
 MAX_ROUTERS = ROUTER_ID_POOL.num_addresses - 2
 MAX_ACCESS_ROUTERS = CLIENT_POOL.num_addresses // 256
 MAX_CLIENTS_PER_ROUTER = 256 // 4
+MAX_UNICAST_SITES = UNICAST_POOL.num_addresses // 256
 
 #: Ranges no announced prefix may overlap: the pools above and special-purpose space.
 RESERVED = {
@@ -32,6 +35,7 @@ RESERVED = {
     SERVER_POOL: "the testbed's server link pool",
     ROUTER_ID_POOL: "the testbed's router-ID pool",
     CLIENT_POOL: "the testbed's client pool",
+    UNICAST_POOL: "the testbed's unicast pool",
     IPv4Network("0.0.0.0/8"): "'this network' (RFC 1122)",
     IPv4Network("127.0.0.0/8"): "loopback",
     IPv4Network("169.254.0.0/16"): "link-local",

@@ -19,9 +19,11 @@ from typing import Annotated, Any, Dict, List, Literal, Mapping, Optional, Tuple
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -210,13 +212,99 @@ def timer_problem(keepalive: int, hold: int) -> Optional[str]:
     return None
 
 
+#: FRR's ``bgp dampening`` ranges (FRR 8.4, bgpd/bgp_route.c): half-life and
+#: max-suppress in minutes, reuse and suppress in penalty units (a withdrawal
+#: adds 1000, an attribute change 500).
+DAMPENING_RANGES: Mapping[str, Tuple[int, int]] = MappingProxyType(
+    {"half_life": (1, 45), "reuse": (1, 20000), "suppress": (1, 50000), "max_suppress": (1, 255)}
+)
+#: FRR's fixed penalty for one withdrawal (``DEFAULT_PENALTY``).
+FLAP_PENALTY = 1000
+
+
+def on_off_mapping(value: Any, what: str) -> Any:
+    """``on``/``off``/``true``/``false`` as ``{enabled: ...}``; a mapping without
+    ``enabled`` asks for it on (a block of settings is meant to be used)."""
+    if isinstance(value, bool):
+        return {"enabled": value}
+    if isinstance(value, str) and value.strip().lower() in ("on", "off"):
+        return {"enabled": value.strip().lower() == "on"}
+    if isinstance(value, dict):
+        return value if "enabled" in value else {"enabled": True, **value}
+    raise ValueError(f"must be on, off or a mapping ({what}) (got {value!r})")
+
+
+def dampening_problem(
+    half_life: int, reuse: int, suppress: int, max_suppress: int
+) -> Optional[str]:
+    """What makes a damping setting useless, None if nothing.
+
+    FRR refuses ``suppress`` below ``reuse`` (and then damps with whatever it
+    had); it caps a route's penalty at ``reuse x 2^(max_suppress/half_life)``
+    after the first withdrawal (1000), so a ``suppress`` above both is never
+    reached and damping would silently do nothing.
+    """
+    if suppress <= reuse:
+        return f"suppress ({suppress}) must exceed reuse ({reuse})"
+    ceiling = int(reuse * 2 ** (max_suppress / half_life))
+    if suppress > max(ceiling, FLAP_PENALTY):
+        return (
+            f"suppress ({suppress}) is never reached: FRR caps the penalty at reuse x "
+            f"2^(max_suppress/half_life) = {ceiling}; lower suppress or raise max_suppress"
+        )
+    return None
+
+
+class Dampening(Strict):
+    """Route-flap damping (RFC 2439) on every FRR router: ``bgp dampening`` under ipv4 unicast.
+
+    ``on`` is FRR's defaults (15 min, 750, 2000, 60 min); a mapping without
+    ``enabled`` turns it on.  FRR counts half-life and max-suppress in whole
+    minutes (1-45 and 1-255): within a run of minutes only small values act.
+    """
+
+    enabled: bool = Field(True, description="damping on every FRR router")
+    half_life: Int = Field(15, ge=1, le=45, description="half-life of the penalty (minutes)")
+    reuse: Int = Field(750, ge=1, le=20000, description="penalty below which a route is reused")
+    suppress: Int = Field(
+        2000, ge=1, le=50000, description="penalty from which a route is suppressed"
+    )
+    max_suppress: Int = Field(
+        60, ge=1, le=255, description="longest suppression of a stable route (minutes)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        return on_off_mapping(value, "half_life, reuse, suppress, max_suppress")
+
+    @model_validator(mode="after")
+    def _useful(self) -> Dampening:
+        if self.enabled:
+            problem = dampening_problem(
+                self.half_life, self.reuse, self.suppress, self.max_suppress
+            )
+            if problem:
+                raise ValueError(problem)
+        return self
+
+
 class BgpTimers(Strict):
-    """BGP timers, in seconds. Always written explicitly into frr.conf."""
+    """BGP timers, in seconds. Always written explicitly into frr.conf.
+
+    ``dampening`` (route-flap damping) rides along: a BGP setting of every
+    router, not a timer of a session.
+    """
 
     keepalive: Int = Field(1, ge=1, le=21845, description="keepalive interval (s)")
     hold: Int = Field(3, ge=3, le=65535, description="hold time (s), at least 3 x keepalive")
     mrai: Int = Field(0, ge=0, le=600, description="advertisement-interval (MRAI, s)")
     connect_retry: Int = Field(1, ge=1, le=65535, description="connect-retry timer (s)")
+    dampening: Optional[Dampening] = Field(
+        None,
+        description="route-flap damping on every FRR router: on, off, or "
+        "{half_life, reuse, suppress, max_suppress} (FRR's bgp dampening; absent: off)",
+    )
 
     @model_validator(mode="after")
     def _hold_covers_keepalives(self) -> BgpTimers:
@@ -224,6 +312,10 @@ class BgpTimers(Strict):
         if problem:
             raise ValueError(problem)
         return self
+
+    def timers(self) -> Dict[str, int]:
+        """The session timers alone (keepalive, hold, mrai, connect_retry)."""
+        return self.model_dump(exclude={"dampening"})
 
 
 # The merged timers of a session obey the rule of BgpTimers (timer_problem):
@@ -526,6 +618,54 @@ class Attackers(Strict):
         return self
 
 
+class Unicast(Strict):
+    """A site's own unicast prefix, announced by that site alone, and the address
+    its servers hold in it (next to the anycast service address).
+
+    Hybrid clients (and DNS-based load balancing) reach one site directly
+    through it: a catchment change does not move what is sent there.
+    """
+
+    prefix: IPv4Network = Field(
+        description="the site's unicast prefix, outside the testbed's pools "
+        "(e.g. 203.0.113.0/24); leave out 'unicast' details to take one from the pool"
+    )
+    address: Optional[IPv4Address] = Field(
+        None,
+        description="the servers' unicast address, inside the prefix "
+        "(default: the prefix's address .53, or its first address when it is smaller)",
+    )
+
+
+def _unicast_kind(value: Any) -> Optional[str]:
+    """Which form of ``sites[].unicast`` a value is (None: none of them)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, (dict, Unicast)):
+        return "union[Unicast]"
+    return None
+
+
+#: ``sites[].unicast``: ``auto`` or ``true`` (a /24 from the unicast pool),
+#: ``false`` (none), or the prefix (and address) to use.  Told apart by the
+#: value's type, so an error names the form that was meant (the tags are type
+#: names, which error locations leave out: ``sites[0].unicast.prefix``).
+UnicastSetting = Annotated[
+    Union[
+        Annotated[Literal["auto"], Tag("str")],
+        Annotated[bool, StrictMode(), Tag("bool")],
+        Annotated[Unicast, Tag("union[Unicast]")],
+    ],
+    Discriminator(
+        _unicast_kind,
+        custom_error_type="unicast",
+        custom_error_message="must be auto, true, false or a mapping {prefix, address}",
+    ),
+]
+
+
 class Site(Strict):
     """An anycast site: a site router (or speaker) and its servers."""
 
@@ -547,6 +687,12 @@ class Site(Strict):
     health: Optional[Health] = Field(None, description="health agent (off when absent)")
     capacity: Optional[Capacity] = Field(
         None, description="what the site can take in (unlimited when absent)"
+    )
+    unicast: Optional[UnicastSetting] = Field(
+        None,
+        description="the site's own unicast prefix, announced only by it, and its servers' "
+        "unicast address: auto/true (a /24 from the pool 100.66.0.0/16), false (none), "
+        "or {prefix, address}; absent: the topology's 'unicast'",
     )
 
     def upstreams(self) -> List[str]:
@@ -632,6 +778,11 @@ class Topology(Strict):
     clients: List[Client] = Field(default_factory=list)
     attackers: Optional[Attackers] = Field(
         None, description="attack sources (started by attack_start events)"
+    )
+    unicast: bool = Field(
+        False,
+        description="give every site a unicast prefix from the pool 100.66.0.0/16 "
+        "(a site's own 'unicast' wins)",
     )
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -11,6 +11,7 @@ docs/addressing.md):
 | 100.127.0.0/16 | router IDs (also on each router's loopback) |
 | 198.18.0.0/15  | client prefixes: one /24 per access router of an eyeball AS, a /30 per client |
 | 192.0.2.0/24   | the anycast prefix (per site: ``prefix``, ``service``) |
+| 100.66.0.0/16  | sites' own unicast prefixes (``unicast: auto``), one /24 each, in site order |
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from testbed.topology.addressing import CLIENT_POOL, INFRA_POOL, ROUTER_ID_POOL,
 from testbed.topology.attackers import attack_sources
 from testbed.topology.model import PEERS, ActionCommunity, Community, LinkParams, Topology
 from testbed.topology.relationships import as_relationships, tag_community, uses_relationships
+from testbed.topology.unicast import SiteUnicast, site_unicast
 from testbed.topology.validate import resolve_router
 
 
@@ -169,6 +171,11 @@ class RouterPlan:
     loopbacks: List[IPv4Interface] = field(default_factory=list)
     #: the community lists its neighbours' policies match on
     community_lists: List[CommunityList] = field(default_factory=list)
+    #: a site router's own unicast prefix (also in ``networks``: announced and
+    #: blackholed like the anycast prefix, but never withdrawn by its speaker)
+    unicast: Optional[IPv4Network] = None
+    #: the unicast address its servers hold (routed to them like the service address)
+    unicast_address: Optional[IPv4Address] = None
 
     @property
     def frr(self) -> bool:
@@ -188,6 +195,8 @@ class HostPlan:
     site: Optional[str] = None
     as_name: Optional[str] = None
     on_router: bool = False  # a ryu site: the server is the site node itself
+    #: a server's unicast address (its site's ``unicast``), also on its loopback
+    unicast: Optional[IPv4Address] = None
 
 
 @dataclass
@@ -198,6 +207,8 @@ class Plan:
     routers: Dict[str, RouterPlan]
     hosts: Dict[str, HostPlan]
     links: List[LinkPlan]
+    #: site -> its unicast prefix and address (sites with ``unicast`` only)
+    unicast: Dict[str, SiteUnicast] = field(default_factory=dict)
 
     def owner_of(self, address: IPv4Address) -> Optional[str]:
         """The node that holds an interface address."""
@@ -374,10 +385,18 @@ def make_plan(topo: Topology) -> Plan:
 
     hosts: Dict[str, HostPlan] = {}
     n_server = 0
+    unicast = site_unicast(topo)
     for site in topo.sites:
         site_router = routers[site.name]
         site_router.networks.append(site.prefix)
         site_router.blackholes.append(site.prefix)
+        own = unicast.get(site.name)
+        addresses = [site.service]
+        if own is not None:  # announced and blackholed like the anycast prefix
+            site_router.networks.append(own.prefix)
+            site_router.blackholes.append(own.prefix)
+            site_router.unicast, site_router.unicast_address = own.prefix, own.address
+            addresses.append(own.address)
         if site.speaker != "frr":
             # the site node is the server: service address on its loopback
             site_router.loopbacks.append(IPv4Interface(f"{site.service}/32"))
@@ -399,15 +418,17 @@ def make_plan(topo: Topology) -> Plan:
             link = _pair("server", net, site.name, server, namer)
             n_server += 1
             links.append(link)
-            site_router.statics.append((IPv4Network(f"{site.service}/32"), link.b.address.ip))
+            for address in addresses:
+                site_router.statics.append((IPv4Network(f"{address}/32"), link.b.address.ip))
             hosts[server] = HostPlan(
                 server,
                 "server",
                 link.b,
                 link.a.address.ip,
-                [IPv4Interface(f"{site.service}/32")],
+                [IPv4Interface(f"{a}/32") for a in addresses],
                 site=site.name,
                 as_name=site_router.as_name,
+                unicast=own.address if own is not None else None,
             )
 
     # one /24 per access router (an eyeball AS with clients on two routers
@@ -450,7 +471,7 @@ def make_plan(topo: Topology) -> Plan:
     _add_sessions(topo, routers, links)
     if uses_policy(topo):
         _add_policies(topo, routers)
-    return Plan(topo, routers, hosts, links)
+    return Plan(topo, routers, hosts, links, unicast)
 
 
 def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[LinkPlan]) -> None:
@@ -463,7 +484,7 @@ def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[Li
             me, peer = routers[near.node], routers[far.node]
             out = overrides.get((me.name, peer.name))
             back = overrides.get((peer.name, me.name))
-            timers = topo.bgp.model_dump()
+            timers = topo.bgp.timers()
             for sess in (back, out):  # this end's own override wins
                 if sess and sess.timers:
                     timers.update(

@@ -17,6 +17,8 @@ from testbed.topology.addressing import (
     MAX_LINKS,
     MAX_ROUTERS,
     MAX_SERVERS,
+    MAX_UNICAST_SITES,
+    UNICAST_POOL,
     prefix_clash,
 )
 from testbed.topology.attackers import attack_ases, attack_sources
@@ -26,6 +28,7 @@ from testbed.topology.model import (
     PEERS,
     RESERVED_NAMES,
     Topology,
+    Unicast,
     timer_problem,
 )
 from testbed.topology.relationships import (
@@ -42,6 +45,7 @@ from testbed.topology.relationships import (
     uses_relationships,
     valley_free_reach,
 )
+from testbed.topology.unicast import default_address, setting
 
 #: Interfaces are named NODE-eK; Linux allows at most 15 characters.
 MAX_INTERFACES = 100
@@ -88,6 +92,7 @@ def validate(topo: Topology, source: str) -> None:
     routers = topo.router_as()
     links = _check_links(topo, fail)
     _check_sites(topo, fail)
+    _check_unicast(topo, fail)
     _check_health(topo, fail)
     _check_clients(topo, fail)
     _check_pool_capacity(topo, len(links), fail)
@@ -278,6 +283,53 @@ def _check_sites(topo: Topology, fail) -> None:
             seen[router] = up
 
 
+def _check_unicast(topo: Topology, fail) -> None:
+    """Sites' unicast prefixes (``sites[].unicast``): FRR sites only, each its own, clear
+    of the testbed's pools, the anycast prefix and each other; the pool holds the auto ones."""
+    taken: List[Tuple[object, str]] = []  # (prefix, field)
+    n_auto = 0
+    for i, site in enumerate(topo.sites):
+        wanted = setting(topo, site)
+        if wanted is None:
+            continue
+        field = f"sites[{i}].unicast" if site.unicast is not None else "unicast"
+        if site.speaker != "frr":
+            fail(
+                field,
+                f"site {site.name!r} has speaker {site.speaker}: only FRR sites announce a "
+                "unicast prefix (the Ryu and ExaBGP speakers announce the anycast prefix alone); "
+                "use speaker frr there or leave unicast out",
+            )
+        if not isinstance(wanted, Unicast):
+            n_auto += 1
+            if n_auto > MAX_UNICAST_SITES:
+                fail(
+                    field,
+                    f"more than {MAX_UNICAST_SITES} sites with unicast: auto: the pool "
+                    f"{UNICAST_POOL} holds one /24 each",
+                )
+            continue
+        prefix = wanted.prefix
+        clash = prefix_clash(prefix)
+        if clash:
+            fail(f"{field}.prefix", f"{prefix} {clash}: choose another prefix (or unicast: auto)")
+        if prefix.overlaps(site.prefix):
+            fail(
+                f"{field}.prefix",
+                f"{prefix} overlaps the anycast prefix {site.prefix}: a unicast prefix is "
+                "announced by its site alone",
+            )
+        for other, where in taken:
+            if prefix.overlaps(other):  # type: ignore[arg-type]
+                fail(f"{field}.prefix", f"{prefix} overlaps {where}'s {other}: one prefix per site")
+        taken.append((prefix, field))
+        address = wanted.address or default_address(prefix)
+        if address not in prefix:
+            fail(f"{field}.address", f"{address} is not inside {prefix}")
+        if prefix.prefixlen < 31 and address in (prefix.network_address, prefix.broadcast_address):
+            fail(f"{field}.address", f"{address} is the network or broadcast address of {prefix}")
+
+
 def _check_health(topo: Topology, fail) -> None:
     """``min_sites`` counts the sites with a health agent: it cannot ask for more."""
     agents = [s.name for s in topo.sites if s.health is not None]
@@ -435,7 +487,7 @@ def _check_session_timers(topo: Topology, fail) -> None:
         mine = (f"sessions[{i}].timers", sess.timers.given())
         theirs = (f"sessions[{j}].timers", other.given() if other else {})
         for layers in ((theirs, mine), (mine, theirs)):  # end a, end b
-            merged = {k: ("bgp", v) for k, v in topo.bgp.model_dump().items()}
+            merged = {k: ("bgp", v) for k, v in topo.bgp.timers().items()}
             for where, given in layers:
                 merged.update({k: (where, v) for k, v in given.items()})
             (k_from, keepalive), (h_from, hold) = merged["keepalive"], merged["hold"]

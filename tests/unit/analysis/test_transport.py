@@ -25,7 +25,7 @@ STREAM = [
     tcp(10.2, 0, "reset", error="ECONNRESET"),
     tcp(10.2, 1, "reset", error="ECONNRESET"),
     tcp(10.4, 0, "connect_failed", error="ECONNREFUSED"),
-    tcp(10.5, 0, "connected", attempt=2, gap=0.3),
+    tcp(10.5, 0, "connected", attempt=2, gap=0.3, since_answer=0.35),
     tcp(10.6, 1, "connected", attempt=2, gap=0.4),
     tcp(20.0, 0, "timeout", error="no answer for 3.0 s"),
     tcp(30.0, 1, "closed"),
@@ -35,16 +35,17 @@ STREAM = [
 def test_tcp_stream_outcome_counts_connections_by_how_they_ended():
     o = tcp_stream_outcome(STREAM)
     assert (o.flows, o.reset, o.timed_out, o.survived, o.recovered) == (4, 2, 1, 1, 2)
-    assert o.recover_s == [0.3, 0.4] and o.failed == 0
+    assert o.recover_s == [0.35, 0.4] and o.failed == 0
     assert o.ends == {"reset": 2, "timeout": 1, "survived": 1}
 
 
 def test_a_window_counts_the_flows_up_when_it_began():
     o = transport.window_outcome("tcp-stream", STREAM, T0 + 10.0, T0 + 15.0)
-    assert (o.flows, o.reset, o.recovered, o.survived) == (4, 2, 2, 2)
-    assert o.recover_s == [0.3, 0.4]
+    assert (o.flows, o.reset, o.recovered, o.survived) == (2, 2, 2, 0)
+    assert o.recover_s == [0.35, 0.4]
     later = transport.window_outcome("tcp-stream", STREAM, T0 + 15.0, T0 + 40.0)
     assert (later.flows, later.timed_out, later.reset, later.survived) == (2, 1, 0, 1)
+    assert later.ends == {"timeout": 1, "survived": 1}
 
 
 def test_dns_outcome_and_its_window():
@@ -60,7 +61,7 @@ def test_outcomes_pool_over_clients():
     a = tcp_stream_outcome(STREAM)
     total = transport.add(transport.add(None, a), a)
     assert (total.flows, total.reset, total.recovered) == (8, 4, 4)
-    assert total.recover_s == [0.3, 0.4, 0.3, 0.4]
+    assert total.recover_s == [0.35, 0.4, 0.35, 0.4]
     assert total.ends["reset"] == 4
     assert a.flows == 4  # the parts are not changed
 

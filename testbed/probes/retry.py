@@ -1,0 +1,763 @@
+"""TCP retry probe (``tcp-retry``): long streams whose client reconnects with backoff.
+
+Runs in a client's namespace, one process per client::
+
+    python -m testbed.probes.retry --client paris --target 192.0.2.53 [--port 8053] \\
+        --streams 2 [--interval 0.2] [--timeout 3.0] [--connect-timeout 1.0] \\
+        [--backoff 0.1] [--backoff-max 2.0] [--duration S] [--seed N] \\
+        --out RUN/records/tcpretry-paris.jsonl
+
+The same bidirectional stream as :mod:`testbed.probes.tcp` (``SEQ\\n`` every
+interval, the stream service answers ``SITE SEQ\\n``), but the client
+behaves as a well-behaved application: when its connection breaks (reset,
+timeout, the server's FIN) it reconnects after an exponential backoff
+(:class:`Backoff`: ``--backoff`` seconds doubling up to ``--backoff-max``,
+each delay jittered between half and all of it from a generator seeded with
+``--seed``, the client and the stream), and keeps trying until a connection
+answers again.  The records say what the application lived through: each
+break (why, on which site, how many messages it lost), each reconnect
+attempt, and the recovery (time from the break to the first answer after it,
+the new site).
+
+Records (docs/records.md, ``kind`` ``tcpretry``): ``attempt`` (a connection
+attempt starts: its number since the last connection that answered, the
+backoff waited), ``attempt_failed`` (refused, unreachable, no handshake in
+time), ``connected`` (the stream's first answer), ``break`` (``reason``
+``reset``, ``timeout`` or ``eof``; ``site``; ``lost``: messages sent on the
+connection and never answered), ``recovered`` (the first answer after a
+break: ``recover_s``, ``site``, ``previous``, ``attempts``, ``lost``) and
+``stopped`` (one per stream when the probe stops: whether a connection was
+up, the longest time without an answer).
+
+The per-stream logic is :class:`RetryTracker` (pure: events and times in,
+records out); :class:`RetryProbe` is the socket loop (non-blocking sockets,
+one ``select``).  :class:`RetryKind` registers the kind and turns a client's
+records into a :class:`~testbed.analysis.model.TransportOutcome`
+(:func:`outcome`).
+"""
+
+from __future__ import annotations
+
+import errno
+import random
+import select
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+from testbed import proc
+from testbed.probes import defaults
+from testbed.probes.builtin import service_address
+from testbed.probes.kinds import ProbeContext, ProbeKind, Record, register
+from testbed.probes.tcp import MAX_LAG, MAX_LINE, Now, Phase, errno_name, parse_answer
+from testbed.records import RecordWriter
+
+#: The record prefix and ``kind`` of every record: ``tcpretry-CLIENT.jsonl``.
+PREFIX = "tcpretry"
+MAX_STREAMS = 64
+#: First backoff (s) and its ceiling (s): 0.1 s doubling to 2 s.
+BACKOFF = 0.1
+BACKOFF_MAX = 2.0
+#: Seconds allowed for the TCP handshake.
+CONNECT_TIMEOUT = 1.0
+
+
+class Backoff:
+    """Exponential backoff with jitter: ``d/2 + U(0, d/2)`` with ``d = min(cap, base·2ⁿ)``.
+
+    "Equal jitter": never less than half the nominal delay (no hammering),
+    never the same for two clients that broke at the same moment.
+    """
+
+    def __init__(self, rng: random.Random, base: float = BACKOFF, cap: float = BACKOFF_MAX):
+        """Draw delays from ``rng`` (seeded by the caller)."""
+        self.rng = rng
+        self.base = base
+        self.cap = max(cap, base)
+
+    def nominal(self, n: int) -> float:
+        """The delay before jitter for the attempt after ``n`` failures: ``min(cap, base·2ⁿ)``."""
+        return min(self.cap, self.base * 2 ** min(n, 62))
+
+    def delay(self, n: int) -> float:
+        """The jittered delay (s) before the next attempt, after ``n`` failures (0: first)."""
+        d = self.nominal(n)
+        return round(d / 2 + self.rng.uniform(0, d / 2), 6)
+
+
+def stream_rng(seed: int, client: str, stream: int) -> random.Random:
+    """The generator of one stream's start offset and backoff jitter (same seed: same draws)."""
+    return random.Random(f"{PREFIX}:{seed}:{client}:{stream}")
+
+
+@dataclass
+class Break:
+    """A break the stream has not recovered from yet."""
+
+    at: Now  # when it was noticed
+    site: Optional[str]  # the site of the connection that broke
+    reason: str  # reset, timeout, eof
+    lost: int  # messages sent and never answered, over the whole outage
+
+
+class RetryTracker:
+    """The life of one retrying stream: attempts, answers, breaks, recoveries.
+
+    Pure bookkeeping, no I/O: the probe says what happened and when (a
+    :class:`~testbed.probes.tcp.Now`) and gets the records to write, and
+    :attr:`retry_at` (monotonic) says when to try the next connection.
+    ``attempts`` counts connection attempts since the last connection that
+    answered; the backoff after a failed attempt or a break is
+    ``backoff.delay(attempts)``, so it restarts from the base once a
+    connection answers.
+    """
+
+    def __init__(self, client: str, stream: int, timeout: float, backoff: Backoff):
+        """Start a stream with no connection.
+
+        Args:
+            client: the client name (in every record).
+            stream: the stream number (from 0).
+            timeout: seconds without an answer after which a connection is given up.
+            backoff: the reconnect delays.
+        """
+        self.client = client
+        self.stream = stream
+        self.timeout = timeout
+        self.backoff = backoff
+        self.phase = Phase.DOWN
+        self.site: Optional[str] = None
+        self.seq = 0
+        self.outstanding: Dict[int, float] = {}  # seq -> monotonic send time, in order
+        self.attempts = 0  # attempts since the last connection that answered
+        self.waited = 0.0  # the backoff before the next attempt
+        self.retry_at = 0.0  # monotonic: when the next attempt may start
+        self.connect_started: Optional[float] = None
+        self.broken: Optional[Break] = None
+        self.last_answer: Optional[Now] = None
+        self.longest_gap = 0.0
+        self.counts: Dict[str, int] = {
+            "attempt": 0,
+            "attempt_failed": 0,
+            "connected": 0,
+            "break": 0,
+            "recovered": 0,
+            "answers": 0,
+            "lost": 0,
+            "ignored": 0,
+        }
+
+    def _record(self, now: Now, event: str, **fields: Any) -> Record:
+        if event in self.counts:
+            self.counts[event] += 1
+        return {
+            "t": now.t,
+            "kind": PREFIX,
+            "client": self.client,
+            "stream": self.stream,
+            "event": event,
+            "site": self.site,
+            **fields,
+        }
+
+    def _retry_later(self, now: Now) -> None:
+        self.waited = self.backoff.delay(self.attempts)
+        self.retry_at = now.mono + self.waited
+
+    # -- connection life -------------------------------------------------
+
+    def due(self, mono: float) -> bool:
+        """True when the stream has no connection and its backoff is over."""
+        return self.phase is Phase.DOWN and mono >= self.retry_at
+
+    def connecting(self, now: Now) -> Record:
+        """A connection attempt starts (the SYN leaves).
+
+        Returns:
+            An ``attempt`` record: ``n`` (attempts since the last connection
+            that answered, from 1), ``delay`` (the backoff waited before it),
+            ``reconnect`` (after a break).
+        """
+        self.phase = Phase.CONNECTING
+        self.site = None
+        self.outstanding.clear()
+        self.connect_started = now.mono
+        self.attempts += 1
+        return self._record(
+            now,
+            "attempt",
+            n=self.attempts,
+            delay=round(self.waited, 6),
+            reconnect=self.broken is not None,
+        )
+
+    def connect_failed(self, error: str, now: Now) -> Record:
+        """The attempt failed (refused, unreachable, no handshake in time); back off.
+
+        Returns:
+            An ``attempt_failed`` record (``n``, ``error``, ``retry_in``).
+        """
+        self.phase = Phase.DOWN
+        self.site = None
+        self.connect_started = None
+        self._retry_later(now)
+        return self._record(
+            now, "attempt_failed", n=self.attempts, error=error, retry_in=self.waited
+        )
+
+    def established(self, now: Now) -> None:
+        """The handshake completed; the connection waits for its first answer."""
+        self.phase = Phase.OPEN
+        self.site = None
+        self.outstanding.clear()
+        self.connect_started = None
+
+    def sent(self, now: Now) -> int:
+        """A message leaves on the current connection; returns its sequence number."""
+        seq = self.seq
+        self.seq += 1
+        self.outstanding[seq] = now.mono
+        return seq
+
+    def answered(self, site: str, seq: int, now: Now) -> List[Record]:
+        """An answer ``SITE SEQ`` arrived on the current connection.
+
+        Returns:
+            ``connected`` for the stream's first answer, ``recovered`` for the
+            first answer after a break, ``site_changed`` if another site
+            answers on the same connection; otherwise nothing.
+        """
+        if self.phase not in (Phase.OPEN, Phase.UP) or seq not in self.outstanding:
+            self.counts["ignored"] += 1
+            return []
+        for old in [s for s in self.outstanding if s <= seq]:  # answers come in order
+            del self.outstanding[old]
+        self.counts["answers"] += 1
+        since = None if self.last_answer is None else now.mono - self.last_answer.mono
+        if since is not None:
+            self.longest_gap = max(self.longest_gap, since)
+        self.last_answer = now
+        out: List[Record] = []
+        if self.phase is Phase.OPEN:
+            self.phase = Phase.UP
+            self.site = site
+            broken, self.broken = self.broken, None
+            if broken is None:
+                out.append(self._record(now, "connected", attempts=self.attempts))
+            else:
+                out.append(
+                    self._record(
+                        now,
+                        "recovered",
+                        previous=broken.site,
+                        reason=broken.reason,
+                        recover_s=round(now.mono - broken.at.mono, 6),
+                        since_answer=None if since is None else round(since, 6),
+                        attempts=self.attempts,
+                        lost=broken.lost,
+                    )
+                )
+            self.attempts = 0
+            self.waited = 0.0
+        elif site != self.site:
+            previous, self.site = self.site, site
+            out.append(self._record(now, "site_changed", previous=previous))
+        return out
+
+    def lost(self, reason: str, error: str, now: Now) -> Record:
+        """The connection broke: ``reset``, ``timeout`` or ``eof``; back off.
+
+        A connection that broke before answering continues the outage of the
+        break before it (if any): its lost messages add to that break's.
+
+        Returns:
+            A ``break`` record: ``reason``, ``error``, ``site`` (null if the
+            connection never answered), ``lost`` (its unanswered messages),
+            ``retry_in``.
+        """
+        lost = len(self.outstanding)
+        self.counts["lost"] += lost
+        answered = self.phase is Phase.UP
+        if answered:
+            self.broken = Break(now, self.site, reason, lost)
+        elif self.broken is not None:
+            self.broken.lost += lost
+        self._retry_later(now)
+        record = self._record(
+            now,
+            "break",
+            reason=reason,
+            error=error,
+            lost=lost,
+            answered=answered,
+            retry_in=self.waited,
+        )
+        self.phase = Phase.DOWN
+        self.site = None
+        self.outstanding.clear()
+        return record
+
+    def stop(self, now: Now) -> Record:
+        """The probe stops the stream.
+
+        Returns:
+            A ``stopped`` record: ``up`` (a connection was answering),
+            ``site``, ``longest_gap`` (the longest time without an answer,
+            counting the current one), ``down_s`` (seconds since a break not
+            recovered from, else null).
+        """
+        if self.last_answer is not None:
+            self.longest_gap = max(self.longest_gap, now.mono - self.last_answer.mono)
+        up = self.phase is Phase.UP
+        record = self._record(
+            now,
+            "stopped",
+            up=up,
+            longest_gap=round(self.longest_gap, 6) if self.last_answer else None,
+            down_s=None if self.broken is None else round(now.mono - self.broken.at.mono, 6),
+        )
+        self.phase = Phase.DOWN
+        self.site = None
+        self.outstanding.clear()
+        return record
+
+    # -- deadlines ---------------------------------------------------------
+
+    def answer_deadline(self) -> Optional[float]:
+        """Monotonic time at which the oldest unanswered message times out (None: none)."""
+        if self.phase not in (Phase.OPEN, Phase.UP) or not self.outstanding:
+            return None
+        return next(iter(self.outstanding.values())) + self.timeout
+
+    def expire(self, now: Now) -> List[Record]:
+        """Give up the connection if a message has waited ``timeout`` seconds."""
+        deadline = self.answer_deadline()
+        if deadline is None or now.mono < deadline:
+            return []
+        return [self.lost("timeout", f"no answer for {float(self.timeout)} s", now)]
+
+
+# ------------------------------------------------------------------ outcome
+def outcome(records: List[Record]) -> Any:
+    """One client's :class:`~testbed.analysis.model.TransportOutcome` from its records (pure).
+
+    A flow is a connection attempt; each ends one way (``ends``):
+    ``closed`` (answering when the probe stopped: survived), ``reset``,
+    ``timeout``, ``eof`` (the connection broke), ``connect_failed`` (never
+    connected: failed) or ``unfinished`` (no end recorded).  ``recovered``
+    counts breaks followed by an answer, ``recover_s`` their times;
+    ``lost`` is the messages sent and never answered, in ``messages``.
+    """
+    from testbed.analysis.model import TransportOutcome
+
+    mine = [r for r in records if r.get("kind") == PREFIX]
+    events: Dict[str, List[Record]] = {}
+    for r in mine:
+        events.setdefault(str(r.get("event")), []).append(r)
+    breaks = events.get("break", [])
+    stopped = events.get("stopped", [])
+    recovered = events.get("recovered", [])
+    ends: Dict[str, int] = {}
+    for r in breaks:
+        reason = str(r.get("reason"))
+        ends[reason] = ends.get(reason, 0) + 1
+    closed = sum(1 for r in stopped if r.get("up"))
+    failed = len(events.get("attempt_failed", []))
+    for name, count in (("closed", closed), ("connect_failed", failed)):
+        if count:
+            ends[name] = count
+    flows = len(events.get("attempt", []))
+    unfinished = flows - sum(ends.values())
+    if unfinished > 0:
+        ends["unfinished"] = unfinished
+    gaps = [float(r["since_answer"]) for r in recovered if r.get("since_answer") is not None]
+    gaps += [float(r["longest_gap"]) for r in stopped if r.get("longest_gap") is not None]
+    return TransportOutcome(
+        kind="tcp-retry",
+        flows=flows,
+        survived=closed,
+        reset=ends.get("reset", 0),
+        timed_out=ends.get("timeout", 0),
+        failed=failed,
+        recovered=len(recovered),
+        recover_s=[round(float(r["recover_s"]), 6) for r in recovered],
+        longest_gap_s=round(max(gaps), 6) if gaps else None,
+        lost=sum(int(r.get("lost") or 0) for r in breaks),
+        lost_unit="messages",
+        ends=dict(sorted(ends.items())),
+    )
+
+
+@register("tcp-retry")
+class RetryKind(ProbeKind):
+    """Long streams that reconnect with backoff (``testbed.probes.retry``), on the stream service.
+
+    As many streams as ``tcp_streams`` (at least one), with tcp-stream's
+    interval, timeout and port.
+    """
+
+    record_prefix = PREFIX
+    services = ("tcp",)
+    process = "retry-probe"
+    long_lived = True
+    claim = "retry in the application: a reset connection is replaced within the backoff"
+
+    def argv(self, ctx: ProbeContext) -> List[str]:
+        """The retry probe's command line."""
+        p = ctx.params
+        return [
+            sys.executable, "-m", "testbed.probes.retry", "--client", ctx.client,
+            "--target", service_address(ctx.topo), "--port", str(p.tcp_port),
+            "--streams", str(max(1, p.tcp_streams)), "--interval", str(p.tcp_interval),
+            "--timeout", str(p.tcp_timeout), "--seed", str(p.seed), "--out", ctx.out(PREFIX),
+        ]  # fmt: skip
+
+    @classmethod
+    def outcome(cls, records: List[Record]) -> Any:
+        """The client's outcome (:func:`outcome`)."""
+        return outcome(records)
+
+
+# ------------------------------------------------------------------ the loop
+class _Stream:
+    """A tracker and the I/O state of its current connection."""
+
+    def __init__(self, tracker: RetryTracker):
+        self.tracker = tracker
+        self.sock: Optional[socket.socket] = None
+        self.inbuf = b""
+        self.outbuf = b""
+        self.next_send = 0.0  # monotonic
+
+
+class RetryProbe:
+    """The probe's loop: N retrying streams, non-blocking sockets, one ``select``."""
+
+    def __init__(
+        self,
+        client: str,
+        target: str,
+        port: int,
+        streams: int,
+        interval: float,
+        timeout: float,
+        connect_timeout: float,
+        duration: Optional[float],
+        writer: RecordWriter,
+        seed: int = 0,
+        backoff: float = BACKOFF,
+        backoff_max: float = BACKOFF_MAX,
+    ):
+        """Prepare the probe (sockets are opened by :meth:`run`).
+
+        Args:
+            client: client name.
+            target: the service address.
+            port: the stream service's port.
+            streams: how many concurrent streams.
+            interval: seconds between messages on a connection.
+            timeout: seconds without an answer before a connection is given up.
+            connect_timeout: seconds allowed for the TCP handshake.
+            duration: stop after this many seconds (None: until a signal).
+            writer: where the records go.
+            seed: seeds the start offsets and backoff jitter (with client and stream).
+            backoff: the first reconnect delay (s).
+            backoff_max: the longest reconnect delay (s).
+        """
+        self.target = (target, port)
+        self.interval = interval
+        self.connect_timeout = connect_timeout
+        self.duration = duration
+        self.writer = writer
+        self.streams: List[_Stream] = []
+        self.offsets: List[float] = []
+        for k in range(streams):
+            rng = stream_rng(seed, client, k)
+            self.offsets.append(round(rng.uniform(0, interval), 6))
+            tracker = RetryTracker(client, k, timeout, Backoff(rng, backoff, backoff_max))
+            self.streams.append(_Stream(tracker))
+
+    def counts(self) -> Dict[str, int]:
+        """The trackers' counts, summed over the streams."""
+        total: Dict[str, int] = {}
+        for s in self.streams:
+            for key, value in s.tracker.counts.items():
+                total[key] = total.get(key, 0) + value
+        return total
+
+    def _write(self, records: List[Record]) -> None:
+        for record in records:
+            self.writer.write(record)
+
+    def _drop(self, s: _Stream) -> None:
+        if s.sock is not None:
+            s.sock.close()
+            s.sock = None
+        s.inbuf = s.outbuf = b""
+
+    def _connect(self, s: _Stream) -> None:
+        now = Now.read()
+        self._write([s.tracker.connecting(now)])
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        s.sock = sock
+        code = sock.connect_ex(self.target)
+        if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
+            self._connect_failed(s, errno_name(code))
+        elif code == 0:
+            self._established(s)
+
+    def _connect_failed(self, s: _Stream, error: str) -> None:
+        self._drop(s)
+        self._write([s.tracker.connect_failed(error, Now.read())])
+
+    def _established(self, s: _Stream) -> None:
+        now = Now.read()
+        s.tracker.established(now)
+        s.next_send = now.mono
+        self._send(s)
+
+    def _lost(self, s: _Stream, reason: str, error: str) -> None:
+        self._drop(s)
+        self._write([s.tracker.lost(reason, error, Now.read())])
+
+    def _failed(self, s: _Stream, exc: OSError) -> None:
+        """An error on an established connection: ETIMEDOUT a timeout, anything else a reset."""
+        if exc.errno == errno.ETIMEDOUT:
+            self._lost(s, "timeout", "ETIMEDOUT")
+        else:
+            self._lost(s, "reset", errno_name(exc.errno))
+
+    def _send(self, s: _Stream) -> None:
+        now = Now.read()
+        if now.mono - s.next_send > MAX_LAG:  # stalled: skip ahead instead of a burst
+            s.next_send = now.mono
+        while s.next_send <= now.mono:
+            s.outbuf += b"%d\n" % s.tracker.sent(now)
+            s.next_send += self.interval
+        self._flush(s)
+
+    def _flush(self, s: _Stream) -> None:
+        assert s.sock is not None
+        try:
+            sent = s.sock.send(s.outbuf, socket.MSG_NOSIGNAL)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._failed(s, exc)
+            return
+        s.outbuf = s.outbuf[sent:]
+
+    def _receive(self, s: _Stream) -> None:
+        assert s.sock is not None
+        try:
+            data = s.sock.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._failed(s, exc)
+            return
+        if not data:
+            self._lost(s, "eof", "EOF")
+            return
+        now = Now.read()
+        s.inbuf += data
+        *lines, s.inbuf = s.inbuf.split(b"\n")
+        if len(s.inbuf) > MAX_LINE:
+            s.inbuf = b""
+        for line in lines:
+            parsed = parse_answer(line)
+            if parsed is None:
+                s.tracker.counts["ignored"] += 1
+                continue
+            self._write(s.tracker.answered(parsed[0], parsed[1], now))
+
+    def _writable(self, s: _Stream) -> None:
+        assert s.sock is not None
+        if s.tracker.phase is Phase.CONNECTING:
+            code = s.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if code:
+                self._connect_failed(s, errno_name(code))
+            else:
+                self._established(s)
+        elif s.outbuf:
+            self._flush(s)
+
+    def _step(self, s: _Stream) -> List[float]:
+        """Act on the stream's due deadlines; return the times of its next ones."""
+        tracker = s.tracker
+        now = Now.read()
+        if tracker.due(now.mono):
+            self._connect(s)
+        elif tracker.phase is Phase.CONNECTING:
+            assert tracker.connect_started is not None
+            if now.mono >= tracker.connect_started + self.connect_timeout:
+                self._connect_failed(s, "ETIMEDOUT")
+        if tracker.phase in (Phase.OPEN, Phase.UP):
+            records = tracker.expire(now)
+            if records:
+                self._drop(s)
+                self._write(records)
+            elif s.next_send <= now.mono:
+                self._send(s)
+        if tracker.phase is Phase.DOWN:
+            return [tracker.retry_at]
+        if tracker.phase is Phase.CONNECTING:
+            assert tracker.connect_started is not None
+            return [tracker.connect_started + self.connect_timeout]
+        deadline = tracker.answer_deadline()
+        return [s.next_send] if deadline is None else [s.next_send, deadline]
+
+    def run(self, stop: proc.StopSignal) -> Dict[str, int]:
+        """Run the streams until the duration ends or ``stop`` fires; returns the counts."""
+        try:
+            self._loop(stop)
+        finally:
+            for s in self.streams:
+                self._drop(s)
+        return self.counts()
+
+    def _loop(self, stop: proc.StopSignal) -> None:
+        start = time.monotonic()
+        end = None if self.duration is None else start + self.duration
+        for s, offset in zip(self.streams, self.offsets, strict=True):
+            s.tracker.retry_at = start + offset
+        while not stop.stopped and (end is None or time.monotonic() < end):
+            wake: List[float] = [] if end is None else [end]
+            for s in self.streams:
+                wake.extend(self._step(s))
+            readers: List[Any] = [stop]
+            writers: List[Any] = []
+            owner: Dict[socket.socket, _Stream] = {}
+            for s in self.streams:
+                if s.sock is None:
+                    continue
+                owner[s.sock] = s
+                if s.tracker.phase is Phase.CONNECTING:
+                    writers.append(s.sock)
+                else:
+                    readers.append(s.sock)
+                    if s.outbuf:
+                        writers.append(s.sock)
+            wait = max(0.0, min(wake) - time.monotonic())
+            readable, writable, _ = select.select(readers, writers, [], wait)
+            if stop in readable:
+                stop.drain()
+            for sock in writable:
+                s = owner[sock]
+                if s.sock is sock:
+                    self._writable(s)
+            for sock in readable:
+                stream = owner.get(sock)
+                if stream is not None and stream.sock is sock:
+                    self._receive(stream)
+        if stop.count >= 2:
+            return  # a second signal: leave at once
+        now = Now.read()
+        for s in self.streams:
+            self._write([s.tracker.stop(now)])
+            self._drop(s)
+
+
+def _parser() -> proc.Parser:
+    p = proc.Parser(
+        prog="python -m testbed.probes.retry",
+        description="TCP retry probe: long streams that reconnect with backoff after a break.",
+    )
+    p.add_argument("--client", required=True, type=proc.name, help="client name")
+    p.add_argument("--target", default="192.0.2.53", type=proc.ipv4, help="service address")
+    p.add_argument(
+        "--port",
+        default=defaults.STREAM_PORT,
+        type=proc.port,
+        help=f"TCP port (default {defaults.STREAM_PORT})",
+    )
+    p.add_argument(
+        "--streams",
+        default=defaults.TCP_STREAMS,
+        type=proc.bounded(0, MAX_STREAMS, int),
+        help=f"concurrent streams (default {defaults.TCP_STREAMS}, at most {MAX_STREAMS})",
+    )
+    p.add_argument(
+        "--interval",
+        default=defaults.TCP_INTERVAL,
+        type=proc.bounded(0.005, 60),
+        help=f"seconds between messages (default {defaults.TCP_INTERVAL:g})",
+    )
+    p.add_argument(
+        "--timeout",
+        default=defaults.TCP_TIMEOUT,
+        type=proc.bounded(0, 600),
+        help=f"seconds without an answer before a break (default {defaults.TCP_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--connect-timeout",
+        default=CONNECT_TIMEOUT,
+        type=proc.bounded(0, 120),
+        help=f"seconds allowed for the TCP handshake (default {CONNECT_TIMEOUT:g})",
+    )
+    p.add_argument(
+        "--backoff",
+        default=BACKOFF,
+        type=proc.bounded(0, 60),
+        help=f"first reconnect delay, doubled after each failure (default {BACKOFF:g})",
+    )
+    p.add_argument(
+        "--backoff-max",
+        default=BACKOFF_MAX,
+        type=proc.bounded(0, 600),
+        help=f"longest reconnect delay (default {BACKOFF_MAX:g})",
+    )
+    p.add_argument(
+        "--duration",
+        default=None,
+        type=proc.bounded(0),
+        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
+    )
+    p.add_argument(
+        "--seed",
+        default=0,
+        type=proc.bounded(-1, None, int),
+        help="seed of the start offsets and backoff jitter, with the client (default 0)",
+    )
+    proc.add_out(p)
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point of ``python -m testbed.probes.retry``."""
+    parser = _parser()
+    args = proc.arguments(parser, argv)
+    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
+        try:
+            writer = RecordWriter(args.out)
+        except OSError as exc:
+            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
+        with writer:
+            probe = RetryProbe(
+                args.client,
+                args.target,
+                args.port,
+                int(args.streams),
+                args.interval,
+                args.timeout,
+                args.connect_timeout,
+                args.duration,
+                writer,
+                int(args.seed),
+                args.backoff,
+                args.backoff_max,
+            )
+            counts = probe.run(stop)
+    sys.stderr.write(
+        f"retry probe {args.client}: streams {args.streams}, attempts {counts['attempt']}, "
+        f"failed {counts['attempt_failed']}, breaks {counts['break']}, "
+        f"recovered {counts['recovered']}, lost {counts['lost']}\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
