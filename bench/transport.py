@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 LOSS_TARGET = 0.001
-LONG_LIVED = ("tcp-stream", "tcp-retry", "hybrid", "quic", "quic-shared")
+#: Kinds whose flows per client follow ``traffic.tcp_streams`` (quic opens a fixed two).
+LONG_LIVED = ("tcp-stream", "tcp-retry", "hybrid")
 KINDS = ("dns", "tcp-stream", "tcp-retry", "http-short", "hybrid", "quic", "quic-shared", "dns-tcp")
 
 
