@@ -1198,6 +1198,8 @@ def load_lines(summary: SummaryLike) -> List[str]:
     load = Summary.of(summary).load
     if load is None:
         return []
+    if load.attack is None and all(s.capacity is None for s in load.sites.values()):
+        return []  # no capacity, no attack: nothing a terminal line would teach
     lines = [
         f"load {site}: peak {_rate(s.peak_pps)} packets/s ({capacity_text(s.capacity)}), "
         f"overloaded {s.overloaded_s:g} s, dropped {s.dropped:,} ({pct(s.drop_share)}), "

@@ -531,6 +531,11 @@ def test_terminal_lines(withdraw):
     ) in lines
     assert lines[-1].startswith("Cascade: nyc overloaded")
     assert load_lines(Summary()) == []
+    quiet = withdraw.model_copy(deep=True)
+    quiet.load.attack = None
+    for site in quiet.load.sites.values():
+        site.capacity = None
+    assert load_lines(quiet) == []  # a plain run: no load lines in the terminal
 
 
 def test_an_attack_event_without_any_records_still_makes_an_attack(tmp_path):
