@@ -7,7 +7,10 @@ stop on SIGTERM or SIGINT through a :class:`StopSignal`, which a select loop
 can wait on like a socket.  Those that write records end through
 :func:`exit_on_write_fault` when the disk is full, with an exit status that
 says so (:data:`testbed.records.FAULT_EXIT`), and write their log through
-:func:`safe_stderr`, so a full disk never turns a log line into a crash.
+:func:`safe_stderr`, so a full disk never turns a log line into a crash;
+:func:`recording` sets all of that up around their work.  The options the
+probes share (``--client``, ``--target``, ``--seed``, ...) come from the
+``add_*`` functions, so their names, types and defaults cannot drift apart.
 """
 
 from __future__ import annotations
@@ -19,13 +22,23 @@ import os
 import re
 import signal
 import sys
-from typing import Callable, Iterator, List, NoReturn, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Awaitable, Callable, Iterator, List, NoReturn, Optional, Tuple
+
+from testbed.probes import defaults
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from testbed.records import RecordWriter
 
 #: Names of clients and sites: they become DNS labels and file names.
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
+#: ``--duration``'s help in a process that otherwise runs until stopped.
+UNTIL_STOPPED = "stop after this many seconds (default: until SIGTERM/SIGINT)"
 
 
 class Parser(argparse.ArgumentParser):
@@ -160,11 +173,179 @@ def add_out(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="JSONL file to write (appended to)")
 
 
+def add_client(
+    parser: argparse.ArgumentParser,
+    target_help: str = f"service address (default {defaults.SERVICE_ADDRESS})",
+) -> None:
+    """A probe's first options: ``--client`` (its name) and ``--target`` (the address it asks)."""
+    parser.add_argument("--client", required=True, type=name, help="client name")
+    parser.add_argument("--target", default=defaults.SERVICE_ADDRESS, type=ipv4, help=target_help)
+
+
+def add_port(
+    parser: argparse.ArgumentParser, default: int, what: str, flag: str = "--port"
+) -> None:
+    """A port option (``--port`` unless ``flag`` says), its help ``WHAT (default N)``."""
+    parser.add_argument(flag, default=default, type=port, help=f"{what} (default {default})")
+
+
+def add_rate(parser: argparse.ArgumentParser, default: float, most: float, what: str) -> None:
+    """``--rate``: ``what`` (``queries``, ``requests``) per second, above 0, at most ``most``."""
+    parser.add_argument(
+        "--rate",
+        default=default,
+        type=bounded(0, most),
+        help=f"{what} per second (default {default:g}, at most {most:g})",
+    )
+
+
+def add_stream_options(
+    parser: argparse.ArgumentParser,
+    flag: str,
+    most: int,
+    what: str,
+    interval: str,
+    timeout: str,
+    count: int = defaults.TCP_STREAMS,
+    timeout_flag: str = "--timeout",
+) -> None:
+    """A long-lived probe's count, ``--interval`` and answer timeout (the TCP stream's defaults).
+
+    Args:
+        parser: the probe's parser.
+        flag: the count's option (``--streams``, ``--connections``).
+        most: the most of them.
+        what: what they are, in the count's help (``concurrent streams``).
+        interval: ``--interval``'s help (``seconds between messages``).
+        timeout: the timeout's help.
+        count: the count's default.
+        timeout_flag: the timeout's option (``--timeout``, ``--idle-timeout``).
+    """
+    parser.add_argument(
+        flag,
+        default=count,
+        type=bounded(0, most, int),
+        help=f"{what} (default {count}, at most {most})",
+    )
+    parser.add_argument(
+        "--interval",
+        default=defaults.TCP_INTERVAL,
+        type=bounded(0.005, 60),
+        help=f"{interval} (default {defaults.TCP_INTERVAL:g})",
+    )
+    parser.add_argument(
+        timeout_flag,
+        default=defaults.TCP_TIMEOUT,
+        type=bounded(0, 600),
+        help=f"{timeout} (default {defaults.TCP_TIMEOUT:g})",
+    )
+
+
+def add_connect_timeout(parser: argparse.ArgumentParser, help: str, default: float = 1.0) -> None:
+    """``--connect-timeout``: seconds allowed for a handshake (more than 0, at most 120)."""
+    parser.add_argument("--connect-timeout", default=default, type=bounded(0, 120), help=help)
+
+
+def add_rtt_every(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--rtt-every``: seconds between RTT summaries (default 1.0), its help ``what``."""
+    parser.add_argument(
+        "--rtt-every", default=1.0, type=bounded(0.01, 3600), help=f"{what} (default 1.0)"
+    )
+
+
+def add_duration(parser: argparse.ArgumentParser, help: str = UNTIL_STOPPED) -> None:
+    """``--duration``: seconds before the process stops by itself (default: never)."""
+    parser.add_argument("--duration", default=None, type=bounded(0), help=help)
+
+
+def add_seed(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--seed`` (a whole number, default 0), its help ``seed of WHAT (default 0)``."""
+    parser.add_argument(
+        "--seed", default=0, type=bounded(-1, None, int), help=f"seed of {what} (default 0)"
+    )
+
+
+def add_run_options(
+    parser: argparse.ArgumentParser, seed: str, duration: str = UNTIL_STOPPED
+) -> None:
+    """A probe's last options: :func:`add_duration`, :func:`add_seed` and :func:`add_out`."""
+    add_duration(parser, duration)
+    add_seed(parser, seed)
+    add_out(parser)
+
+
+def add_listen_options(parser: argparse.ArgumentParser, default_port: int, what: str) -> None:
+    """A line service's ``--site`` (named in its answers), ``--bind`` and ``--port`` (``what``)."""
+    parser.add_argument("--site", required=True, type=name, help="site name sent in answers")
+    parser.add_argument(
+        "--bind",
+        default=defaults.SERVICE_ADDRESS,
+        type=ipv4,
+        help=f"address to listen on (default {defaults.SERVICE_ADDRESS})",
+    )
+    add_port(parser, default_port, what)
+
+
 def arguments(parser: argparse.ArgumentParser, argv: Optional[List[str]]) -> argparse.Namespace:
     """Parse a process's arguments (exit 2 on bad ones) and make stderr safe to write to."""
     args = parser.parse_args(argv)
     safe_stderr()
     return args
+
+
+@contextlib.contextmanager
+def recording(prog: str, path: str) -> Iterator[Tuple[StopSignal, RecordWriter]]:
+    """A recording process's work: ``(stop, writer)``, its signals caught and its records open.
+
+    Exits 1 with one line when ``path`` cannot be opened, and as
+    :func:`exit_on_write_fault` says when the records cannot be written.
+    """
+    from testbed.records import RecordWriter
+
+    with exit_on_write_fault(prog), StopSignal() as stop:
+        try:
+            writer = RecordWriter(path)
+        except OSError as exc:
+            fail(prog, f"cannot write {path}: {exc.strerror}")
+        with writer:
+            yield stop, writer
+
+
+def exec_daemon(
+    prog: str,
+    daemon: str,
+    conf: Path,
+    check: Callable[[Path], Optional[str]],
+    argv: Callable[[Path], List[str]],
+    render_only: bool = False,
+) -> None:
+    """Exec ``daemon`` on its rendered config, once ``check`` accepts it.
+
+    Exits 1 with one line when ``check`` finds a problem or the daemon cannot
+    start; with ``render_only`` prints the config's path and returns instead.
+    """
+    problem = check(conf)
+    if problem:
+        fail(prog, f"{daemon} rejects {conf}: {' / '.join(problem.splitlines())}")
+    if render_only:
+        print(conf)
+        return
+    command = argv(conf)
+    try:
+        os.execv(command[0], command)
+    except OSError as exc:
+        fail(prog, f"cannot start {command[0]}: {exc.strerror}")
+
+
+async def serve(run: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    """Run an asyncio service's ``run(stop)``, ``stop`` set by SIGTERM or SIGINT."""
+    import asyncio
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run(stop)
 
 
 class StopSignal:

@@ -450,17 +450,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     problem = refusal(args)
     if problem:
         proc.fail(PROG, problem, proc.EXIT_USAGE)
-    with proc.exit_on_write_fault(PROG), proc.StopSignal() as stop:
+    with proc.recording(PROG, args.out) as (stop, writer):
+        sender = Sender(args, writer)
         try:
-            writer = RecordWriter(args.out)
+            reason = sender.run(stop)
         except OSError as exc:
-            proc.fail(PROG, f"cannot write {args.out}: {exc.strerror}")
-        with writer:
-            sender = Sender(args, writer)
-            try:
-                reason = sender.run(stop)
-            except OSError as exc:
-                proc.fail(PROG, f"sending to {args.target}: {exc.strerror}")
+            proc.fail(PROG, f"sending to {args.target}: {exc.strerror}")
     usage = resource.getrusage(resource.RUSAGE_SELF)
     pps = sender.sent / sender.elapsed if sender.elapsed > 0 else 0.0
     sys.stderr.write(

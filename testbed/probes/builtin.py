@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from testbed.probes import defaults
 from testbed.probes.kinds import (
     ProbeContext,
     ProbeKind,
@@ -26,7 +27,7 @@ def service_address(topo: Any) -> str:
     Topology validation makes every site hold the same service address
     (``sites[i].service``), so the first site's is every site's.
     """
-    return str(topo.sites[0].service) if topo.sites else "192.0.2.53"
+    return str(topo.sites[0].service) if topo.sites else defaults.SERVICE_ADDRESS
 
 
 @register_service("dns")

@@ -8,6 +8,8 @@ all take their defaults from here, so they cannot drift apart.
 
 from __future__ import annotations
 
+#: The anycast service address the sites serve and the clients ask, unless told otherwise.
+SERVICE_ADDRESS = "192.0.2.53"
 #: DNS queries per second per client.
 DNS_RATE = 20.0
 #: The highest DNS rate (queries/s): 200 brackets an outage to 5 ms.

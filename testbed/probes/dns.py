@@ -353,44 +353,23 @@ def _parser() -> proc.Parser:
         prog="python -m testbed.probes.dns",
         description="DNS probe: unique queries with NSID at a fixed rate, one record each.",
     )
-    p.add_argument("--client", required=True, type=proc.name, help="client name")
-    p.add_argument(
-        "--target",
-        default="192.0.2.53",
-        type=proc.ipv4,
-        help="service address (default 192.0.2.53)",
-    )
-    p.add_argument("--port", default=53, type=proc.port, help="DNS port (default 53)")
-    p.add_argument(
-        "--rate",
-        default=defaults.DNS_RATE,
-        type=proc.bounded(0, MAX_RATE),
-        help=f"queries per second (default {defaults.DNS_RATE:g}, at most {MAX_RATE:g})",
-    )
+    proc.add_client(p)
+    proc.add_port(p, 53, "DNS port")
+    proc.add_rate(p, defaults.DNS_RATE, MAX_RATE, "queries")
     p.add_argument(
         "--timeout",
         default=defaults.DNS_TIMEOUT,
         type=proc.bounded(0, 60),
         help=f"seconds before a query is a timeout (default {defaults.DNS_TIMEOUT:g})",
     )
-    p.add_argument(
-        "--duration",
-        default=None,
-        type=proc.bounded(0),
-        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
-    )
+    proc.add_duration(p)
     p.add_argument(
         "--late-window",
         default=30.0,
         type=proc.bounded(0, 3600),
         help="seconds after sending a late answer is still recorded (default 30)",
     )
-    p.add_argument(
-        "--seed",
-        default=0,
-        type=proc.bounded(-1, None, int),
-        help="seed of the DNS ids and the start offset, with the client name (default 0)",
-    )
+    proc.add_seed(p, "the DNS ids and the start offset, with the client name")
     proc.add_out(p)
     return p
 
@@ -399,24 +378,19 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.probes.dns``."""
     parser = _parser()
     args = proc.arguments(parser, argv)
-    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
-        try:
-            writer = RecordWriter(args.out)
-        except OSError as exc:
-            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
-        with writer:
-            probe = DnsProbe(
-                args.client,
-                args.target,
-                args.port,
-                args.rate,
-                args.timeout,
-                args.duration,
-                writer,
-                args.late_window,
-                args.seed,
-            )
-            counts = probe.run(stop)
+    with proc.recording(parser.prog, args.out) as (stop, writer):
+        probe = DnsProbe(
+            args.client,
+            args.target,
+            args.port,
+            args.rate,
+            args.timeout,
+            args.duration,
+            writer,
+            args.late_window,
+            args.seed,
+        )
+        counts = probe.run(stop)
     usage = resource.getrusage(resource.RUSAGE_SELF)
     sys.stderr.write(
         f"dns probe {args.client}: sent {counts['sent']}, ok {counts['ok']}, "

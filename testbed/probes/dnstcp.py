@@ -443,34 +443,20 @@ def _parser() -> proc.Parser:
         prog="python -m testbed.probes.dnstcp",
         description="DNS over TCP probe: a fresh connection per query, one record each.",
     )
-    p.add_argument("--client", required=True, type=proc.name, help="client name")
-    p.add_argument("--target", default="192.0.2.53", type=proc.ipv4, help="service address")
-    p.add_argument("--port", default=53, type=proc.port, help="DNS port (default 53)")
-    p.add_argument(
-        "--rate",
-        default=RATE,
-        type=proc.bounded(0, MAX_RATE),
-        help=f"queries per second (default {RATE:g}, at most {MAX_RATE:g})",
-    )
+    proc.add_client(p, target_help="service address")
+    proc.add_port(p, 53, "DNS port")
+    proc.add_rate(p, RATE, MAX_RATE, "queries")
     p.add_argument(
         "--timeout",
         default=TIMEOUT,
         type=proc.bounded(0, 60),
         help=f"seconds a query may take, handshake included (default {TIMEOUT:g})",
     )
-    p.add_argument(
-        "--duration",
-        default=None,
-        type=proc.bounded(0),
-        help="stop sending after this many seconds (default: until SIGTERM/SIGINT)",
+    proc.add_run_options(
+        p,
+        seed="the query ids and start offset, with the client",
+        duration="stop sending after this many seconds (default: until SIGTERM/SIGINT)",
     )
-    p.add_argument(
-        "--seed",
-        default=0,
-        type=proc.bounded(-1, None, int),
-        help="seed of the query ids and start offset, with the client (default 0)",
-    )
-    proc.add_out(p)
     return p
 
 
@@ -478,23 +464,18 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.probes.dnstcp``."""
     parser = _parser()
     args = proc.arguments(parser, argv)
-    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
-        try:
-            writer = RecordWriter(args.out)
-        except OSError as exc:
-            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
-        with writer:
-            probe = DnsTcpProbe(
-                args.client,
-                args.target,
-                args.port,
-                args.rate,
-                args.timeout,
-                args.duration,
-                writer,
-                int(args.seed),
-            )
-            counts = probe.run(stop)
+    with proc.recording(parser.prog, args.out) as (stop, writer):
+        probe = DnsTcpProbe(
+            args.client,
+            args.target,
+            args.port,
+            args.rate,
+            args.timeout,
+            args.duration,
+            writer,
+            int(args.seed),
+        )
+        counts = probe.run(stop)
     sys.stderr.write(
         f"dns-tcp probe {args.client}: sent {counts['sent']}, answered {counts['answered']}, "
         f"failed {counts['failed']} (timeouts {counts['timeout']})\n"

@@ -541,25 +541,9 @@ def _parser() -> proc.Parser:
         prog="python -m testbed.probes.http",
         description="HTTP probe: short HTTP/1.1 requests on fresh connections, one record each.",
     )
-    p.add_argument("--client", required=True, type=proc.name, help="client name")
-    p.add_argument(
-        "--target",
-        default="192.0.2.53",
-        type=proc.ipv4,
-        help="service address (default 192.0.2.53)",
-    )
-    p.add_argument(
-        "--port",
-        default=defaults.HTTP_PORT,
-        type=proc.port,
-        help=f"HTTP port (default {defaults.HTTP_PORT})",
-    )
-    p.add_argument(
-        "--rate",
-        default=defaults.HTTP_RATE,
-        type=proc.bounded(0, MAX_RATE),
-        help=f"requests per second (default {defaults.HTTP_RATE:g}, at most {MAX_RATE:g})",
-    )
+    proc.add_client(p)
+    proc.add_port(p, defaults.HTTP_PORT, "HTTP port")
+    proc.add_rate(p, defaults.HTTP_RATE, MAX_RATE, "requests")
     p.add_argument(
         "--timeout",
         default=defaults.HTTP_TIMEOUT,
@@ -567,19 +551,7 @@ def _parser() -> proc.Parser:
         help=f"seconds a request may take (default {defaults.HTTP_TIMEOUT:g})",
     )
     p.add_argument("--path", default="/", help="the path asked for (default /)")
-    p.add_argument(
-        "--duration",
-        default=None,
-        type=proc.bounded(0),
-        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
-    )
-    p.add_argument(
-        "--seed",
-        default=0,
-        type=proc.bounded(-1, None, int),
-        help="seed of the first request's offset, with the client name (default 0)",
-    )
-    proc.add_out(p)
+    proc.add_run_options(p, seed="the first request's offset, with the client name")
     return p
 
 
@@ -589,17 +561,12 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = proc.arguments(parser, argv)
     if not args.path.startswith("/") or any(c in args.path for c in " \r\n"):
         parser.error(f"--path {args.path!r}: a path starts with '/' and has no spaces")
-    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
-        try:
-            writer = RecordWriter(args.out)
-        except OSError as exc:
-            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
-        with writer:
-            probe = HttpProbe(
-                args.client, args.target, args.port, args.rate, args.timeout,
-                args.duration, writer, args.seed, args.path,
-            )  # fmt: skip
-            counts = probe.run(stop)
+    with proc.recording(parser.prog, args.out) as (stop, writer):
+        probe = HttpProbe(
+            args.client, args.target, args.port, args.rate, args.timeout,
+            args.duration, writer, args.seed, args.path,
+        )  # fmt: skip
+        counts = probe.run(stop)
     sys.stderr.write(
         f"http probe {args.client}: requests {counts['requests']}, ok {counts['ok']}, "
         f"failed {counts['failed']}, skipped {counts['skipped']}\n"

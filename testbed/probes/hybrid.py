@@ -37,11 +37,9 @@ bookkeeping of one connection; :class:`HybridProbe` the ``select`` loop.
 from __future__ import annotations
 
 import enum
-import errno
 import ipaddress
 import random
 import select
-import socket
 import sys
 import time
 from pathlib import Path
@@ -59,7 +57,8 @@ from testbed.probes.kinds import (
     register,
     register_service,
 )
-from testbed.probes.tcp import MAX_LINE, Now, errno_name, parse_answer
+from testbed.probes.linestream import LineStream, errno_name
+from testbed.probes.tcp import Now, total_counts
 from testbed.records import RecordWriter
 
 Record = Dict[str, Any]
@@ -69,8 +68,6 @@ MAX_CONNECTIONS = 64
 RECONNECT_DELAY = 0.1
 #: Seconds between a failed redirect and the next try.
 RETRY_DELAY = 0.2
-#: Behind the send schedule by more than this (the process was stopped): skip ahead.
-MAX_LAG = 1.0
 #: The path that answers the redirect (:data:`testbed.services.http.REDIRECT_PATH`).
 REDIRECT_PATH = "/redirect"
 
@@ -282,16 +279,13 @@ class HybridTracker:
         return [self.lost("timeout", f"no answer for {float(self.timeout)} s", now)]
 
 
-class _Conn:
+class _Conn(LineStream):
     """A tracker and the I/O of its current redirect or connection."""
 
-    def __init__(self, tracker: HybridTracker):
+    def __init__(self, tracker: HybridTracker, interval: float):
+        super().__init__(interval)
         self.tracker = tracker
         self.exchange: Optional[HttpExchange] = None
-        self.sock: Optional[socket.socket] = None
-        self.inbuf = b""
-        self.outbuf = b""
-        self.next_send = 0.0
         self.retry_at = 0.0
 
 
@@ -316,22 +310,19 @@ class HybridProbe:
         self.target = (target, http_port)
         self.request = build_request(target, REDIRECT_PATH)
         self.port = port
-        self.interval = interval
         self.resolve_timeout = resolve_timeout
         self.connect_timeout = connect_timeout
         self.duration = duration
         self.writer = writer
-        self.conns = [_Conn(HybridTracker(client, k, timeout)) for k in range(connections)]
+        self.conns = [
+            _Conn(HybridTracker(client, k, timeout), interval) for k in range(connections)
+        ]
         rng = random.Random(f"hybrid:{seed}:{client}")
         self.offsets = [round(rng.uniform(0, interval), 6) for _ in range(connections)]
 
     def counts(self) -> Dict[str, int]:
         """The trackers' counts, summed."""
-        total: Dict[str, int] = {}
-        for c in self.conns:
-            for key, value in c.tracker.counts.items():
-                total[key] = total.get(key, 0) + value
-        return total
+        return total_counts(c.tracker.counts for c in self.conns)
 
     def _write(self, records: List[Record]) -> None:
         for record in records:
@@ -341,10 +332,7 @@ class HybridProbe:
         if c.exchange is not None:
             c.exchange.close()
             c.exchange = None
-        if c.sock is not None:
-            c.sock.close()
-            c.sock = None
-        c.inbuf = c.outbuf = b""
+        c.close()
 
     # -- the redirect --------------------------------------------------------
     def _resolve(self, c: _Conn) -> None:
@@ -375,14 +363,10 @@ class HybridProbe:
 
     # -- the connection ------------------------------------------------------
     def _connect(self, c: _Conn, address: str) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        c.sock = sock
-        code = sock.connect_ex((address, self.port))
+        code = c.connect((address, self.port))
         if code == 0:
             self._established(c)
-        elif code not in (errno.EINPROGRESS, errno.EAGAIN):
+        elif code is not None:
             self._connect_failed(c, errno_name(code))
 
     def _connect_failed(self, c: _Conn, error: str) -> None:
@@ -403,66 +387,35 @@ class HybridProbe:
         self._write([c.tracker.lost(event, error, now)])
         c.retry_at = now.mono + RECONNECT_DELAY
 
-    def _failed(self, c: _Conn, exc: OSError) -> None:
-        if exc.errno == errno.ETIMEDOUT:
-            self._lost(c, "timeout", "ETIMEDOUT")
-        else:
-            self._lost(c, "reset", errno_name(exc.errno))
-
     def _send(self, c: _Conn) -> None:
         now = Now.read()
-        if now.mono - c.next_send > MAX_LAG:
-            c.next_send = now.mono
-        while c.next_send <= now.mono:
-            c.outbuf += b"%d\n" % c.tracker.sent(now)
-            c.next_send += self.interval
-        self._flush(c)
-
-    def _flush(self, c: _Conn) -> None:
-        assert c.sock is not None
-        try:
-            sent = c.sock.send(c.outbuf, socket.MSG_NOSIGNAL)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._failed(c, exc)
-            return
-        c.outbuf = c.outbuf[sent:]
+        gone = c.send_due(now.mono, lambda: c.tracker.sent(now))
+        if gone is not None:
+            self._lost(c, *gone)
 
     def _receive(self, c: _Conn) -> None:
-        assert c.sock is not None
-        try:
-            data = c.sock.recv(4096)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._failed(c, exc)
-            return
-        if not data:
-            self._lost(c, "eof", "EOF")
+        answers, gone = c.receive()
+        if gone is not None:
+            self._lost(c, *gone)
             return
         now = Now.read()
-        c.inbuf += data
-        *lines, c.inbuf = c.inbuf.split(b"\n")
-        if len(c.inbuf) > MAX_LINE:
-            c.inbuf = b""
-        for line in lines:
-            parsed = parse_answer(line)
-            if parsed is None:
+        for answer in answers:
+            if answer is None:
                 c.tracker.counts["ignored"] += 1
                 continue
-            self._write(c.tracker.answered(parsed[0], parsed[1], now))
+            self._write(c.tracker.answered(answer[0], answer[1], now))
 
     def _writable(self, c: _Conn) -> None:
-        assert c.sock is not None
         if c.tracker.phase is Phase.CONNECTING:
-            code = c.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            code = c.connect_error()
             if code:
                 self._connect_failed(c, errno_name(code))
             else:
                 self._established(c)
         elif c.outbuf:
-            self._flush(c)
+            gone = c.flush()
+            if gone is not None:
+                self._lost(c, *gone)
 
     def _step(self, c: _Conn) -> List[float]:
         """Act on the connection's due deadlines; return its next ones."""
@@ -531,12 +484,7 @@ class HybridProbe:
                     (writers if c.exchange.wants_write() else readers).append(c.exchange.sock)
                 elif c.sock is not None:
                     owner[c.sock] = c
-                    if c.tracker.phase is Phase.CONNECTING:
-                        writers.append(c.sock)
-                    else:
-                        readers.append(c.sock)
-                        if c.outbuf:
-                            writers.append(c.sock)
+                    c.wait_on(c.tracker.phase is Phase.CONNECTING, readers, writers)
             wait = max(0.0, min(wake) - time.monotonic())
             readable, writable, _ = select.select(readers, writers, [], wait)
             if stop in readable:
@@ -705,43 +653,18 @@ def _parser() -> proc.Parser:
         description="Hybrid probe: a redirect over anycast, then long streams on the "
         "serving site's unicast address.",
     )
-    p.add_argument("--client", required=True, type=proc.name, help="client name")
-    p.add_argument(
-        "--target",
-        default="192.0.2.53",
-        type=proc.ipv4,
-        help="the anycast service address (default 192.0.2.53)",
+    proc.add_client(
+        p, target_help=f"the anycast service address (default {defaults.SERVICE_ADDRESS})"
     )
-    p.add_argument(
-        "--http-port",
-        default=defaults.HTTP_PORT,
-        type=proc.port,
-        help=f"its HTTP port (default {defaults.HTTP_PORT})",
-    )
-    p.add_argument(
-        "--port",
-        default=defaults.STREAM_PORT,
-        type=proc.port,
-        help=f"the stream port on the unicast address (default {defaults.STREAM_PORT})",
-    )
-    p.add_argument(
+    proc.add_port(p, defaults.HTTP_PORT, "its HTTP port", flag="--http-port")
+    proc.add_port(p, defaults.STREAM_PORT, "the stream port on the unicast address")
+    proc.add_stream_options(
+        p,
         "--connections",
-        default=defaults.TCP_STREAMS,
-        type=proc.bounded(0, MAX_CONNECTIONS, int),
-        help=f"connections (default {defaults.TCP_STREAMS}, at most {MAX_CONNECTIONS})",
-    )
-    p.add_argument(
-        "--interval",
-        default=defaults.TCP_INTERVAL,
-        type=proc.bounded(0.005, 60),
-        help=f"seconds between messages (default {defaults.TCP_INTERVAL:g})",
-    )
-    p.add_argument(
-        "--timeout",
-        default=defaults.TCP_TIMEOUT,
-        type=proc.bounded(0, 600),
-        help=f"seconds without an answer before a connection is given up "
-        f"(default {defaults.TCP_TIMEOUT:g})",
+        MAX_CONNECTIONS,
+        "connections",
+        interval="seconds between messages",
+        timeout="seconds without an answer before a connection is given up",
     )
     p.add_argument(
         "--resolve-timeout",
@@ -749,25 +672,8 @@ def _parser() -> proc.Parser:
         type=proc.bounded(0, 120),
         help=f"seconds the redirect may take (default {defaults.HTTP_TIMEOUT:g})",
     )
-    p.add_argument(
-        "--connect-timeout",
-        default=1.0,
-        type=proc.bounded(0, 120),
-        help="seconds allowed for the TCP handshake (default 1.0)",
-    )
-    p.add_argument(
-        "--duration",
-        default=None,
-        type=proc.bounded(0),
-        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
-    )
-    p.add_argument(
-        "--seed",
-        default=0,
-        type=proc.bounded(-1, None, int),
-        help="seed of the connections' start offsets, with the client name (default 0)",
-    )
-    proc.add_out(p)
+    proc.add_connect_timeout(p, "seconds allowed for the TCP handshake (default 1.0)")
+    proc.add_run_options(p, seed="the connections' start offsets, with the client name")
     return p
 
 
@@ -775,18 +681,13 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.probes.hybrid``."""
     parser = _parser()
     args = proc.arguments(parser, argv)
-    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
-        try:
-            writer = RecordWriter(args.out)
-        except OSError as exc:
-            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
-        with writer:
-            probe = HybridProbe(
-                args.client, args.target, args.http_port, args.port, args.connections,
-                args.interval, args.timeout, args.resolve_timeout, args.connect_timeout,
-                args.duration, writer, args.seed,
-            )  # fmt: skip
-            counts = probe.run(stop)
+    with proc.recording(parser.prog, args.out) as (stop, writer):
+        probe = HybridProbe(
+            args.client, args.target, args.http_port, args.port, args.connections,
+            args.interval, args.timeout, args.resolve_timeout, args.connect_timeout,
+            args.duration, writer, args.seed,
+        )  # fmt: skip
+        counts = probe.run(stop)
     sys.stderr.write(
         f"hybrid probe {args.client}: connections {args.connections}, "
         f"connected {counts['connected']}, resolved {counts['resolved']} "

@@ -77,10 +77,6 @@ TICKETS_DIR = "quic-tickets"
 RECONNECT_DELAY = 0.1
 #: Seconds between a failed handshake and the next attempt.
 RETRY_DELAY = 0.2
-#: Behind the send schedule by more than this (the process was stopped): skip ahead.
-MAX_LAG = 1.0
-#: Longest answer line accepted; a longer one is dropped.
-MAX_LINE = 256
 #: How a connection that answered can end (record events).
 END_EVENTS = ("stateless_reset", "idle_timeout", "peer_closed")
 

@@ -32,11 +32,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from testbed import proc
 from testbed.probes import defaults
+from testbed.probes.linestream import Lines
 from testbed.probes.quic import (
     ALPN,
     MAX_CONNECTIONS,
-    MAX_LAG,
-    MAX_LINE,
     QUIC_CONNECTIONS,
     QUIC_PORT,
     RECONNECT_DELAY,
@@ -47,22 +46,21 @@ from testbed.probes.quic import (
     aioquic_missing,
     start_offsets,
 )
-from testbed.probes.tcp import Now, Phase, parse_answer
+from testbed.probes.tcp import Now, Phase, total_counts
 from testbed.records import RecordWriter, WriteFault
 
 
-class _Slot:
+class _Slot(Lines):
     """A tracker, its ticket, and the I/O state of its current connection."""
 
-    def __init__(self, tracker: ConnectionTracker):
+    def __init__(self, tracker: ConnectionTracker, interval: float):
+        super().__init__(interval)
         self.tracker = tracker
         self.ticket: Any = None  # the session ticket of the last connection
         self.ticket_site: Optional[str] = None
         self.ticket_fresh = False  # got on the current connection: its site not known yet
         self.protocol: Any = None
         self.stream: Optional[int] = None
-        self.inbuf = b""
-        self.next_send = 0.0
         self.early = False  # may send before the handshake completes (0-RTT)
         self.end: Optional[Tuple[str, str, Now]] = None
         self.wake = asyncio.Event()
@@ -176,25 +174,22 @@ class QuicProbe:
             early_data: send the first request as 0-RTT data when the ticket allows.
         """
         self.target = (target, port)
-        self.interval = interval
         self.idle_timeout = idle_timeout
         self.connect_timeout = connect_timeout
         self.duration = duration
         self.writer = writer
         self.cafile = cafile
         self.early_data = early_data
-        self.slots = [_Slot(ConnectionTracker(client, k, rtt_every)) for k in range(connections)]
+        self.slots = [
+            _Slot(ConnectionTracker(client, k, rtt_every), interval) for k in range(connections)
+        ]
         self.offsets = start_offsets(seed, client, connections, interval)
         self.fault: Optional[WriteFault] = None
         self._stop: Optional[asyncio.Event] = None
 
     def counts(self) -> Dict[str, int]:
         """The trackers' counts, summed over the slots."""
-        total: Dict[str, int] = {}
-        for s in self.slots:
-            for key, value in s.tracker.counts.items():
-                total[key] = total.get(key, 0) + value
-        return total
+        return total_counts(s.tracker.counts for s in self.slots)
 
     def _write(self, records: List[Record]) -> None:
         if self.fault is not None:
@@ -219,17 +214,12 @@ class QuicProbe:
     def received(self, s: _Slot, data: bytes) -> None:
         """Stream data: answers ``SITE SEQ``."""
         now = Now.read()
-        s.inbuf += data
-        *lines, s.inbuf = s.inbuf.split(b"\n")
-        if len(s.inbuf) > MAX_LINE:
-            s.inbuf = b""
-        for line in lines:
-            parsed = parse_answer(line)
-            if parsed is None:
+        for answer in s.answers(data):
+            if answer is None:
                 s.tracker.counts["ignored"] += 1
                 continue
             first = s.tracker.phase is not Phase.UP
-            self._write(s.tracker.answered(parsed[0], parsed[1], now))
+            self._write(s.tracker.answered(answer[0], answer[1], now))
             if first and s.ticket_fresh and s.tracker.phase is Phase.UP:
                 s.ticket_site, s.ticket_fresh = s.tracker.site, False
 
@@ -325,15 +315,9 @@ class QuicProbe:
 
     def _send(self, s: _Slot, now: Now) -> None:
         """Send the requests that are due on the slot's stream."""
-        if now.mono - s.next_send > MAX_LAG:
-            s.next_send = now.mono
-        sent = False
-        while s.next_send <= now.mono:
-            seq = s.tracker.sent(now)
-            s.protocol._quic.send_stream_data(s.stream, b"%d\n" % seq)
-            s.next_send += self.interval
-            sent = True
-        if sent:
+        lines = s.due(now.mono, lambda: s.tracker.sent(now))
+        if lines:
+            s.protocol._quic.send_stream_data(s.stream, lines)
             s.protocol.transmit()
 
     async def _slot(self, s: _Slot, offset: float, stop: asyncio.Event) -> None:
@@ -392,62 +376,27 @@ def _parser() -> proc.Parser:
         prog="python -m testbed.probes.quicclient",
         description="QUIC probe: long request/answer connections and how each one ends.",
     )
-    p.add_argument("--client", required=True, type=proc.name, help="client name")
-    p.add_argument(
-        "--target", default="192.0.2.53", type=proc.ipv4, help="service address (192.0.2.53)"
-    )
-    p.add_argument(
-        "--port", default=QUIC_PORT, type=proc.port, help=f"UDP port (default {QUIC_PORT})"
-    )
-    p.add_argument(
+    proc.add_client(p, target_help=f"service address ({defaults.SERVICE_ADDRESS})")
+    proc.add_port(p, QUIC_PORT, "UDP port")
+    proc.add_stream_options(
+        p,
         "--connections",
-        default=QUIC_CONNECTIONS,
-        type=proc.bounded(0, MAX_CONNECTIONS, int),
-        help=f"concurrent connections (default {QUIC_CONNECTIONS}, at most {MAX_CONNECTIONS})",
+        MAX_CONNECTIONS,
+        "concurrent connections",
+        interval="seconds between requests",
+        timeout="the connections' QUIC idle timeout, seconds",
+        count=QUIC_CONNECTIONS,
+        timeout_flag="--idle-timeout",
     )
-    p.add_argument(
-        "--interval",
-        default=defaults.TCP_INTERVAL,
-        type=proc.bounded(0.005, 60),
-        help=f"seconds between requests (default {defaults.TCP_INTERVAL:g})",
-    )
-    p.add_argument(
-        "--idle-timeout",
-        default=defaults.TCP_TIMEOUT,
-        type=proc.bounded(0, 600),
-        help=f"the connections' QUIC idle timeout, seconds (default {defaults.TCP_TIMEOUT:g})",
-    )
-    p.add_argument(
-        "--connect-timeout",
-        default=1.0,
-        type=proc.bounded(0, 120),
-        help="seconds allowed for the handshake (default 1.0)",
-    )
+    proc.add_connect_timeout(p, "seconds allowed for the handshake (default 1.0)")
     p.add_argument("--cafile", default=None, help="the sites' certificate (default: no check)")
     p.add_argument(
         "--no-early-data",
         action="store_true",
         help="never send 0-RTT data (resumed handshakes still use the ticket)",
     )
-    p.add_argument(
-        "--rtt-every",
-        default=1.0,
-        type=proc.bounded(0.01, 3600),
-        help="seconds between RTT summaries (default 1.0)",
-    )
-    p.add_argument(
-        "--duration",
-        default=None,
-        type=proc.bounded(0),
-        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
-    )
-    p.add_argument(
-        "--seed",
-        default=0,
-        type=proc.bounded(-1, None, int),
-        help="seed of the connections' start offsets, with the client name (default 0)",
-    )
-    proc.add_out(p)
+    proc.add_rtt_every(p, "seconds between RTT summaries")
+    proc.add_run_options(p, seed="the connections' start offsets, with the client name")
     return p
 
 
@@ -459,28 +408,23 @@ def main(argv: Optional[List[str]] = None) -> None:
     missing = aioquic_missing()
     if missing is not None:
         proc.fail(parser.prog, missing, proc.EXIT_USAGE)
-    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
-        try:
-            writer = RecordWriter(args.out)
-        except OSError as exc:
-            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
-        with writer:
-            probe = QuicProbe(
-                args.client,
-                args.target,
-                args.port,
-                args.connections,
-                args.interval,
-                args.idle_timeout,
-                args.connect_timeout,
-                args.rtt_every,
-                args.duration,
-                writer,
-                args.seed,
-                args.cafile,
-                not args.no_early_data,
-            )
-            counts = asyncio.run(probe.run(stop))
+    with proc.recording(parser.prog, args.out) as (stop, writer):
+        probe = QuicProbe(
+            args.client,
+            args.target,
+            args.port,
+            args.connections,
+            args.interval,
+            args.idle_timeout,
+            args.connect_timeout,
+            args.rtt_every,
+            args.duration,
+            writer,
+            args.seed,
+            args.cafile,
+            not args.no_early_data,
+        )
+        counts = asyncio.run(probe.run(stop))
     sys.stderr.write(
         f"quic probe {args.client}: connections {args.connections}, "
         f"connected {counts['connected']}, stateless resets {counts['stateless_reset']}, "

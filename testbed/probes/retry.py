@@ -38,7 +38,6 @@ records into a :class:`~testbed.analysis.model.TransportOutcome`
 
 from __future__ import annotations
 
-import errno
 import random
 import select
 import socket
@@ -51,7 +50,8 @@ from testbed import proc
 from testbed.probes import defaults
 from testbed.probes.builtin import service_address
 from testbed.probes.kinds import ProbeContext, ProbeKind, Record, register
-from testbed.probes.tcp import MAX_LAG, MAX_LINE, Now, Phase, errno_name, parse_answer
+from testbed.probes.linestream import LineStream, errno_name
+from testbed.probes.tcp import Now, Phase, total_counts
 from testbed.records import RecordWriter
 
 #: The record prefix and ``kind`` of every record: ``tcpretry-CLIENT.jsonl``.
@@ -421,15 +421,12 @@ class RetryKind(ProbeKind):
 
 
 # ------------------------------------------------------------------ the loop
-class _Stream:
+class _Stream(LineStream):
     """A tracker and the I/O state of its current connection."""
 
-    def __init__(self, tracker: RetryTracker):
+    def __init__(self, tracker: RetryTracker, interval: float):
+        super().__init__(interval)
         self.tracker = tracker
-        self.sock: Optional[socket.socket] = None
-        self.inbuf = b""
-        self.outbuf = b""
-        self.next_send = 0.0  # monotonic
 
 
 class RetryProbe:
@@ -467,7 +464,6 @@ class RetryProbe:
             backoff_max: the longest reconnect delay (s).
         """
         self.target = (target, port)
-        self.interval = interval
         self.connect_timeout = connect_timeout
         self.duration = duration
         self.writer = writer
@@ -477,41 +473,27 @@ class RetryProbe:
             rng = stream_rng(seed, client, k)
             self.offsets.append(round(rng.uniform(0, interval), 6))
             tracker = RetryTracker(client, k, timeout, Backoff(rng, backoff, backoff_max))
-            self.streams.append(_Stream(tracker))
+            self.streams.append(_Stream(tracker, interval))
 
     def counts(self) -> Dict[str, int]:
         """The trackers' counts, summed over the streams."""
-        total: Dict[str, int] = {}
-        for s in self.streams:
-            for key, value in s.tracker.counts.items():
-                total[key] = total.get(key, 0) + value
-        return total
+        return total_counts(s.tracker.counts for s in self.streams)
 
     def _write(self, records: List[Record]) -> None:
         for record in records:
             self.writer.write(record)
 
-    def _drop(self, s: _Stream) -> None:
-        if s.sock is not None:
-            s.sock.close()
-            s.sock = None
-        s.inbuf = s.outbuf = b""
-
     def _connect(self, s: _Stream) -> None:
         now = Now.read()
         self._write([s.tracker.connecting(now)])
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.sock = sock
-        code = sock.connect_ex(self.target)
-        if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
-            self._connect_failed(s, errno_name(code))
-        elif code == 0:
+        code = s.connect(self.target)
+        if code == 0:
             self._established(s)
+        elif code is not None:
+            self._connect_failed(s, errno_name(code))
 
     def _connect_failed(self, s: _Stream, error: str) -> None:
-        self._drop(s)
+        s.close()
         self._write([s.tracker.connect_failed(error, Now.read())])
 
     def _established(self, s: _Stream) -> None:
@@ -521,70 +503,38 @@ class RetryProbe:
         self._send(s)
 
     def _lost(self, s: _Stream, reason: str, error: str) -> None:
-        self._drop(s)
+        s.close()
         self._write([s.tracker.lost(reason, error, Now.read())])
-
-    def _failed(self, s: _Stream, exc: OSError) -> None:
-        """An error on an established connection: ETIMEDOUT a timeout, anything else a reset."""
-        if exc.errno == errno.ETIMEDOUT:
-            self._lost(s, "timeout", "ETIMEDOUT")
-        else:
-            self._lost(s, "reset", errno_name(exc.errno))
 
     def _send(self, s: _Stream) -> None:
         now = Now.read()
-        if now.mono - s.next_send > MAX_LAG:  # stalled: skip ahead instead of a burst
-            s.next_send = now.mono
-        while s.next_send <= now.mono:
-            s.outbuf += b"%d\n" % s.tracker.sent(now)
-            s.next_send += self.interval
-        self._flush(s)
-
-    def _flush(self, s: _Stream) -> None:
-        assert s.sock is not None
-        try:
-            sent = s.sock.send(s.outbuf, socket.MSG_NOSIGNAL)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._failed(s, exc)
-            return
-        s.outbuf = s.outbuf[sent:]
+        gone = s.send_due(now.mono, lambda: s.tracker.sent(now))
+        if gone is not None:
+            self._lost(s, *gone)
 
     def _receive(self, s: _Stream) -> None:
-        assert s.sock is not None
-        try:
-            data = s.sock.recv(4096)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._failed(s, exc)
-            return
-        if not data:
-            self._lost(s, "eof", "EOF")
+        answers, gone = s.receive()
+        if gone is not None:
+            self._lost(s, *gone)
             return
         now = Now.read()
-        s.inbuf += data
-        *lines, s.inbuf = s.inbuf.split(b"\n")
-        if len(s.inbuf) > MAX_LINE:
-            s.inbuf = b""
-        for line in lines:
-            parsed = parse_answer(line)
-            if parsed is None:
+        for answer in answers:
+            if answer is None:
                 s.tracker.counts["ignored"] += 1
                 continue
-            self._write(s.tracker.answered(parsed[0], parsed[1], now))
+            self._write(s.tracker.answered(answer[0], answer[1], now))
 
     def _writable(self, s: _Stream) -> None:
-        assert s.sock is not None
         if s.tracker.phase is Phase.CONNECTING:
-            code = s.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            code = s.connect_error()
             if code:
                 self._connect_failed(s, errno_name(code))
             else:
                 self._established(s)
         elif s.outbuf:
-            self._flush(s)
+            gone = s.flush()
+            if gone is not None:
+                self._lost(s, *gone)
 
     def _step(self, s: _Stream) -> List[float]:
         """Act on the stream's due deadlines; return the times of its next ones."""
@@ -599,7 +549,7 @@ class RetryProbe:
         if tracker.phase in (Phase.OPEN, Phase.UP):
             records = tracker.expire(now)
             if records:
-                self._drop(s)
+                s.close()
                 self._write(records)
             elif s.next_send <= now.mono:
                 self._send(s)
@@ -617,7 +567,7 @@ class RetryProbe:
             self._loop(stop)
         finally:
             for s in self.streams:
-                self._drop(s)
+                s.close()
         return self.counts()
 
     def _loop(self, stop: proc.StopSignal) -> None:
@@ -633,15 +583,9 @@ class RetryProbe:
             writers: List[Any] = []
             owner: Dict[socket.socket, _Stream] = {}
             for s in self.streams:
-                if s.sock is None:
-                    continue
-                owner[s.sock] = s
-                if s.tracker.phase is Phase.CONNECTING:
-                    writers.append(s.sock)
-                else:
-                    readers.append(s.sock)
-                    if s.outbuf:
-                        writers.append(s.sock)
+                if s.sock is not None:
+                    owner[s.sock] = s
+                    s.wait_on(s.tracker.phase is Phase.CONNECTING, readers, writers)
             wait = max(0.0, min(wake) - time.monotonic())
             readable, writable, _ = select.select(readers, writers, [], wait)
             if stop in readable:
@@ -659,7 +603,7 @@ class RetryProbe:
         now = Now.read()
         for s in self.streams:
             self._write([s.tracker.stop(now)])
-            self._drop(s)
+            s.close()
 
 
 def _parser() -> proc.Parser:
@@ -667,37 +611,18 @@ def _parser() -> proc.Parser:
         prog="python -m testbed.probes.retry",
         description="TCP retry probe: long streams that reconnect with backoff after a break.",
     )
-    p.add_argument("--client", required=True, type=proc.name, help="client name")
-    p.add_argument("--target", default="192.0.2.53", type=proc.ipv4, help="service address")
-    p.add_argument(
-        "--port",
-        default=defaults.STREAM_PORT,
-        type=proc.port,
-        help=f"TCP port (default {defaults.STREAM_PORT})",
-    )
-    p.add_argument(
+    proc.add_client(p, target_help="service address")
+    proc.add_port(p, defaults.STREAM_PORT, "TCP port")
+    proc.add_stream_options(
+        p,
         "--streams",
-        default=defaults.TCP_STREAMS,
-        type=proc.bounded(0, MAX_STREAMS, int),
-        help=f"concurrent streams (default {defaults.TCP_STREAMS}, at most {MAX_STREAMS})",
+        MAX_STREAMS,
+        "concurrent streams",
+        interval="seconds between messages",
+        timeout="seconds without an answer before a break",
     )
-    p.add_argument(
-        "--interval",
-        default=defaults.TCP_INTERVAL,
-        type=proc.bounded(0.005, 60),
-        help=f"seconds between messages (default {defaults.TCP_INTERVAL:g})",
-    )
-    p.add_argument(
-        "--timeout",
-        default=defaults.TCP_TIMEOUT,
-        type=proc.bounded(0, 600),
-        help=f"seconds without an answer before a break (default {defaults.TCP_TIMEOUT:g})",
-    )
-    p.add_argument(
-        "--connect-timeout",
-        default=CONNECT_TIMEOUT,
-        type=proc.bounded(0, 120),
-        help=f"seconds allowed for the TCP handshake (default {CONNECT_TIMEOUT:g})",
+    proc.add_connect_timeout(
+        p, f"seconds allowed for the TCP handshake (default {CONNECT_TIMEOUT:g})", CONNECT_TIMEOUT
     )
     p.add_argument(
         "--backoff",
@@ -711,19 +636,7 @@ def _parser() -> proc.Parser:
         type=proc.bounded(0, 600),
         help=f"longest reconnect delay (default {BACKOFF_MAX:g})",
     )
-    p.add_argument(
-        "--duration",
-        default=None,
-        type=proc.bounded(0),
-        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
-    )
-    p.add_argument(
-        "--seed",
-        default=0,
-        type=proc.bounded(-1, None, int),
-        help="seed of the start offsets and backoff jitter, with the client (default 0)",
-    )
-    proc.add_out(p)
+    proc.add_run_options(p, seed="the start offsets and backoff jitter, with the client")
     return p
 
 
@@ -731,27 +644,22 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.probes.retry``."""
     parser = _parser()
     args = proc.arguments(parser, argv)
-    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
-        try:
-            writer = RecordWriter(args.out)
-        except OSError as exc:
-            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
-        with writer:
-            probe = RetryProbe(
-                args.client,
-                args.target,
-                args.port,
-                int(args.streams),
-                args.interval,
-                args.timeout,
-                args.connect_timeout,
-                args.duration,
-                writer,
-                int(args.seed),
-                args.backoff,
-                args.backoff_max,
-            )
-            counts = probe.run(stop)
+    with proc.recording(parser.prog, args.out) as (stop, writer):
+        probe = RetryProbe(
+            args.client,
+            args.target,
+            args.port,
+            int(args.streams),
+            args.interval,
+            args.timeout,
+            args.connect_timeout,
+            args.duration,
+            writer,
+            int(args.seed),
+            args.backoff,
+            args.backoff_max,
+        )
+        counts = probe.run(stop)
     sys.stderr.write(
         f"retry probe {args.client}: streams {args.streams}, attempts {counts['attempt']}, "
         f"failed {counts['attempt_failed']}, breaks {counts['break']}, "

@@ -25,7 +25,8 @@ After a reset, timeout or eof the stream reconnects after
 
 One process, non-blocking sockets and one ``select`` loop that sleeps until
 the next send, deadline or answer.  The per-stream logic is
-:class:`StreamTracker`: pure bookkeeping fed with events and times, no I/O.
+:class:`StreamTracker`: pure bookkeeping fed with events and times, no I/O;
+a stream's socket is a :class:`~testbed.probes.linestream.LineStream`.
 SIGTERM/SIGINT or the end of ``--duration`` closes every stream (a
 ``closed`` record for each stream that is up) and the process exits 0.
 
@@ -38,16 +39,16 @@ streams at the same offsets again.
 from __future__ import annotations
 
 import enum
-import errno
 import random
 import select
 import socket
 import sys
 import time
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, List, NamedTuple, Optional
 
 from testbed import proc
 from testbed.probes import defaults
+from testbed.probes.linestream import LineStream, errno_name
 from testbed.records import RecordWriter
 
 STREAM_PORT = defaults.STREAM_PORT
@@ -56,10 +57,6 @@ MAX_STREAMS = 64
 RECONNECT_DELAY = 0.1
 #: Seconds between the end of a failed connection attempt and the next attempt.
 RETRY_DELAY = 0.2
-#: Behind the send schedule by more than this (the process was stopped): skip ahead.
-MAX_LAG = 1.0
-#: Longest answer line accepted; a longer one is dropped.
-MAX_LINE = 256
 
 
 def start_offsets(seed: int, client: str, streams: int, interval: float) -> List[float]:
@@ -75,11 +72,13 @@ def start_offsets(seed: int, client: str, streams: int, interval: float) -> List
     return [round(rng.uniform(0, interval), 6) for _ in range(streams)]
 
 
-def errno_name(number: Optional[int]) -> str:
-    """The symbolic name of an errno value (``ECONNRESET``), or ``errno N``."""
-    if number is None:
-        return "unknown error"
-    return errno.errorcode.get(number, f"errno {number}")
+def total_counts(counts: Iterable[Dict[str, int]]) -> Dict[str, int]:
+    """Trackers' counts summed key by key (a probe's totals)."""
+    total: Dict[str, int] = {}
+    for one in counts:
+        for key, value in one.items():
+            total[key] = total.get(key, 0) + value
+    return total
 
 
 class Now(NamedTuple):
@@ -101,25 +100,6 @@ class Phase(enum.Enum):
     CONNECTING = "connecting"  # TCP handshake under way
     OPEN = "open"  # TCP connected, no answer yet
     UP = "up"  # answered: ``connected`` recorded
-
-
-def parse_answer(line: bytes) -> Optional[Tuple[str, int]]:
-    """Parse one answer line ``SITE SEQ``.
-
-    Args:
-        line: the line, with or without its newline.
-
-    Returns:
-        ``(site, seq)``, or None if the line is not an answer.
-    """
-    parts = line.split()
-    if len(parts) != 2 or not parts[1].isdigit():
-        return None
-    try:
-        site = parts[0].decode("ascii")
-    except UnicodeDecodeError:
-        return None
-    return site, int(parts[1])
 
 
 class StreamTracker:
@@ -371,15 +351,12 @@ class StreamTracker:
         )
 
 
-class _Stream:
+class _Stream(LineStream):
     """A tracker and the I/O state of its current connection."""
 
-    def __init__(self, tracker: StreamTracker):
+    def __init__(self, tracker: StreamTracker, interval: float):
+        super().__init__(interval)
         self.tracker = tracker
-        self.sock: Optional[socket.socket] = None
-        self.inbuf = b""
-        self.outbuf = b""
-        self.next_send = 0.0  # monotonic
         self.retry_at = 0.0  # monotonic; connect when DOWN and reached
 
 
@@ -416,22 +393,17 @@ class TcpProbe:
             seed: seeds the streams' start offsets (with the client name).
         """
         self.target = (target, port)
-        self.interval = interval
         self.connect_timeout = connect_timeout
         self.duration = duration
         self.writer = writer
         self.streams = [
-            _Stream(StreamTracker(client, k, timeout, rtt_every)) for k in range(streams)
+            _Stream(StreamTracker(client, k, timeout, rtt_every), interval) for k in range(streams)
         ]
         self.offsets = start_offsets(seed, client, streams, interval)
 
     def counts(self) -> Dict[str, int]:
         """The trackers' counts, summed over the streams."""
-        total: Dict[str, int] = {}
-        for s in self.streams:
-            for key, value in s.tracker.counts.items():
-                total[key] = total.get(key, 0) + value
-        return total
+        return total_counts(s.tracker.counts for s in self.streams)
 
     def _write(self, records: List[Dict[str, Any]]) -> None:
         for record in records:
@@ -439,28 +411,18 @@ class TcpProbe:
 
     # -- one stream's I/O --------------------------------------------------
 
-    def _drop(self, s: _Stream) -> None:
-        if s.sock is not None:
-            s.sock.close()
-            s.sock = None
-        s.inbuf = s.outbuf = b""
-
     def _connect(self, s: _Stream) -> None:
         now = Now.read()
         s.tracker.connecting(now)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        s.sock = sock
-        code = sock.connect_ex(self.target)
-        if code not in (0, errno.EINPROGRESS, errno.EAGAIN):
-            self._connect_failed(s, errno_name(code))
-        elif code == 0:
+        code = s.connect(self.target)
+        if code == 0:
             self._established(s)
+        elif code is not None:
+            self._connect_failed(s, errno_name(code))
 
     def _connect_failed(self, s: _Stream, error: str) -> None:
         now = Now.read()
-        self._drop(s)
+        s.close()
         self._write([s.tracker.connect_failed(error, now)])
         s.retry_at = now.mono + RETRY_DELAY
 
@@ -470,79 +432,43 @@ class TcpProbe:
         s.next_send = now.mono
         self._send(s)
 
-    def _lost(self, s: _Stream, event: str, error: str, now: Optional[Now] = None) -> None:
-        now = now or Now.read()
-        self._drop(s)
+    def _lost(self, s: _Stream, event: str, error: str) -> None:
+        """The connection broke: ``reset``, ``timeout`` or ``eof``."""
+        now = Now.read()
+        s.close()
         self._write(s.tracker.lost(event, error, now))
         s.retry_at = now.mono + RECONNECT_DELAY
-
-    def _failed(self, s: _Stream, exc: OSError) -> None:
-        """An error on an established connection.
-
-        ECONNRESET and EPIPE (and anything else rare, by its errno name) are a
-        ``reset``; ETIMEDOUT (the kernel gave up retransmitting) a ``timeout``.
-        """
-        if exc.errno == errno.ETIMEDOUT:
-            self._lost(s, "timeout", "ETIMEDOUT")
-        else:
-            self._lost(s, "reset", errno_name(exc.errno))
 
     def _send(self, s: _Stream) -> None:
         """Send the requests that are due (on the absolute schedule)."""
         now = Now.read()
-        if now.mono - s.next_send > MAX_LAG:  # stalled: skip ahead instead of a burst
-            s.next_send = now.mono
-        while s.next_send <= now.mono:
-            seq = s.tracker.sent(now)
-            s.outbuf += b"%d\n" % seq
-            s.next_send += self.interval
-        self._flush(s)
-
-    def _flush(self, s: _Stream) -> None:
-        assert s.sock is not None
-        try:
-            sent = s.sock.send(s.outbuf, socket.MSG_NOSIGNAL)
-        except (BlockingIOError, InterruptedError):
-            return  # buffer full: the rest leaves when writable (or times out)
-        except OSError as exc:
-            self._failed(s, exc)
-            return
-        s.outbuf = s.outbuf[sent:]
+        gone = s.send_due(now.mono, lambda: s.tracker.sent(now))
+        if gone is not None:
+            self._lost(s, *gone)
 
     def _receive(self, s: _Stream) -> None:
-        assert s.sock is not None
-        try:
-            data = s.sock.recv(4096)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._failed(s, exc)
+        answers, gone = s.receive()
+        if gone is not None:
+            self._lost(s, *gone)
             return
         now = Now.read()
-        if not data:
-            self._lost(s, "eof", "EOF", now)
-            return
-        s.inbuf += data
-        *lines, s.inbuf = s.inbuf.split(b"\n")
-        if len(s.inbuf) > MAX_LINE:
-            s.inbuf = b""
-        for line in lines:
-            parsed = parse_answer(line)
-            if parsed is None:
+        for answer in answers:
+            if answer is None:
                 s.tracker.counts["ignored"] += 1
                 continue
-            self._write(s.tracker.answered(parsed[0], parsed[1], now))
+            self._write(s.tracker.answered(answer[0], answer[1], now))
 
     def _writable(self, s: _Stream) -> None:
-        assert s.sock is not None
         if s.tracker.phase is Phase.CONNECTING:
-            code = s.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            code = s.connect_error()
             if code:
                 self._connect_failed(s, errno_name(code))
             else:
                 self._established(s)
         elif s.outbuf:
-            self._flush(s)
+            gone = s.flush()
+            if gone is not None:
+                self._lost(s, *gone)
 
     def _step(self, s: _Stream) -> List[float]:
         """Act on the stream's due deadlines.
@@ -561,7 +487,7 @@ class TcpProbe:
         if tracker.phase in (Phase.OPEN, Phase.UP):
             records = tracker.expire(now)
             if records:
-                self._drop(s)
+                s.close()
                 self._write(records)
                 s.retry_at = now.mono + RECONNECT_DELAY
             else:
@@ -591,7 +517,7 @@ class TcpProbe:
             self._loop(stop)
         finally:
             for s in self.streams:
-                self._drop(s)
+                s.close()
         return self.counts()
 
     def _loop(self, stop: proc.StopSignal) -> None:
@@ -609,15 +535,9 @@ class TcpProbe:
             writers: List[Any] = []
             owner: Dict[socket.socket, _Stream] = {}
             for s in self.streams:
-                if s.sock is None:
-                    continue
-                owner[s.sock] = s
-                if s.tracker.phase is Phase.CONNECTING:
-                    writers.append(s.sock)
-                else:
-                    readers.append(s.sock)
-                    if s.outbuf:
-                        writers.append(s.sock)
+                if s.sock is not None:
+                    owner[s.sock] = s
+                    s.wait_on(s.tracker.phase is Phase.CONNECTING, readers, writers)
             wait = max(0.0, min(wake) - time.monotonic())
             readable, writable, _ = select.select(readers, writers, [], wait)
             if stop in readable:
@@ -635,7 +555,7 @@ class TcpProbe:
         now = Now.read()
         for s in self.streams:
             self._write(s.tracker.close(now))
-            self._drop(s)
+            s.close()
 
 
 def _parser() -> proc.Parser:
@@ -643,60 +563,19 @@ def _parser() -> proc.Parser:
         prog="python -m testbed.probes.tcp",
         description="TCP probe: long-lived request/answer streams, one record per state change.",
     )
-    p.add_argument("--client", required=True, type=proc.name, help="client name")
-    p.add_argument(
-        "--target",
-        default="192.0.2.53",
-        type=proc.ipv4,
-        help="service address (default 192.0.2.53)",
-    )
-    p.add_argument(
-        "--port", default=STREAM_PORT, type=proc.port, help=f"TCP port (default {STREAM_PORT})"
-    )
-    p.add_argument(
+    proc.add_client(p)
+    proc.add_port(p, STREAM_PORT, "TCP port")
+    proc.add_stream_options(
+        p,
         "--streams",
-        default=defaults.TCP_STREAMS,
-        type=proc.bounded(0, MAX_STREAMS, int),
-        help=f"concurrent streams (default {defaults.TCP_STREAMS}, at most {MAX_STREAMS})",
+        MAX_STREAMS,
+        "concurrent streams",
+        interval="seconds between requests on a stream",
+        timeout="seconds without an answer before a connection is given up",
     )
-    p.add_argument(
-        "--interval",
-        default=defaults.TCP_INTERVAL,
-        type=proc.bounded(0.005, 60),
-        help=f"seconds between requests on a stream (default {defaults.TCP_INTERVAL:g})",
-    )
-    p.add_argument(
-        "--timeout",
-        default=defaults.TCP_TIMEOUT,
-        type=proc.bounded(0, 600),
-        help="seconds without an answer before a connection is given up "
-        f"(default {defaults.TCP_TIMEOUT:g})",
-    )
-    p.add_argument(
-        "--connect-timeout",
-        default=1.0,
-        type=proc.bounded(0, 120),
-        help="seconds allowed for the TCP handshake (default 1.0)",
-    )
-    p.add_argument(
-        "--rtt-every",
-        default=1.0,
-        type=proc.bounded(0.01, 3600),
-        help="seconds between RTT summaries of a stream (default 1.0)",
-    )
-    p.add_argument(
-        "--duration",
-        default=None,
-        type=proc.bounded(0),
-        help="stop after this many seconds (default: until SIGTERM/SIGINT)",
-    )
-    p.add_argument(
-        "--seed",
-        default=0,
-        type=proc.bounded(-1, None, int),
-        help="seed of the streams' start offsets, with the client name (default 0)",
-    )
-    proc.add_out(p)
+    proc.add_connect_timeout(p, "seconds allowed for the TCP handshake (default 1.0)")
+    proc.add_rtt_every(p, "seconds between RTT summaries of a stream")
+    proc.add_run_options(p, seed="the streams' start offsets, with the client name")
     return p
 
 
@@ -704,26 +583,21 @@ def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.probes.tcp``."""
     parser = _parser()
     args = proc.arguments(parser, argv)
-    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
-        try:
-            writer = RecordWriter(args.out)
-        except OSError as exc:
-            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
-        with writer:
-            probe = TcpProbe(
-                args.client,
-                args.target,
-                args.port,
-                args.streams,
-                args.interval,
-                args.timeout,
-                args.connect_timeout,
-                args.rtt_every,
-                args.duration,
-                writer,
-                args.seed,
-            )
-            counts = probe.run(stop)
+    with proc.recording(parser.prog, args.out) as (stop, writer):
+        probe = TcpProbe(
+            args.client,
+            args.target,
+            args.port,
+            args.streams,
+            args.interval,
+            args.timeout,
+            args.connect_timeout,
+            args.rtt_every,
+            args.duration,
+            writer,
+            args.seed,
+        )
+        counts = probe.run(stop)
     sys.stderr.write(
         f"tcp probe {args.client}: streams {args.streams}, connected {counts['connected']}, "
         f"resets {counts['reset']}, timeouts {counts['timeout']}, eofs {counts['eof']}, "

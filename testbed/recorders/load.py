@@ -142,15 +142,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = _parser()
     args = proc.arguments(parser, argv)
     uplinks = [u for u in args.uplinks.split(",") if u]
-    with proc.exit_on_write_fault(parser.prog), proc.StopSignal() as stop:
-        try:
-            writer = RecordWriter(args.out)
-        except OSError as exc:
-            proc.fail(parser.prog, f"cannot write {args.out}: {exc.strerror}")
+    with proc.recording(parser.prog, args.out) as (stop, writer):
         counters = Counters(uplinks, [s for s in args.servers.split(",") if s])
         try:
-            with writer:
-                n = run(args.site, counters, writer, args.interval, stop)
+            n = run(args.site, counters, writer, args.interval, stop)
         finally:
             counters.close()
     sys.stderr.write(f"load recorder {args.site}: {n} samples\n")

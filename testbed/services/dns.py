@@ -19,7 +19,6 @@ starting NSD.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,9 +27,10 @@ from typing import List, Optional
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from testbed import proc
+from testbed.probes import defaults
 
 ZONE = "anycast.test"
-SERVICE_ADDRESS = "192.0.2.53"
+SERVICE_ADDRESS = defaults.SERVICE_ADDRESS
 DNS_PORT = 53
 CONF_NAME = "nsd.conf"
 ZONEFILE_NAME = f"{ZONE}.zone"
@@ -154,7 +154,7 @@ def _parser() -> proc.Parser:
         type=proc.ipv4,
         help=f"address to serve on (default {SERVICE_ADDRESS})",
     )
-    p.add_argument("--port", default=DNS_PORT, type=proc.port, help="port (default 53)")
+    proc.add_port(p, DNS_PORT, "port")
     p.add_argument(
         "--render-only",
         action="store_true",
@@ -171,17 +171,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         conf = write_config(args.site, args.dir, args.address, args.port)
     except OSError as exc:
         proc.fail(parser.prog, f"cannot write NSD files in {args.dir}: {exc.strerror}")
-    problem = check(conf)
-    if problem:
-        proc.fail(parser.prog, f"NSD rejects {conf}: {' / '.join(problem.splitlines())}")
-    if args.render_only:
-        print(conf)
-        return
-    command = nsd_argv(conf)
-    try:
-        os.execv(command[0], command)
-    except OSError as exc:
-        proc.fail(parser.prog, f"cannot start {command[0]}: {exc.strerror}")
+    proc.exec_daemon(parser.prog, "NSD", conf, check, nsd_argv, args.render_only)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ without starting nginx.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -35,7 +34,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from testbed import proc
 from testbed.probes import defaults
 
-SERVICE_ADDRESS = "192.0.2.53"
+SERVICE_ADDRESS = defaults.SERVICE_ADDRESS
 CONF_NAME = "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 #: What to install when nginx is missing.
@@ -161,12 +160,7 @@ def _parser() -> proc.Parser:
     p.add_argument(
         "--unicast", default=None, type=proc.ipv4, help="the site's unicast address, if any"
     )
-    p.add_argument(
-        "--port",
-        default=defaults.HTTP_PORT,
-        type=proc.port,
-        help=f"port (default {defaults.HTTP_PORT})",
-    )
+    proc.add_port(p, defaults.HTTP_PORT, "port")
     p.add_argument(
         "--render-only",
         action="store_true",
@@ -185,17 +179,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         conf = write_config(args.site, args.server, args.dir, args.address, args.unicast, args.port)
     except OSError as exc:
         proc.fail(parser.prog, f"cannot write nginx files in {args.dir}: {exc.strerror}")
-    problem = check(conf)
-    if problem:
-        proc.fail(parser.prog, f"nginx rejects {conf}: {' / '.join(problem.splitlines())}")
-    if args.render_only:
-        print(conf)
-        return
-    command = nginx_argv(conf)
-    try:
-        os.execv(command[0], command)
-    except OSError as exc:
-        proc.fail(parser.prog, f"cannot start {command[0]}: {exc.strerror}")
+    proc.exec_daemon(parser.prog, "nginx", conf, check, nginx_argv, args.render_only)
 
 
 if __name__ == "__main__":

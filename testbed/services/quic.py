@@ -50,7 +50,6 @@ import json
 import logging
 import os
 import shutil
-import signal
 import sys
 import time
 from pathlib import Path
@@ -60,7 +59,6 @@ from testbed import proc
 from testbed.probes.quic import ALPN, QUIC_PORT, SERVER_NAME
 from testbed.services.stream import answer
 
-SERVICE_ADDRESS = "192.0.2.53"
 #: Length of the connection IDs the servers issue (aioquic's default).
 CID_LENGTH = 8
 #: RFC 9000 section 10.3: a stateless reset token is 16 bytes, a reset at least 21.
@@ -477,29 +475,12 @@ class QuicService:
         )
 
 
-async def _main(service: QuicService) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await service.run(stop)
-
-
 def _parser() -> proc.Parser:
     p = proc.Parser(
         prog="python -m testbed.services.quic",
         description="QUIC service: answers each line SEQ on a stream with 'SITE SEQ'.",
     )
-    p.add_argument("--site", required=True, type=proc.name, help="site name sent in answers")
-    p.add_argument(
-        "--bind",
-        default=SERVICE_ADDRESS,
-        type=proc.ipv4,
-        help=f"address to listen on (default {SERVICE_ADDRESS})",
-    )
-    p.add_argument(
-        "--port", default=QUIC_PORT, type=proc.port, help=f"UDP port (default {QUIC_PORT})"
-    )
+    proc.add_listen_options(p, QUIC_PORT, "UDP port")
     p.add_argument(
         "--credentials",
         required=True,
@@ -539,7 +520,7 @@ def main(argv: Optional[List[str]] = None) -> None:
             shared_reset=args.shared_reset,
             tickets=Path(args.tickets) if args.shared_tickets else None,
         )
-        asyncio.run(_main(service))
+        asyncio.run(proc.serve(service.run))
     except OSError as exc:
         why = os.strerror(exc.errno) if exc.errno else str(exc)
         proc.fail(parser.prog, f"cannot serve on {args.bind}:{args.port} (udp): {why}")

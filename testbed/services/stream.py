@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import sys
 from typing import List, Optional, Set
@@ -27,7 +26,6 @@ from typing import List, Optional, Set
 from testbed import proc
 from testbed.probes import defaults
 
-SERVICE_ADDRESS = "192.0.2.53"
 STREAM_PORT = defaults.STREAM_PORT
 #: Longest line accepted; a client sending more is disconnected.
 MAX_LINE = 256
@@ -109,29 +107,12 @@ class StreamServer:
         await self._server.wait_closed()
 
 
-async def _main(site: str, bind: str, port: int, unix: Optional[str] = None) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await StreamServer(site, bind, port, unix).run(stop)
-
-
 def _parser() -> proc.Parser:
     p = proc.Parser(
         prog="python -m testbed.services.stream",
         description="TCP stream service: answers each line SEQ with 'SITE SEQ'.",
     )
-    p.add_argument("--site", required=True, type=proc.name, help="site name sent in answers")
-    p.add_argument(
-        "--bind",
-        default=SERVICE_ADDRESS,
-        type=proc.ipv4,
-        help=f"address to listen on (default {SERVICE_ADDRESS})",
-    )
-    p.add_argument(
-        "--port", default=STREAM_PORT, type=proc.port, help=f"TCP port (default {STREAM_PORT})"
-    )
+    proc.add_listen_options(p, STREAM_PORT, "TCP port")
     p.add_argument("--unix", default=None, help="listen on this unix socket instead")
     return p
 
@@ -141,7 +122,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        asyncio.run(_main(args.site, args.bind, args.port, args.unix))
+        asyncio.run(proc.serve(StreamServer(args.site, args.bind, args.port, args.unix).run))
     except OSError as exc:
         why = os.strerror(exc.errno) if exc.errno else str(exc)
         where = args.unix or f"{args.bind}:{args.port}"

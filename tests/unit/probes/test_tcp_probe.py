@@ -14,7 +14,8 @@ from typing import Callable, Iterator, List
 
 import pytest
 
-from testbed.probes.tcp import Now, Phase, StreamTracker, errno_name, parse_answer
+from testbed.probes.linestream import errno_name, parse_answer
+from testbed.probes.tcp import Now, Phase, StreamTracker
 from tests.unit.probes.helpers import Procs, Records, free_port, read, wait_listening, wait_records
 
 # -- the state machine ---------------------------------------------------------
