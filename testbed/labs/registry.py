@@ -119,6 +119,15 @@ LABS: List[Lab] = [
         ("answers.yaml",),
         "anycast-testbed playbook {dir}/topology.yaml --out {dir}/runs",
     ),
+    Lab(
+        8,
+        "tcp-remedies",
+        "TCP remedies",
+        "run every TCP remedy on the same te-shift and failure; pick the one that meets the "
+        "needs of a video stream, a REST API and a chat socket, and justify it with a figure",
+        ("answers.yaml",),
+        "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
+    ),
 ]
 
 

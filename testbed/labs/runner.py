@@ -47,6 +47,7 @@ def lab_scenario(
     timeline: List[Dict[str, Any]],
     settle: float = 3.0,
     bgp: Optional[Dict[str, int]] = None,
+    traffic: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """A scenario as plain data, with the labs' traffic.
 
@@ -56,6 +57,7 @@ def lab_scenario(
         timeline: events (``{"at": 3, "event": "fail_site", ...}``).
         settle: seconds of traffic before the timeline.
         bgp: timers for every session (None: the topology's).
+        traffic: traffic settings over the labs' (``{"kinds": [...]}``).
 
     Returns:
         Data for :func:`testbed.scenario.load.parse_scenario`.
@@ -64,7 +66,7 @@ def lab_scenario(
         "name": name,
         "duration": duration,
         "settle": settle,
-        "traffic": dict(LAB_TRAFFIC),
+        "traffic": {**LAB_TRAFFIC, **(traffic or {})},
         "timeline": timeline,
     }
     if bgp:

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import InputError
-from testbed.labs import reasoning, steering
+from testbed.labs import reasoning, remedies, steering
 
 #: Transit ASes in the chain, and so clients (one per transit).
 CHAIN = 5
@@ -207,6 +207,20 @@ class Variant:
             "overloaded_after": sorted(steering.cascade(after, target)),
         }
 
+    # --------------------------------------------------------- lab 8: TCP remedies
+    def needs(self) -> Dict[str, remedies.Needs]:
+        """Lab 8: each service's needs (answer key -> :class:`~testbed.labs.remedies.Needs`)."""
+        return {s: remedies.Needs.of(data) for s, data in self.params["needs"].items()}
+
+    def remedy_answer(self) -> Dict[str, Any]:
+        """Lab 8's answers by reasoning: per service the fitting remedies and their worst figure."""
+        out: Dict[str, Any] = {}
+        for service, needs in self.needs().items():
+            fit = remedies.fitting(needs)
+            out[service] = fit
+            out[f"{service}_recovery_s"] = max(remedies.expected(r).worst_s for r in fit)
+        return out
+
     def homes(self, client: Client) -> List[Transit]:
         """Lab 7: the transits a client's ISP is a customer of (its own first)."""
         second = self.params.get("second_home", {}).get(client.isp)
@@ -301,7 +315,14 @@ def _lab4(rng: random.Random, _clients: Dict[str, int]) -> Roles:
     return {"a": p, "b": q}, {"fails": rng.choice(("a", "b"))}
 
 
-def _lab5(rng: random.Random, clients: Dict[str, int]) -> Roles:
+def _fail_and_shift(
+    rng: random.Random, clients: Dict[str, int], accept: Callable[[List[str], List[str]], bool]
+) -> Roles:
+    """Three sites, one that fails and another that prepends 1-3 times (labs 5 and 8).
+
+    Drawn until every client has a site in all three states and ``accept(lost,
+    moved)`` holds for the clients the failure and the prepend move.
+    """
     while True:
         pos = dict(zip("abc", sorted(rng.sample(range(CHAIN), 3)), strict=True))
         fails, shifts = rng.sample("abc", 2)
@@ -312,9 +333,14 @@ def _lab5(rng: random.Random, clients: Dict[str, int]) -> Roles:
         shifted = reasoning.catchment(clients, {**every, shifts: (pos[shifts], count)})
         if None in base.values() or None in down.values() or None in shifted.values():
             continue
-        lost, moved = reasoning.moved(base, down), reasoning.moved(base, shifted)
-        if moved and set(moved) != set(lost):
+        if accept(reasoning.moved(base, down), reasoning.moved(base, shifted)):
             return pos, {"fails": fails, "shifts": shifts, "count": count}
+
+
+def _lab5(rng: random.Random, clients: Dict[str, int]) -> Roles:
+    return _fail_and_shift(
+        rng, clients, lambda lost, moved: bool(moved) and set(moved) != set(lost)
+    )
 
 
 #: Lab 6's transits by the part they play: ``hub``, ``east`` and ``west`` are
@@ -343,6 +369,12 @@ def _lab6(rng: random.Random, _clients: Dict[str, int]) -> Roles:
     return sites, {"roles": places, "links": links}
 
 
+def _lab8(rng: random.Random, clients: Dict[str, int]) -> Roles:
+    """A te-shift and a failure that both move clients; the services' needs."""
+    pos, params = _fail_and_shift(rng, clients, lambda lost, moved: bool(lost and moved))
+    return pos, {**params, "needs": remedies.draw_needs(rng)}
+
+
 CHOOSERS: Dict[int, Callable[[random.Random, Dict[str, int]], Roles]] = {
     1: _lab1,
     2: _lab2,
@@ -350,6 +382,7 @@ CHOOSERS: Dict[int, Callable[[random.Random, Dict[str, int]], Roles]] = {
     4: _lab4,
     5: _lab5,
     6: _lab6,
+    8: _lab8,
 }
 
 
@@ -518,7 +551,7 @@ def make_variant(lab: int, student: Optional[str] = None) -> Variant:
     """A student's variant of a lab.
 
     Args:
-        lab: the lab number (1-7).
+        lab: the lab number (1-8).
         student: the student ID (None: the reference variant).
 
     Returns:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Set, Tuple
 
 from testbed.analysis.model import Summary
-from testbed.labs import reasoning, steering
+from testbed.labs import reasoning, remedies, steering
 from testbed.labs.common import announced_prepend, uplink_neighbors
 from testbed.labs.variant import Variant
 from testbed.rundir import write_yaml
@@ -129,7 +129,16 @@ class FakeRun:
                 figures[c]["dns"]["outages"].append({"start": t, "duration": gap})
                 figures[c]["tcp"]["resets"] += [{"t": t + gap}, {"t": t + gap}]
             params = {k: event[k] for k in ("site", "how", "count") if event.get(k) is not None}
-            events.append({"t": t, "kind": kind, "params": params, "moves": moves})
+            events.append(
+                {
+                    "t": t,
+                    "kind": kind,
+                    "params": params,
+                    "moves": moves,
+                    "moved": sorted(moves),
+                    "transport": fake_transport(scenario, kind, len(moves), (*run, index)),
+                }
+            )
             current = after
             if load:
                 states.append((index, kind, as_sites()))
@@ -143,6 +152,29 @@ class FakeRun:
         if net is not None:
             data["load"] = fake_load(net, scenario, states)
         return data
+
+
+def fake_transport(
+    scenario: Dict[str, Any], kind: str, moved: int, key: Tuple[Any, ...]
+) -> Dict[str, Any]:
+    """Lab 8: an event's ``transport``, each remedy as :data:`remedies.EXPECTED` says.
+
+    A failure breaks every kind but ``http-short`` and is recovered from after
+    the expected time (jittered by up to a tenth of a second); a te-shift
+    (``prepend``) breaks the kinds that break on one; other events nothing.
+    """
+    kinds = (scenario.get("traffic") or {}).get("kinds") or []
+    out: Dict[str, Any] = {}
+    for name in (k for k in kinds if k in remedies.EXPECTED and moved):
+        worst, shift_breaks = remedies.EXPECTED[name]
+        flows = 2 * moved
+        broke = (kind == "fail_site" and worst > 0) or (kind == "prepend" and shift_breaks)
+        figures: Dict[str, Any] = {"kind": name, "flows": flows, "survived": flows}
+        if broke:
+            recover = [round(worst + 0.1 * jitter(*key, name, n), 3) for n in range(flows)]
+            figures.update(survived=0, reset=flows, recovered=flows, recover_s=recover)
+        out[name] = figures
+    return out
 
 
 #: Seconds a site stays overloaded after an event took the attack away (BGP converging).

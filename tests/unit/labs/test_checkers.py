@@ -82,6 +82,9 @@ def wrong_answers(dest, variant):
                                                    no_route={t: clients for t in d["no_route"]})),
         7: ("answers.yaml", lambda d: d.update(site=next(x for x in sites if x != d["site"]),
                                                action="prepend1", overloaded_after=sites)),
+        8: ("answers.yaml", lambda d: d.update(video=["quic"], api=["hybrid", "quic"],
+                                               chat=["http-short"], video_recovery_s=42,
+                                               api_recovery_s=42, chat_recovery_s=42)),
     }  # fmt: skip
     name, change = changes[variant.lab]
     edit(dest / name, change)
