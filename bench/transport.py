@@ -2,7 +2,8 @@
 with less than 0.1 % self-inflicted loss.
 
 For each probe kind and each number of flows per client (``tcp_streams`` for
-the long-lived kinds; the request kinds run at their fixed rate, once), a
+the long-lived kinds, ``quic_connections`` for the QUIC ones; the request
+kinds run at their default rate, once), a
 quiet run on ``world`` (8 clients, no event, the given seconds of traffic):
 nothing fails, so every query lost, request failed or connection broken is
 the testbed's own doing (CPU, queues, timers).  Prints per kind and flows per
@@ -25,8 +26,9 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 LOSS_TARGET = 0.001
-#: Kinds whose flows per client follow ``traffic.tcp_streams`` (quic opens a fixed two).
-LONG_LIVED = ("tcp-stream", "tcp-retry", "hybrid")
+#: Kinds whose flows per client follow ``traffic.tcp_streams`` or, for QUIC,
+#: ``traffic.quic_connections``.
+LONG_LIVED = ("tcp-stream", "tcp-retry", "hybrid", "quic", "quic-shared")
 KINDS = ("dns", "tcp-stream", "tcp-retry", "http-short", "hybrid", "quic", "quic-shared", "dns-tcp")
 
 
@@ -36,7 +38,7 @@ def run_once(kind: str, streams: int, seconds: float) -> Dict[str, Any]:
     sets = [
         "timeline=[]", "expect=[]", "settle=2", f"duration={seconds:g}",
         f"traffic.kinds={kinds}", f"traffic.tcp_streams={max(streams, 1)}",
-        "topology.unicast=true",
+        f"traffic.quic_connections={max(streams, 1)}", "topology.unicast=true",
     ]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         argv = [sys.executable, "-m", "testbed", "run", "site-failure", "--out", tmp]

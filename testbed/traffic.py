@@ -60,6 +60,13 @@ class TrafficParams:
         tcp_interval: seconds between two messages of a stream.
         tcp_timeout: seconds without an answer before a stream is given up.
         tcp_port: the stream service's port.
+        http_rate: http-short requests per second per client.
+        dnstcp_rate: dns-tcp queries per second per client.
+        quic_port: the quic service's UDP port.
+        quic_shared_port: the quic-shared service's UDP port.
+        quic_connections: long QUIC connections per client (quic, quic-shared).
+        retry_backoff: tcp-retry's first reconnect delay (s).
+        retry_backoff_max: tcp-retry's longest reconnect delay (s).
         seed: the run's seed; each probe draws its DNS query ids and start
             offsets from a generator seeded with it and its client name, so
             the same seed sends the same queries.
@@ -71,15 +78,30 @@ class TrafficParams:
     tcp_interval: float = defaults.TCP_INTERVAL
     tcp_timeout: float = defaults.TCP_TIMEOUT
     tcp_port: int = defaults.STREAM_PORT
+    http_rate: float = defaults.HTTP_RATE
+    dnstcp_rate: float = defaults.DNSTCP_RATE
+    quic_port: int = defaults.QUIC_PORT
+    quic_shared_port: int = defaults.QUIC_SHARED_PORT
+    quic_connections: int = defaults.QUIC_CONNECTIONS
+    retry_backoff: float = defaults.RETRY_BACKOFF
+    retry_backoff_max: float = defaults.RETRY_BACKOFF_MAX
     seed: int = 0
     kinds: Tuple[str, ...] = DEFAULT_KINDS
+
+    @classmethod
+    def of(cls, traffic: Any, seed: int = 0) -> TrafficParams:
+        """A run's traffic from its scenario's ``traffic`` block
+        (:class:`testbed.scenario.model.Traffic`, every field carried over) and its seed."""
+        return cls(**{**traffic.model_dump(), "kinds": tuple(traffic.kinds)}, seed=seed)
 
     def probe_kinds(self) -> List[str]:
         """The kinds every client runs (no ``tcp-stream`` when ``tcp_streams`` is 0)."""
         return [k for k in self.kinds if not (k == "tcp-stream" and self.tcp_streams <= 0)]
 
 
-def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple[List[str], str]:
+def service_argv(
+    topo: Any, host: Any, kind: str, run: Path, params: TrafficParams
+) -> Tuple[List[str], str]:
     """The command line of one service on one server, and the process name.
 
     Args:
@@ -88,7 +110,7 @@ def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple
         kind: a registered service (:mod:`testbed.probes.kinds`): ``dns``
             (NSD), ``tcp`` (the stream service), ...
         run: the run folder (absolute).
-        port: the stream service's TCP port.
+        params: the run's traffic (the stream service's TCP port, the QUIC ports, ...).
 
     Returns:
         (argv, process name).
@@ -100,7 +122,7 @@ def service_argv(topo: Any, host: Any, kind: str, run: Path, port: int) -> Tuple
         service = service_class(kind)()
     except KeyError:
         raise ValueError(f"unknown service {kind!r}") from None
-    return service.argv(topo, host, run, TrafficParams(tcp_port=port)), service.process
+    return service.argv(topo, host, run, params), service.process
 
 
 def backend_argv(socket_path: Path) -> List[str]:
@@ -235,7 +257,7 @@ class Traffic:
         """Start one service (``dns`` or ``tcp``) on one server."""
         host = self.testbed.plan.hosts[server]
         run = Path(self.testbed.run_dir).resolve()
-        argv, name = service_argv(self.testbed.topo, host, kind, run, self.params.tcp_port)
+        argv, name = service_argv(self.testbed.topo, host, kind, run, self.params)
         tracked = self.testbed.spawn(server, argv, name, self.logs / f"{name}-{server}.log")
         self.services.setdefault(server, {})[kind] = tracked
         return tracked

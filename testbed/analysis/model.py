@@ -808,6 +808,20 @@ class Capture(SummaryPart):
 
 
 # ------------------------------------------------------------------ summary
+class DampingSummary(SummaryPart):
+    """Route-flap damping on every FRR router of the run (FRR's ``bgp dampening``,
+    the effective topology's ``bgp.dampening`` in ``meta.json``)."""
+
+    half_life: Optional[int] = None
+    """Half-life of a route's penalty (minutes)."""
+    reuse: Optional[int] = None
+    """Penalty below which a suppressed route is used again."""
+    suppress: Optional[int] = None
+    """Penalty from which a route is suppressed."""
+    max_suppress: Optional[int] = None
+    """Longest time a route stays suppressed (minutes)."""
+
+
 class Summary(SummaryPart):
     """Every figure of a run's analysis: the content of ``RUN/summary.json``."""
 
@@ -827,6 +841,8 @@ class Summary(SummaryPart):
     """The sites' BGP speakers (``frr``, ``ryu``)."""
     speaker_library: Optional[str] = None
     """The library the Ryu sites imported (``ryu`` or ``os-ken``); null without Ryu sites."""
+    dampening: Optional[DampingSummary] = None
+    """Route-flap damping of the run (``bgp.dampening``); null when it was off."""
     sites: List[str] = Field(default_factory=list)
     """Site names, sorted."""
     probe_interval_s: Optional[Number] = None
@@ -988,6 +1004,7 @@ __all__ = [
     "CatchmentShares",
     "ClientLoad",
     "ClientSummary",
+    "DampingSummary",
     "DnsOutage",
     "Detection",
     "DnsSummary",

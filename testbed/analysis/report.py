@@ -13,6 +13,9 @@ different upstreams -- says so.  The agents' withdrawals at the end of the
 run (``shutdown`` in ``health[]``) are shown as the shutdown drain, with no
 client effect: the probes had stopped.
 
+The narrative says the run's route-flap damping (``dampening``) when it was
+on, in FRR's units (:func:`damping_line`); the terminal prints the same line.
+
 The *Catchment* section gives each site's share of the clients by count and
 by weight, at the start, after each event and at the end (``catchment[]``);
 the *Load* section, for a run with load records or an attack (``load``),
@@ -35,6 +38,7 @@ from rich.table import Table
 
 from testbed.analysis.model import (
     Capture,
+    DampingSummary,
     EventSummary,
     ExpectResult,
     HealthAddress,
@@ -257,6 +261,17 @@ def timeline(summary: SummaryLike) -> List[Tuple[float, str]]:
     return [(t, line) for t, _, _, line in sorted(rows)]
 
 
+def damping_line(damping: Optional[DampingSummary]) -> Optional[str]:
+    """The run's route-flap damping in one line (FRR's units), None when it was off."""
+    if damping is None:
+        return None
+    return (
+        f"Route-flap damping: half-life {fmt(damping.half_life)} min, reuse "
+        f"{fmt(damping.reuse)}, suppress {fmt(damping.suppress)}, max-suppress "
+        f"{fmt(damping.max_suppress)} min."
+    )
+
+
 def _narrative(summary: Summary) -> List[str]:
     clients = summary.clients
     what = []
@@ -288,6 +303,9 @@ def _narrative(summary: Summary) -> List[str]:
             )
             + "."
         )
+    damping = damping_line(summary.dampening)
+    if damping:
+        out.append(damping)
     out.append("")
     lines = timeline(summary)
     out += [line for _, line in lines]
@@ -1247,7 +1265,8 @@ def print_report(summary: SummaryLike, console: Optional[Console] = None) -> Non
     console = console or Console()
     for table in rich_tables(summary):
         console.print(table)
-    for line in incident_lines(summary) + load_lines(summary):
+    damping = damping_line(summary.dampening)
+    for line in incident_lines(summary) + load_lines(summary) + ([damping] if damping else []):
         console.print(line, markup=False, highlight=False)
     net = summary.network
     if net.convergence_s_max is not None:

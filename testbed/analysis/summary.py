@@ -15,7 +15,8 @@ sets ``interrupted`` (left out of the file otherwise).
 ``catchment`` gives each site's share of the clients, by count and by weight,
 at the start, after each event and at the end; ``load`` the sites' load, the
 attack and who suffered (:mod:`testbed.analysis.siteload`; null without
-load or attack records).
+load or attack records); ``dampening`` the route-flap damping every FRR
+router had (``meta.json``'s ``dampening``; null when it was off).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from testbed.analysis.load import RunRecords, load_run
 from testbed.analysis.model import (
     CatchmentShares,
     ClientSummary,
+    DampingSummary,
     Detection,
     DnsOutage,
     DnsSummary,
@@ -192,6 +194,19 @@ def probe_interval(run: RunRecords) -> Optional[float]:
     if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0:
         return 1.0 / float(rate)
     return None
+
+
+def damping(meta: Mapping[str, Any]) -> Optional[DampingSummary]:
+    """The run's route-flap damping from ``meta.json`` (``dampening``), None when it was off.
+
+    The engine writes the effective topology's ``bgp.dampening`` without
+    ``enabled`` (null when off); a block that says ``enabled: false``, or a
+    run folder older than the field, is off too.
+    """
+    block = meta.get("dampening")
+    if not isinstance(block, Mapping) or block.get("enabled") is False:
+        return None
+    return DampingSummary.model_validate(block)
 
 
 def _detection(run: RunRecords, event_t: float, d: detection.Declaration) -> Detection:
@@ -494,6 +509,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
         frr_version=run.meta.get("frr_version"),
         speaker=run.meta.get("speaker"),
         speaker_library=run.meta.get("speaker_library"),
+        dampening=damping(run.meta),
         sites=run.sites,
         probe_interval_s=_ms(probe_interval(run)),
         clients=clients,

@@ -30,3 +30,20 @@ HTTP_PORT = 80
 HTTP_RATE = 5.0
 #: Seconds an HTTP request (connection, request, answer) may take before it counts as failed.
 HTTP_TIMEOUT = 2.0
+#: The highest http-short rate (requests/s per client).
+MAX_HTTP_RATE = 200.0
+#: DNS-over-TCP queries per second per client (dns-tcp), and the highest.
+DNSTCP_RATE = 5.0
+MAX_DNSTCP_RATE = 100.0
+#: UDP ports of the QUIC services: ``quic`` (each site its own state) and ``quic-shared``.
+QUIC_PORT = 4433
+QUIC_SHARED_PORT = 4434
+#: Long QUIC connections per client (quic, quic-shared), and the most.
+QUIC_CONNECTIONS = 2
+MAX_QUIC_CONNECTIONS = 64
+#: tcp-retry's first reconnect delay (s), doubled after each failure up to the ceiling (s).
+RETRY_BACKOFF = 0.1
+RETRY_BACKOFF_MAX = 2.0
+#: The largest first delay and ceiling the retry probe accepts (s).
+MAX_RETRY_BACKOFF = 60.0
+MAX_RETRY_BACKOFF_CEILING = 600.0

@@ -46,6 +46,7 @@ import dns.message
 import dns.rdatatype
 
 from testbed import proc
+from testbed.probes import defaults
 from testbed.probes.builtin import service_address
 from testbed.probes.dns import PROBE_DOMAIN, parse_answer
 from testbed.probes.kinds import ProbeContext, ProbeKind, Record, register
@@ -54,9 +55,9 @@ from testbed.records import RecordWriter
 
 #: The record prefix and ``kind`` of every record: ``dnstcp-CLIENT.jsonl``.
 PREFIX = "dnstcp"
-#: Queries per second per client unless ``--rate`` says otherwise.
-RATE = 5.0
-MAX_RATE = 100.0
+#: Queries per second per client unless ``--rate`` (the run's ``dnstcp_rate``) says otherwise.
+RATE = defaults.DNSTCP_RATE
+MAX_RATE = defaults.MAX_DNSTCP_RATE
 #: Seconds a query may take, handshake included.
 TIMEOUT = 1.0
 #: Errors that mean the connection was reset (by a kernel that knew no such connection).
@@ -249,11 +250,11 @@ class DnsTcpKind(ProbeKind):
     claim = "short connections: only the queries in flight during the outage are lost"
 
     def argv(self, ctx: ProbeContext) -> List[str]:
-        """The DNS-over-TCP probe's command line (the run's DNS timeout and seed)."""
+        """The DNS-over-TCP probe's command line (the run's ``dnstcp_rate``, DNS timeout, seed)."""
         p = ctx.params
         return [
             sys.executable, "-m", "testbed.probes.dnstcp", "--client", ctx.client,
-            "--target", service_address(ctx.topo), "--rate", f"{RATE:g}",
+            "--target", service_address(ctx.topo), "--rate", f"{p.dnstcp_rate:g}",
             "--timeout", str(p.dns_timeout), "--seed", str(p.seed), "--out", ctx.out(PREFIX),
         ]  # fmt: skip
 

@@ -56,8 +56,8 @@ from testbed.records import RecordWriter
 Record = Dict[str, Any]
 #: The most requests in flight at once (each holds a socket until its timeout).
 MAX_INFLIGHT = 256
-#: The highest request rate (requests/s per client).
-MAX_RATE = 200.0
+#: The highest request rate (requests/s per client): the ``Traffic`` model's bound too.
+MAX_RATE = defaults.MAX_HTTP_RATE
 #: Behind the send schedule by more than this (the process was stopped): skip ahead.
 MAX_LAG = 1.0
 #: The longest answer read (headers and body); nginx's answers are a few hundred bytes.
@@ -520,12 +520,12 @@ class HttpShortKind(ProbeKind):
         return nginx_missing()
 
     def argv(self, ctx: ProbeContext) -> List[str]:
-        """The HTTP probe's command line (``http_rate`` if the traffic has it, else 5/s)."""
+        """The HTTP probe's command line: the run's ``http_rate``."""
         p = ctx.params
         return [
             sys.executable, "-m", "testbed.probes.http", "--client", ctx.client,
             "--target", service_address(ctx.topo), "--port", str(defaults.HTTP_PORT),
-            "--rate", f"{getattr(p, 'http_rate', defaults.HTTP_RATE):g}",
+            "--rate", f"{p.http_rate:g}",
             "--timeout", f"{getattr(p, 'http_timeout', defaults.HTTP_TIMEOUT):g}",
             "--seed", str(p.seed), "--out", ctx.out("http"),
         ]  # fmt: skip

@@ -6,8 +6,8 @@ sites each keep their own stateless-reset secret and session tickets, as
 aioquic does out of the box; ``quic-shared``'s sites share both (the run's
 secret, one ticket store), as an operator that shares a ticket key across
 its sites would.  Both run on the same failure side by side, on their own
-UDP ports (:data:`QUIC_PORT`, :data:`QUIC_SHARED_PORT`: module constants, not
-traffic settings).
+UDP ports (the run's ``traffic.quic_port`` and ``quic_shared_port``,
+4433 and 4434 unless set: :data:`QUIC_PORT`, :data:`QUIC_SHARED_PORT`).
 
 The probe is :mod:`testbed.probes.quicclient` (one process and one asyncio
 loop per client, in its namespace); this module holds what needs no aioquic:
@@ -49,6 +49,7 @@ import sys
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from testbed.probes import defaults
 from testbed.probes.builtin import service_address
 from testbed.probes.kinds import (
     ProbeContext,
@@ -59,13 +60,15 @@ from testbed.probes.kinds import (
 )
 from testbed.probes.tcp import Now, Phase
 
-#: UDP port of the ``quic`` service (each site its own secret and tickets).
-QUIC_PORT = 4433
-#: UDP port of the ``quic-shared`` service (the sites share the secret and tickets).
-QUIC_SHARED_PORT = 4434
-#: Long QUIC connections per client.
-QUIC_CONNECTIONS = 2
-MAX_CONNECTIONS = 64
+#: UDP port of the ``quic`` service (each site its own secret and tickets), unless the
+#: run's ``quic_port`` says otherwise.
+QUIC_PORT = defaults.QUIC_PORT
+#: UDP port of the ``quic-shared`` service (the sites share the secret and tickets), unless
+#: the run's ``quic_shared_port`` says otherwise.
+QUIC_SHARED_PORT = defaults.QUIC_SHARED_PORT
+#: Long QUIC connections per client unless the run's ``quic_connections`` says otherwise.
+QUIC_CONNECTIONS = defaults.QUIC_CONNECTIONS
+MAX_CONNECTIONS = defaults.MAX_QUIC_CONNECTIONS
 #: The application protocol the probe and the service agree on (TLS ALPN).
 ALPN = "anycast-seq"
 #: The name every site's certificate is for (the probes verify it).
@@ -390,19 +393,23 @@ def credentials_dir(run: Path) -> Path:
     return run / "services" / CREDENTIALS_DIR
 
 
+def quic_port(params: Any, shared: bool) -> int:
+    """The UDP port of the ``quic`` (or, ``shared``, ``quic-shared``) service in a run's traffic."""
+    return int(params.quic_shared_port if shared else params.quic_port)
+
+
 @register_service("quic")
 class QuicService(ServiceKind):
-    """The QUIC service, each site with its own reset secret and tickets (UDP :data:`QUIC_PORT`)."""
+    """The QUIC service, each site with its own reset secret and tickets (UDP ``quic_port``)."""
 
     process = "quic"
-    port = QUIC_PORT
     shared = False
 
     def argv(self, topo: Any, host: Any, run: Path, params: Any) -> List[str]:
         """The QUIC service on the service address; ``quic-shared`` adds the shared flags."""
         argv = [
             sys.executable, "-m", "testbed.services.quic", "--site", host.site,
-            "--bind", service_address(topo), "--port", str(self.port),
+            "--bind", service_address(topo), "--port", str(quic_port(params, self.shared)),
             "--credentials", str(credentials_dir(run)),
         ]  # fmt: skip
         if self.shared:
@@ -412,17 +419,18 @@ class QuicService(ServiceKind):
 
     def problem(self, testbed: Any, host: Any, params: Any) -> Optional[str]:
         """Something listens on the service's UDP port, or the problem."""
-        if not testbed.cmd(host.name, f"ss -Hlun 'sport = :{self.port}'").strip():
-            return f"{host.name}: {self.name} service not listening on udp {self.port}"
+        port = quic_port(params, self.shared)
+        if not testbed.cmd(host.name, f"ss -Hlun 'sport = :{port}'").strip():
+            return f"{host.name}: {self.name} service not listening on udp {port}"
         return None
 
 
 @register_service("quic-shared")
 class QuicSharedService(QuicService):
-    """The QUIC service with the run's shared reset secret and ticket store (UDP 4434)."""
+    """The QUIC service with the run's shared reset secret and ticket store
+    (UDP ``quic_shared_port``)."""
 
     process = "quic-shared"
-    port = QUIC_SHARED_PORT
     shared = True
 
 
@@ -438,7 +446,7 @@ class QuicKind(ProbeKind):
         "QUIC survives a client's address change, not a site change: the new site has "
         "no state for the connection"
     )
-    port = QUIC_PORT
+    shared = False
 
     @classmethod
     def unavailable(cls, topo: Any) -> Optional[str]:
@@ -446,13 +454,14 @@ class QuicKind(ProbeKind):
         return aioquic_missing()
 
     def argv(self, ctx: ProbeContext) -> List[str]:
-        """The QUIC probe's command line (interval and idle timeout: the TCP stream's)."""
+        """The QUIC probe's command line: the run's QUIC port and connections (interval
+        and idle timeout: the TCP stream's)."""
         p = ctx.params
         cafile = credentials_dir(ctx.records.parent) / "cert.pem"
         return [
             sys.executable, "-m", "testbed.probes.quicclient", "--client", ctx.client,
-            "--target", service_address(ctx.topo), "--port", str(self.port),
-            "--connections", str(QUIC_CONNECTIONS), "--interval", str(p.tcp_interval),
+            "--target", service_address(ctx.topo), "--port", str(quic_port(p, self.shared)),
+            "--connections", str(p.quic_connections), "--interval", str(p.tcp_interval),
             "--idle-timeout", str(p.tcp_timeout), "--cafile", str(cafile),
             "--seed", str(p.seed), "--out", ctx.out(self.record_prefix),
         ]  # fmt: skip
@@ -474,4 +483,4 @@ class QuicSharedKind(QuicKind):
         "sites sharing QUIC state: the stateless reset ends the connection at once and "
         "the session resumes at the new site"
     )
-    port = QUIC_SHARED_PORT
+    shared = True

@@ -57,9 +57,10 @@ from testbed.records import RecordWriter
 #: The record prefix and ``kind`` of every record: ``tcpretry-CLIENT.jsonl``.
 PREFIX = "tcpretry"
 MAX_STREAMS = 64
-#: First backoff (s) and its ceiling (s): 0.1 s doubling to 2 s.
-BACKOFF = 0.1
-BACKOFF_MAX = 2.0
+#: First backoff (s) and its ceiling (s): 0.1 s doubling to 2 s, unless the run's
+#: ``retry_backoff`` and ``retry_backoff_max`` say otherwise.
+BACKOFF = defaults.RETRY_BACKOFF
+BACKOFF_MAX = defaults.RETRY_BACKOFF_MAX
 #: Seconds allowed for the TCP handshake.
 CONNECT_TIMEOUT = 1.0
 
@@ -395,7 +396,8 @@ class RetryKind(ProbeKind):
     """Long streams that reconnect with backoff (``testbed.probes.retry``), on the stream service.
 
     As many streams as ``tcp_streams`` (at least one), with tcp-stream's
-    interval, timeout and port.
+    interval, timeout and port, and the run's ``retry_backoff`` and
+    ``retry_backoff_max``.
     """
 
     record_prefix = PREFIX
@@ -411,7 +413,9 @@ class RetryKind(ProbeKind):
             sys.executable, "-m", "testbed.probes.retry", "--client", ctx.client,
             "--target", service_address(ctx.topo), "--port", str(p.tcp_port),
             "--streams", str(max(1, p.tcp_streams)), "--interval", str(p.tcp_interval),
-            "--timeout", str(p.tcp_timeout), "--seed", str(p.seed), "--out", ctx.out(PREFIX),
+            "--timeout", str(p.tcp_timeout), "--backoff", f"{p.retry_backoff:g}",
+            "--backoff-max", f"{p.retry_backoff_max:g}",
+            "--seed", str(p.seed), "--out", ctx.out(PREFIX),
         ]  # fmt: skip
 
     @classmethod
@@ -627,13 +631,13 @@ def _parser() -> proc.Parser:
     p.add_argument(
         "--backoff",
         default=BACKOFF,
-        type=proc.bounded(0, 60),
+        type=proc.bounded(0, defaults.MAX_RETRY_BACKOFF),
         help=f"first reconnect delay, doubled after each failure (default {BACKOFF:g})",
     )
     p.add_argument(
         "--backoff-max",
         default=BACKOFF_MAX,
-        type=proc.bounded(0, 600),
+        type=proc.bounded(0, defaults.MAX_RETRY_BACKOFF_CEILING),
         help=f"longest reconnect delay (default {BACKOFF_MAX:g})",
     )
     proc.add_run_options(p, seed="the start offsets and backoff jitter, with the client")

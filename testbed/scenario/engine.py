@@ -209,6 +209,16 @@ def event_target(kind: str, params: Dict[str, Any]) -> str:
     return str(params.get("site"))
 
 
+def dampening_meta(topo: Topology) -> Optional[Dict[str, int]]:
+    """meta.json's ``dampening``: the route-flap damping every FRR router of the run had
+    (the effective topology's ``bgp.dampening``: half-life and max-suppress in minutes,
+    reuse and suppress), None when it was off."""
+    damping = topo.bgp.dampening
+    if damping is None or not damping.enabled:
+        return None
+    return damping.model_dump(exclude={"enabled"})
+
+
 def load_meta(topo: Topology, plan: Any) -> Dict[str, Any]:
     """meta.json's ``load``: site capacities, client weights, attack sources (docs/records.md)."""
     return {
@@ -440,10 +450,7 @@ class Engine:
             self.say(by_policy)
         if up.policy is not None:
             self._record_policy(up.policy, "converged", conv.no_route)
-        params = TrafficParams(
-            **{**self.scenario.traffic.model_dump(), "kinds": tuple(self.scenario.traffic.kinds)},
-            seed=int(self.extra_meta.get("seed", 0)),
-        )
+        params = TrafficParams.of(self.scenario.traffic, int(self.extra_meta.get("seed", 0)))
         self.traffic = Traffic(tb, params)
         self.traffic.start()
         self.events = Events(tb, self.traffic)
@@ -560,6 +567,7 @@ class Engine:
             "catchment_at_start": {c.name: tb.site_of(c.name) for c in tb.plan.clients()},
             "access_routers": {c.name: self.topo.access_router(c) for c in self.topo.clients},
             "load": load_meta(self.topo, tb.plan),
+            "dampening": dampening_meta(self.topo),
             **self.extra_meta,
         }
         write_json(self.run_dir / "meta.json", meta)

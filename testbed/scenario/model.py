@@ -95,6 +95,45 @@ class Traffic(Strict):
     tcp_port: Int = Field(
         defaults.STREAM_PORT, ge=1, le=65535, description="TCP port of the stream service"
     )
+    http_rate: Float = Field(
+        defaults.HTTP_RATE,
+        gt=0,
+        le=defaults.MAX_HTTP_RATE,
+        description="http-short: HTTP requests per second per client, each on a fresh connection",
+    )
+    dnstcp_rate: Float = Field(
+        defaults.DNSTCP_RATE,
+        gt=0,
+        le=defaults.MAX_DNSTCP_RATE,
+        description="dns-tcp: DNS-over-TCP queries per second per client, a connection each",
+    )
+    quic_port: Int = Field(
+        defaults.QUIC_PORT, ge=1, le=65535, description="UDP port of the quic service"
+    )
+    quic_shared_port: Int = Field(
+        defaults.QUIC_SHARED_PORT,
+        ge=1,
+        le=65535,
+        description="UDP port of the quic-shared service (not quic_port's)",
+    )
+    quic_connections: Int = Field(
+        defaults.QUIC_CONNECTIONS,
+        ge=1,
+        le=defaults.MAX_QUIC_CONNECTIONS,
+        description="quic, quic-shared: long QUIC connections per client",
+    )
+    retry_backoff: Float = Field(
+        defaults.RETRY_BACKOFF,
+        gt=0,
+        le=defaults.MAX_RETRY_BACKOFF,
+        description="tcp-retry: seconds before the first reconnect, doubled after each failure",
+    )
+    retry_backoff_max: Float = Field(
+        defaults.RETRY_BACKOFF_MAX,
+        gt=0,
+        le=defaults.MAX_RETRY_BACKOFF_CEILING,
+        description="tcp-retry: the longest reconnect delay, seconds (at least retry_backoff)",
+    )
     kinds: List[str] = Field(
         default_factory=lambda: list(probe_kinds.DEFAULT_KINDS),
         min_length=1,
@@ -121,12 +160,37 @@ class Traffic(Strict):
             raise ValueError("port 53 is the DNS server's: choose another TCP port")
         return value
 
+    @field_validator("quic_port", "quic_shared_port")
+    @classmethod
+    def _not_dns_udp_port(cls, value: int) -> int:
+        if value == 53:
+            raise ValueError("port 53 is the DNS server's: choose another UDP port")
+        return value
+
     @model_validator(mode="after")
     def _timeout_covers_interval(self) -> Traffic:
         if self.tcp_timeout <= self.tcp_interval:
             raise ValueError(
                 f"tcp_timeout ({self.tcp_timeout:g}) must be longer than "
                 f"tcp_interval ({self.tcp_interval:g})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _quic_ports_differ(self) -> Traffic:
+        if self.quic_port == self.quic_shared_port:
+            raise ValueError(
+                f"quic_port and quic_shared_port are both {self.quic_port}: "
+                "the two QUIC services need a UDP port each"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _backoff_ceiling(self) -> Traffic:
+        if self.retry_backoff_max < self.retry_backoff:
+            raise ValueError(
+                f"retry_backoff_max ({self.retry_backoff_max:g}) must be at least "
+                f"retry_backoff ({self.retry_backoff:g})"
             )
         return self
 

@@ -2,9 +2,11 @@
 
 The client side is :mod:`testbed.probes.quic` (protocol as the stream
 service's, :mod:`testbed.services.stream`, on a bidirectional QUIC stream).
-One asyncio process per server, on the site's service address, UDP port
-:data:`~testbed.probes.quic.QUIC_PORT` (``quic``) or
-:data:`~testbed.probes.quic.QUIC_SHARED_PORT` (``quic-shared``)::
+One asyncio process per server, on the site's service address, on the
+run's UDP port ``traffic.quic_port`` (``quic``, default
+:data:`~testbed.probes.quic.QUIC_PORT`) or ``traffic.quic_shared_port``
+(``quic-shared``, default :data:`~testbed.probes.quic.QUIC_SHARED_PORT`),
+which the traffic passes as ``--port``::
 
     python -m testbed.services.quic --site lon --credentials RUN/services/quic-credentials \\
         [--bind 192.0.2.53] [--port 4433] [--shared-tickets --tickets DIR] [--shared-reset]

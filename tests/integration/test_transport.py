@@ -30,11 +30,20 @@ def run_failure(tmp_path: Path, kinds: str, *sets: str) -> Tuple[Dict[str, Any],
     return json.loads((folder / "summary.json").read_text()), folder
 
 
+#: The QUIC services on ports of the run's choosing (quic-shared on quic's default).
+QUIC_PORTS = ("traffic.quic_port=5443", "traffic.quic_shared_port=4433")
+
+
 def test_quic_connections_to_the_failed_site_end_and_reconnect_at_the_other(tmp_path):
     """quic: each site its own state -- the new site's reset is not recognised, the connections
     end by their idle timeout (3 s) and start afresh; quic-shared: the sites share the reset
-    secret and the tickets -- the reset ends them at once and the session resumes (0-RTT)."""
-    summary, folder = run_failure(tmp_path, "dns,quic,quic-shared")
+    secret and the tickets -- the reset ends them at once and the session resumes (0-RTT).
+    Both services listen on the run's ports (``traffic.quic_port``, ``quic_shared_port``)."""
+    summary, folder = run_failure(tmp_path, "dns,quic,quic-shared", *QUIC_PORTS)
+    for server in ("east-1", "west-1"):
+        logs = folder / "logs"
+        assert ":5443 (udp)" in (logs / f"quic-{server}.log").read_text()
+        assert ":4433 (udp)" in (logs / f"quic-shared-{server}.log").read_text()
     fail = summary["events"][0]
     failed, moved = fail["target"], fail["moved"]
     assert fail["kind"] == "fail_site" and len(moved) == 1
@@ -144,6 +153,9 @@ def test_dns_tcp_loses_at_most_the_queries_in_flight(tmp_path_factory):
 HYBRID_KINDS = "dns,tcp-stream,http-short,hybrid"
 #: every site gets a unicast prefix (100.66.K.0/24): hybrid needs one to redirect to.
 UNICAST = "topology.unicast=true"
+#: http-short's rate, twice the default (``traffic.http_rate``).
+HTTP_RATE = 10
+FASTER = f"traffic.http_rate={HTTP_RATE}"
 
 
 def test_hybrid_survives_the_catchment_change_and_recovers_from_its_own_site(tmp_path_factory):
@@ -151,7 +163,7 @@ def test_hybrid_survives_the_catchment_change_and_recovers_from_its_own_site(tmp
     on the failed site time out (its unicast prefix is gone), go back through the anycast
     address and land on the other site's unicast address, where the restore (the client's
     catchment moving back) leaves them alone -- while the restore resets tcp-stream."""
-    summary, folder = shared_run(tmp_path_factory, HYBRID_KINDS, UNICAST)
+    summary, folder = shared_run(tmp_path_factory, HYBRID_KINDS, UNICAST, FASTER)
     moved, stayed = moved_client(summary)
     fail, restore = summary["events"][0], summary["events"][1]
     failed = fail["target"]
@@ -184,20 +196,22 @@ def test_hybrid_survives_the_catchment_change_and_recovers_from_its_own_site(tmp
 
 
 def test_http_short_loses_at_most_the_requests_in_flight(tmp_path_factory):
-    """A fresh connection per request (5/s): only requests sent while the moved client had
-    no route fail, about one per event; the client that stayed loses none."""
-    summary, folder = shared_run(tmp_path_factory, HYBRID_KINDS, UNICAST)
+    """A fresh connection per request (``traffic.http_rate``, 10/s here): only requests sent
+    while the moved client had no route fail, about one per event; the client that stayed
+    loses none."""
+    summary, folder = shared_run(tmp_path_factory, HYBRID_KINDS, UNICAST, FASTER)
     moved, stayed = moved_client(summary)
     outage = summary["clients"][moved]["dns"]["max_outage_s"]
-    in_flight = 2 * (int(outage * 5) + 2)  # two events, each its outage's requests and one more
+    in_flight = 2 * (int(outage * HTTP_RATE) + 2)  # two events: its outage's requests, one more
     http = summary["clients"][moved]["transport"]["http-short"]
-    assert http["flows"] >= 5 * 12, http  # 5/s over the 12 s timeline at least
+    # 10/s over the 12 s timeline at least (the default 5/s would not reach it in all 18 s)
+    assert http["flows"] >= HTTP_RATE * 12, http
     assert http["lost"] <= in_flight and http["lost_unit"] == "requests", (http, outage)
     assert http["longest_gap_s"] < 1.0, http  # measured: 0.40 s
     records = [json.loads(line) for line in (folder / "records" / f"http-{moved}.jsonl").open()]
     assert {r["site"] for r in records if r["event"] == "ok"} == {"east", "west"}
     calm = summary["clients"][stayed]["transport"]["http-short"]
-    assert calm["lost"] == 0 and calm["flows"] == calm["survived"] >= 5 * 12, calm
+    assert calm["lost"] == 0 and calm["flows"] == calm["survived"] >= HTTP_RATE * 12, calm
     # nginx logged every request it answered, in the server's own folder
     failed = summary["events"][0]["target"]
     log = folder / "services" / f"{failed}-1" / "nginx" / "access.log"
@@ -232,3 +246,9 @@ def test_dampening_keeps_the_clients_away_from_a_flapping_site(tmp_path):
     assert ca["site_after"] == "west" and ca["tcp"]["reset_events"] == 3 * 2, ca["tcp"]
     assert summary["clients"]["cb"]["tcp"]["reset"] == 0
     assert "  bgp dampening 1 750 1500 4\n" in (folder / "routers" / "ta" / "frr.conf").read_text()
+    # the run says so: meta.json, the summary, one line of the report
+    damping = {"half_life": 1, "reuse": 750, "suppress": 1500, "max_suppress": 4}
+    assert json.loads((folder / "meta.json").read_text())["dampening"] == damping
+    assert summary["dampening"] == damping
+    line = "Route-flap damping: half-life 1 min, reuse 750, suppress 1500, max-suppress 4 min."
+    assert line in (folder / "report.md").read_text().splitlines()

@@ -14,6 +14,7 @@ import dns.edns
 import dns.message
 import pytest
 
+from testbed.probes import dnstcp
 from testbed.probes.dnstcp import QueryBook, make_query, outcome, qname
 from testbed.probes.kinds import kind_class
 from testbed.topology.load import load_topology
@@ -106,6 +107,9 @@ def test_kind_registration_and_argv():
     assert argv[1:3] == ["-m", "testbed.probes.dnstcp"]
     assert "--target 192.0.2.53 --rate 5 --timeout 2.0 --seed 9" in line
     assert line.endswith("--out /r/dnstcp-ca.jsonl")
+    params = TrafficParams(kinds=("dns-tcp",), dnstcp_rate=12.5)
+    argv = probe_argvs(load_topology("two-sites"), "ca", params, Path("/r"))["dnstcp"]
+    assert dnstcp._parser().parse_args(argv[3:]).rate == 12.5
 
 
 # -- the process ----------------------------------------------------------------

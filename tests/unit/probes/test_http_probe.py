@@ -172,6 +172,10 @@ def test_kind_registration_argv_and_services(monkeypatch):
         "--client ca --target 192.0.2.53 --port 80 --rate 5 --timeout 2 --seed 7 "
         "--out /r/http-ca.jsonl"
     )
+    ctx = ProbeContext(
+        load_topology("two-sites"), None, "ca", TrafficParams(http_rate=40), Path("/r")
+    )
+    assert "--rate 40 " in " ".join(kind().argv(ctx))
     monkeypatch.setattr(service, "installed", lambda: True)
     assert kind.unavailable(load_topology("two-sites")) is None
     monkeypatch.setattr(service, "installed", lambda: False)

@@ -13,10 +13,11 @@ from typing import List
 
 import pytest
 
-from testbed.probes import quic
-from testbed.probes.kinds import kind_class, services_for
+from testbed.probes import quic, quicclient
+from testbed.probes.kinds import kind_class, service_class, services_for
 from testbed.probes.quic import ConnectionTracker, quic_outcome
 from testbed.probes.tcp import Now, Phase
+from testbed.services import quic as quic_service
 from testbed.topology.load import load_topology
 from testbed.traffic import TrafficParams, probe_argvs, service_argv
 from tests.unit.probes.helpers import ROOT, Procs, read, wait_records
@@ -282,15 +283,53 @@ def test_service_command_lines():
     class Host:
         name, site = "east-s1", "east"
 
-    argv, process = service_argv(topo, Host, "quic", Path("/runs/r1"), 8053)
+    argv, process = service_argv(topo, Host, "quic", Path("/runs/r1"), TrafficParams())
     line = " ".join(argv)
     assert process == "quic"
     assert "-m testbed.services.quic --site east --bind 192.0.2.53 --port 4433" in line
     assert line.endswith("--credentials /runs/r1/services/quic-credentials")
-    argv, process = service_argv(topo, Host, "quic-shared", Path("/runs/r1"), 8053)
+    argv, process = service_argv(topo, Host, "quic-shared", Path("/runs/r1"), TrafficParams())
     line = " ".join(argv)
     assert process == "quic-shared" and "--port 4434" in line
     assert "--shared-reset --shared-tickets --tickets /runs/r1/services/quic-tickets" in line
+
+
+def test_the_runs_quic_ports_and_connections_reach_services_and_probes():
+    topo = load_topology("two-sites")
+
+    class Host:
+        name, site = "east-s1", "east"
+
+    params = TrafficParams(
+        kinds=("quic", "quic-shared"), quic_port=5443, quic_shared_port=5444, quic_connections=5
+    )
+    run = Path("/runs/r1")
+    for service, port in (("quic", 5443), ("quic-shared", 5444)):
+        argv, _ = service_argv(topo, Host, service, run, params)
+        assert quic_service._parser().parse_args(argv[3:]).port == port
+    argvs = probe_argvs(topo, "ca", params, run / "records")
+    for prefix, port in (("quic", 5443), ("quicshared", 5444)):
+        args = quicclient._parser().parse_args(argvs[prefix][3:])
+        assert (args.port, args.connections) == (port, 5)
+
+
+def test_the_service_checks_listen_on_the_runs_port():
+    class Host:
+        name = "east-s1"
+
+    class Bed:
+        def __init__(self):
+            self.commands = []
+
+        def cmd(self, node, command):
+            self.commands.append(command)
+            return ""
+
+    bed = Bed()
+    params = TrafficParams(quic_port=5443, quic_shared_port=5444)
+    assert "udp 5443" in service_class("quic")().problem(bed, Host, params)
+    assert "udp 5444" in service_class("quic-shared")().problem(bed, Host, params)
+    assert bed.commands == ["ss -Hlun 'sport = :5443'", "ss -Hlun 'sport = :5444'"]
 
 
 def test_unavailable_without_aioquic(monkeypatch):

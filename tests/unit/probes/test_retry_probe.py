@@ -12,6 +12,7 @@ from typing import Iterator, List
 
 import pytest
 
+from testbed.probes import retry
 from testbed.probes.kinds import ProbeContext, kind_class
 from testbed.probes.retry import Backoff, RetryTracker, outcome, stream_rng
 from testbed.probes.tcp import Now, Phase
@@ -237,6 +238,14 @@ def test_kind_registration_and_argv():
     assert "--target 192.0.2.53 --port 8053" in line
     ctx = ProbeContext(topo, None, "cb", TrafficParams(), Path("/r"))
     assert "--streams 2" in " ".join(kind().argv(ctx))
+    assert "--backoff 0.1 --backoff-max 2 " in line  # the defaults, written out
+
+
+def test_the_runs_backoff_reaches_the_probe():
+    params = TrafficParams(kinds=("tcp-retry",), retry_backoff=0.25, retry_backoff_max=4.0)
+    argv = probe_argvs(load_topology("two-sites"), "ca", params, Path("/r"))["tcpretry"]
+    args = retry._parser().parse_args(argv[3:])
+    assert (args.backoff, args.backoff_max) == (0.25, 4.0)
 
 
 def test_bad_arguments_exit_2_with_one_line(procs):

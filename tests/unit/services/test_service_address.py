@@ -34,12 +34,12 @@ def test_services_bind_to_the_sites_service_address(speaker):
     plan = make_plan(topo)
     host = plan.servers("east")[0]
     assert [str(lo) for lo in host.loopbacks] == ["192.0.2.10/32"]  # what plan.py puts on lo
-    argv, name = service_argv(topo, host, "dns", RUN, 8053)
+    argv, name = service_argv(topo, host, "dns", RUN, TrafficParams())
     assert name == "nsd" and argv[1:3] == ["-m", "testbed.services.dns"]
     args = dns_service._parser().parse_args(argv[3:])
     nsd_dir = RUN / "services" / host.name / "nsd"
     assert (args.site, args.address, args.dir) == ("east", "192.0.2.10", nsd_dir)
-    argv, name = service_argv(topo, host, "tcp", RUN, 9000)
+    argv, name = service_argv(topo, host, "tcp", RUN, TrafficParams(tcp_port=9000))
     assert name == "stream"
     args = stream._parser().parse_args(argv[3:])
     assert (args.site, args.bind, args.port) == ("east", "192.0.2.10", 9000)
