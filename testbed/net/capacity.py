@@ -2,14 +2,19 @@
 
 Every site node gets an nftables table, ``anycast_load``, whose named counters
 the load recorder (:mod:`testbed.recorders.load`) reads: packets to the site's
-prefix split by source (``attack`` from the attack sources' addresses,
+prefixes split by source (``attack`` from the attack sources' addresses,
 ``legit`` from everyone else), packets the packet-rate policer dropped
 (``policed``) and DNS answers leaving the site split by destination
 (``answered_attack``, ``answered_legit``).
 
+A site's prefixes are the anycast prefix and, when it has one, its own
+unicast prefix (``sites[].unicast``): traffic to either is the site's load
+(a hybrid client's long stream on the unicast address is served by the same
+site), so both pass the same queue and policer and are counted alike.
+
 A site's ``capacity`` is enforced with the kernel's own queueing:
 
-- ``bandwidth``: all traffic to the site's prefix arriving on any uplink is
+- ``bandwidth``: all traffic to the site's prefixes arriving on any uplink is
   redirected (tc ingress + mirred) into one IFB device, ``cap0``, whose tbf
   queue is ``queue`` ms long, so the whole site has one queue: an overloaded
   site drops and delays, whichever uplink the packets came in on;
@@ -52,6 +57,8 @@ class SiteLoadPlan:
         attackers: the attack sources' addresses (for the split).
         servers: the site's servers in order, each with the site node's
             interface towards it (None: the site node is its own server).
+        unicast: the site's own unicast prefix (None: it has none), queued,
+            policed and counted as the anycast prefix is.
     """
 
     site: str
@@ -60,6 +67,19 @@ class SiteLoadPlan:
     capacity: Optional[Capacity] = None
     attackers: List[IPv4Address] = field(default_factory=list)
     servers: List[Tuple[str, Optional[str]]] = field(default_factory=list)
+    unicast: Optional[IPv4Network] = None
+
+    @property
+    def prefixes(self) -> List[IPv4Network]:
+        """Every prefix whose traffic is the site's load: the anycast one, then the unicast one."""
+        return [self.prefix] + ([self.unicast] if self.unicast is not None else [])
+
+    @property
+    def match(self) -> str:
+        """The prefixes as an nftables value: one prefix, or an anonymous set of both."""
+        if self.unicast is None:
+            return str(self.prefix)
+        return "{ " + ", ".join(str(p) for p in self.prefixes) + " }"
 
 
 def served_counter(index: int) -> str:
@@ -89,15 +109,16 @@ def tc_commands(plan: SiteLoadPlan) -> List[str]:
         f"burst {tbf_burst(cap.bandwidth)} latency {cap.queue:g}ms",
     ]
     for intf in plan.uplinks:
+        out.append(f"tc qdisc replace dev {intf} handle ffff: ingress")
         out += [
-            f"tc qdisc replace dev {intf} handle ffff: ingress",
             f"tc filter add dev {intf} parent ffff: protocol ip prio 1 u32 "
-            f"match ip dst {plan.prefix} action mirred egress redirect dev {IFB}",
+            f"match ip dst {prefix} action mirred egress redirect dev {IFB}"
+            for prefix in plan.prefixes
         ]
     return out
 
 
-def _answers(prefix: IPv4Network) -> Sequence[str]:
+def _answers(prefix: str) -> Sequence[str]:
     return (
         f"ip saddr {prefix} udp sport 53 ip daddr @attackers counter name answered_attack",
         f"ip saddr {prefix} udp sport 53 ip daddr != @attackers counter name answered_legit",
@@ -106,7 +127,7 @@ def _answers(prefix: IPv4Network) -> Sequence[str]:
 
 def nft_ruleset(plan: SiteLoadPlan) -> str:
     """The site node's nftables table (``nft -f`` input): counters, and the policer if asked."""
-    prefix = plan.prefix
+    prefix = plan.match
     elements = ", ".join(str(a) for a in sorted(plan.attackers))
     lines = [f"table ip {TABLE} {{", "  set attackers {", "    type ipv4_addr"]
     if elements:
@@ -158,5 +179,16 @@ def site_load_plans(plan) -> List[SiteLoadPlan]:
         servers: List[Tuple[str, Optional[str]]] = [
             (h.name, None if h.on_router else towards[h.name]) for h in plan.servers(site.name)
         ]
-        out.append(SiteLoadPlan(site.name, uplinks, site.prefix, site.capacity, attackers, servers))
+        own = plan.unicast.get(site.name)
+        out.append(
+            SiteLoadPlan(
+                site.name,
+                uplinks,
+                site.prefix,
+                site.capacity,
+                attackers,
+                servers,
+                own.prefix if own is not None else None,
+            )
+        )
     return out

@@ -2,17 +2,29 @@
 
 Commands: ``announce``, ``withdraw``, ``med`` (``value``: a MED, or null to
 remove it) and ``status``.  The testbed's events and the health agent use
-:func:`send`.
+:func:`send`.  ``announce`` and ``withdraw`` concern the anycast prefix: a
+site's own unicast prefix (the speakers' ``--unicast``, :func:`prefix_arg`)
+stays announced for as long as the speaker runs.
 """
 
 from __future__ import annotations
 
+import argparse
+import ipaddress
 import json
 import socket
 from pathlib import Path
 from typing import Any, Dict
 
 from testbed.errors import TestbedError
+
+
+def prefix_arg(value: str) -> str:
+    """argparse type of the speaker processes: an IPv4 prefix (``100.66.0.0/24``)."""
+    try:
+        return str(ipaddress.IPv4Network(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid IPv4 prefix {value!r}") from None
 
 
 def send(path: Path, command: str, timeout: float = 5.0, **args: Any) -> Dict[str, Any]:

@@ -12,7 +12,10 @@ like to a Ryu speaker, and it turns their commands into API lines: MED,
 prepending and communities (``med``, ``as-path [ ... ]``, ``community [ ... ]``,
 ``large-community [ ... ]``) included, so nothing is left to the upstreams.
 Well-known communities go by number (:func:`exabgp_community`: ExaBGP's
-parser has no name for ``graceful-shutdown``).
+parser has no name for ``graceful-shutdown``).  A site's own unicast prefix
+(``sites[].unicast``) is announced by the API program from the start, with the
+same attributes as the anycast route, and withdrawn by no command: only the
+anycast prefix is steered, and the unicast one goes when the site does.
 
 The files live in ``RUN/speakers/SITE/`` (``exabgp.conf``, ``exabgp.env``);
 ExaBGP's log and the API program's stderr go to ``RUN/logs/speaker-SITE.log``,
@@ -62,7 +65,8 @@ def api_argv(router: Any, records: Path, control: Path) -> List[str]:
 
     Args:
         router: the site node's plan (its sessions' communities: every one of
-            them goes to every upstream).
+            them goes to every upstream; its unicast prefix, if any, announced
+            beside the anycast one and never withdrawn by a command).
         records: the run's records folder (absolute).
         control: the program's control socket.
     """
@@ -71,6 +75,7 @@ def api_argv(router: Any, records: Path, control: Path) -> List[str]:
     argv = [
         sys.executable, "-m", "testbed.speaker.exabgp_api", "--site", str(router.site),
         "--asn", str(router.asn), "--prefix", str(router.networks[0]),
+        *(["--unicast", str(router.unicast)] if router.unicast is not None else []),
         "--control", str(control),
         "--out", str(records / f"speaker-{router.site}.jsonl"),
     ]  # fmt: skip

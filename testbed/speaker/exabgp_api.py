@@ -9,6 +9,15 @@ with ExaBGP (``exabgp-healthcheck`` does the same)::
     announce route 192.0.2.0/24 next-hop self community [ 65535:0 ] large-community [ 64500:1:2 ]
     withdraw route 192.0.2.0/24 next-hop self
 
+A site with its own unicast prefix (``--unicast``, ``sites[].unicast``) has
+it announced at start, beside the anycast prefix, with the same prepends, MED
+and communities (one policy for both routes, as an FRR site's outbound
+route-map applies to both): ``withdraw`` and ``announce`` concern the
+anycast prefix alone, so the unicast route stays until the site as a whole
+goes (ExaBGP stopped, its sessions down)::
+
+    announce route 100.66.0.0/24 next-hop self
+
 An AS path given in the API is sent as it is (ExaBGP adds the local AS only
 when a route has none), so ``prepend N`` announces the site's AS N + 1
 times.  A new ``announce`` of the same prefix replaces the route (an
@@ -43,6 +52,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from testbed import proc
 from testbed.records import RecordWriter, WriteFault
+from testbed.speaker.control import prefix_arg
 
 #: A community as the API takes it: ``A:B`` (each 0-65535) or large ``A:B:C`` (each 0-2^32-1).
 _COMMUNITY = re.compile(r"^(\d{1,5}):(\d{1,5})$|^(\d{1,10}):(\d{1,10}):(\d{1,10})$")
@@ -131,15 +141,20 @@ class ApiSite:
             self.out.write(line + "\n")
             self.out.flush()
 
-    def _route(self, announce: bool) -> None:
+    def _route(self, announce: bool, prefix: Optional[str] = None) -> None:
         self.emit(
             route_line(
-                self.args.prefix, self.args.asn, announce, self.prepend, self.med, self.communities
+                prefix or self.args.prefix,
+                self.args.asn,
+                announce,
+                self.prepend,
+                self.med,
+                self.communities,
             )
         )
 
     def announce(self) -> None:
-        """Announce the prefix (idempotent)."""
+        """Announce the anycast prefix (idempotent)."""
         if not self.announced:
             self._route(True)
             self.announced = True
@@ -151,8 +166,21 @@ class ApiSite:
                 communities=self.communities,
             )
 
+    def announce_unicast(self) -> None:
+        """Announce the site's unicast prefix (at start; nothing without one)."""
+        if self.args.unicast:
+            self._route(True, self.args.unicast)
+            self.record(
+                "announce",
+                prefix=self.args.unicast,
+                unicast=True,
+                prepend=self.prepend,
+                med=self.med,
+                communities=self.communities,
+            )
+
     def withdraw(self) -> None:
-        """Withdraw the prefix (idempotent)."""
+        """Withdraw the anycast prefix (idempotent; the unicast prefix stays)."""
         if self.announced:
             self._route(False)
             self.announced = False
@@ -161,14 +189,16 @@ class ApiSite:
     def policy(
         self, prepend: int, med: Optional[int], communities: Optional[List[str]] = None
     ) -> None:
-        """Set the prepends, MED and (unless None) communities; an announced route goes
-        again with them."""
+        """Set the prepends, MED and (unless None) communities; the announced routes (the
+        anycast one unless withdrawn, the unicast one) go again with them."""
         communities = self.communities if communities is None else list(communities)
         if (prepend, med, communities) == (self.prepend, self.med, self.communities):
             return
         self.prepend, self.med, self.communities = prepend, med, communities
         if self.announced:
             self._route(True)
+        if self.args.unicast:
+            self._route(True, self.args.unicast)
         self.record("policy", prepend=prepend, med=med, communities=communities)
 
     def handle(self, request: Dict[str, Any]) -> Dict[str, Any]:
@@ -198,6 +228,7 @@ class ApiSite:
         return {
             "ok": True,
             "announced": self.announced,
+            "unicast": self.args.unicast,
             "prepend": self.prepend,
             "med": self.med,
             "communities": self.communities,
@@ -283,7 +314,13 @@ def _parser() -> proc.Parser:
     )
     p.add_argument("--site", required=True, type=proc.name)
     p.add_argument("--asn", required=True, type=int)
-    p.add_argument("--prefix", required=True)
+    p.add_argument("--prefix", required=True, help="the anycast prefix")
+    p.add_argument(
+        "--unicast",
+        default=None,
+        type=prefix_arg,
+        help="the site's own unicast prefix: announced at start, never withdrawn by a command",
+    )
     p.add_argument("--neighbor", action="append", default=[], type=proc.ipv4, help="upstream")
     p.add_argument("--prepend", type=int, default=0, help="AS-path prepends at start")
     p.add_argument("--med", type=int, default=None, help="MED at start")
@@ -320,10 +357,12 @@ def main(argv: Optional[List[str]] = None) -> None:
             library="exabgp",
             asn=args.asn,
             prefix=args.prefix,
+            unicast=args.unicast,
             neighbors=list(args.neighbor),
             pid=os.getpid(),
         )
         site.announce()
+        site.announce_unicast()
         threading.Thread(target=read_stdin, name="stdin", daemon=True).start()
         while not stop.wait(0.2) and site.fault is None:
             pass

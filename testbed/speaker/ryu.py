@@ -8,6 +8,12 @@ communities for the speaker's own routes (``prefix_add`` takes a prefix, a
 next hop and a route distinguisher; out-filters only permit or deny): a Ryu
 site sends none (a caveat, :mod:`testbed.topology.capabilities`), and a
 ``set_communities`` event on it is refused when the scenario is checked.
+
+A site's own unicast prefix (``sites[].unicast``) is announced by the
+speaker from its start and stays through ``withdraw`` and MED/prepend
+changes, which steer the anycast catchment (the MED and the upstreams'
+prepends are per session, so they are on the unicast route too, as on an
+FRR site's); it goes when the site goes (the speaker stopped, its uplinks down).
 """
 
 from __future__ import annotations
@@ -27,7 +33,9 @@ def speaker_argv(router: Any, records: Path, control: Path) -> List[str]:
     """The command line of a ryu site node's BGP speaker.
 
     Every upstream goes as ``ADDRESS,AS,HOLD``: the session's hold time from
-    the topology (timers, session overrides, ``--set bgp.hold``).
+    the topology (timers, session overrides, ``--set bgp.hold``).  A site with
+    a unicast prefix (``sites[].unicast``) passes it as ``--unicast``: the
+    speaker announces it beside the anycast prefix and never withdraws it.
 
     Args:
         router: the ryu site node's plan.
@@ -38,6 +46,7 @@ def speaker_argv(router: Any, records: Path, control: Path) -> List[str]:
         sys.executable, "-m", "testbed.speaker.ryu_speaker", "--site", str(router.site),
         "--asn", str(router.asn), "--router-id", str(router.router_id),
         "--prefix", str(router.networks[0]),
+        *(["--unicast", str(router.unicast)] if router.unicast is not None else []),
         "--control", str(control),
         "--out", str(records / f"speaker-{router.site}.jsonl"),
     ]  # fmt: skip

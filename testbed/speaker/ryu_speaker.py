@@ -5,8 +5,15 @@ router(s), and announces the anycast prefix with itself as next hop, the way
 operators run a BGP daemon on each anycast server::
 
     python -m testbed.speaker.ryu_speaker --site east --asn 64500 --router-id 100.127.0.9 \\
-        --prefix 192.0.2.0/24 --neighbor 100.64.0.13,65001,9 [--neighbor ...] \\
-        --control RUN/speakers/east.sock --out RUN/records/speaker-east.jsonl
+        --prefix 192.0.2.0/24 [--unicast 100.66.0.0/24] --neighbor 100.64.0.13,65001,9 \\
+        [--neighbor ...] --control RUN/speakers/east.sock --out RUN/records/speaker-east.jsonl
+
+``--unicast`` is the site's own unicast prefix (``sites[].unicast``): announced
+at start beside the anycast prefix and never withdrawn by a command (``withdraw``
+and ``announce`` steer the anycast prefix alone); it goes when the speaker
+stops or its sessions drop, i.e. when the site as a whole fails.  The MED is a
+neighbour setting in Ryu, so it is on both routes, as an FRR site's outbound
+route-map puts it on both.
 
 Each ``--neighbor`` is ``ADDRESS,AS[,HOLD]``: HOLD is the session's hold time
 from the topology, passed to Ryu's ``neighbor.create`` (see
@@ -37,6 +44,7 @@ from typing import Any, Dict, List, Optional, Tuple  # noqa: E402
 from testbed import proc  # noqa: E402
 from testbed.records import RecordWriter, WriteFault  # noqa: E402
 from testbed.speaker import import_bgpspeaker  # noqa: E402
+from testbed.speaker.control import prefix_arg  # noqa: E402
 from testbed.speaker.settings import neighbor_settings  # noqa: E402
 
 #: One upstream: address, AS, hold time (None: Ryu's default).
@@ -127,20 +135,24 @@ class SiteSpeaker:
             library=self.library,
             asn=self.args.asn,
             prefix=self.args.prefix,
+            unicast=self.args.unicast,
             neighbors=[a for a, _, _ in self.args.neighbor],
             hold=[one["hold_time"] for one in settings],
         )
         self.announce()
+        if self.args.unicast:  # the site's own prefix: announced for as long as the speaker runs
+            self.speaker.prefix_add(self.args.unicast)
+            self.record("announce", prefix=self.args.unicast, unicast=True)
 
     def announce(self) -> None:
-        """Announce the prefix (idempotent)."""
+        """Announce the anycast prefix (idempotent)."""
         if not self.announced:
             self.speaker.prefix_add(self.args.prefix)
             self.announced = True
             self.record("announce", prefix=self.args.prefix)
 
     def withdraw(self) -> None:
-        """Withdraw the prefix (idempotent)."""
+        """Withdraw the anycast prefix (idempotent; the unicast prefix stays)."""
         if self.announced:
             self.speaker.prefix_del(self.args.prefix)
             self.announced = False
@@ -152,8 +164,9 @@ class SiteSpeaker:
         Ryu's API cannot remove a MED once set (nor set MED 0: it re-sends
         its routes through an ``assert med``), so removing one clears the
         neighbors' MED setting without the notification, then originates the
-        prefix again: the new path goes out without MED, as an implicit
-        replacement (no withdrawal in between).
+        prefixes again (the anycast one if announced, the unicast one): the
+        new paths go out without MED, as an implicit replacement (no
+        withdrawal in between).
         """
         if value == self.med:
             return
@@ -170,6 +183,8 @@ class SiteSpeaker:
                 conf._settings[self.module.MULTI_EXIT_DISC] = None
             if self.announced:
                 self.speaker.prefix_add(self.args.prefix)
+            if self.args.unicast:
+                self.speaker.prefix_add(self.args.unicast)
         self.med = value
         self.record("med", value=value)
 
@@ -190,6 +205,7 @@ class SiteSpeaker:
         return {
             "ok": True,
             "announced": self.announced,
+            "unicast": self.args.unicast,
             "med": self.med,
             "peers": self.peers,
             "library": self.library,
@@ -235,7 +251,13 @@ def _parser() -> proc.Parser:
     p.add_argument("--site", required=True, type=proc.name)
     p.add_argument("--asn", required=True, type=int)
     p.add_argument("--router-id", required=True, type=proc.ipv4)
-    p.add_argument("--prefix", required=True)
+    p.add_argument("--prefix", required=True, help="the anycast prefix")
+    p.add_argument(
+        "--unicast",
+        default=None,
+        type=prefix_arg,
+        help="the site's own unicast prefix: announced at start, never withdrawn by a command",
+    )
     p.add_argument(
         "--neighbor",
         required=True,

@@ -398,18 +398,21 @@ def make_plan(topo: Topology) -> Plan:
             site_router.unicast, site_router.unicast_address = own.prefix, own.address
             addresses.append(own.address)
         if site.speaker != "frr":
-            # the site node is the server: service address on its loopback
-            site_router.loopbacks.append(IPv4Interface(f"{site.service}/32"))
+            # the site node is the server: the service address (and the site's
+            # unicast address) on its loopback
+            on_lo = [IPv4Interface(f"{a}/32") for a in addresses]
+            site_router.loopbacks.extend(on_lo)
             uplink = next(lk for lk in links if lk.kind == "uplink" and lk.a.node == site.name)
             hosts[site.name] = HostPlan(
                 site.name,
                 "server",
                 uplink.a,
                 uplink.a.peer_address,
-                [IPv4Interface(f"{site.service}/32")],
+                list(on_lo),
                 site=site.name,
                 as_name=site_router.as_name,
                 on_router=True,
+                unicast=own.address if own is not None else None,
             )
             continue
         for k in range(site.servers):

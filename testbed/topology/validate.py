@@ -284,8 +284,9 @@ def _check_sites(topo: Topology, fail) -> None:
 
 
 def _check_unicast(topo: Topology, fail) -> None:
-    """Sites' unicast prefixes (``sites[].unicast``): FRR sites only, each its own, clear
-    of the testbed's pools, the anycast prefix and each other; the pool holds the auto ones."""
+    """Sites' unicast prefixes (``sites[].unicast``), whatever the site's speaker: each its
+    own, clear of the testbed's pools, the anycast prefix and each other; the pool holds the
+    auto ones."""
     taken: List[Tuple[object, str]] = []  # (prefix, field)
     n_auto = 0
     for i, site in enumerate(topo.sites):
@@ -293,13 +294,6 @@ def _check_unicast(topo: Topology, fail) -> None:
         if wanted is None:
             continue
         field = f"sites[{i}].unicast" if site.unicast is not None else "unicast"
-        if site.speaker != "frr":
-            fail(
-                field,
-                f"site {site.name!r} has speaker {site.speaker}: only FRR sites announce a "
-                "unicast prefix (the Ryu and ExaBGP speakers announce the anycast prefix alone); "
-                "use speaker frr there or leave unicast out",
-            )
         if not isinstance(wanted, Unicast):
             n_auto += 1
             if n_auto > MAX_UNICAST_SITES:

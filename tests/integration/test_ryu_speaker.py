@@ -1,7 +1,11 @@
 """Sites on a Ryu speaker: peering with FRR, and shipped scenarios with ``--set speaker=ryu``.
 
 A Ryu (or os-ken) speaker's route reaches the upstream's RIB and its client's
-catchment, and is recorded; its sessions run the topology's hold time (FRR
+catchment, and is recorded; each site's unicast prefix (``unicast: true``)
+reaches every router and client, stays through withdraw, prepend and MED on
+the anycast prefix, and carries a ``hybrid`` connection through a withdrawal
+(one two-sites testbed for these, the checks shared with
+``test_exabgp_speaker.py``); its sessions run the topology's hold time (FRR
 reports the negotiated value); a site with two upstreams keeps answering
 through the other when one uplink goes down; site-failure and
 blackhole-healthcheck meet their own expectations when every site announces
@@ -27,29 +31,48 @@ from testbed.topology.load import load_topology
 from testbed.traffic import Traffic, TrafficParams
 from tests.integration.helpers import cli
 from tests.integration.test_events import DIG
+from tests.integration.test_exabgp_speaker import (
+    check_actions_keep_the_unicast_prefix,
+    check_hybrid_survives_a_withdrawal,
+    check_unicast_reaches_every_router_and_client,
+    speaker_sites,
+)
 from tests.integration.test_health_agents import paths_from
 from tests.integration.test_scenarios import SHORT, run
 
 
-def test_ryu_speaker_peers_with_frr_and_attracts_its_clients(tmp_path):
-    topo = effective_topology(load_topology("two-sites"), topology_overrides={"speaker": "ryu"})
-    with Testbed(topo, tmp_path) as tb:
-        assert tb.wait_converged(timeout=60).converged
+@pytest.fixture(scope="class")
+def ryu(tmp_path_factory):
+    """two-sites with both sites on Ryu and their unicast prefixes, services up: for one
+    class's tests (the module's other tests bring up testbeds of their own)."""
+    yield from speaker_sites(tmp_path_factory, "ryu")
+
+
+class TestSitesOnRyuWithUnicastPrefixes:
+    """One two-sites testbed (``ryu``) shared by these tests, torn down after the last."""
+
+    def test_ryu_speaker_peers_with_frr_and_attracts_its_clients(self, ryu):
+        tb, _ = ryu
         assert tb.bgp_sessions("ta")["east"] == "Established"
         assert tb.bgp_sessions("east") == {"ta": "Established"}
         (path,) = paths_from("ta", "64500")
         assert path["aspath"]["string"] == "64500" and path["bestpath"]["overall"]
         assert tb.site_of("ca") == "east" and tb.site_of("cb") == "west"
-        traffic = Traffic(tb, TrafficParams(tcp_streams=0))
-        try:
-            traffic.start_services()
-            assert tb.cmd("ca", DIG).strip() == '"east"'
-        finally:
-            traffic.stop()
-        records = [json.loads(x) for x in (tmp_path / "records/speaker-east.jsonl").open()]
+        assert tb.cmd("ca", DIG).strip() == '"east"'
+        records = [json.loads(x) for x in (tb.run_dir / "records/speaker-east.jsonl").open()]
         events = [r["event"] for r in records]
         assert events[:2] == ["start", "announce"] and "peer_up" in events
         assert records[0]["library"] in ("ryu", "os-ken")
+
+    def test_the_unicast_prefixes_reach_every_router_and_client(self, ryu):
+        check_unicast_reaches_every_router_and_client(ryu[0])
+
+    def test_the_unicast_prefix_stays_through_the_actions_on_the_anycast_prefix(self, ryu):
+        """withdraw, prepend (at the upstream) and MED; Ryu has no communities."""
+        check_actions_keep_the_unicast_prefix(*ryu, communities=False)
+
+    def test_a_hybrid_connection_survives_a_withdrawal_of_its_site(self, ryu):
+        check_hybrid_survives_a_withdrawal(*ryu)
 
 
 def speaker_start(run_dir: Path, site: str) -> dict:

@@ -1,7 +1,8 @@
 """A site's capacity and load counters as tc and nftables commands.
 
 Golden files pin what ``world-ddos`` renders for every site (tc commands and
-the nftables table); refresh them after an intended change with
+the nftables table), without and with a unicast prefix per site
+(``unicast/``); refresh them after an intended change with
 ``UPDATE_GOLDEN=1 pytest tests/unit/net/test_capacity.py``.
 """
 
@@ -25,12 +26,17 @@ from testbed.net.capacity import (
     tbf_burst,
     tc_commands,
 )
+from testbed.scenario.effective import effective_topology
 from testbed.topology.load import load_topology
 from testbed.topology.model import Capacity
 from testbed.topology.plan import make_plan
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "capacity"
 DDOS = make_plan(load_topology("world-ddos"))
+#: world-ddos with a unicast prefix per site (100.66.K.0/24, K in site order)
+DDOS_UNICAST = make_plan(
+    effective_topology(load_topology("world-ddos"), topology_overrides={"unicast": True})
+)
 
 
 def _golden(name: str, got: str) -> None:
@@ -46,6 +52,58 @@ def test_world_ddos_golden(site):
     plan = next(p for p in site_load_plans(DDOS) if p.site == site)
     _golden(f"{site}.tc", "\n".join(tc_commands(plan)) + "\n")
     _golden(f"{site}.nft", nft_ruleset(plan))
+
+
+@pytest.mark.parametrize("site", [s.site for s in site_load_plans(DDOS_UNICAST)])
+def test_world_ddos_unicast_golden(site):
+    plan = next(p for p in site_load_plans(DDOS_UNICAST) if p.site == site)
+    _golden(f"unicast/{site}.tc", "\n".join(tc_commands(plan)) + "\n")
+    _golden(f"unicast/{site}.nft", nft_ruleset(plan))
+
+
+def test_unicast_traffic_is_the_sites_load():
+    """Traffic to a site's unicast prefix takes the same queue and policer as traffic to the
+    anycast prefix and is counted in the same counters: a site's capacity is the site's,
+    whichever address its clients reach it on."""
+    plans = {p.site: p for p in site_load_plans(DDOS_UNICAST)}
+    assert [str(p) for p in plans["tyo"].prefixes] == ["192.0.2.0/24", "100.66.2.0/24"]
+    assert site_load_plans(DDOS)[2].prefixes == [IPv4Network("192.0.2.0/24")]
+    redirects = [c for c in tc_commands(plans["tyo"]) if "mirred egress redirect" in c]
+    assert [c.split()[15] for c in redirects] == ["192.0.2.0/24", "100.66.2.0/24"]
+    assert all(f"redirect dev {IFB}" in c for c in redirects)  # the one queue
+    both = "{ 192.0.2.0/24, 100.66.0.0/24 }"
+    plan = SiteLoadPlan(
+        "x",
+        ["x-e0", "x-e1"],
+        IPv4Network("192.0.2.0/24"),
+        Capacity(bandwidth=3, packets=700),
+        unicast=IPv4Network("100.66.0.0/24"),
+    )
+    redirects = [c for c in tc_commands(plan) if "mirred egress redirect" in c]
+    assert [(c.split()[4], c.split()[15]) for c in redirects] == [
+        ("x-e0", "192.0.2.0/24"),
+        ("x-e0", "100.66.0.0/24"),
+        ("x-e1", "192.0.2.0/24"),
+        ("x-e1", "100.66.0.0/24"),
+    ]
+    text = nft_ruleset(plan)
+    assert f"    ip daddr {both} ip saddr != @attackers counter name legit\n" in text
+    assert f"    ip daddr {both} ip saddr @attackers counter name attack\n" in text
+    assert f"    ip daddr {both} limit rate over 700/second burst 35 packets" in text  # one budget
+    # the recorder's counters are the same, by name
+    assert text.replace(both, "192.0.2.0/24") == nft_ruleset(
+        SiteLoadPlan("x", ["x-e0", "x-e1"], IPv4Network("192.0.2.0/24"), plan.capacity)
+    )
+
+
+def test_a_speaker_site_node_counts_its_unicast_prefix_too():
+    """A Ryu or ExaBGP site node is its own server: its unicast prefix is queued and counted."""
+    topo = effective_topology(
+        load_topology("world-ddos"), topology_overrides={"unicast": True, "speaker": "exabgp"}
+    )
+    tyo = next(p for p in site_load_plans(make_plan(topo)) if p.site == "tyo")
+    assert tyo.servers == [("tyo", None)] and str(tyo.unicast) == "100.66.2.0/24"
+    assert "ip daddr { 192.0.2.0/24, 100.66.2.0/24 } ip saddr != @attackers" in nft_ruleset(tyo)
 
 
 def test_plans_name_uplinks_and_attack_sources():
@@ -102,7 +160,8 @@ def test_nft_accepts_the_ruleset():
         Capacity(bandwidth=3, packets=700),
         [IPv4Address("198.18.0.2")],
     )
-    for text in (nft_ruleset(plan), *(nft_ruleset(p) for p in site_load_plans(DDOS))):
+    plans = [*site_load_plans(DDOS), *site_load_plans(DDOS_UNICAST)]
+    for text in (nft_ruleset(plan), *(nft_ruleset(p) for p in plans)):
         done = subprocess.run(
             ["nft", "--check", "-f", "-"], input=text, capture_output=True, text=True
         )

@@ -44,9 +44,13 @@ def east_config(**overrides: Any) -> str:
     return render_config(router, api, "two-sites")
 
 
-def test_east_config_golden():
-    text = east_config()
-    path = GOLDEN / "two-sites-east.conf"
+@pytest.mark.parametrize(
+    "name, overrides",
+    [("two-sites-east.conf", {}), ("two-sites-unicast-east.conf", {"unicast": True})],
+)
+def test_east_config_golden(name, overrides):
+    text = east_config(**overrides)
+    path = GOLDEN / name
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
@@ -76,6 +80,14 @@ def test_the_api_program_reads_its_own_command_line():
     assert args.neighbor == [str(router.neighbors[0].address)]
     assert (args.prepend, args.med, args.control) == (0, None, "/s/east.sock")
     assert args.out == "/r/records/speaker-east.jsonl"
+    assert args.unicast is None  # no unicast prefix unless the topology gives one
+
+
+def test_the_sites_unicast_prefix_reaches_the_api_program():
+    router = make_plan(exabgp_two_sites(unicast=True)).routers["west"]
+    argv = api_argv(router, Path("/r/records"), Path("/s/west.sock"))
+    args = exabgp_api._parser().parse_args(argv[3:])
+    assert (args.prefix, args.unicast) == ("192.0.2.0/24", "100.66.1.0/24")
 
 
 def test_a_site_prepend_and_med_reach_the_api_program():
@@ -140,6 +152,54 @@ def test_api_site_turns_control_commands_into_api_lines():
     assert events == ["announce", "policy", "policy", "withdraw", "policy"]
 
 
+def unicast_site(**kw: Any) -> exabgp_api.ApiSite:
+    argv = ["--site", "east", "--asn", "64500", "--prefix", "192.0.2.0/24"]
+    argv += ["--unicast", "100.66.0.0/24", "--neighbor", "100.64.0.1"]
+    argv += ["--control", "/x.sock", "--out", "/x.jsonl"]
+    for key, value in kw.items():
+        argv += [f"--{key}", str(value)]
+    return exabgp_api.ApiSite(exabgp_api._parser().parse_args(argv), Memory(), io.StringIO())
+
+
+def test_the_unicast_prefix_is_announced_at_start_and_never_withdrawn():
+    """withdraw/announce steer the anycast prefix alone; a policy change (prepend, MED,
+    communities) goes out on both routes, as an FRR site's route-map applies to both."""
+    site = unicast_site(community="64500:100")
+    site.announce()
+    site.announce_unicast()
+    assert site.handle({"cmd": "withdraw"})["announced"] is False
+    assert site.handle({"cmd": "policy", "prepend": 1, "med": 5, "communities": []})["ok"]
+    status = site.handle({"cmd": "announce"})
+    assert status["announced"] is True and status["unicast"] == "100.66.0.0/24"
+    assert site.out.getvalue().splitlines() == [
+        "announce route 192.0.2.0/24 next-hop self community [ 64500:100 ]",
+        "announce route 100.66.0.0/24 next-hop self community [ 64500:100 ]",
+        "withdraw route 192.0.2.0/24 next-hop self",
+        # the withdrawn anycast route stays withdrawn; the unicast one takes the policy
+        "announce route 100.66.0.0/24 next-hop self med 5 as-path [ 64500 64500 ]",
+        "announce route 192.0.2.0/24 next-hop self med 5 as-path [ 64500 64500 ]",
+    ]
+    assert not any(x.startswith("withdraw route 100.66") for x in site.out.getvalue().splitlines())
+    unicast = [r for r in site.writer.records if r.get("unicast")]
+    assert [(r["event"], r["prefix"]) for r in unicast] == [("announce", "100.66.0.0/24")]
+
+
+def test_without_a_unicast_prefix_nothing_more_is_announced():
+    site = api_site()
+    site.announce_unicast()
+    assert site.out.getvalue() == "" and site.writer.records == []
+    assert site.handle({"cmd": "status"})["unicast"] is None
+
+
+def test_a_bad_unicast_prefix_is_refused(capsys):
+    with pytest.raises(SystemExit) as exc:
+        exabgp_api._parser().parse_args(
+            ["--site", "e", "--asn", "1", "--prefix", "192.0.2.0/24", "--unicast", "100.66.0.1/24",
+             "--control", "c", "--out", "o"]
+        )  # fmt: skip
+    assert exc.value.code == 2 and "invalid IPv4 prefix '100.66.0.1/24'" in capsys.readouterr().err
+
+
 def test_api_site_refuses_bad_input():
     site = api_site()
     assert site.handle({"cmd": "med", "value": -1})["ok"] is False
@@ -180,14 +240,15 @@ def test_caveats_name_mrai_and_bfd_for_exabgp_sites():
     assert any("site west (exabgp): no advertisement-interval" in x for x in lines), lines
 
 
-def test_exabgp_itself_accepts_the_rendered_config(tmp_path):
-    """``exabgp validate`` (the installed ExaBGP's own parser) takes the golden config."""
+@pytest.mark.parametrize("name", ["two-sites-east.conf", "two-sites-unicast-east.conf"])
+def test_exabgp_itself_accepts_the_rendered_config(tmp_path, name):
+    """``exabgp validate`` (the installed ExaBGP's own parser) takes the golden configs."""
     import subprocess
     import sys
 
     pytest.importorskip("exabgp")
     done = subprocess.run(
-        [sys.executable, "-m", "exabgp", "validate", str(GOLDEN / "two-sites-east.conf")],
+        [sys.executable, "-m", "exabgp", "validate", str(GOLDEN / name)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -104,9 +104,17 @@ class FakeModule:
 class FakeSpeaker:
     def __init__(self) -> None:
         self.prefixes: List[str] = []
+        self.calls: List[tuple] = []
 
     def prefix_add(self, prefix: str) -> None:
         self.prefixes.append(prefix)
+        self.calls.append(("prefix_add", prefix))
+
+    def prefix_del(self, prefix: str) -> None:
+        self.calls.append(("prefix_del", prefix))
+
+    def neighbor_update(self, address: str, key: str, value: Any) -> None:
+        self.calls.append(("neighbor_update", address, key, value))
 
 
 class ListWriter:
@@ -135,6 +143,66 @@ def test_start_creates_each_neighbor_with_its_hold_time():
     start = site.writer.records[0]
     assert start["event"] == "start" and start["library"] == "ryu" and start["hold"] == [10, 30]
     assert site.speaker.prefixes == ["192.0.2.0/24"]
+
+
+def fake_site(*extra: str) -> Any:
+    """A Ryu speaker process's site on the fake API, from its command line."""
+    args = ryu_speaker._parser().parse_args(
+        ["--site", "east", "--asn", "64500", "--router-id", "100.127.0.9",
+         "--prefix", "192.0.2.0/24", "--neighbor", "100.64.0.14,65001,9",
+         "--control", "c.sock", "--out", "o.jsonl", *extra]
+    )  # fmt: skip
+    site = ryu_speaker.SiteSpeaker.__new__(ryu_speaker.SiteSpeaker)
+    site.args, site.writer, site.library = args, ListWriter(), "ryu"
+    site.module, site.speaker = FakeModule(), FakeSpeaker()
+    site.module.MULTI_EXIT_DISC = "multi_exit_disc"
+    site.announced, site.med, site.peers = False, None, {}
+    return site
+
+
+def test_the_unicast_prefix_reaches_the_speakers_command_line():
+    b = TopologyBuilder("ryu-unicast", unicast=True)
+    b.transit("ta", 65001).transit("tb", 65002).link("ta", "tb")
+    b.anycast(64500).site("east", upstream="ta", speaker="ryu")
+    b.eyeball("isp", 64512).link("isp", "tb").client("ca", "isp")
+    router = make_plan(b.build()).routers["east"]
+    argv = speaker_argv(router, Path("/run/x/records"), Path("/run/x/east.sock"))
+    args = ryu_speaker._parser().parse_args(argv[3:])
+    assert (args.prefix, args.unicast) == ("192.0.2.0/24", "100.66.0.0/24")
+    plain = make_plan(ryu_topology()).routers["east"]
+    argv = speaker_argv(plain, Path("/run/x/records"), Path("/run/x/east.sock"))
+    assert "--unicast" not in argv
+
+
+def test_the_unicast_prefix_is_announced_at_start_and_never_withdrawn():
+    """withdraw and announce steer the anycast prefix alone; the MED (a neighbour setting in
+    Ryu) goes out on both routes, as on an FRR site."""
+    site = fake_site("--unicast", "100.66.0.0/24")
+    site.start()
+    assert site.speaker.calls == [("prefix_add", "192.0.2.0/24"), ("prefix_add", "100.66.0.0/24")]
+    assert site.handle({"cmd": "withdraw"})["announced"] is False
+    assert site.handle({"cmd": "med", "value": 50})["med"] == 50
+    status = site.handle({"cmd": "announce"})
+    assert status["announced"] is True and status["unicast"] == "100.66.0.0/24"
+    assert site.speaker.calls[2:] == [
+        ("prefix_del", "192.0.2.0/24"),
+        ("neighbor_update", "100.64.0.14", "multi_exit_disc", 50),
+        ("prefix_add", "192.0.2.0/24"),
+    ]
+    start, *announces = [r for r in site.writer.records if r["event"] in ("start", "announce")]
+    assert start["unicast"] == "100.66.0.0/24"
+    assert [(r["prefix"], r.get("unicast", False)) for r in announces] == [
+        ("192.0.2.0/24", False),
+        ("100.66.0.0/24", True),
+        ("192.0.2.0/24", False),
+    ]
+
+
+def test_without_a_unicast_prefix_only_the_anycast_one_is_announced():
+    site = fake_site()
+    site.start()
+    assert site.speaker.prefixes == ["192.0.2.0/24"]
+    assert site.handle({"cmd": "status"})["unicast"] is None
 
 
 @pytest.mark.parametrize("bad", ["100.64.0.14", "100.64.0.14,65001,2", "x,65001", "1.2.3.4,1,2,3"])

@@ -29,6 +29,18 @@ def test_two_upstreams_give_a_multipath_default_route():
     ]
 
 
+def test_a_site_node_with_a_unicast_prefix_holds_its_unicast_address_too():
+    """As an FRR site's servers do: the unicast address on lo beside the service address."""
+    from testbed.scenario.effective import effective_topology
+
+    topo = effective_topology(ryu_topology(), topology_overrides={"unicast": True})
+    router = make_plan(topo).routers["east"]
+    assert node_setup(router)[:2] == [
+        "ip addr add 192.0.2.53/32 dev lo",
+        "ip addr add 100.66.0.53/32 dev lo",
+    ]
+
+
 def test_one_upstream_gives_a_plain_default_route():
     router = make_plan(ryu_topology()).routers["east"]
     upstream = router.neighbors[0].address

@@ -110,13 +110,17 @@ def test_bad_unicast_settings_are_refused_in_one_line(east, west, message):
     assert message in line and "\n" not in line
 
 
-def test_only_frr_sites_announce_a_unicast_prefix():
-    assert "sites[0].unicast: site 'east' has speaker ryu: only FRR sites" in error(
-        east="auto", speaker="ryu"
+@pytest.mark.parametrize("speaker", ["ryu", "exabgp"])
+def test_every_speaker_kind_announces_a_unicast_prefix(speaker):
+    """Ryu and ExaBGP sites take a unicast prefix as FRR sites do, checked the same way."""
+    got = site_unicast(topo(top=True, speaker=speaker))
+    assert str(got["east"].prefix) == "100.66.0.0/24" and str(got["west"].prefix) == "100.66.1.0/24"
+    assert "sites[0].unicast.prefix: 192.0.2.0/25 overlaps the anycast prefix" in error(
+        east={"prefix": "192.0.2.0/25"}, speaker=speaker
     )
-    # from the topology's switch: the switch is blamed
-    assert error(top=True, speaker="exabgp").startswith("t.yaml: unicast: site 'east' has speaker")
-    topo(top=True, east=False, speaker="exabgp")  # the exabgp site opts out: fine
+    assert "is not inside 203.0.113.0/24" in error(
+        east={"prefix": "203.0.113.0/24", "address": "203.0.114.1"}, speaker=speaker
+    )
 
 
 # -- the plan -------------------------------------------------------------------
@@ -152,6 +156,28 @@ def test_without_unicast_the_plan_is_as_before():
     assert plan.routers["east"].networks == [IPv4Network("192.0.2.0/24")]
     assert plan.hosts["east-1"].unicast is None
     assert plan.hosts["east-1"].loopbacks == [IPv4Interface("192.0.2.53/32")]
+
+
+@pytest.mark.parametrize("speaker", ["ryu", "exabgp"])
+def test_a_speaker_site_node_holds_its_unicast_address_and_announces_its_prefix(speaker):
+    """A Ryu or ExaBGP site node is its own server: the unicast address goes on its loopback
+    beside the service address (no static route: it is local), and its speaker is given the
+    prefix (the anycast prefix first: what the speaker steers)."""
+    plan = make_plan(topo(top=True, speaker=speaker))
+    east = plan.routers["east"]
+    assert east.networks == [IPv4Network("192.0.2.0/24"), IPv4Network("100.66.0.0/24")]
+    assert east.blackholes == east.networks and east.statics == []
+    assert east.unicast == IPv4Network("100.66.0.0/24")
+    assert east.loopbacks == [IPv4Interface("192.0.2.53/32"), IPv4Interface("100.66.0.53/32")]
+    host = plan.hosts["east"]
+    assert host.on_router and host.unicast == IPv4Address("100.66.0.53")
+    assert host.loopbacks == east.loopbacks
+    assert SpeakerSpec.from_router(east).prefixes == ["192.0.2.0/24"]
+    # west (an FRR site beside it) takes the next /24; without unicast nothing changes
+    assert plan.hosts["west-1"].unicast == IPv4Address("100.66.1.53")
+    plain = make_plan(topo(speaker=speaker))
+    assert plain.routers["east"].loopbacks == [IPv4Interface("192.0.2.53/32")]
+    assert plain.hosts["east"].unicast is None
 
 
 def test_the_speaker_withdraws_the_anycast_prefix_only():
