@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import List, Optional
 
 from testbed.net import frr, links
@@ -118,6 +119,22 @@ def run_checks() -> List[Check]:
             required=False,
         )
     )
+    for daemon, binary, pkg in (
+        ("unbound", "unbound", "unbound"),
+        ("PowerDNS", "pdns_server", "pdns-server pdns-backend-bind"),
+    ):
+        path = shutil.which(binary) or (
+            f"/usr/sbin/{binary}" if Path(f"/usr/sbin/{binary}").exists() else None
+        )
+        checks.append(
+            Check(
+                daemon,
+                path is not None,
+                path or f"{binary} not found (topologies with a service block: anycast vs GSLB)",
+                f"{INSTALL}  (apt-get install {pkg})",
+                required=False,
+            )
+        )
     for tool, pkg in (("dig", "dnsutils"), ("tcpdump", "tcpdump"), ("nsenter", "util-linux")):
         path = shutil.which(tool)
         checks.append(

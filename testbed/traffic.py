@@ -65,6 +65,7 @@ class TrafficParams:
         quic_port: the quic service's UDP port.
         quic_shared_port: the quic-shared service's UDP port.
         quic_connections: long QUIC connections per client (quic, quic-shared).
+        resolve_rate: resolve lookups per second per client and published name.
         retry_backoff: tcp-retry's first reconnect delay (s).
         retry_backoff_max: tcp-retry's longest reconnect delay (s).
         seed: the run's seed; each probe draws its DNS query ids and start
@@ -83,6 +84,7 @@ class TrafficParams:
     quic_port: int = defaults.QUIC_PORT
     quic_shared_port: int = defaults.QUIC_SHARED_PORT
     quic_connections: int = defaults.QUIC_CONNECTIONS
+    resolve_rate: float = defaults.RESOLVE_RATE
     retry_backoff: float = defaults.RETRY_BACKOFF
     retry_backoff_max: float = defaults.RETRY_BACKOFF_MAX
     seed: int = 0

@@ -38,9 +38,12 @@ class NsdService(ServiceKind):
 
     def argv(self, topo: Any, host: Any, run: Path, params: Any) -> List[str]:
         """NSD's wrapper, with the server's own directory in the run folder."""
+        also = ["--also", str(host.unicast)] if getattr(host, "unicast", None) else []
+        service = getattr(topo, "service", None)
+        ttl = ["--ttl", str(service.ttl)] if service is not None else []
         return [
             sys.executable, "-m", "testbed.services.dns", "--site", host.site,
-            "--address", service_address(topo),
+            "--address", service_address(topo), *also, *ttl,
             "--dir", str(run / "services" / host.name / "nsd"),
         ]  # fmt: skip
 

@@ -47,3 +47,7 @@ RETRY_BACKOFF_MAX = 2.0
 #: The largest first delay and ceiling the retry probe accepts (s).
 MAX_RETRY_BACKOFF = 60.0
 MAX_RETRY_BACKOFF_CEILING = 600.0
+#: Ticks per second per client of the ``resolve`` probe (each resolves every published
+#: name through the client's resolver, then asks the site it names), and the most.
+RESOLVE_RATE = 5.0
+MAX_RESOLVE_RATE = 50.0

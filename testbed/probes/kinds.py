@@ -34,6 +34,7 @@ BUILTIN_MODULES: Tuple[str, ...] = (
     "testbed.probes.http",
     "testbed.probes.hybrid",
     "testbed.probes.quic",
+    "testbed.probes.resolve",
 )
 
 Record = Dict[str, Any]

@@ -42,6 +42,7 @@ from testbed.records import RecordWriter, WriteFault, as_write_fault, is_write_f
 from testbed.rundir import new_run_dir, write_json, write_yaml
 from testbed.scenario.events import Events
 from testbed.scenario.model import BUSIEST, EventBase
+from testbed.topology.resolution import resolution_meta
 from testbed.traffic import Traffic, TrafficParams
 from testbed.watchdog import Death, Watchdog
 
@@ -568,6 +569,7 @@ class Engine:
             "access_routers": {c.name: self.topo.access_router(c) for c in self.topo.clients},
             "load": load_meta(self.topo, tb.plan),
             "dampening": dampening_meta(self.topo),
+            **resolution_meta(self.topo, tb.plan),
             **self.extra_meta,
         }
         write_json(self.run_dir / "meta.json", meta)

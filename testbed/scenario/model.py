@@ -122,6 +122,12 @@ class Traffic(Strict):
         le=defaults.MAX_QUIC_CONNECTIONS,
         description="quic, quic-shared: long QUIC connections per client",
     )
+    resolve_rate: Float = Field(
+        defaults.RESOLVE_RATE,
+        gt=0,
+        le=defaults.MAX_RESOLVE_RATE,
+        description="resolve: lookups per second per client and published name",
+    )
     retry_backoff: Float = Field(
         defaults.RETRY_BACKOFF,
         gt=0,

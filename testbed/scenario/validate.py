@@ -39,6 +39,7 @@ from testbed.topology.capabilities import NO_COMMUNITIES
 from testbed.topology.model import Topology
 from testbed.topology.plan import Plan, make_plan, uses_policy
 from testbed.topology.relationships import uses_relationships
+from testbed.topology.resolution import daemons_missing
 from testbed.topology.validate import resolve_router
 
 Fail = Callable[[str, str], None]
@@ -166,6 +167,9 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
     clients = [c.name for c in topology.clients]
     if not clients:  # the topology's own checks refuse no sites and a site called busiest
         fail("topology", f"topology {topology.name!r} has no clients: a run has nothing to measure")
+    missing = daemons_missing(topology)
+    if missing is not None:
+        fail("topology", f"service: {missing}")
     for j, name in enumerate(scenario.traffic.kinds):
         problem = kind_class(name).unavailable(topology)
         if problem is not None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -30,6 +30,8 @@ from testbed import proc
 from testbed.probes import defaults
 
 ZONE = "anycast.test"
+#: TTL of ``svc.anycast.test`` unless the topology's ``service.ttl`` says otherwise.
+SERVICE_TTL = 30
 SERVICE_ADDRESS = defaults.SERVICE_ADDRESS
 DNS_PORT = 53
 CONF_NAME = "nsd.conf"
@@ -48,7 +50,11 @@ _env = Environment(
 
 
 def render_config(
-    site: str, workdir: Path, address: str = SERVICE_ADDRESS, port: int = DNS_PORT
+    site: str,
+    workdir: Path,
+    address: str = SERVICE_ADDRESS,
+    port: int = DNS_PORT,
+    also: Sequence[str] = (),
 ) -> str:
     """Render nsd.conf for one site server.
 
@@ -57,6 +63,7 @@ def render_config(
         workdir: the directory holding every NSD file (absolute path advised).
         address: the address NSD binds to (the anycast service address).
         port: the UDP/TCP port.
+        also: more addresses to serve on (the site's unicast address).
 
     Returns:
         The configuration text.
@@ -64,28 +71,35 @@ def render_config(
     return _env.get_template("nsd.conf.j2").render(
         site=site,
         dir=str(workdir),
-        address=address,
+        addresses=[address, *also],
         port=port,
         zone=ZONE,
         zonefile=ZONEFILE_NAME,
     )
 
 
-def render_zone(site: str, address: str = SERVICE_ADDRESS) -> str:
+def render_zone(site: str, address: str = SERVICE_ADDRESS, ttl: int = SERVICE_TTL) -> str:
     """Render the zone file of ``anycast.test`` for one site.
 
     Args:
         site: the site name (in the ``site`` TXT record).
-        address: the service address (``ns`` and apex A records).
+        address: the service address (``ns``, apex and ``svc`` A records).
+        ttl: the TTL of ``svc.anycast.test``, the name the service is published
+            under by anycast (the topology's ``service.ttl``).
 
     Returns:
         The zone file text.
     """
-    return _env.get_template("nsd-zone.j2").render(site=site, address=address, zone=ZONE)
+    return _env.get_template("nsd-zone.j2").render(site=site, address=address, zone=ZONE, ttl=ttl)
 
 
 def write_config(
-    site: str, workdir: Path, address: str = SERVICE_ADDRESS, port: int = DNS_PORT
+    site: str,
+    workdir: Path,
+    address: str = SERVICE_ADDRESS,
+    port: int = DNS_PORT,
+    also: Sequence[str] = (),
+    ttl: int = SERVICE_TTL,
 ) -> Path:
     """Write nsd.conf and the zone file into ``workdir`` (created if missing).
 
@@ -94,15 +108,17 @@ def write_config(
         workdir: the server's NSD directory.
         address: the address NSD binds to.
         port: the port.
+        also: more addresses to serve on.
+        ttl: the TTL of ``svc.anycast.test``.
 
     Returns:
         The path of nsd.conf.
     """
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / ZONEFILE_NAME).write_text(render_zone(site, address))
+    (workdir / ZONEFILE_NAME).write_text(render_zone(site, address, ttl))
     conf = workdir / CONF_NAME
-    conf.write_text(render_config(site, workdir, address, port))
+    conf.write_text(render_config(site, workdir, address, port, also))
     return conf
 
 
@@ -154,6 +170,19 @@ def _parser() -> proc.Parser:
         type=proc.ipv4,
         help=f"address to serve on (default {SERVICE_ADDRESS})",
     )
+    p.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        type=proc.ipv4,
+        help="another address to serve on (the site's unicast address); repeatable",
+    )
+    p.add_argument(
+        "--ttl",
+        default=SERVICE_TTL,
+        type=proc.bounded(0, 86400, int),
+        help=f"TTL of svc.anycast.test, the anycast-published name (default {SERVICE_TTL})",
+    )
     proc.add_port(p, DNS_PORT, "port")
     p.add_argument(
         "--render-only",
@@ -168,7 +197,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        conf = write_config(args.site, args.dir, args.address, args.port)
+        conf = write_config(args.site, args.dir, args.address, args.port, args.also, args.ttl)
     except OSError as exc:
         proc.fail(parser.prog, f"cannot write NSD files in {args.dir}: {exc.strerror}")
     proc.exec_daemon(parser.prog, "NSD", conf, check, nsd_argv, args.render_only)

@@ -712,6 +712,93 @@ class Client(Strict):
     )
 
 
+#: The anycast address PowerDNS answers ``gslb.test`` on at every site (``service.authority``).
+GSLB_AUTHORITY = IPv4Address("192.0.2.54")
+#: The anycast address of the operator's public resolver (``resolvers.placement: public``).
+PUBLIC_RESOLVER = IPv4Address("192.0.2.55")
+#: unbound's longest cache time (its ``cache-max-ttl`` default), and the TTLs' ceiling here.
+MAX_TTL = 86400
+
+
+class ServiceHealth(Strict):
+    """GSLB health checks: PowerDNS at every site connects to each site's unicast address."""
+
+    interval: Int = Field(1, ge=1, le=60, description="seconds between two checks of a site (1-60)")
+
+
+class Service(Strict):
+    """How clients find the service: a name resolved through recursive resolvers.
+
+    ``anycast``: ``svc.anycast.test`` answers the anycast service address
+    (NSD at every site).  ``gslb``: ``svc.gslb.test`` answers one site's own
+    unicast address, chosen by PowerDNS (LUA records) by the resolver's
+    location (or its EDNS Client Subnet) among the sites passing their health
+    checks.  ``both``: each client resolves and uses both, for an A/B run.
+    """
+
+    publish: Literal["anycast", "gslb", "both"] = Field(
+        "anycast", description="anycast, gslb (per-site unicast addresses by PowerDNS), or both"
+    )
+    ttl: Int = Field(
+        30, ge=1, le=MAX_TTL, description="TTL of the service name's answer, seconds (1-86400)"
+    )
+    health: ServiceHealth = Field(default_factory=ServiceHealth, description="GSLB health checks")
+    authority: IPv4Address = Field(
+        GSLB_AUTHORITY,
+        description="anycast address PowerDNS answers gslb.test on (in the sites' prefix)",
+    )
+
+    def methods(self) -> List[str]:
+        """The publishing methods in use, ``anycast`` first."""
+        return ["anycast", "gslb"] if self.publish == "both" else [self.publish]
+
+
+class TtlViolation(Strict):
+    """Resolvers that keep answers longer than their TTL (the long tail operators see)."""
+
+    share: Float = Field(
+        0.0, ge=0, le=1, description="share of the per-AS resolvers that violate (0-1)"
+    )
+    min_ttl: Int = Field(
+        300, ge=1, le=MAX_TTL, description="the TTL they keep every answer for at least (s)"
+    )
+
+
+class Resolvers(Strict):
+    """The recursive resolvers (unbound) the clients resolve the service name through."""
+
+    placement: Literal["per-as", "public"] = Field(
+        "per-as",
+        description="per-as: one in every eyeball AS with clients; public: the operator's "
+        "anycast resolver at every site",
+    )
+    min_ttl: Int = Field(
+        0, ge=0, le=MAX_TTL, description="cache every answer at least this long (cache-min-ttl)"
+    )
+    max_ttl: Int = Field(
+        MAX_TTL, ge=1, le=MAX_TTL, description="cache no answer longer (cache-max-ttl)"
+    )
+    serve_stale: bool = Field(
+        False, description="answer from expired cache when the authority fails (RFC 8767)"
+    )
+    prefetch: bool = Field(False, description="refresh popular answers before they expire")
+    ecs: bool = Field(
+        False, description="send the client's /24 as EDNS Client Subnet to the GSLB authority"
+    )
+    violating: TtlViolation = Field(
+        default_factory=TtlViolation, description="resolvers that clamp TTLs up"
+    )
+
+    @model_validator(mode="after")
+    def _ttl_order(self) -> Resolvers:
+        if self.min_ttl > self.max_ttl:
+            raise ValueError(
+                f"min_ttl ({self.min_ttl}) is above max_ttl ({self.max_ttl}): "
+                "no answer could be cached"
+            )
+        return self
+
+
 class LocalPrefs(Strict):
     """Local preference by where a route was learned (with relationships).
 
@@ -783,6 +870,14 @@ class Topology(Strict):
         False,
         description="give every site a unicast prefix from the pool 100.66.0.0/16 "
         "(a site's own 'unicast' wins)",
+    )
+    service: Optional[Service] = Field(
+        None,
+        description="the service name clients resolve through resolvers: published by "
+        "anycast, gslb or both (absent: clients use the anycast address directly)",
+    )
+    resolvers: Optional[Resolvers] = Field(
+        None, description="the clients' recursive resolvers (with service only)"
     )
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -24,6 +24,7 @@ from testbed.topology.addressing import CLIENT_POOL, INFRA_POOL, ROUTER_ID_POOL,
 from testbed.topology.attackers import attack_sources
 from testbed.topology.model import PEERS, ActionCommunity, Community, LinkParams, Topology
 from testbed.topology.relationships import as_relationships, tag_community, uses_relationships
+from testbed.topology.resolution import resolver_hosts, site_anycast_addresses
 from testbed.topology.unicast import SiteUnicast, site_unicast
 from testbed.topology.validate import resolve_router
 
@@ -188,7 +189,7 @@ class HostPlan:
     """A client or a site server."""
 
     name: str
-    kind: str  # client | server | attacker
+    kind: str  # client | server | attacker | resolver
     interface: Interface
     gateway: IPv4Address
     loopbacks: List[IPv4Interface] = field(default_factory=list)
@@ -270,6 +271,10 @@ class Plan:
     def attackers(self) -> List[HostPlan]:
         """The attack source hosts (none without ``attackers``)."""
         return [h for h in self.hosts.values() if h.kind == "attacker"]
+
+    def resolvers(self) -> List[HostPlan]:
+        """The per-AS resolver hosts (none without ``service``, or with a public resolver)."""
+        return [h for h in self.hosts.values() if h.kind == "resolver"]
 
     def servers(self, site: Optional[str] = None) -> List[HostPlan]:
         """The server hosts (of one site, or all)."""
@@ -386,12 +391,13 @@ def make_plan(topo: Topology) -> Plan:
     hosts: Dict[str, HostPlan] = {}
     n_server = 0
     unicast = site_unicast(topo)
+    anycast_extras = site_anycast_addresses(topo)
     for site in topo.sites:
         site_router = routers[site.name]
         site_router.networks.append(site.prefix)
         site_router.blackholes.append(site.prefix)
         own = unicast.get(site.name)
-        addresses = [site.service]
+        addresses = [site.service, *anycast_extras]
         if own is not None:  # announced and blackholed like the anycast prefix
             site_router.networks.append(own.prefix)
             site_router.blackholes.append(own.prefix)
@@ -443,6 +449,9 @@ def make_plan(topo: Topology) -> Plan:
     hangers = [(c.name, c.as_, topo.access_router(c), c.link, "client") for c in topo.clients]
     hangers += [
         (a.name, a.as_name, a.router, LinkParams(), "attacker") for a in attack_sources(topo)
+    ]
+    hangers += [
+        (r.name, r.as_name, r.router, LinkParams(), "resolver") for r in resolver_hosts(topo)
     ]
     for host_name, as_name, access, link_params, kind in hangers:
         asys = topo.as_by_name(as_name)

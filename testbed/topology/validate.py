@@ -45,6 +45,7 @@ from testbed.topology.relationships import (
     uses_relationships,
     valley_free_reach,
 )
+from testbed.topology.resolution import check_service
 from testbed.topology.unicast import default_address, setting
 
 #: Interfaces are named NODE-eK; Linux allows at most 15 characters.
@@ -102,6 +103,7 @@ def validate(topo: Topology, source: str) -> None:
     _check_interface_counts(topo, routers, links, fail)
     _check_relationships(topo, fail)
     _check_actions(topo, fail)
+    check_service(topo, fail)
 
 
 def _check_ases(topo: Topology, fail) -> None:
