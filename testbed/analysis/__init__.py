@@ -10,6 +10,7 @@ Nothing here needs root or Mininet: it only reads ``RUN/meta.json`` and
 - :mod:`~testbed.analysis.convergence`: route convergence per event and router
 - :mod:`~testbed.analysis.health`: health agents' state changes and who they moved
 - :mod:`~testbed.analysis.siteload`: load on the sites, the attack, the attacked catchment, cascades
+- :mod:`~testbed.analysis.resolution`: anycast versus DNS-based GSLB (the ``resolve`` probe)
 - :mod:`~testbed.analysis.model`: the summary's pydantic models (the format of ``summary.json``)
 - :mod:`~testbed.analysis.schema`: its JSON Schema, generated from the models
 - :mod:`~testbed.analysis.summary`: all figures as one :class:`Summary`

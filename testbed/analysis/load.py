@@ -87,6 +87,9 @@ class RunRecords:
         transport: probe kind -> client -> its records, for every registered
             kind with an analysis of its own (:mod:`testbed.probes.kinds`),
             sorted by ``t``.
+        resolve: client -> its ``resolve`` probe's records (``resolve-CLIENT.jsonl``:
+            a ``start`` record, then a tick per method), sorted by ``t``; empty
+            without the probe (:mod:`testbed.analysis.resolution`).
     """
 
     run_dir: Path
@@ -103,6 +106,7 @@ class RunRecords:
     load: Dict[str, List[Record]] = field(default_factory=dict)
     attack: Dict[str, List[Record]] = field(default_factory=dict)
     transport: Dict[str, Dict[str, List[Record]]] = field(default_factory=dict)
+    resolve: Dict[str, List[Record]] = field(default_factory=dict)
 
     @property
     def load_meta(self) -> Dict[str, Any]:
@@ -242,6 +246,7 @@ def load_run(run_dir: PathLike) -> RunRecords:
         load=_per_client(folder, "load"),
         attack=_per_client(folder, "attack"),
         transport=_transport(folder),
+        resolve=_per_client(folder, "resolve"),
     )
     t0 = meta.get("t0")
     if isinstance(t0, (int, float)):

@@ -733,6 +733,182 @@ class LoadSummary(SummaryPart):
     """Every site that became overloaded after a later event, in time order."""
 
 
+# --------------------------------------------------------------- resolution
+class ResolverSettings(SummaryPart):
+    """The recursive resolver a client resolves through, and how it caches (``meta.json``
+    ``resolvers``; the name from the probe's ``start`` record without it)."""
+
+    resolver: Optional[str] = None
+    """The resolver's name (``res-isp1``)."""
+    min_ttl: Optional[Number] = None
+    """The shortest time it keeps an answer (s; unbound's ``cache-min-ttl``)."""
+    max_ttl: Optional[Number] = None
+    """The longest time it keeps an answer (s; ``cache-max-ttl``)."""
+    serve_stale: Optional[bool] = None
+    """Whether it answers from an expired cache entry when the authority is silent (RFC 8767)."""
+    prefetch: Optional[bool] = None
+    """Whether it refreshes popular names before they expire."""
+    ecs: Optional[bool] = None
+    """Whether it sends EDNS Client Subnet to the authority."""
+    violating: Optional[bool] = None
+    """Whether it is one of the TTL-violating resolvers (keeps answers past their TTL)."""
+
+
+class ServedClient(SummaryPart):
+    """One client in the steady state of one method: the site that served it."""
+
+    site: Optional[str] = None
+    """The site that answered most of its ticks; null if none answered."""
+    nearest: Optional[str] = None
+    """Its nearest site by the topology's link delays (``meta.json`` ``nearest_site``)."""
+    ticks: int = 0
+    """Its ticks in the steady state."""
+    answered: int = 0
+    """Of them, answered by a site."""
+
+
+class SteadyState(SummaryPart):
+    """One method before the first event (after the settle): who was served by which site."""
+
+    start: Number = 0.0
+    """The window's start (t0: the probes ran ``settle`` seconds before it)."""
+    stop: Number = 0.0
+    """Its end: the first event, or the end of the timeline without events."""
+    clients: Dict[str, ServedClient] = Field(default_factory=dict)
+    """Client -> its site and its nearest site, sorted by client."""
+    sites: Dict[str, int] = Field(default_factory=dict)
+    """Site -> the clients it served, sorted by site."""
+    nearest_share: Optional[Number] = None
+    """The share of clients served by their nearest site (0..1), of those with a site and
+    a known nearest site; null when there are none."""
+    resolvers: int = 0
+    """Distinct resolvers of the method's clients (GSLB answers per resolver)."""
+    split_resolvers: List[str] = Field(default_factory=list)
+    """Resolvers whose clients were served by different sites, sorted (GSLB without ECS:
+    none; anycast steers each client by its own route)."""
+
+
+class FailoverFigures(SummaryPart):
+    """How the clients a site failure affected fared under one method.
+
+    A client is *failing* at ``x`` s when its latest tick sent from the event to
+    ``event + x`` got no answer from a site other than the failed one (no tick yet
+    counts as failing).
+    """
+
+    clients: int = 0
+    """Affected clients (pooled over events: client-events)."""
+    recovered: int = 0
+    """Of them, answered by another site in the window."""
+    failover_median_s: Optional[Number] = None
+    """The median time from the event to the first answer from another site (those
+    never answered count as slowest); null without affected clients, or when the median
+    one never recovered."""
+    failover_worst_s: Optional[Number] = None
+    """The slowest of those times; null without affected clients or when one never recovered."""
+    lost: int = 0
+    """Their ticks not answered (timed out or not resolved) in the window."""
+    failing_1s: Optional[Number] = None
+    """Share of them failing 1 s after the event (0..1); null when the window is shorter."""
+    failing_10s: Optional[Number] = None
+    """Share failing after 10 s; null when the window is shorter."""
+    failing_60s: Optional[Number] = None
+    """Share failing after 60 s; null when the window is shorter."""
+    dead_address_1s: Optional[int] = None
+    """GSLB: how many were still given the failed site's address 1 s after the event
+    (their latest resolution by then); null for other methods or a shorter window."""
+    dead_address_10s: Optional[int] = None
+    """GSLB: still given the failed site's address after 10 s."""
+    dead_address_60s: Optional[int] = None
+    """GSLB: still given the failed site's address after 60 s."""
+
+
+class FailoverClient(SummaryPart):
+    """One affected client after one event, under one method."""
+
+    failover_s: Optional[Number] = None
+    """From the event to its first answer from another site (the answer's arrival:
+    ``t + resolve_rtt + rtt``); null if none came in the window."""
+    site_to: Optional[str] = None
+    """The site of that answer; null if none."""
+    lost: int = 0
+    """Its ticks not answered in the window."""
+    resolver: Optional[str] = None
+    """Its resolver."""
+    violating: bool = False
+    """Its resolver is a TTL-violating one."""
+    dead_address_s: Optional[Number] = None
+    """GSLB: from the event to the last tick that was given the failed site's address
+    (its send); null if none was, and for other methods."""
+
+
+class MethodFailover(FailoverFigures):
+    """One event that took a site out, as one method's clients saw it."""
+
+    event: int = 0
+    """The event's index in ``events[]``."""
+    t: Number = 0.0
+    """When it happened."""
+    kind: Optional[str] = None
+    """The event (``fail_site``, ``kill_service``, ``withdraw``...)."""
+    site: str = ""
+    """The site it took out (the event's target)."""
+    window_s: Number = 0.0
+    """The window looked at: to the next event, or to the end of the timeline."""
+    affected: Dict[str, FailoverClient] = Field(default_factory=dict)
+    """Client -> how it fared: the method's clients served by the site just before the
+    event and not by it after (settled), sorted."""
+    violating: List[str] = Field(default_factory=list)
+    """The affected clients behind a TTL-violating resolver, sorted."""
+    series: List[List[Number]] = Field(default_factory=list)
+    """``[seconds since the event, share of the affected failing]`` every 0.5 s over
+    the window (empty without affected clients)."""
+
+
+class MethodSummary(SummaryPart):
+    """One way of publishing the service (``anycast``, ``gslb``): the ``resolve`` probe's ticks."""
+
+    name: Optional[str] = None
+    """The name it publishes (``svc.gslb.test``)."""
+    clients: List[str] = Field(default_factory=list)
+    """The clients that resolved it, sorted."""
+    queries: int = 0
+    """Ticks: a resolution, then one query to the address it gave."""
+    answered: int = 0
+    """Ticks answered by a site."""
+    lost: int = 0
+    """Ticks not answered: timed out at the site or not resolved."""
+    resolve_failed: int = 0
+    """Of them, not resolved (the resolver timed out or gave no address)."""
+    steady: SteadyState = Field(default_factory=SteadyState)
+    """Before the first event: who was served by which site, and how near."""
+    failovers: List[MethodFailover] = Field(default_factory=list)
+    """Every event that took a site out (some client of some method was served by it
+    just before and not after), in time order."""
+    failover: Optional[FailoverFigures] = None
+    """Those events pooled (client-events); null without such an event."""
+
+
+class ResolutionSummary(SummaryPart):
+    """Anycast versus DNS-based GSLB on the same failures (``resolve-CLIENT.jsonl``)."""
+
+    publish: Optional[str] = None
+    """How the service was published: ``anycast``, ``gslb`` or ``both`` (``meta.json``
+    ``service``)."""
+    ttl: Optional[Number] = None
+    """The TTL the authority gave the service name (s)."""
+    health_interval: Optional[Number] = None
+    """Seconds between the GSLB authority's health checks."""
+    addresses: Dict[str, str] = Field(default_factory=dict)
+    """Site -> its own service address (what GSLB answers), sorted by site."""
+    nearest_site: Dict[str, str] = Field(default_factory=dict)
+    """Client -> its nearest site by the topology's link delays, sorted by client."""
+    resolvers: Dict[str, ResolverSettings] = Field(default_factory=dict)
+    """Client -> its resolver and how that caches, sorted by client."""
+    methods: Dict[str, MethodSummary] = Field(default_factory=dict)
+    """Method -> its figures (``anycast`` first, then ``gslb``, then any other)."""
+
+
 # -------------------------------------------------------------- the verdict
 class ExpectResult(SummaryPart):
     """One of the scenario's expectations, evaluated on the summary (testbed.scenario.expect)."""
@@ -877,6 +1053,9 @@ class Summary(SummaryPart):
     after each event, at the end (empty without clients)."""
     load: Optional[LoadSummary] = None
     """Load on the sites, the attack and who suffered; null without load or attack records."""
+    resolution: Optional[ResolutionSummary] = None
+    """Anycast versus GSLB: the ``resolve`` probe's ticks per method, the steady state and
+    every failover; null without ``resolve`` records."""
     interrupted: Optional[str] = Field(default=None, exclude_if=_omit_none)
     """Why the timeline did not finish (``stopped: REASON at t=12.3 s``); left out when it did."""
 
@@ -1011,6 +1190,8 @@ __all__ = [
     "EventRouter",
     "EventSummary",
     "ExpectResult",
+    "FailoverClient",
+    "FailoverFigures",
     "HealthAddress",
     "HealthAgent",
     "HealthEntry",
@@ -1020,6 +1201,8 @@ __all__ = [
     "LegitGroup",
     "LoadPhase",
     "LoadSummary",
+    "MethodFailover",
+    "MethodSummary",
     "Move",
     "NetworkSummary",
     "OutageParts",
@@ -1027,11 +1210,15 @@ __all__ = [
     "PolicyViolation",
     "Number",
     "ProcessDeath",
+    "ResolutionSummary",
+    "ResolverSettings",
     "RouterSummary",
     "RunStop",
+    "ServedClient",
     "SiteCapacity",
     "SiteLoad",
     "SiteShare",
+    "SteadyState",
     "Summary",
     "TcpBreak",
     "TcpSummary",

@@ -1,4 +1,4 @@
-"""PNG plots of a run: DNS timeline, TCP streams, route changes, catchment, load.
+"""PNG plots of a run: DNS timeline, TCP streams, route changes, catchment, load, resolution.
 
 Each plot is a pure function of the run's records and summary, written with
 matplotlib's Agg backend (no display needed).  Every site has one colour,
@@ -6,7 +6,10 @@ the same in every plot, with a legend; times are seconds from t0, and
 events are vertical dashed lines labelled at the top.  On the DNS timeline,
 the health agents' state changes and address removals are dotted magenta
 lines, labelled the same way (``health lon up -> down (withdraw)``).
-``load.png`` is written only for a run with load records (the others always).
+``load.png`` is written only for a run with load records, ``resolution.png``
+(anycast versus GSLB: the share of the clients a site failure affected still
+failing, per publishing method) only for one with ``resolve`` records; the
+others always.
 """
 
 from __future__ import annotations
@@ -576,6 +579,90 @@ def plot_load(run: RunRecords, summary: Summary, path: Path) -> Optional[Path]:
     return _save(fig, path)
 
 
+#: A colour per publishing method (others: the site palette, in order).
+METHOD_COLOURS = {"anycast": "#1f77b4", "gslb": "#ff7f0e"}
+#: The x ticks of resolution.png's panels when their axis is logarithmic.
+SYMLOG_TICKS = (0, 0.5, 1, 2, 5, 10, 20, 60, 120, 300, 600, 1200, 3600)
+#: At most this many events get a panel in resolution.png.
+MAX_FAILOVER_PANELS = 4
+
+
+def plot_resolution(run: RunRecords, summary: Summary, path: Path) -> Optional[Path]:
+    """``resolution.png``: share of the affected clients still failing vs seconds since the failure.
+
+    One panel per event that took a site out (up to :data:`MAX_FAILOVER_PANELS`),
+    one step line per publishing method (``series`` of
+    :class:`~testbed.analysis.model.MethodFailover`); dotted lines at 1, 10 and
+    60 s, and a grey dashed line at the service's TTL + health-check interval
+    when the run has them.  A window longer than 10 s gets a logarithmic axis
+    beyond 1 s, so a sub-second failover and a minute-long tail both show.
+
+    Args:
+        run: the run's records (unused: everything is in the summary).
+        summary: the run's summary.
+        path: the PNG to write.
+
+    Returns:
+        ``path``, or None (nothing written) for a run without ``resolve`` records.
+    """
+    resolution = summary.resolution
+    if resolution is None or not resolution.methods:
+        return None
+    events = sorted({f.event for m in resolution.methods.values() for f in m.failovers})
+    events = events[:MAX_FAILOVER_PANELS]
+    panels = max(len(events), 1)
+    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.2), squeeze=False)
+    if not events:
+        _empty(axes[0][0], "no event took a site out")
+        axes[0][0].set_title("Clients still failing after a site failure")
+        return _save(fig, path)
+    ttl = resolution.ttl
+    wait = None
+    if ttl is not None:
+        wait = float(ttl) + float(resolution.health_interval or 0)
+    others = iter(PALETTE[2:])
+    colours = {
+        name: METHOD_COLOURS.get(name) or next(others, UNKNOWN) for name in resolution.methods
+    }
+    for k, index in enumerate(events):
+        ax = axes[0][k]
+        span = 0.0
+        for name, m in resolution.methods.items():
+            f = next((x for x in m.failovers if x.event == index), None)
+            if f is None:
+                continue
+            span = max(span, float(f.window_s))
+            if not f.series:
+                continue
+            xs = [float(p[0]) for p in f.series]
+            ys = [float(p[1]) for p in f.series]
+            label = f"{name} ({f.clients} affected)"
+            ax.step(xs, ys, where="post", color=colours[name], linewidth=1.8, label=label)
+        for x in (1, 10, 60):
+            if x <= span:
+                ax.axvline(x, color="#999999", linestyle=":", linewidth=1)
+        if wait is not None and wait <= span:
+            ax.axvline(wait, color="#555555", linestyle="--", linewidth=1,
+                       label=f"TTL + health check ({wait:g} s)")  # fmt: skip
+        ev = summary.events[index] if index < len(summary.events) else None
+        title = event_label(ev) if ev is not None else f"event {index}"
+        t = f" at {ev.t:.1f} s" if ev is not None else ""
+        ax.set_title(f"{title}{t}", fontsize=10)
+        ax.set_xlim(0, max(span, 1.0))
+        if span > 10:  # sub-second anycast and minute-long GSLB tails on one axis
+            ax.set_xscale("symlog", linthresh=1.0, linscale=0.6)
+            marks = [x for x in SYMLOG_TICKS if x <= span]
+            ax.set_xticks(marks, [f"{x:g}" for x in marks])
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("seconds since the failure")
+        if k == 0:
+            ax.set_ylabel("share of affected clients failing")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right", fontsize=8)
+    fig.suptitle("Anycast versus GSLB: clients still failing after a site failure")
+    return _save(fig, path)
+
+
 Plotter = Callable[[RunRecords, Summary, Path], Optional[Path]]
 #: Plot file names and the functions that draw them, in report order (a plotter
 #: returning None wrote nothing: ``load.png`` without load records).
@@ -586,6 +673,7 @@ PLOTTERS: Tuple[Tuple[str, Plotter], ...] = (
     ("catchment.png", plot_catchment),
     ("parts.png", plot_parts),
     ("load.png", plot_load),
+    ("resolution.png", plot_resolution),
 )
 
 
@@ -598,7 +686,8 @@ def write_plots(run: RunRecords, summary: Summary, out_dir: Path) -> List[Path]:
         out_dir: the folder to write into (created if missing), usually ``RUN/plots``.
 
     Returns:
-        The PNG files written, in report order (``load.png`` only with load records).
+        The PNG files written, in report order (``load.png`` only with load records,
+        ``resolution.png`` only with ``resolve`` records).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,12 @@ the *Load* section, for a run with load records or an attack (``load``),
 each site's offered load against its capacity, the attack, legitimate loss
 and RTT inside vs outside the attacked catchment, and any cascade.
 
+The *Anycast versus GSLB* section, for a run with ``resolve`` records
+(``resolution``), is the comparison table every primer prints with one
+column per publishing method filled with the measured figures and the
+primers' claims last (:data:`CLAIMS`), then every event that took a site
+out per method, and the clients behind TTL-violating resolvers (the tail).
+
 Expectations (``expect[]``) are shown as the scenario package evaluated
 them: ``check``, ``passed`` (null: shown as not checked) and ``detail``
 (older spellings are converted when a summary is loaded:
@@ -41,12 +47,16 @@ from testbed.analysis.model import (
     DampingSummary,
     EventSummary,
     ExpectResult,
+    FailoverFigures,
     HealthAddress,
     HealthEntry,
     HealthRetry,
     HealthState,
     LegitGroup,
     LoadSummary,
+    MethodFailover,
+    MethodSummary,
+    ResolutionSummary,
     SiteCapacity,
     Summary,
     TcpSummary,
@@ -67,7 +77,14 @@ PLOTS: Sequence[Tuple[str, str]] = (
     ("catchment.png", "each client's site at the start and after each event"),
     ("parts.png", "each moved client's outage in parts: detection, control plane, FIB, sampling"),
     ("load.png", "offered packets/s per site, legitimate vs attack, with its capacity; events"),
+    (
+        "resolution.png",
+        "share of the clients a site failure affected still failing, per publishing method",
+    ),
 )
+
+#: The plots written only when the run has their records (load, ``resolve``).
+OPTIONAL_PLOTS: Tuple[str, ...] = ("load.png", "resolution.png")
 
 
 def fmt_s(x: Optional[float]) -> str:
@@ -503,6 +520,273 @@ def _transport_section(summary: Summary) -> List[str]:
                 remedy_rows(event),
             ),
         ]
+    return lines
+
+
+#: The comparison table's rows: what each says, and what the primers claim for it.
+CLAIMS: Sequence[Tuple[str, str]] = (
+    (
+        "failover speed (median / worst s)",
+        "anycast: BGP convergence speed (seconds); GSLB: health check + TTL speed",
+    ),
+    (
+        "clients still failing after 1 / 10 / 60 s",
+        "anycast: none once routes converge; GSLB: those whose resolver still holds the "
+        "dead site's address",
+    ),
+    (
+        "queries lost (affected clients, after the failure; all ticks)",
+        "anycast: those in flight while routes converge; GSLB: those sent to the dead "
+        "address until the TTL runs out",
+    ),
+    (
+        "steady-state accuracy (share served by the nearest site)",
+        "anycast: BGP's best path, not always the nearest site; GSLB: the site nearest "
+        "the resolver (the client with ECS)",
+    ),
+    (
+        "granularity",
+        "anycast: per route (a prefix as BGP sees it); GSLB: per resolver (per client "
+        "subnet with ECS)",
+    ),
+    (
+        "client visibility",
+        "anycast: no client information; GSLB: the resolver's location, or the "
+        "client's subnet with ECS",
+    ),
+)
+
+
+def _never(recovered: int, clients: int) -> str:
+    return f"never ({clients - recovered} of {clients})"
+
+
+def failover_cell(f: Optional[FailoverFigures]) -> str:
+    """``0.402 / 0.602``; ``5.201 / never (1 of 3)``; ``no client affected``."""
+    if f is None or not f.clients:
+        return "no client affected"
+    never = _never(f.recovered, f.clients)
+    median_ = fmt_s(f.failover_median_s) if f.failover_median_s is not None else never
+    worst = fmt_s(f.failover_worst_s) if f.failover_worst_s is not None else never
+    return f"{median_} / {worst}"
+
+
+def failing_cell(f: Optional[FailoverFigures]) -> str:
+    """``100.0% / 0.0% / -``: the affected still failing after 1, 10 and 60 s."""
+    if f is None or not f.clients:
+        return "-"
+    return " / ".join(pct(getattr(f, f"failing_{x}s")) for x in (1, 10, 60))
+
+
+def dead_address_cell(f: Optional[FailoverFigures]) -> str:
+    """``3 / 1 / 0``: the affected still given the dead site's address (GSLB); ``-`` else."""
+    if f is None or not f.clients:
+        return "-"
+    values = [getattr(f, f"dead_address_{x}s") for x in (1, 10, 60)]
+    if all(v is None for v in values):
+        return "-"
+    return " / ".join(fmt(v) for v in values)
+
+
+def _granularity(name: str, m: MethodSummary) -> str:
+    steady = m.steady
+    clients = sum(1 for c in steady.clients.values() if c.site is not None)
+    split = len(steady.split_resolvers)
+    text = f"{clients} clients on {len(steady.sites)} sites"
+    if name == "gslb":
+        text = f"per resolver: {steady.resolvers} resolvers for {text}"
+    elif name == "anycast":
+        text = f"per route: {text}"
+    if steady.resolvers:
+        text += f"; {split} of {steady.resolvers} resolvers' clients split across sites"
+    return text
+
+
+def _visibility(name: str, m: MethodSummary, r: ResolutionSummary) -> str:
+    if name == "anycast":
+        return "none: one address for every client, the network picks the site"
+    mine = [r.resolvers[c] for c in m.clients if c in r.resolvers]
+    names = {s.resolver for s in mine if s.resolver}
+    ecs = {s.resolver for s in mine if s.resolver and s.ecs}
+    if name == "gslb":
+        return f"the resolver's address; ECS from {len(ecs)} of {len(names)} resolvers"
+    return "-"
+
+
+def comparison_rows(resolution: ResolutionSummary) -> List[List[str]]:
+    """The comparison table: a row per :data:`CLAIMS` entry, a column per method, the claim last."""
+    methods = list(resolution.methods.items())
+    cells: List[List[str]] = [[] for _ in CLAIMS]
+    for name, m in methods:
+        f = m.failover
+        steady = m.steady
+        judged = [c for c in steady.clients.values() if c.site is not None and c.nearest]
+        near = sum(1 for c in judged if c.site == c.nearest)
+        accuracy = "-"
+        if steady.nearest_share is not None:
+            accuracy = f"{pct(steady.nearest_share)} ({near} of {len(judged)} clients)"
+        lost = f"{f.lost if f is not None else 0}; {m.lost:,} of {m.queries:,} in all"
+        cells[0].append(failover_cell(f))
+        cells[1].append(failing_cell(f))
+        cells[2].append(lost)
+        cells[3].append(accuracy)
+        cells[4].append(_granularity(name, m))
+        cells[5].append(_visibility(name, m, resolution))
+    return [[what, *row, claim] for (what, claim), row in zip(CLAIMS, cells, strict=True)]
+
+
+def failover_rows(summary: Summary) -> List[List[str]]:
+    """Per event that took a site out and per method: who was affected and how they fared."""
+    resolution = summary.resolution
+    if resolution is None:
+        return []
+    rows: List[Tuple[int, int, List[str]]] = []
+    for k, (name, m) in enumerate(resolution.methods.items()):
+        for f in m.failovers:
+            ev = summary.events[f.event] if f.event < len(summary.events) else None
+            label = event_label(ev) if ev is not None else f"{f.kind} {f.site}"
+            rows.append(
+                (
+                    f.event,
+                    k,
+                    [
+                        f"{label} (t={fmt_s(f.t)} s)",
+                        name,
+                        fmt(sorted(f.affected)) if f.affected else "none",
+                        f"{f.recovered} of {f.clients}" if f.clients else "-",
+                        failover_cell(f),
+                        failing_cell(f),
+                        str(f.lost),
+                        dead_address_cell(f),
+                        fmt_s(f.window_s),
+                    ],
+                )
+            )
+    return [row for _, _, row in sorted(rows, key=lambda x: (x[0], x[1]))]
+
+
+def _tail(failovers: Sequence[Tuple[str, MethodFailover]], r: ResolutionSummary) -> List[str]:
+    """The TTL-violating resolvers' clients: their failover next to the others'."""
+    from statistics import median
+
+    rows = []
+    lines: List[str] = []
+    for name, f in failovers:
+        for client in f.violating:
+            c = f.affected[client]
+            settings = r.resolvers.get(client)
+            rows.append(
+                [
+                    f"{f.kind} {f.site} (t={fmt_s(f.t)} s)",
+                    name,
+                    client,
+                    fmt(c.resolver),
+                    fmt(settings.min_ttl if settings else None),
+                    fmt_s(c.failover_s) if c.failover_s is not None else "never",
+                    fmt_s(c.dead_address_s),
+                ]
+            )
+        if f.violating:
+            others = [
+                c.failover_s
+                for n, c in f.affected.items()
+                if n not in f.violating and c.failover_s is not None
+            ]
+            bad = [f.affected[n].failover_s for n in f.violating]
+            known = [x for x in bad if x is not None]
+            lines.append(
+                f"- {name}, {f.kind} {f.site}: behind TTL-violating resolvers "
+                f"{len(known)} of {len(bad)} failed over"
+                + (f", median {median(known):.3f} s" if known else "")
+                + "; the others "
+                + (f"median {median(others):.3f} s" if others else "none failed over")
+                + "."
+            )
+    if not rows:
+        violating = sorted({s.resolver or c for c, s in r.resolvers.items() if s.violating})
+        if not violating or not failovers:
+            return []
+        return [
+            "",
+            f"No affected client sits behind a TTL-violating resolver ({', '.join(violating)}).",
+        ]
+    return [
+        "",
+        "Clients behind TTL-violating resolvers (they keep an answer at least their "
+        "minimum TTL, whatever the authority said): the long tail.",
+        "",
+        *md_table(
+            [
+                "event",
+                "method",
+                "client",
+                "resolver",
+                "min TTL (s)",
+                "failover (s)",
+                "given the dead address until (s)",
+            ],
+            rows,
+        ),
+        "",
+        *lines,
+    ]
+
+
+def _resolution_section(summary: Summary) -> List[str]:
+    """``## Anycast versus GSLB``: the primers' comparison table, measured; per event; the tail."""
+    r = summary.resolution
+    if r is None or not r.methods:
+        return []
+    names = list(r.methods)
+    settings = [f"publish: {r.publish}" if r.publish else None]
+    if r.ttl is not None:
+        settings.append(f"TTL {r.ttl:g} s")
+    if r.health_interval is not None:
+        settings.append(f"health checks every {r.health_interval:g} s")
+    said = ", ".join(s for s in settings if s)
+    lines = [
+        "",
+        "## Anycast versus GSLB",
+        "",
+        "Each client resolves the service name through its recursive resolver every tick, "
+        "for each publishing method, then queries the address it got; the answer names "
+        "the site. Failover: from the event to the first answer from another site; a client "
+        "is failing while its latest tick got no answer from a healthy site. Steady state: "
+        "before the first event." + (f" Service: {said}." if said else ""),
+        "",
+        *md_table(["figure", *names, "what the primers say"], comparison_rows(r)),
+    ]
+    rows = failover_rows(summary)
+    lines += ["", "Per event that took a site out (clients served by it just before, not after):"]
+    if not rows:
+        return lines + ["", "No event took a site out from any client."]
+    lines += [
+        "",
+        *md_table(
+            [
+                "event",
+                "method",
+                "affected",
+                "failed over",
+                "median / worst (s)",
+                "failing after 1 / 10 / 60 s",
+                "lost",
+                "given the dead address after 1 / 10 / 60 s",
+                "window (s)",
+            ],
+            rows,
+        ),
+    ]
+    never = [
+        f"{name} {client} ({f.kind} {f.site})"
+        for name, m in r.methods.items()
+        for f in m.failovers
+        for client, c in f.affected.items()
+        if c.failover_s is None
+    ]
+    if never:
+        lines += ["", f"Never answered by another site in the window: {', '.join(never)}."]
+    lines += _tail([(name, f) for name, m in r.methods.items() for f in m.failovers], r)
     return lines
 
 
@@ -1099,6 +1383,7 @@ def render_markdown(summary: SummaryLike, plots: Sequence[str] = ()) -> str:
 
     lines += _load_section(summary)
     lines += _transport_section(summary)
+    lines += _resolution_section(summary)
 
     lines += _drains_section(summary)
 

@@ -16,7 +16,9 @@ sets ``interrupted`` (left out of the file otherwise).
 at the start, after each event and at the end; ``load`` the sites' load, the
 attack and who suffered (:mod:`testbed.analysis.siteload`; null without
 load or attack records); ``dampening`` the route-flap damping every FRR
-router had (``meta.json``'s ``dampening``; null when it was off).
+router had (``meta.json``'s ``dampening``; null when it was off);
+``resolution`` anycast against DNS-based GSLB from the ``resolve`` probe
+(:mod:`testbed.analysis.resolution`; null without its records).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from testbed.analysis import (
     health,
     outage,
     parts,
+    resolution,
     siteload,
     tcp,
     transport,
@@ -529,6 +532,7 @@ def summarise(run: RunRecords, expect: Optional[List[Any]] = None, min_lost: int
         policy=policy_checks(run),
         catchment=catchment_shares(run, clients, segs),
         load=siteload.summarise_load(run, segs),
+        resolution=resolution.summarise_resolution(run, events, until),
         interrupted=interrupted,
     )
 

@@ -144,6 +144,13 @@ class RunBuilder:
         return self._add(f"attack-{host}", {"t": self.t0 + t, "kind": kind, "source": host,
                                             **fields})  # fmt: skip
 
+    def resolve(self, client: str, method: str, seq: int, t: float, status: str = "ok",
+                **fields: Any) -> RunBuilder:  # fmt: skip
+        """One ``resolve`` tick of ``method`` sent at ``t`` (``addr``, ``site``, rtts in fields)."""
+        return self._add(f"resolve-{client}", {"t": self.t0 + t, "kind": "resolve",
+                                               "client": client, "method": method, "seq": seq,
+                                               "status": status, **fields})  # fmt: skip
+
     def write(self, reverse: Iterable[str] = ()) -> Path:
         """Write the run folder; files named in ``reverse`` are written in reverse order."""
         reverse = set(reverse)

@@ -21,7 +21,7 @@ from rich.console import Console
 from testbed.analysis import analyse, build_summary, print_report, render_markdown
 from testbed.analysis.model import HealthAddress, HealthAgent, HealthState, Move
 from testbed.analysis.plots import timeline_marks
-from testbed.analysis.report import MED_NOTE, PLOTS, SHUTDOWN_NOTE, timeline
+from testbed.analysis.report import MED_NOTE, OPTIONAL_PLOTS, PLOTS, SHUTDOWN_NOTE, timeline
 from testbed.health import agent
 from testbed.scenario.expect import evaluate
 from testbed.scenario.load import load_scenario
@@ -68,7 +68,7 @@ def test_med_demotion_moves_nobody_and_leaves_the_sites_clients_unanswered(tmp_p
 @pytest.mark.parametrize("action", ["withdraw", "med"])
 def test_health_report_golden(tmp_path, action):
     summary = build_summary(health_run(tmp_path, action))
-    text = render_markdown(summary, [name for name, _ in PLOTS if name != "load.png"])
+    text = render_markdown(summary, [name for name, _ in PLOTS if name not in OPTIONAL_PLOTS])
     path = GOLDEN / f"healthcheck-modes-{action}.md"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(text)

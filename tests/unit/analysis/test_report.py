@@ -14,7 +14,7 @@ from rich.console import Console
 
 from testbed.analysis import analyse, analyse_run, build_summary, print_report, render_markdown
 from testbed.analysis.model import DnsOutage, NetworkSummary
-from testbed.analysis.report import PLOTS
+from testbed.analysis.report import OPTIONAL_PLOTS, PLOTS
 
 from .helpers import RunBuilder, fixed_run
 
@@ -41,7 +41,7 @@ def test_fixed_run_figures(tmp_path):
 
 def test_report_golden(tmp_path):
     summary = build_summary(fixed_run(tmp_path), expect=EXPECT)
-    text = render_markdown(summary, [name for name, _ in PLOTS if name != "load.png"])
+    text = render_markdown(summary, [name for name, _ in PLOTS if name not in OPTIONAL_PLOTS])
     path = GOLDEN / "site-failure.md"
     if os.environ.get("UPDATE_GOLDEN"):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,8 +73,10 @@ def test_analyse_writes_summary_report_and_plots(tmp_path):
     report = (run / "report.md").read_text()
     assert not (run / "plots" / "load.png").exists()  # no load records: no load plot
     assert "(plots/load.png)" not in report
+    assert not (run / "plots" / "resolution.png").exists()  # no resolve records: none
+    assert "(plots/resolution.png)" not in report
     for name, _ in PLOTS:
-        if name == "load.png":
+        if name in OPTIONAL_PLOTS:
             continue
         png = run / "plots" / name
         assert png.is_file() and png.stat().st_size > 1000, name
@@ -87,7 +89,7 @@ def test_analyse_an_empty_run(tmp_path):
     summary = analyse_run(run)
     assert summary.clients == {} and summary.events == []
     assert summary.network == NetworkSummary(convergence_s_max=None, route_changes=0)
-    written = [name for name, _ in PLOTS if name != "load.png"]
+    written = [name for name, _ in PLOTS if name not in OPTIONAL_PLOTS]
     assert all((run / "plots" / name).stat().st_size > 0 for name in written)
     assert "No client records." in (run / "report.md").read_text()
 
