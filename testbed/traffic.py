@@ -45,6 +45,7 @@ from testbed.probes.kinds import (
     service_class,
     services_for,
 )
+from testbed.probes.naming import topology_services
 from testbed.recorders.bgp import BgpRecorder
 from testbed.recorders.routes import RouteMonitor
 
@@ -238,7 +239,8 @@ class Traffic:
 
     # ------------------------------------------------------------- services
     def start_services(self, timeout: float = 20.0) -> None:
-        """Start NSD and the stream service on every server; wait until they answer.
+        """Start the services on every server, and the resolver on every resolver host;
+        wait until they answer.
 
         Raises:
             TestbedError: a service did not come up within ``timeout``.
@@ -246,13 +248,17 @@ class Traffic:
         for server in self.testbed.plan.servers():
             for service in self.service_kinds():
                 self.start_service(server.name, service)
+        for resolver in self.testbed.plan.resolvers():
+            self.start_service(resolver.name, "resolver")
         self.wait_services(timeout)
 
     def service_kinds(self) -> List[str]:
         """The services every server runs: NSD and the stream service (the health
-        agents check both), and whatever the run's probe kinds need."""
+        agents check both), whatever the run's probe kinds need, and the topology's
+        name resolution (PowerDNS, a public resolver: :mod:`testbed.probes.naming`)."""
         out = list(BASE_SERVICES)
         out += [s for s in services_for(self.params.probe_kinds()) if s not in out]
+        out += [s for s in topology_services(self.testbed.topo) if s not in out]
         return out
 
     def start_service(self, server: str, kind: str) -> Tracked:

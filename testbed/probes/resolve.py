@@ -50,7 +50,7 @@ import dns.rcode
 import dns.rdatatype
 
 from testbed import proc
-from testbed.probes import defaults
+from testbed.probes import defaults, naming  # noqa: F401 - registers the naming services
 from testbed.probes.dns import PROBE_DOMAIN, parse_answer
 from testbed.probes.kinds import ProbeContext, ProbeKind, Record, register
 from testbed.records import RecordWriter

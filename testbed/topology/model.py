@@ -754,14 +754,27 @@ class Service(Strict):
 
 
 class TtlViolation(Strict):
-    """Resolvers that keep answers longer than their TTL (the long tail operators see)."""
+    """Resolvers that keep answers longer than their TTL (the long tail operators see).
+
+    ``share`` of the per-AS resolvers (picked by a fixed hash of their AS
+    names), or the resolvers of the eyeball ASes named in ``ases``.
+    """
 
     share: Float = Field(
         0.0, ge=0, le=1, description="share of the per-AS resolvers that violate (0-1)"
     )
+    ases: List[Name] = Field(
+        default_factory=list, description="or: the eyeball ASes whose resolvers violate"
+    )
     min_ttl: Int = Field(
         300, ge=1, le=MAX_TTL, description="the TTL they keep every answer for at least (s)"
     )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> TtlViolation:
+        if self.ases and self.share:
+            raise ValueError("give either ases (a list of AS names) or share, not both")
+        return self
 
 
 class Resolvers(Strict):
@@ -788,6 +801,15 @@ class Resolvers(Strict):
     violating: TtlViolation = Field(
         default_factory=TtlViolation, description="resolvers that clamp TTLs up"
     )
+
+    @model_validator(mode="after")
+    def _unbound_can(self) -> Resolvers:
+        if self.serve_stale and self.ecs:
+            raise ValueError(
+                "serve_stale with ecs: unbound 1.17 serves no expired answer from its "
+                "subnet cache (choose one)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _ttl_order(self) -> Resolvers:

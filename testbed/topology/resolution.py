@@ -76,7 +76,9 @@ def resolver_hosts(topo: Topology) -> List[ResolverHost]:
     ases = [a.name for a in topo.ases if a.name in first]
     min_ttl, max_ttl = (settings.min_ttl, settings.max_ttl) if settings else (0, 86400)
     violating: set = set()
-    if settings is not None and settings.violating.share > 0:
+    if settings is not None and settings.violating.ases:
+        violating = set(settings.violating.ases)
+    elif settings is not None and settings.violating.share > 0:
         count = math.ceil(settings.violating.share * len(ases) - 1e-9)
         violating = set(sorted(ases, key=_hash)[:count])
     out: List[ResolverHost] = []
@@ -190,6 +192,17 @@ def check_service(topo: Topology, fail: Callable[[str, str], None]) -> None:
         if topo.resolvers is not None:
             fail("resolvers", "needs a 'service' block: the name the resolvers resolve")
         return
+    spec = topo.resolvers
+    violators = spec is not None and bool(spec.violating.ases or spec.violating.share)
+    if spec is not None and spec.placement != "per-as" and violators:
+        fail("resolvers.violating", "only per-AS resolvers violate TTLs (placement: per-as)")
+    with_clients = {c.as_ for c in topo.clients}
+    for i, name in enumerate(spec.violating.ases if spec is not None else []):
+        field = f"resolvers.violating.ases[{i}]"
+        if topo.as_by_name(name) is None:
+            fail(field, f"no AS called {name!r}")
+        if name not in with_clients:
+            fail(field, f"AS {name!r} has no clients, so no resolver")
     if "gslb" in topo.service.methods():
         bare = [s.name for s in topo.sites if setting(topo, s) is None]
         if bare:

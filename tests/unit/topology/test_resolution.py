@@ -94,6 +94,12 @@ def test_a_share_of_resolvers_violates_ttls_always_the_same_ones(share, count):
     assert [h.name for h in again if h.violating] == [h.name for h in bad]
 
 
+def test_named_ases_violate_ttls():
+    spec = {"violating": {"ases": ["ispsyd", "isppar"], "min_ttl": 20}}
+    bad = [h.as_name for h in resolver_hosts(world(**GSLB, resolvers=spec)) if h.violating]
+    assert bad == ["isppar", "ispsyd"]
+
+
 def test_nearest_sites_follow_delays_not_hops():
     assert nearest_sites(world(**GSLB)) == {
         "newyork": "nyc", "losangeles": "nyc", "paris": "lon", "frankfurt": "lon",
@@ -154,6 +160,14 @@ def test_meta_says_who_asks_which_resolver_and_what_is_near():
         ({**GSLB, "service": {"publish": "gslb", "authority": "198.51.100.1"}},
          ["service.authority", "not inside"]),
         ({**GSLB, "resolvers": {"violating": {"share": 1.5}}}, ["resolvers.violating.share"]),
+        ({**GSLB, "resolvers": {"violating": {"share": 0.5, "ases": ["ispny"]}}},
+         ["resolvers.violating", "not both"]),
+        ({**GSLB, "resolvers": {"violating": {"ases": ["nowhere"]}}},
+         ["resolvers.violating.ases[0]", "no AS called"]),
+        ({**GSLB, "resolvers": {"violating": {"ases": ["eu"]}}},
+         ["resolvers.violating.ases[0]", "no clients"]),
+        ({**GSLB, "resolvers": {"serve_stale": True, "ecs": True}},
+         ["resolvers", "unbound 1.17"]),
     ],
 )  # fmt: skip
 def test_bad_settings_are_one_line_naming_the_field(top, words):

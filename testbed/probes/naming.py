@@ -1,0 +1,187 @@
+"""The name-resolution services of a run with a ``service`` block, as service kinds.
+
+- ``gslb``: PowerDNS (:mod:`testbed.services.gslb`) on every site server when
+  ``gslb`` is published, answering ``gslb.test`` on the GSLB authority's
+  anycast address; the zone (every site's unicast address, the views of
+  :func:`testbed.topology.resolution.gslb_views`, the TTL and health-check
+  interval) is the same at every site.
+- ``resolver``: unbound (:mod:`testbed.services.resolver`) on every per-AS
+  resolver host, with the AS's caching behaviour (a TTL violator keeps
+  answers ``violating.min_ttl``).
+- ``public-resolver``: unbound on every site server, on the public
+  resolver's anycast address (``resolvers.placement: public``).
+
+Each writes its input (the zone or the resolver's settings, as JSON) into
+the node's own folder of the run and returns the wrapper's command line;
+its ``problem`` asks the daemon over DNS whether it answers.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, List, Optional
+
+from testbed.probes.kinds import ServiceKind, register_service
+from testbed.topology.model import PUBLIC_RESOLVER, Topology
+
+#: The zones the testbed serves, and what a resolver asks for them.
+ANYCAST_ZONE, GSLB_ZONE = "anycast.test", "gslb.test"
+
+
+def topology_services(topo: Topology) -> List[str]:
+    """The service kinds every site server runs for the topology's name resolution."""
+    service = getattr(topo, "service", None)
+    if service is None:
+        return []
+    out = ["gslb"] if "gslb" in service.methods() else []
+    if topo.resolvers is not None and topo.resolvers.placement == "public":
+        out.append("public-resolver")
+    return out
+
+
+def gslb_zone(topo: Topology, plan: Any) -> Any:
+    """The GSLB zone every site's PowerDNS serves (:class:`testbed.services.gslb.GslbZone`)."""
+    from testbed.services.gslb import GslbView, GslbZone
+    from testbed.topology.resolution import gslb_views
+
+    service = topo.service
+    assert service is not None, "a service block"
+    return GslbZone(
+        ttl=service.ttl,
+        interval=service.health.interval,
+        sites={site: str(u.address) for site, u in plan.unicast.items()},
+        views=[GslbView(tuple(nets), tuple(order)) for nets, order in gslb_views(topo, plan)],
+    )
+
+
+def resolver_settings(
+    topo: Topology, address: str, min_ttl: int, max_ttl: int, outgoing: Optional[str] = None
+) -> Any:
+    """A resolver's settings (:class:`testbed.services.resolver.ResolverSettings`);
+    ``outgoing``: the address it asks the authorities from (default: ``address``)."""
+    from testbed.services.resolver import ResolverSettings
+
+    service, spec = topo.service, topo.resolvers
+    assert service is not None, "a service block"
+    anycast = str(topo.sites[0].service) if topo.sites else "192.0.2.53"
+    stubs = {ANYCAST_ZONE: [anycast]}
+    if "gslb" in service.methods():
+        stubs[GSLB_ZONE] = [str(service.authority)]
+    return ResolverSettings(
+        address=address,
+        stubs=stubs,
+        min_ttl=min_ttl,
+        max_ttl=max_ttl,
+        serve_stale=bool(spec and spec.serve_stale),
+        prefetch=bool(spec and spec.prefetch),
+        ecs=bool(spec and spec.ecs),
+        outgoing=outgoing,
+    )
+
+
+def _write(folder: Path, name: str, data: Any) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def _dig(testbed: Any, node: str, address: str, question: str) -> str:
+    return str(testbed.cmd(node, f"dig +short +time=1 +tries=1 @{address} {question}")).strip()
+
+
+@register_service("gslb")
+class PowerDnsService(ServiceKind):
+    """PowerDNS with the GSLB zone on the authority's anycast address."""
+
+    process = "pdns"
+
+    def argv(self, topo: Any, host: Any, run: Path, params: Any) -> List[str]:
+        """PowerDNS's wrapper, its zone written into the server's folder."""
+        from testbed.topology.plan import make_plan
+
+        folder = run / "services" / host.name / "pdns"
+        zone = _write(folder, "zone.json", gslb_zone(topo, make_plan(topo)).to_dict())
+        return [
+            sys.executable, "-m", "testbed.services.gslb", "--site", host.site,
+            "--address", str(topo.service.authority), "--zone", str(zone), "--dir", str(folder),
+        ]  # fmt: skip
+
+    def problem(self, testbed: Any, host: Any, params: Any) -> Optional[str]:
+        """PowerDNS answers the zone's SOA on the authority's address, or the problem."""
+        authority = str(testbed.topo.service.authority)
+        out = _dig(testbed, host.name, authority, f"{GSLB_ZONE} SOA")
+        if not out:
+            return f"{host.name}: PowerDNS does not answer {GSLB_ZONE} on {authority}"
+        return None
+
+
+class _Unbound(ServiceKind):
+    """unbound from its settings file; ready when it answers ``id.server``."""
+
+    process = "unbound"
+
+    def address(self, topo: Any, host: Any) -> str:
+        """The address it listens on."""
+        raise NotImplementedError
+
+    def outgoing(self, topo: Any, host: Any) -> Optional[str]:
+        """The address it asks the authorities from (None: the one it listens on)."""
+        return None
+
+    def ttls(self, topo: Any, host: Any) -> tuple:
+        """(min_ttl, max_ttl) of this resolver."""
+        spec = topo.resolvers
+        return (spec.min_ttl, spec.max_ttl) if spec is not None else (0, 86400)
+
+    def argv(self, topo: Any, host: Any, run: Path, params: Any) -> List[str]:
+        """The resolver's wrapper, its settings written into the node's folder."""
+        folder = run / "services" / host.name / "unbound"
+        settings = resolver_settings(
+            topo, self.address(topo, host), *self.ttls(topo, host), self.outgoing(topo, host)
+        )
+        path = _write(folder, "settings.json", settings.to_dict())
+        return [
+            sys.executable, "-m", "testbed.services.resolver", "--name", host.name,
+            "--settings", str(path), "--dir", str(folder),
+        ]  # fmt: skip
+
+    def problem(self, testbed: Any, host: Any, params: Any) -> Optional[str]:
+        """unbound answers ``id.server`` with its name, or the problem."""
+        address = self.address(testbed.topo, host)
+        out = _dig(testbed, host.name, address, "CH TXT id.server")
+        if out != f'"{host.name}"':
+            return f"{host.name}: unbound does not answer on {address} ({out or 'no answer'})"
+        return None
+
+
+@register_service("resolver")
+class ResolverService(_Unbound):
+    """An eyeball AS's resolver, on its host's own address."""
+
+    def address(self, topo: Any, host: Any) -> str:
+        """The host's interface address."""
+        return str(host.interface.address.ip)
+
+    def ttls(self, topo: Any, host: Any) -> tuple:
+        """The AS's: a TTL violator keeps every answer ``violating.min_ttl``."""
+        from testbed.topology.resolution import resolver_hosts
+
+        mine = next((r for r in resolver_hosts(topo) if r.name == host.name), None)
+        return (mine.min_ttl, mine.max_ttl) if mine is not None else super().ttls(topo, host)
+
+
+@register_service("public-resolver")
+class PublicResolverService(_Unbound):
+    """The operator's public resolver, on its anycast address at every site server."""
+
+    def address(self, topo: Any, host: Any) -> str:
+        """The public resolver's anycast address."""
+        return str(PUBLIC_RESOLVER)
+
+    def outgoing(self, topo: Any, host: Any) -> Optional[str]:
+        """The server's own address: the GSLB locates the resolver's site by it (as a
+        public resolver's queries leave each site from that site's unicast addresses)."""
+        return str(host.interface.address.ip)
