@@ -8,10 +8,16 @@ A long-lived kind (streams, connections) counts the flows that were up when
 the window began plus those opened in it; a short kind (queries, requests)
 only those sent in it.  This is the measured remedy table the report puts
 next to the primer's claims.
+
+Each client's records of a kind are cut at the event times once
+(:class:`Cuts`: a bisection on their times), and an outcome over the
+records before a time is computed once per cut, however many windows share
+it (an event's end is the next one's start).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from testbed.analysis.load import RunRecords
@@ -21,12 +27,59 @@ from testbed.probes.kinds import kind_class
 Record = Dict[str, Any]
 
 
-def _before(records: Sequence[Record], t: float) -> List[Record]:
-    return [r for r in records if float(r.get("t", 0.0)) < t]
+class Cuts:
+    """One client's records of one kind, cut at times; the outcomes before a cut kept.
 
+    Records in time order (as the loader gives them) are cut by bisection;
+    others are filtered, in their own order, as a whole pass each.
+    """
 
-def _between(records: Sequence[Record], start: float, end: float) -> List[Record]:
-    return [r for r in records if start <= float(r.get("t", 0.0)) < end]
+    def __init__(self, kind: str, records: Sequence[Record]) -> None:
+        self.kind = kind
+        self.cls = kind_class(kind)
+        self.records = list(records)
+        self.times = [float(r.get("t", 0.0)) for r in self.records]
+        self.ordered = all(a <= b for a, b in zip(self.times, self.times[1:], strict=False))
+        self._before: Dict[float, Any] = {}
+
+    def between(self, start: float, end: float) -> List[Record]:
+        """The records with ``start <= t < end``, in their order."""
+        if self.ordered:
+            return self.records[bisect_left(self.times, start) : bisect_left(self.times, end)]
+        return [r for r, t in zip(self.records, self.times, strict=True) if start <= t < end]
+
+    def before(self, t: float) -> Any:
+        """The kind's outcome over the records with a time before ``t`` (computed once)."""
+        if t not in self._before:
+            self._before[t] = self.cls.outcome(self.between(float("-inf"), t))
+        return self._before[t]
+
+    def window(self, start: float, end: float) -> Any:
+        """The outcome in ``[start, end)`` (None if the kind has no analysis)."""
+        cls = self.cls
+        inside = cls.outcome(self.between(start, end))
+        if inside is None or not cls.long_lived:
+            return inside
+        a, b = self.before(start), self.before(end)
+        out = TransportOutcome(kind=self.kind, lost_unit=b.lost_unit)
+        out.reset = b.reset - a.reset
+        out.timed_out = b.timed_out - a.timed_out
+        out.failed = b.failed - a.failed
+        out.recovered = b.recovered - a.recovered
+        out.recover_s = list(b.recover_s[len(a.recover_s) :])
+        out.longest_gap_s = inside.longest_gap_s
+        if a.lost is not None and b.lost is not None:
+            out.lost = b.lost - a.lost
+        # the flows the event found up (those opened later, when none was: a run's
+        # first event may come before any connected); a break ends one of them, and
+        # what a break's reconnection opens is counted as recovered, not as a flow
+        out.flows = a.survived if a.survived else b.flows - a.flows
+        out.survived = max(out.flows - out.reset - out.timed_out - _other_breaks(a, b), 0)
+        ends = _diff({k: v for k, v in a.ends.items() if k != "survived"}, b.ends)
+        ends.pop("survived", None)
+        ends["survived"] = out.survived
+        out.ends = ends
+        return out
 
 
 def _diff(a: Dict[str, int], b: Dict[str, int]) -> Dict[str, int]:
@@ -35,30 +88,7 @@ def _diff(a: Dict[str, int], b: Dict[str, int]) -> Dict[str, int]:
 
 def window_outcome(kind: str, records: Sequence[Record], start: float, end: float) -> Any:
     """One client's outcome of one kind in ``[start, end)`` (None if the kind has no analysis)."""
-    cls = kind_class(kind)
-    inside = cls.outcome(_between(records, start, end))
-    if inside is None or not cls.long_lived:
-        return inside
-    a, b = cls.outcome(_before(records, start)), cls.outcome(_before(records, end))
-    out = TransportOutcome(kind=kind, lost_unit=b.lost_unit)
-    out.reset = b.reset - a.reset
-    out.timed_out = b.timed_out - a.timed_out
-    out.failed = b.failed - a.failed
-    out.recovered = b.recovered - a.recovered
-    out.recover_s = list(b.recover_s[len(a.recover_s) :])
-    out.longest_gap_s = inside.longest_gap_s
-    if a.lost is not None and b.lost is not None:
-        out.lost = b.lost - a.lost
-    # the flows the event found up (those opened later, when none was: a run's
-    # first event may come before any connected); a break ends one of them, and
-    # what a break's reconnection opens is counted as recovered, not as a flow
-    out.flows = a.survived if a.survived else b.flows - a.flows
-    out.survived = max(out.flows - out.reset - out.timed_out - _other_breaks(a, b), 0)
-    ends = _diff({k: v for k, v in a.ends.items() if k != "survived"}, b.ends)
-    ends.pop("survived", None)
-    ends["survived"] = out.survived
-    out.ends = ends
-    return out
+    return Cuts(kind, records).window(start, end)
 
 
 #: ``ends`` names that are not breaks (how connections were made, or the count of survivors).
@@ -124,21 +154,28 @@ def event_transport(
         events: the summary's events (``t`` relative to t0, ``moved``).
         end: the run's end (relative to t0).
     """
-    kinds = run_kinds(run)
-    out: List[Dict[str, TransportOutcome]] = []
-    for event, (start, stop) in zip(events, windows(events, end), strict=True):
-        table: Dict[str, TransportOutcome] = {}
-        for kind in kinds:
-            per_client = records_of(run, kind)
+    spans = [(run.t0 + start, run.t0 + stop) for start, stop in windows(events, end)]
+    moved_in: Dict[str, List[int]] = {}  # client -> the events that moved it
+    for i, event in enumerate(events):
+        for client in dict.fromkeys(event.moved):
+            moved_in.setdefault(client, []).append(i)
+    out: List[Dict[str, TransportOutcome]] = [{} for _ in events]
+    for kind in run_kinds(run):
+        per_client = records_of(run, kind)
+        outcomes: Dict[Tuple[int, str], Any] = {}  # (event, client) -> its outcome
+        for client, indices in moved_in.items():
+            records = per_client.get(client)
+            if not records:
+                continue
+            cuts = Cuts(kind, records)
+            for i in indices:
+                outcomes[i, client] = cuts.window(*spans[i])
+        for i, event in enumerate(events):
             total: Optional[TransportOutcome] = None
             for client in event.moved:
-                records = per_client.get(client)
-                if not records:
-                    continue
-                one = window_outcome(kind, records, run.t0 + start, run.t0 + stop)
+                one = outcomes.get((i, client))
                 if one is not None:
                     total = add(total, one)
             if total is not None:
-                table[kind] = total
-        out.append(table)
+                out[i][kind] = total
     return out

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ContextManager, Dict, List, Optional
 
 if TYPE_CHECKING:
-    from testbed.net.build import Convergence
+    from testbed.net.build import ConvergenceResult
     from testbed.policy.valley import PolicyCheck
 
 #: A context manager around one phase of the bring-up, given its description.
@@ -44,7 +44,7 @@ class BringUp:
             converged; None when the topology has no relationships.
     """
 
-    convergence: Convergence
+    convergence: ConvergenceResult
     seconds_up: float
     sessions: Optional[Dict[str, Dict[str, str]]] = None
     policy: Optional[PolicyCheck] = None

@@ -43,6 +43,7 @@ from testbed.net.state import (
 )
 from testbed.speaker.base import SiteSpeaker, speaker_class
 from testbed.speaker.frr import frr_sessions
+from testbed.speaker.process import default_route
 from testbed.topology.model import Topology
 from testbed.topology.plan import HostPlan, Plan, RouterPlan, make_plan
 
@@ -63,7 +64,7 @@ def _quiet(_msg: str) -> None:
 
 
 @dataclass
-class Convergence:
+class ConvergenceResult:
     """The outcome of waiting for BGP to converge."""
 
     converged: bool
@@ -625,7 +626,7 @@ class Testbed:
 
     def wait_converged(
         self, timeout: float = 60.0, quiet: float = 1.0, wait_for_routes: bool = True
-    ) -> Convergence:
+    ) -> ConvergenceResult:
         """Wait until every router has a route to every prefix it must have
         and no such route has changed for ``quiet`` seconds.
 
@@ -669,12 +670,12 @@ class Testbed:
                 settled = not missing or not wait_for_routes
                 if settled and now - last_change >= quiet:
                     left = no_route(tables, expected, required, exempt)
-                    return Convergence(
+                    return ConvergenceResult(
                         True, max(last_change - start, 0.0), missing, last_change, left
                     )
                 if time.monotonic() > deadline:
                     left = no_route(tables, expected, required, exempt)
-                    return Convergence(False, now - start, missing, last_change, left)
+                    return ConvergenceResult(False, now - start, missing, last_change, left)
                 wait = quiet - (now - last_change) if settled else 0.5
                 for router in watcher.wait(min(max(wait, 0.01), 0.5)):
                     table = read_routes(self.netlink(router), expected)
@@ -767,7 +768,12 @@ def _router_setup(router: RouterPlan) -> str:
         by_prefix.setdefault(str(prefix), []).append(str(nexthop))
     for prefix, hops in by_prefix.items():
         parts.append(f"route add {prefix} " + " ".join(f"nexthop via {h}" for h in hops))
-    return _ip_lines(parts) + "; " + _SYSCTL.format(fwd=1)
+    line = _ip_lines(parts) + "; " + _SYSCTL.format(fwd=1)
+    if router.default_route and router.frr:  # through every upstream (speaker/process.py)
+        line += "; sysctl -qw net.ipv4.conf.all.ignore_routes_with_linkdown=1; " + default_route(
+            router
+        )
+    return line
 
 
 def _host_setup(host: HostPlan) -> str:

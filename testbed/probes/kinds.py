@@ -12,17 +12,19 @@ before anything starts), and turns its records into a
 (``@register_service("name")``), so the traffic starts each one once per
 server whatever the kinds that need it.
 
-Model: the speaker registry (:mod:`testbed.speaker.base`) and ExaBGP's
+Both registries are :class:`testbed.registry.Registry` objects, as the
+speaker kinds' (:mod:`testbed.speaker.base`) are; model: ExaBGP's
 ``@Message.register``.
 """
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Tuple, Type, TypeVar
+
+from testbed.registry import Registry
 
 #: The kinds a run has unless told otherwise.
 DEFAULT_KINDS: Tuple[str, ...] = ("dns", "tcp-stream")
@@ -121,51 +123,29 @@ class ServiceKind(ABC):
 
 P = TypeVar("P", bound=Type[ProbeKind])
 S = TypeVar("S", bound=Type[ServiceKind])
-KINDS: Dict[str, Type[ProbeKind]] = {}
-SERVICES: Dict[str, Type[ServiceKind]] = {}
+#: The probe kinds, by name (``@register``).
+PROBE_KINDS: Registry[ProbeKind] = Registry("probe kind", BUILTIN_MODULES)
+#: The service kinds, by name (``@register_service``).
+SERVICE_KINDS: Registry[ServiceKind] = Registry("service", BUILTIN_MODULES)
+#: Name -> probe kind class (the registry's own dict).
+KINDS: Dict[str, Type[ProbeKind]] = PROBE_KINDS.entries
+#: Name -> service kind class (the registry's own dict).
+SERVICES: Dict[str, Type[ServiceKind]] = SERVICE_KINDS.entries
 
 
 def register(name: str) -> Callable[[P], P]:
     """Class decorator: register a probe kind under ``name``."""
-
-    def decorate(cls: P) -> P:
-        if name in KINDS:
-            raise ValueError(f"probe kind {name!r} registered twice")
-        cls.name = name
-        KINDS[name] = cls
-        return cls
-
-    return decorate
+    return PROBE_KINDS.register(name)
 
 
 def register_service(name: str) -> Callable[[S], S]:
     """Class decorator: register a service kind under ``name``."""
-
-    def decorate(cls: S) -> S:
-        if name in SERVICES:
-            raise ValueError(f"service {name!r} registered twice")
-        cls.name = name
-        SERVICES[name] = cls
-        return cls
-
-    return decorate
-
-
-_loaded = False
-
-
-def _load_builtins() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        for module in BUILTIN_MODULES:
-            importlib.import_module(module)
+    return SERVICE_KINDS.register(name)
 
 
 def kinds() -> List[str]:
     """Every registered probe kind, sorted."""
-    _load_builtins()
-    return sorted(KINDS)
+    return PROBE_KINDS.names()
 
 
 def kind_class(name: str) -> Type[ProbeKind]:
@@ -174,17 +154,16 @@ def kind_class(name: str) -> Type[ProbeKind]:
     Raises:
         KeyError: no such kind (the message lists the known ones).
     """
-    _load_builtins()
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise KeyError(f"unknown probe kind {name!r} (one of {', '.join(kinds())})") from None
+    return PROBE_KINDS.get(name)
 
 
 def service_class(name: str) -> Type[ServiceKind]:
-    """The service kind called ``name`` (KeyError if none)."""
-    _load_builtins()
-    return SERVICES[name]
+    """The service kind called ``name``.
+
+    Raises:
+        KeyError: no such service (the message lists the known ones).
+    """
+    return SERVICE_KINDS.get(name)
 
 
 def services_for(names: List[str]) -> List[str]:

@@ -2,9 +2,11 @@
 
 - ``gslb``: PowerDNS (:mod:`testbed.services.gslb`) on every site server when
   ``gslb`` is published, answering ``gslb.test`` on the GSLB authority's
-  anycast address; the zone (every site's unicast address, the views of
-  :func:`testbed.topology.resolution.gslb_views`, the TTL and health-check
-  interval) is the same at every site.
+  anycast address and on the site's own authority address (``.54`` of its
+  unicast prefix: resolvers list every one, so a silently failed site's
+  routes do not take name resolution with them); the zone (every site's
+  unicast address, the views of :func:`testbed.topology.resolution.gslb_views`,
+  the TTL and health-check interval) is the same at every site.
 - ``resolver``: unbound (:mod:`testbed.services.resolver`) on every per-AS
   resolver host, with the AS's caching behaviour (a TTL violator keeps
   answers ``violating.min_ttl``).
@@ -20,14 +22,23 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from testbed.probes.kinds import ServiceKind, register_service
 from testbed.topology.model import PUBLIC_RESOLVER, Topology
+from testbed.topology.resolution import site_authorities
 
 #: The zones the testbed serves, and what a resolver asks for them.
 ANYCAST_ZONE, GSLB_ZONE = "anycast.test", "gslb.test"
+#: The service name's label in the GSLB zone.
+SERVICE_LABEL = "svc"
+#: A health check's connect timeout (s: the zone's default) and the margin after the
+#: first round before PowerDNS counts as ready.
+CHECK_TIMEOUT_S, WARM_MARGIN_S = 1.0, 0.5
+#: (testbed, server) -> when its PowerDNS was first asked the service name (monotonic).
+_WARMING: Dict[Tuple[int, str], float] = {}
 
 
 def topology_services(topo: Topology) -> List[str]:
@@ -68,7 +79,8 @@ def resolver_settings(
     anycast = str(topo.sites[0].service) if topo.sites else "192.0.2.53"
     stubs = {ANYCAST_ZONE: [anycast]}
     if "gslb" in service.methods():
-        stubs[GSLB_ZONE] = [str(service.authority)]
+        own = [str(a) for a in site_authorities(topo).values()]
+        stubs[GSLB_ZONE] = [str(service.authority), *own]
     return ResolverSettings(
         address=address,
         stubs=stubs,
@@ -104,17 +116,38 @@ class PowerDnsService(ServiceKind):
 
         folder = run / "services" / host.name / "pdns"
         zone = _write(folder, "zone.json", gslb_zone(topo, make_plan(topo)).to_dict())
+        own = site_authorities(topo).get(host.site)
+        also = ["--also", str(own)] if own is not None else []
+        if getattr(host, "unicast", None):  # checks from an address the others route back to
+            also += ["--check-from", str(host.unicast)]
         return [
             sys.executable, "-m", "testbed.services.gslb", "--site", host.site,
-            "--address", str(topo.service.authority), "--zone", str(zone), "--dir", str(folder),
+            "--address", str(topo.service.authority), *also,
+            "--zone", str(zone), "--dir", str(folder),
         ]  # fmt: skip
 
     def problem(self, testbed: Any, host: Any, params: Any) -> Optional[str]:
-        """PowerDNS answers the zone's SOA on the authority's address, or the problem."""
+        """PowerDNS answers the zone's SOA on the authority's address and its first round
+        of health checks is done, or the problem.
+
+        PowerDNS 4.7 starts a record's checks at its first query and counts a
+        site down until its check has a result (docs/gslb.md): the first ask
+        of the service name starts them, and the service is ready a round
+        (interval + the connect timeout, and a margin) later, so no client is
+        sent to a far site while the checks settle.
+        """
         authority = str(testbed.topo.service.authority)
         out = _dig(testbed, host.name, authority, f"{GSLB_ZONE} SOA")
         if not out:
             return f"{host.name}: PowerDNS does not answer {GSLB_ZONE} on {authority}"
+        key = (id(testbed), host.name)
+        now = time.monotonic()
+        first = _WARMING.setdefault(key, now)
+        if first == now:
+            _dig(testbed, host.name, authority, f"{SERVICE_LABEL}.{GSLB_ZONE} A")
+        health = testbed.topo.service.health
+        if now - first < health.interval + CHECK_TIMEOUT_S + WARM_MARGIN_S:
+            return f"{host.name}: PowerDNS's first health checks are not done yet"
         return None
 
 

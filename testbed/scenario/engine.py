@@ -41,7 +41,7 @@ from testbed.policy.valley import PolicyCheck
 from testbed.records import RecordWriter, WriteFault, as_write_fault, is_write_fault, repair
 from testbed.rundir import new_run_dir, write_json, write_yaml
 from testbed.scenario.events import Events
-from testbed.scenario.model import BUSIEST, EventBase
+from testbed.scenario.model import BUSIEST, EventBase, event_from_record
 from testbed.topology.resolution import resolution_meta
 from testbed.traffic import Traffic, TrafficParams
 from testbed.watchdog import Death, Watchdog
@@ -175,39 +175,19 @@ def resolve_busiest(event: E, busiest: str) -> E:
 
 
 def describe(kind: str, params: Dict[str, Any]) -> str:
-    """One human line for an event, e.g. ``fail site lon (link-down)``."""
-    if kind == "fail_site":
-        return f"fail site {params['site']} ({params.get('how')})"
-    if kind == "kill_service":
-        return f"kill {params.get('service', 'all')} service at site {params['site']}"
-    if kind == "link":
-        return f"link {params['a']} - {params['b']} {params['state']}"
-    if kind in ("prepend", "med"):
-        value = params.get("count", params.get("value"))
-        return f"{kind} {value} on site {params['site']}"
-    if kind == "set_communities":
-        value = " ".join(params.get("communities") or []) or "none"
-        return f"communities {value} on site {params['site']}"
-    if kind == "backend":
-        return f"backend {params['state']}"
-    if kind == "attack_start":
-        rate = f" at {params['rate']:g} packets/s per source" if params.get("rate") else ""
-        ramp = f", {params['ramp']:g} s ramp" if params.get("ramp") else ""
-        return f"attack starts{rate}{ramp}"
-    if kind == "attack_stop":
-        return "attack stops"
-    return f"{kind.replace('_', ' ')} site {params.get('site')}"
+    """One human line for an event record, e.g. ``fail site lon (link-down)``: its class's
+    :meth:`~testbed.scenario.model.EventBase.describe`."""
+    event = event_from_record(kind, params)
+    if event is None:
+        return f"{kind.replace('_', ' ')} site {params.get('site')}"
+    return event.describe()
 
 
 def event_target(kind: str, params: Dict[str, Any]) -> str:
-    """The thing an event acts on: a site, ``a-b`` for a link, ``backend``."""
-    if kind == "link":
-        return f"{params['a']}-{params['b']}"
-    if kind == "backend":
-        return "backend"
-    if kind in ("attack_start", "attack_stop"):
-        return "attack"
-    return str(params.get("site"))
+    """The thing an event record acts on (a site, ``a-b`` for a link, ``backend``,
+    ``attack``): its class's :meth:`~testbed.scenario.model.EventBase.target`."""
+    event = event_from_record(kind, params)
+    return str(params.get("site")) if event is None else event.target()
 
 
 def dampening_meta(topo: Topology) -> Optional[Dict[str, int]]:
@@ -512,14 +492,14 @@ class Engine:
                         "kind": "event",
                         "index": index,
                         "event": kind,
-                        "target": event_target(kind, params),
+                        "target": event.target(),
                         "params": params,
                         "at": event.at,
                         "details": details,
                         "applied_s": round(done - t, 6),
                     }
                 )
-                self.say(f"t={t - t0:5.1f}s  {describe(kind, params)}")
+                self.say(f"t={t - t0:5.1f}s  {event.describe()}")
                 self._check()
             self._sleep_until(t0 + sc.duration, task)
         end_check = check_testbed(self._tb)

@@ -15,6 +15,9 @@ The parts of the summary (:class:`~testbed.analysis.model.Summary`) used here::
     load.attack                               null without an attack
     load.clients.NAME.{inside, during.loss_pct, during.sent}
     load.cascade, load.cascades               null without load records
+    resolution.methods.METHOD.failover        pooled over the events that took a site out
+    resolution.methods.METHOD.failovers[]     per event: affected{client: failover_s}, window_s
+    resolution.methods.METHOD.steady          clients{site, nearest}, nearest_share
 
 ``events[i]`` is the timeline's event ``i``.  :func:`evaluate` also takes
 the summary as its JSON object (validated into the model first).  Client selectors:
@@ -38,6 +41,16 @@ phase was overloaded after a later event.  Both fail on a run without an
 attack, saying so.  Attack events (``attack_start``, ``attack_stop``) are not
 site events: they make no client ``affected``.
 
+``failover``, ``still_failing`` and ``nearest_share`` judge one publishing
+method's figures (``resolution.methods.METHOD``, from the ``resolve``
+probe): the worst failover time of the clients a site failure affected,
+pooled over the events (a client never answered by another site in the
+event's window counts as over any bound), the pooled share still failing
+1, 10 or 60 s after the event, the steady state's share of clients on their
+nearest site.  They fail on a run without those figures, on a method the
+run did not publish, and when no event took a site out from the method's
+clients (``failover``, ``still_failing``), saying so.
+
 The site of a client right after event ``i`` is ``events[i].moves[client].to``
 when event ``i`` moved it, and its site after event ``i - 1`` (``site_before``
 for the first) when not.  A summary without ``moves`` falls back on
@@ -48,20 +61,25 @@ event up to ``i`` moved it, and unknown in between (a ``moves`` check with
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from pydantic import TypeAdapter
 
-from testbed.analysis.model import EventSummary, Summary
+from testbed.analysis.model import EventSummary, MethodFailover, MethodSummary, Summary
 from testbed.scenario.model import (
     CascadeCheck,
     Check,
     Convergence,
     DnsLoss,
+    Failover,
     LegitLoss,
     MaxOutage,
+    MethodCheck,
     Moves,
+    NearestShare,
     Stays,
+    StillFailing,
     TcpReset,
     ValleyFree,
 )
@@ -144,6 +162,15 @@ def describe(check: Any) -> str:
         )
     if isinstance(check, CascadeCheck):
         return "a cascade happens" if check.happens else "no cascade"
+    if isinstance(check, Failover):
+        return f"{check.method} failover of affected clients < {check.below:g} s"
+    if isinstance(check, StillFailing):
+        return (
+            f"at most {_pct(check.max)} of affected {check.method} clients still failing "
+            f"{check.after} s after the event"
+        )
+    if isinstance(check, NearestShare):
+        return f"at least {_pct(check.min)} of {check.method} clients on their nearest site"
     return str(check)
 
 
@@ -483,6 +510,141 @@ def _cascade(check: CascadeCheck, summary: Summary) -> Tuple[bool, str]:
     )
 
 
+#: Why a resolution check fails on a run without the ``resolve`` probe's figures.
+NO_RESOLUTION = (
+    "the run has no resolution figures (no resolve records: the scenario needs resolve "
+    "in traffic.kinds, the topology a service block)"
+)
+#: The most clients a ``nearest_share`` detail names that were not on their nearest site.
+NAMED = 5
+
+
+def _method(check: MethodCheck, summary: Summary) -> Tuple[Optional[MethodSummary], str]:
+    """The check's method's figures, or a failure detail when the run has none."""
+    resolution = summary.resolution
+    if resolution is None or not resolution.methods:
+        return None, NO_RESOLUTION
+    figures = resolution.methods.get(check.method)
+    if figures is None:
+        return None, (
+            f"{check.method} was not published in the run (publish: {resolution.publish or '?'}; "
+            f"figures for {', '.join(resolution.methods)})"
+        )
+    return figures, ""
+
+
+def _hit(method: str, figures: MethodSummary) -> Tuple[List[MethodFailover], str]:
+    """The events that affected some of the method's clients, or why there are none."""
+    hit = [f for f in figures.failovers if f.affected]
+    if hit:
+        return hit, ""
+    if not figures.failovers:
+        return [], "no event took a site out from any client"
+    others = ", ".join(f"{f.kind or '?'} {f.site} (event {f.event})" for f in figures.failovers)
+    return [], f"no {method} client was affected by the events that took a site out: {others}"
+
+
+def _affected(check: Any, summary: Summary) -> Tuple[Any, List[Any], str]:
+    """A method check's figures and the events that affected its clients, or the
+    reason there are none (then the list is empty)."""
+    figures, problem = _method(check, summary)
+    if figures is None:
+        return None, [], problem
+    hit, problem = _hit(check.method, figures)
+    return figures, hit, problem
+
+
+def _failover_s(seconds: Optional[float]) -> str:
+    return "never" if seconds is None else f"{seconds:.2f} s"
+
+
+def _failover(check: Failover, summary: Summary) -> Tuple[bool, str]:
+    figures, hit, problem = _affected(check, summary)
+    if not hit:
+        return False, problem
+    several = len(hit) > 1
+    times = {
+        (f"{client} at event {f.event}" if several else client): c.failover_s
+        for f in hit
+        for client, c in f.affected.items()
+    }
+
+    def slowness(name: str) -> float:
+        seconds = times[name]
+        return math.inf if seconds is None else float(seconds)
+
+    worst = max(times, key=slowness)
+    over = sorted((n for n in times if slowness(n) >= check.below), key=slowness, reverse=True)
+    head = f"worst failover {_failover_s(times[worst])} ({worst})"
+    if not over:
+        pooled = figures.failover
+        median_ = pooled.failover_median_s if pooled is not None else None
+        return True, (
+            f"{head} < {check.below:g} s; median {_failover_s(median_)} "
+            f"of {len(times)} affected client{'' if len(times) == 1 else 's'}"
+        )
+    listed = ", ".join(f"{n} {_failover_s(times[n])}" for n in over)
+    return False, f"{head} ≥ {check.below:g} s; over: {listed}"
+
+
+def _still_failing(check: StillFailing, summary: Summary) -> Tuple[bool, str]:
+    figures, hit, problem = _affected(check, summary)
+    if not hit:
+        return False, problem
+    key = f"failing_{check.after}s"
+    measured = [f for f in hit if getattr(f, key) is not None]
+    short = [f for f in hit if getattr(f, key) is None]
+    if not measured:
+        longest = max(float(f.window_s) for f in hit)
+        return False, (
+            f"not measured: no window after an event that took a site out from {check.method} "
+            f"clients lasted {check.after} s (the longest: {longest:g} s)"
+        )
+    clients = sum(f.clients for f in measured)
+    failing = sum(round(float(getattr(f, key)) * f.clients) for f in measured)
+    share = failing / clients
+    ok = share <= check.max
+    sign = "≤" if ok else ">"
+    detail = (
+        f"{_pct(share)} ({failing} of {clients} affected) still failing {check.after} s after "
+        f"the event {sign} {_pct(check.max)}"
+    )
+    if short:
+        which = ", ".join(f"event {f.event} ({f.window_s:g} s)" for f in short)
+        detail += f"; not counted, window shorter: {which}"
+    return ok, detail
+
+
+def _nearest_share(check: NearestShare, summary: Summary) -> Tuple[bool, str]:
+    figures, problem = _method(check, summary)
+    if figures is None:
+        return False, problem
+    steady = figures.steady
+    judged = {
+        n: c for n, c in steady.clients.items() if c.site is not None and c.nearest is not None
+    }
+    if steady.nearest_share is None or not judged:
+        return False, (
+            f"no {check.method} client had both a site and a known nearest site before the "
+            "first event"
+        )
+    near = sum(1 for c in judged.values() if c.site == c.nearest)
+    share = float(steady.nearest_share)
+    ok = share >= check.min
+    sign = "≥" if ok else "<"
+    detail = (
+        f"{_pct(share)} ({near} of {len(judged)} clients on their nearest site) "
+        f"{sign} {_pct(check.min)}"
+    )
+    off = [
+        f"{n} on {c.site} (nearest {c.nearest})" for n, c in judged.items() if c.site != c.nearest
+    ]
+    if off:
+        more = f" and {len(off) - NAMED} more" if len(off) > NAMED else ""
+        detail += f"; elsewhere: {', '.join(off[:NAMED])}{more}"
+    return ok, detail
+
+
 #: The evaluator of each kind of check (dispatch on the check model's class).
 _EVALUATORS: Dict[type, Callable[[Any, Summary], Tuple[bool, str]]] = {
     Moves: _moves,
@@ -494,4 +656,7 @@ _EVALUATORS: Dict[type, Callable[[Any, Summary], Tuple[bool, str]]] = {
     ValleyFree: _valley_free,
     LegitLoss: _legit_loss,
     CascadeCheck: _cascade,
+    Failover: _failover,
+    StillFailing: _still_failing,
+    NearestShare: _nearest_share,
 }

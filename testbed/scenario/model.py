@@ -8,7 +8,13 @@ need the whole scenario (time order, event indices) live in
 (sites, clients and links that must exist).
 
 Events and checks are discriminated unions: the ``event`` (or ``check``)
-field says which kind an entry is, and each kind has its own fields.
+field says which kind an entry is, and each kind has its own fields.  An
+event kind is one class, which also knows what it acts on
+(:meth:`EventBase.target`), its line in the run's output
+(:meth:`EventBase.describe`), and whether it acts on a site and ``restore``
+undoes it (:data:`SITE_EVENTS`, :data:`RESTORABLE`); a record of
+``events.jsonl`` finds its class again by the event's name
+(:func:`event_class`, :func:`event_from_record`).
 
 A ``site`` of an event is a site name of the topology, or ``busiest``: the
 site serving the most clients when the timeline starts (after ``settle``),
@@ -19,7 +25,19 @@ the same site, and the run's records name the real site.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Dict, List, Literal, Optional, Union
+from typing import (
+    Annotated,
+    Any,
+    ClassVar,
+    Dict,
+    List,
+    Literal,
+    Optional,
+    Tuple,
+    Type,
+    Union,
+    get_args,
+)
 
 from pydantic import Field, field_validator, model_validator
 
@@ -305,6 +323,19 @@ class EventBase(Strict):
     """Fields every event has."""
 
     at: Seconds
+    #: It acts on a site (it has a ``site`` field): :data:`SITE_EVENTS`.
+    site_event: ClassVar[bool] = False
+    #: ``restore`` undoes it: :data:`RESTORABLE`.
+    restorable: ClassVar[bool] = False
+
+    def target(self) -> str:
+        """The thing it acts on (``target`` in events.jsonl): its site, unless told otherwise."""
+        return str(getattr(self, "site", None))
+
+    def describe(self) -> str:
+        """One human line for it (the run's output), e.g. ``withdraw site lon``."""
+        name = str(getattr(self, "event", type(self).__name__))
+        return f"{name.replace('_', ' ')} site {getattr(self, 'site', None)}"
 
 
 class FailSite(EventBase):
@@ -316,6 +347,12 @@ class FailSite(EventBase):
     event: Literal["fail_site"]
     site: SiteRef
     how: Literal["link-down", "silent", "router-crash"] = "link-down"
+    site_event: ClassVar[bool] = True
+    restorable: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        """``fail site lon (link-down)``."""
+        return f"fail site {self.site} ({self.how})"
 
 
 class KillService(EventBase):
@@ -325,6 +362,12 @@ class KillService(EventBase):
     event: Literal["kill_service"]
     site: SiteRef
     service: Literal["dns", "tcp", "all"] = "all"
+    site_event: ClassVar[bool] = True
+    restorable: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        """``kill dns service at site lon``."""
+        return f"kill {self.service} service at site {self.site}"
 
 
 class Withdraw(EventBase):
@@ -333,6 +376,8 @@ class Withdraw(EventBase):
 
     event: Literal["withdraw"]
     site: SiteRef
+    site_event: ClassVar[bool] = True
+    restorable: ClassVar[bool] = True
 
 
 class Restore(EventBase):
@@ -342,6 +387,7 @@ class Restore(EventBase):
 
     event: Literal["restore"]
     site: SiteRef
+    site_event: ClassVar[bool] = True
 
 
 class Prepend(EventBase):
@@ -350,6 +396,12 @@ class Prepend(EventBase):
     event: Literal["prepend"]
     site: SiteRef
     count: Int = Field(ge=0, le=10, description="prepends on the site's announcement")
+    site_event: ClassVar[bool] = True
+    restorable: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        """``prepend 3 on site lon``."""
+        return f"prepend {self.count} on site {self.site}"
 
 
 class Med(EventBase):
@@ -358,6 +410,12 @@ class Med(EventBase):
     event: Literal["med"]
     site: SiteRef
     value: Int = Field(ge=0, le=4294967295, description="the MED")
+    site_event: ClassVar[bool] = True
+    restorable: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        """``med 50 on site lon``."""
+        return f"med {self.value} on site {self.site}"
 
 
 class SetCommunities(EventBase):
@@ -373,6 +431,12 @@ class SetCommunities(EventBase):
         description="'A:B', 'A:B:C', no-export, no-advertise, no-peer, graceful-shutdown; "
         "[] removes the site's communities",
     )
+    site_event: ClassVar[bool] = True
+    restorable: ClassVar[bool] = True
+
+    def describe(self) -> str:
+        """``communities graceful-shutdown on site lon`` (``none`` for ``[]``)."""
+        return f"communities {' '.join(self.communities or []) or 'none'} on site {self.site}"
 
 
 class Backend(EventBase):
@@ -382,6 +446,14 @@ class Backend(EventBase):
 
     event: Literal["backend"]
     state: Literal["down", "up"]
+
+    def target(self) -> str:
+        """``backend``."""
+        return "backend"
+
+    def describe(self) -> str:
+        """``backend down``."""
+        return f"backend {self.state}"
 
 
 class LinkEvent(EventBase):
@@ -394,6 +466,14 @@ class LinkEvent(EventBase):
     a: Name
     b: Name
     state: Literal["down", "up", "blackhole"]
+
+    def target(self) -> str:
+        """``a-b``."""
+        return f"{self.a}-{self.b}"
+
+    def describe(self) -> str:
+        """``link na - eu down``."""
+        return f"link {self.a} - {self.b} {self.state}"
 
 
 class AttackStart(EventBase):
@@ -408,11 +488,29 @@ class AttackStart(EventBase):
         None, gt=0, description="packets/s per source (default: attackers.rate)"
     )
 
+    def target(self) -> str:
+        """``attack``."""
+        return "attack"
+
+    def describe(self) -> str:
+        """``attack starts at 500 packets/s per source, 3 s ramp`` (the parts given)."""
+        rate = f" at {self.rate:g} packets/s per source" if self.rate else ""
+        ramp = f", {self.ramp:g} s ramp" if self.ramp else ""
+        return f"attack starts{rate}{ramp}"
+
 
 class AttackStop(EventBase):
     """Stop every attack source."""
 
     event: Literal["attack_stop"]
+
+    def target(self) -> str:
+        """``attack``."""
+        return "attack"
+
+    def describe(self) -> str:
+        """``attack stops``."""
+        return "attack stops"
 
 
 Event = Annotated[
@@ -431,18 +529,35 @@ Event = Annotated[
     ],
     Field(discriminator="event"),
 ]
+
+
+def _event_name(cls: Type[EventBase]) -> str:
+    """An event class's name in a timeline (its ``event`` literal)."""
+    return str(get_args(cls.model_fields["event"].annotation)[0])
+
+
+#: Event name -> its class, in :data:`Event`'s order.
+EVENT_CLASSES: Dict[str, Type[EventBase]] = {
+    _event_name(cls): cls for cls in get_args(get_args(Event)[0])
+}
 #: Event kinds that act on a site (they have a ``site`` field).
-SITE_EVENTS = (
-    "fail_site",
-    "kill_service",
-    "withdraw",
-    "restore",
-    "prepend",
-    "med",
-    "set_communities",
-)
+SITE_EVENTS: Tuple[str, ...] = tuple(n for n, c in EVENT_CLASSES.items() if c.site_event)
 #: Event kinds that ``restore`` undoes (everything done to a site).
-RESTORABLE = ("fail_site", "kill_service", "withdraw", "prepend", "med", "set_communities")
+RESTORABLE: Tuple[str, ...] = tuple(n for n, c in EVENT_CLASSES.items() if c.restorable)
+
+
+def event_class(name: str) -> Optional[Type[EventBase]]:
+    """The class of the event kind ``name`` (None: no such kind)."""
+    return EVENT_CLASSES.get(name)
+
+
+def event_from_record(name: str, params: Dict[str, Any]) -> Optional[EventBase]:
+    """The event of a record (``events.jsonl``'s ``event`` and ``params``), not validated
+    again (a field the record lacks is missing, or its default); None for an unknown kind."""
+    cls = event_class(name)
+    if cls is None:
+        return None
+    return cls.model_construct(**{**params, "event": name})
 
 
 # -------------------------------------------------------------------- checks
@@ -624,6 +739,64 @@ class CascadeCheck(Strict):
     happens: bool = Field(description="true: a cascade must happen; false: none may")
 
 
+#: Seconds after a site failure at which the share of clients still failing is measured
+#: (:data:`testbed.analysis.resolution.CHECKPOINTS`): a ``still_failing`` check's ``after``.
+RESOLUTION_CHECKPOINTS = (1, 10, 60)
+
+
+class MethodCheck(Strict):
+    """Base of the checks on one publishing method's figures (``summary.json`` ``resolution``:
+    the ``resolve`` probe's ticks, with the topology's ``service``)."""
+
+    method: Literal["anycast", "gslb"] = Field(
+        description="the publishing method judged: anycast or gslb (the topology's "
+        "service must publish it)"
+    )
+
+
+class Failover(MethodCheck):
+    """Every client a site failure affected under ``method`` (served by the site just
+    before, not after) was answered by another site within ``below`` seconds of the
+    event, pooled over the events; a client never answered by another site in the
+    event's window fails the check, and so does a run in which no event took a site
+    out from the method's clients."""
+
+    check: Literal["failover"]
+    below: Float = Field(gt=0, le=3600, description="seconds")
+
+
+class StillFailing(MethodCheck):
+    """At most ``max`` of the clients a site failure affected under ``method`` were
+    still failing (their latest tick got no answer from a healthy site) ``after``
+    seconds after the event, pooled over the events whose window lasted that long."""
+
+    check: Literal["still_failing"]
+    after: Int = Field(
+        description="seconds after the event: 1, 10 or 60",
+        json_schema_extra={"enum": list(RESOLUTION_CHECKPOINTS)},
+    )
+    max: Float = Field(ge=0, le=1, description="the largest share still failing (0..1)")
+
+    @field_validator("after")
+    @classmethod
+    def _checkpoint(cls, value: int) -> int:
+        if value not in RESOLUTION_CHECKPOINTS:
+            raise ValueError(f"must be one of {', '.join(map(str, RESOLUTION_CHECKPOINTS))}")
+        return value
+
+
+class NearestShare(MethodCheck):
+    """At least ``min`` of the method's clients were served by their nearest site (by
+    the topology's link delays) in the steady state, before the first event."""
+
+    check: Literal["nearest_share"]
+    min: Float = Field(ge=0, le=1, description="the smallest share on their nearest site (0..1)")
+
+
+#: The checks on the resolution figures (they need the ``resolve`` probe).
+METHOD_CHECKS = ("failover", "still_failing", "nearest_share")
+
+
 Check = Annotated[
     Union[
         Moves,
@@ -635,6 +808,9 @@ Check = Annotated[
         ValleyFree,
         LegitLoss,
         CascadeCheck,
+        Failover,
+        StillFailing,
+        NearestShare,
     ],
     Field(discriminator="check"),
 ]

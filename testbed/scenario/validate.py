@@ -1,8 +1,9 @@
 """Whole-scenario checks, and checks of a scenario against its topology.
 
 :func:`validate` needs only the scenario (time order, times within the
-duration, event indices of checks); :func:`validate_against` needs the
-topology too (sites, clients and links that must exist).
+duration, event indices of checks, the probe a resolution check judges);
+:func:`validate_against` needs the topology too (sites, clients and links
+that must exist, the publishing method a resolution check judges).
 :func:`timeline_warnings` finds timelines that are valid but will not show
 what they seem to (a silent failure restored before the hold time).  Every problem is an
 :class:`~testbed.errors.InputError` naming the field (``timeline[2].site``)
@@ -28,6 +29,7 @@ from testbed.scenario.model import (
     Convergence,
     LegitLoss,
     LinkEvent,
+    MethodCheck,
     Moves,
     Scenario,
     SetCommunities,
@@ -95,6 +97,11 @@ def validate(scenario: Scenario, source: Optional[str] = None) -> None:
             isinstance(e, AttackStart) for e in scenario.timeline
         ):
             fail(f"expect[{i}].check", f"{check.check} needs an attack_start event in the timeline")
+        if isinstance(check, MethodCheck) and "resolve" not in scenario.traffic.kinds:
+            fail(
+                f"expect[{i}].check",
+                f"{check.check} judges the resolve probe's figures: add resolve to traffic.kinds",
+            )
         if isinstance(check, Moves) and count == 0:
             fail(f"expect[{i}]", "a moves check needs at least one event in the timeline")
         if index is not None and index >= count:
@@ -152,7 +159,8 @@ def _restorable(scenario: Scenario, i: int) -> bool:
 
 
 def validate_against(scenario: Scenario, topology: Topology, source: Optional[str] = None) -> None:
-    """Check that the sites, clients and links a scenario names exist in a topology.
+    """Check that the sites, clients and links a scenario names exist in a topology,
+    and that its service publishes the methods the resolution checks judge.
 
     Args:
         scenario: the parsed scenario.
@@ -160,7 +168,8 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
         source: the scenario file, for messages.
 
     Raises:
-        InputError: on the first name that does not exist, or link that is not one.
+        InputError: on the first name that does not exist, link that is not one, or
+            method not published.
     """
     fail = _fail_in(source)
     sites = [s.name for s in topology.sites]
@@ -207,12 +216,31 @@ def validate_against(scenario: Scenario, topology: Topology, source: Optional[st
             for k, name in enumerate(check.clients):
                 if name not in clients:
                     fail(f"expect[{i}].clients[{k}]", _unknown("client", name, topology, clients))
+        if isinstance(check, MethodCheck):
+            _check_method(check, i, topology, fail)
         if isinstance(check, ValleyFree) and not uses_relationships(topology):
             fail(
                 f"expect[{i}].check",
                 f"valley_free needs relationships, and topology {topology.name!r} declares "
                 "none (rel on links, customers or peers on ASes)",
             )
+
+
+def _check_method(check: MethodCheck, i: int, topology: Topology, fail: Fail) -> None:
+    """A resolution check's method must be one the topology's service publishes."""
+    service = topology.service
+    if service is None:
+        fail(
+            f"expect[{i}].method",
+            f"topology {topology.name!r} has no service block, so nothing publishes "
+            f"{check.method}: give it service: {{publish: {check.method}}} (or both)",
+        )
+    elif check.method not in service.methods():
+        fail(
+            f"expect[{i}].method",
+            f"{check.method} is not published: topology {topology.name!r} has service.publish: "
+            f"{service.publish} (set it to both, or to {check.method})",
+        )
 
 
 def _check_attack_event(event: AttackStart, i: int, topology: Topology, fail: Fail) -> None:

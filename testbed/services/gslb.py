@@ -265,14 +265,17 @@ def _lua_list(items: Sequence[str]) -> str:
     return "{" + ", ".join(f"'{item}'" for item in items) + "}"
 
 
-def lua_code(gslb: GslbZone) -> List[str]:
+def lua_code(gslb: GslbZone, source: Optional[str] = None) -> List[str]:
     """The LUA A record's code, one statement a line (each a quoted string in the zone).
 
     PowerDNS joins the strings with spaces; a leading ``;`` makes the code
-    a block of statements rather than one expression.
+    a block of statements rather than one expression.  ``source``: the
+    address the health checks connect from (the site's own unicast address,
+    which the other sites route back to; None: the kernel's choice).
     """
     addresses = list(gslb.sites.values())
-    options = f"{{selector='all', backupSelector='all', timeout='{gslb.timeout}'}}"
+    source_option = f", source='{source}'" if source else ""
+    options = f"{{selector='all', backupSelector='all', timeout='{gslb.timeout}'{source_option}}}"
     lines = [
         ";local up = {}",
         f"for _, a in ipairs(ifportup({gslb.port}, {_lua_list(addresses)}, {options}))"
@@ -293,7 +296,12 @@ def lua_code(gslb: GslbZone) -> List[str]:
 
 
 def render_config(
-    site: str, workdir: Path, gslb: GslbZone, address: str = AUTHORITY, port: int = DNS_PORT
+    site: str,
+    workdir: Path,
+    gslb: GslbZone,
+    address: str = AUTHORITY,
+    port: int = DNS_PORT,
+    also: Sequence[str] = (),
 ) -> str:
     """Render pdns.conf for one site server.
 
@@ -303,6 +311,8 @@ def render_config(
         gslb: the zone (its health-check interval).
         address: the address PowerDNS binds to (the GSLB authority's anycast address).
         port: the UDP/TCP port.
+        also: more addresses to serve on (the site's own authority address, so
+            resolvers have a name server that does not share the anycast route).
 
     Returns:
         The configuration text.
@@ -311,7 +321,7 @@ def render_config(
         site=site,
         dir=str(workdir),
         named=NAMED_NAME,
-        address=address,
+        address=", ".join([address, *also]),
         port=port,
         interval=gslb.interval,
         expire=EXPIRE_DELAY,
@@ -331,13 +341,16 @@ def render_named(workdir: Path, gslb: GslbZone) -> str:
     )
 
 
-def render_zone(site: str, gslb: GslbZone, address: str = AUTHORITY) -> str:
+def render_zone(
+    site: str, gslb: GslbZone, address: str = AUTHORITY, source: Optional[str] = None
+) -> str:
     """Render the zone file for one site.
 
     Args:
         site: the site name (in the ``site`` TXT record).
         gslb: the zone.
         address: the authority's address (``ns`` A record).
+        source: the address its health checks connect from (:func:`lua_code`).
 
     Returns:
         The zone file text.
@@ -353,24 +366,33 @@ def render_zone(site: str, gslb: GslbZone, address: str = AUTHORITY) -> str:
         address=address,
         sites=list(gslb.sites.items()),
         views=[GslbView(v.subnets, tuple(gslb.order(v))) for v in gslb.views],
-        code=lua_code(gslb),
+        code=lua_code(gslb, source),
     )
 
 
 def write_config(
-    site: str, workdir: Path, gslb: GslbZone, address: str = AUTHORITY, port: int = DNS_PORT
+    site: str,
+    workdir: Path,
+    gslb: GslbZone,
+    address: str = AUTHORITY,
+    port: int = DNS_PORT,
+    also: Sequence[str] = (),
+    source: Optional[str] = None,
 ) -> Path:
     """Write pdns.conf, named.conf and the zone file into ``workdir`` (created if missing).
+
+    ``also``: more addresses to serve on (:func:`render_config`); ``source``:
+    the address the health checks connect from (:func:`lua_code`).
 
     Returns:
         The path of pdns.conf.
     """
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / zonefile_name(gslb)).write_text(render_zone(site, gslb, address))
+    (workdir / zonefile_name(gslb)).write_text(render_zone(site, gslb, address, source))
     (workdir / NAMED_NAME).write_text(render_named(workdir, gslb))
     conf = workdir / CONF_NAME
-    conf.write_text(render_config(site, workdir, gslb, address, port))
+    conf.write_text(render_config(site, workdir, gslb, address, port, also))
     return conf
 
 
@@ -448,6 +470,19 @@ def _parser() -> proc.Parser:
         type=proc.ipv4,
         help=f"address to serve on (default {AUTHORITY})",
     )
+    p.add_argument(
+        "--check-from",
+        default=None,
+        type=proc.ipv4,
+        help="address the health checks connect from (the site's unicast address)",
+    )
+    p.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        type=proc.ipv4,
+        help="another address to serve on (the site's own authority address); repeatable",
+    )
     proc.add_port(p, DNS_PORT, "port")
     p.add_argument(
         "--render-only",
@@ -468,7 +503,9 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not installed():
         proc.fail(parser.prog, f"PowerDNS not found ({INSTALL})")
     try:
-        conf = write_config(args.site, args.dir, gslb, args.address, args.port)
+        conf = write_config(
+            args.site, args.dir, gslb, args.address, args.port, args.also, args.check_from
+        )
     except OSError as exc:
         proc.fail(parser.prog, f"cannot write PowerDNS files in {args.dir}: {exc.strerror}")
     proc.exec_daemon(parser.prog, "PowerDNS", conf, check, pdns_argv, args.render_only)

@@ -5,7 +5,8 @@ router (``speaker: frr``), Ryu's BGPSpeaker on the site node (``ryu``), or
 ExaBGP there (``exabgp``).  The scenario events, the testbed's bring-up and
 the health agents drive every kind through :class:`SiteSpeaker`; each kind is
 one subclass, registered by name with :func:`register` (as ExaBGP registers
-its message classes with ``@Message.register``), and found again with
+its message classes with ``@Message.register``) in :data:`SPEAKERS` (a
+:class:`testbed.registry.Registry`), and found again with
 :func:`speaker_class` / :func:`make_speaker`.
 
 What a speaker does falls in two halves:
@@ -29,7 +30,6 @@ ExaBGP's code).
 
 from __future__ import annotations
 
-import importlib
 import signal
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -49,6 +49,8 @@ from typing import (
     TypeVar,
 )
 
+from testbed.registry import Registry
+
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from testbed.net.state import Tracked
     from testbed.topology.model import Topology
@@ -57,7 +59,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 #: Modules that define the built-in kinds (each registers its class on import).
 BUILTIN = ("testbed.speaker.frr", "testbed.speaker.ryu", "testbed.speaker.exabgp")
 
-_REGISTRY: Dict[str, Type[SiteSpeaker]] = {}
+#: The site speaker kinds, by name (``speaker: KIND``); sets each class's ``kind``.
+SPEAKERS: Registry[SiteSpeaker] = Registry(
+    "speaker kind", BUILTIN, attribute="kind", unknown="no site speaker {name} (known: {known})"
+)
 S = TypeVar("S", bound="Type[SiteSpeaker]")
 
 
@@ -67,27 +72,12 @@ def register(kind: str) -> Callable[[S], S]:
     Raises:
         ValueError: another class is registered for ``kind`` already.
     """
-
-    def decorate(cls: S) -> S:
-        old = _REGISTRY.get(kind)
-        if old is not None and old is not cls:
-            raise ValueError(f"speaker kind {kind!r} is registered already ({old.__name__})")
-        cls.kind = kind
-        _REGISTRY[kind] = cls
-        return cls
-
-    return decorate
-
-
-def _load_builtins() -> None:
-    for module in BUILTIN:
-        importlib.import_module(module)
+    return SPEAKERS.register(kind)
 
 
 def kinds() -> List[str]:
     """Every registered kind (the built-in ones included), sorted."""
-    _load_builtins()
-    return sorted(_REGISTRY)
+    return SPEAKERS.names()
 
 
 def speaker_class(kind: str) -> Type[SiteSpeaker]:
@@ -96,12 +86,7 @@ def speaker_class(kind: str) -> Type[SiteSpeaker]:
     Raises:
         KeyError: no such kind (the message lists the known ones).
     """
-    _load_builtins()
-    try:
-        return _REGISTRY[kind]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY))
-        raise KeyError(f"no site speaker {kind!r} (known: {known})") from None
+    return SPEAKERS.get(kind)
 
 
 def make_speaker(

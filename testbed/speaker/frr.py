@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Set
 
 from testbed.net import frr
 from testbed.speaker.base import SiteSpeaker, register
+from testbed.speaker.process import default_route
 
 #: Seconds a vtysh call may take unless the caller says otherwise.
 VTYSH_TIMEOUT_S = 20.0
@@ -130,6 +131,14 @@ class FrrSpeaker(SiteSpeaker):
         for prefix in self.spec.prefixes:
             self._vtysh(self.name, announce_commands(self.spec.asn, prefix, True))
         self.announced = True
+
+    def link_up_commands(self) -> List[str]:
+        """The site router's default route back, when it has one (``gslb``: the kernel
+        dropped it with the interface)."""
+        router = self.tb.plan.routers.get(self.name) if self.testbed is not None else None
+        if router is None or not router.default_route:
+            return []
+        return [default_route(router)]
 
     def withdraw(self) -> None:
         for prefix in self.spec.prefixes:

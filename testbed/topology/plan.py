@@ -24,7 +24,7 @@ from testbed.topology.addressing import CLIENT_POOL, INFRA_POOL, ROUTER_ID_POOL,
 from testbed.topology.attackers import attack_sources
 from testbed.topology.model import PEERS, ActionCommunity, Community, LinkParams, Topology
 from testbed.topology.relationships import as_relationships, tag_community, uses_relationships
-from testbed.topology.resolution import resolver_hosts, site_anycast_addresses
+from testbed.topology.resolution import resolver_hosts, site_anycast_addresses, site_authorities
 from testbed.topology.unicast import SiteUnicast, site_unicast
 from testbed.topology.validate import resolve_router
 
@@ -177,6 +177,10 @@ class RouterPlan:
     unicast: Optional[IPv4Network] = None
     #: the unicast address its servers hold (routed to them like the service address)
     unicast_address: Optional[IPv4Address] = None
+    #: a site router's default route through its upstreams (with ``gslb``: the health
+    #: checks reach the other sites' unicast addresses, which BGP's AS-path loop check
+    #: keeps out of its table, every site being in one AS)
+    default_route: bool = False
 
     @property
     def frr(self) -> bool:
@@ -392,12 +396,16 @@ def make_plan(topo: Topology) -> Plan:
     n_server = 0
     unicast = site_unicast(topo)
     anycast_extras = site_anycast_addresses(topo)
+    authorities = site_authorities(topo)
     for site in topo.sites:
         site_router = routers[site.name]
         site_router.networks.append(site.prefix)
         site_router.blackholes.append(site.prefix)
         own = unicast.get(site.name)
         addresses = [site.service, *anycast_extras]
+        if site.name in authorities:  # its own GSLB authority, in its unicast prefix
+            addresses.append(authorities[site.name])
+            site_router.default_route = True
         if own is not None:  # announced and blackholed like the anycast prefix
             site_router.networks.append(own.prefix)
             site_router.blackholes.append(own.prefix)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -211,6 +211,13 @@ def check_service(topo: Topology, fail: Callable[[str, str], None]) -> None:
                 f"{topo.service.publish} needs every site's unicast address, and "
                 f"{', '.join(bare)} has none: set 'unicast: true' (or sites[].unicast)",
             )
+        cramped = [s for s in topo.sites if s.name not in site_authorities(topo)]
+        if cramped:
+            fail(
+                "service.publish",
+                f"{cramped[0].name}'s unicast prefix has no room for its GSLB authority's "
+                f"address (.{AUTHORITY_HOST}): give it a /25 or larger",
+            )
     wanted = (
         [("service.authority", topo.service.authority)] if "gslb" in topo.service.methods() else []
     )
@@ -320,3 +327,38 @@ def gslb_views(topo: Topology, plan: object) -> List[Tuple[List[str], List[str]]
         if nets and site.name in order:
             views.append((nets, order[site.name]))
     return views
+
+
+#: The host part of a site's own GSLB authority address in its unicast prefix (.54),
+#: next to the unicast service address (.53 by default; .55 when that is .54).
+AUTHORITY_HOST = 54
+
+
+def site_authority(prefix: IPv4Network, service: IPv4Address) -> Optional[IPv4Address]:
+    """A site's own address for its GSLB authority in its unicast prefix (None: no room).
+
+    Resolvers list every site's as well as the anycast authority, so a site
+    that fails silently (its routes stay) does not take name resolution down
+    with it: the resolver tries another name server.
+    """
+    for host in (AUTHORITY_HOST, AUTHORITY_HOST + 1):
+        if host >= prefix.num_addresses - 1:
+            return None
+        candidate = prefix.network_address + host
+        if candidate != service:
+            return candidate
+    return None
+
+
+def site_authorities(topo: Topology) -> Dict[str, IPv4Address]:
+    """Site -> its own GSLB authority address, when ``gslb`` is published (else empty)."""
+    from testbed.topology.unicast import site_unicast
+
+    if topo.service is None or "gslb" not in topo.service.methods():
+        return {}
+    out: Dict[str, IPv4Address] = {}
+    for site, own in site_unicast(topo).items():
+        address = site_authority(own.prefix, own.address)
+        if address is not None:
+            out[site] = address
+    return out

@@ -310,3 +310,37 @@ def test_the_plot_is_written_and_listed(tmp_path):
     plain = build_summary(fixed_run(tmp_path / "f"))
     assert plot_resolution(None, plain, tmp_path / "x.png") is None  # type: ignore[arg-type]
     assert summary.resolution is not None
+
+
+def test_the_terminal_gives_a_line_per_method(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from testbed.analysis.report import print_report, resolution_lines
+
+    summary = build_summary(both_run(tmp_path))
+    assert resolution_lines(summary) == [
+        "name resolution: publish: both, TTL 5 s, health checks every 1 s",
+        "anycast: 2 clients affected, failover median 0.501 s, worst 0.601 s; still failing "
+        "0.0% / 0.0% / 0.0% after 1 / 10 / 60 s; nearest site 66.7% (2 of 3 clients)",
+        "gslb: 2 clients affected, failover median 32.601 s, worst 60.201 s; still failing "
+        "100.0% / 50.0% / 50.0% after 1 / 10 / 60 s; nearest site 100.0% (3 of 3 clients)",
+    ]
+    out = io.StringIO()
+    print_report(summary, Console(file=out, width=300, color_system=None))
+    assert "gslb: 2 clients affected, failover median 32.601 s" in out.getvalue()
+    short = build_summary(both_run(tmp_path / "short", duration=40.0))
+    assert resolution_lines(short)[2].startswith(
+        "gslb: 2 clients affected, failover median never (1 of 2), worst never (1 of 2); "
+        "still failing 100.0% / 50.0% / - after"
+    )
+    quiet = build_summary(both_run(tmp_path / "quiet", target="gru"))
+    assert resolution_lines(quiet)[1] == (
+        "anycast: no client affected by a site failure; nearest site 66.7% (2 of 3 clients)"
+    )
+    plain = build_summary(fixed_run(tmp_path / "plain"))
+    assert resolution_lines(plain) == []
+    out = io.StringIO()
+    print_report(plain, Console(file=out, width=300, color_system=None))
+    assert "name resolution" not in out.getvalue()

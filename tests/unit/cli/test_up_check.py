@@ -15,7 +15,7 @@ import pytest
 
 from testbed import console, signals
 from testbed.commands import up as up_command
-from testbed.net.build import Convergence
+from testbed.net.build import ConvergenceResult
 from testbed.topology.load import load_topology
 from testbed.topology.plan import make_plan
 
@@ -41,8 +41,10 @@ class FakeTestbed:
     def start(self) -> None:
         pass
 
-    def wait_converged(self, timeout: float = 60.0) -> Convergence:
-        return Convergence(self.converged, 1.5, {} if self.converged else {"ta": ["10.0.0.0/8"]})
+    def wait_converged(self, timeout: float = 60.0) -> ConvergenceResult:
+        return ConvergenceResult(
+            self.converged, 1.5, {} if self.converged else {"ta": ["10.0.0.0/8"]}
+        )
 
     def bgp_sessions(self, router: str) -> Dict[str, str]:
         state = "Idle" if router in self.down else "Established"

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from testbed import console, signals
-from testbed.net.build import Convergence
+from testbed.net.build import ConvergenceResult
 from testbed.playbook.actions import basic_actions, select
 from testbed.playbook.model import Action, Playbook
 from testbed.playbook.runner import Runner, apply_action, dig_command, parse_answer
@@ -97,8 +97,8 @@ class FakeTestbed:
             return OTHER[HOME[client]]
         return HOME[client]
 
-    def wait_converged(self, timeout=60.0, quiet=1.0, wait_for_routes=True) -> Convergence:
-        return Convergence(True, 0.5, {}, at=time.time())
+    def wait_converged(self, timeout=60.0, quiet=1.0, wait_for_routes=True) -> ConvergenceResult:
+        return ConvergenceResult(True, 0.5, {}, at=time.time())
 
     def routes(self, prefixes=None):
         return {"ta": {"p": (self.site_of("ca"),)}, "tb": {"p": (self.site_of("cb"),)}}

@@ -155,7 +155,8 @@ def test_defaults(tmp_path):
             "{check: max_outage",
             "{check: min_outage",
             "expect[0].check: unknown check 'min_outage' (one of moves, stays, max_outage, "
-            "tcp_reset, dns_loss, convergence, valley_free, legit_loss, cascade)",
+            "tcp_reset, dns_loss, convergence, valley_free, legit_loss, cascade, failover, "
+            "still_failing, nearest_share)",
         ),
         ("below: 3", "below: soon", "expect[0].below: Input should be a valid number"),
         ("duration: 60", "duration: 0", "duration: Input should be greater than 0 (got 0)"),

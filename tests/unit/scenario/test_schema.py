@@ -41,6 +41,9 @@ def test_schema_describes_the_format():
         "valley_free",
         "legit_loss",
         "cascade",
+        "failover",
+        "still_failing",
+        "nearest_share",
     }
     assert schema["$defs"]["FailSite"]["properties"]["how"]["enum"] == [
         "link-down",

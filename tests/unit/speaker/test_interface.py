@@ -51,14 +51,14 @@ def test_the_registry_knows_every_builtin_kind():
 
 
 def test_register_adds_a_kind_and_refuses_a_second_class_for_it(monkeypatch):
-    monkeypatch.setattr(base, "_REGISTRY", dict(base._REGISTRY))
+    monkeypatch.setattr(base.SPEAKERS, "entries", dict(base.SPEAKERS.entries))
 
     @register("null")
     class Null(FrrSpeaker):
         pass
 
     assert base.speaker_class("null") is Null and Null.kind == "null"
-    with pytest.raises(ValueError, match="registered already"):
+    with pytest.raises(ValueError, match="registered twice \\(Null, Other\\)"):
         register("null")(type("Other", (FrrSpeaker,), {}))
 
 
