@@ -173,3 +173,20 @@ def test_meta_says_who_asks_which_resolver_and_what_is_near():
 def test_bad_settings_are_one_line_naming_the_field(top, words):
     line = error(**top)
     assert all(w in line for w in words), line
+
+
+def test_a_missing_daemon_is_named_with_its_install_command(monkeypatch):
+    import shutil
+
+    from testbed.topology import resolution
+
+    topo = world(**GSLB)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(resolution.Path, "exists", lambda self: False)
+    problem = resolution.daemons_missing(topo)
+    assert problem is not None
+    assert "unbound, pdns_server not installed" in problem
+    assert "apt-get install unbound pdns-server pdns-backend-bind" in problem
+    anycast_only = world(service={"publish": "anycast"})
+    assert "pdns" not in (resolution.daemons_missing(anycast_only) or "")
+    assert resolution.daemons_missing(world()) is None
