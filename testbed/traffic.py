@@ -67,6 +67,8 @@ class TrafficParams:
         quic_shared_port: the quic-shared service's UDP port.
         quic_connections: long QUIC connections per client (quic, quic-shared).
         resolve_rate: resolve lookups per second per client and published name.
+        resolve_streams: resolve's long TCP streams per client and published name
+            (0: none), each resolving the name before every connection.
         retry_backoff: tcp-retry's first reconnect delay (s).
         retry_backoff_max: tcp-retry's longest reconnect delay (s).
         seed: the run's seed; each probe draws its DNS query ids and start
@@ -86,6 +88,7 @@ class TrafficParams:
     quic_shared_port: int = defaults.QUIC_SHARED_PORT
     quic_connections: int = defaults.QUIC_CONNECTIONS
     resolve_rate: float = defaults.RESOLVE_RATE
+    resolve_streams: int = defaults.RESOLVE_STREAMS
     retry_backoff: float = defaults.RETRY_BACKOFF
     retry_backoff_max: float = defaults.RETRY_BACKOFF_MAX
     seed: int = 0
@@ -257,7 +260,8 @@ class Traffic:
         agents check both), whatever the run's probe kinds need, and the topology's
         name resolution (PowerDNS, a public resolver: :mod:`testbed.probes.naming`)."""
         out = list(BASE_SERVICES)
-        out += [s for s in services_for(self.params.probe_kinds()) if s not in out]
+        kinds = services_for(self.params.probe_kinds(), self.testbed.topo, self.params)
+        out += [s for s in kinds if s not in out]
         out += [s for s in topology_services(self.testbed.topo) if s not in out]
         return out
 

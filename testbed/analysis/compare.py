@@ -8,7 +8,8 @@ second table gives them per publishing method, one column per run
 (:func:`resolution_rows`): the service's settings, the affected clients'
 failover median and worst, the share still failing 1, 10 and 60 s after the
 event, GSLB's clients still given the dead site's address, the queries lost,
-the steady state's share on the nearest site.
+the connections lost and when they were back (when some run had the
+``resolve`` probe's long streams), the steady state's share on the nearest site.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from testbed.analysis.model import MethodSummary, Summary
 from testbed.analysis.report import (
+    connections_cell,
     dead_address_cell,
     failing_cell,
     failover_cell,
@@ -75,10 +77,16 @@ METHOD_ROWS: Tuple[Tuple[str, Callable[[MethodSummary], str]], ...] = (
     ("still failing after 1 / 10 / 60 s", lambda m: failing_cell(m.failover)),
     ("given the dead address after 1 / 10 / 60 s", lambda m: dead_address_cell(m.failover)),
     ("queries lost", lambda m: f"{m.lost:,} of {m.queries:,}"),
+    (
+        "connections lost; back median / worst (s)",
+        lambda m: connections_cell(m.connections, m.streams is not None),
+    ),
     ("nearest site", nearest_cell),
 )
 #: The rows of :data:`METHOD_ROWS` given for ``gslb`` only (others' answer is the anycast address).
 GSLB_ONLY = ("given the dead address after 1 / 10 / 60 s",)
+#: The rows given only when some run's method had the ``resolve`` probe's long streams.
+STREAMS_ONLY = ("connections lost; back median / worst (s)",)
 
 
 def resolution_rows(summaries: Sequence[Summary]) -> List[List[str]]:
@@ -94,10 +102,13 @@ def resolution_rows(summaries: Sequence[Summary]) -> List[List[str]]:
     rows = [["service", *[(service_text(r) or "-") if r else "-" for r in resolutions]]]
     methods = method_order({m for r in resolutions if r is not None for m in r.methods})
     for method in methods:
+        found = [r.methods.get(method) if r is not None else None for r in resolutions]
+        streams = any(m is not None and m.streams is not None for m in found)
         for figure, cell in METHOD_ROWS:
             if figure in GSLB_ONLY and method != "gslb":
                 continue
-            found = [r.methods.get(method) if r is not None else None for r in resolutions]
+            if figure in STREAMS_ONLY and not streams:
+                continue
             rows.append([f"{method}: {figure}", *[cell(m) if m else "-" for m in found]])
     return rows
 

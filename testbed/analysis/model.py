@@ -842,6 +842,85 @@ class FailoverClient(SummaryPart):
     (its send); null if none was, and for other methods."""
 
 
+class StreamFigures(SummaryPart):
+    """How the ``resolve`` probe's long streams on a failed site fared under one method.
+
+    Each stream resolves the name through the client's resolver before every
+    connection, and again after a break: a stream is *back* at the first
+    answer on a new connection from a site other than the failed one.
+    """
+
+    streams: int = 0
+    """Streams up on the site when the event hit (their last connection answered by it;
+    pooled over events: stream-events)."""
+    broken: int = 0
+    """Of them, broken in the window (a reset, no answer for the timeout, the server's
+    FIN): the connections lost."""
+    clients: int = 0
+    """Clients with a broken stream (the affected)."""
+    back: int = 0
+    """Of them, those whose every broken stream was back on a healthy site in the window."""
+    back_median_s: Optional[Number] = None
+    """The median, over those clients, of the time from the event until the last of their
+    broken streams was back (those never back count as slowest); null without such
+    clients, or when the median one never was."""
+    back_worst_s: Optional[Number] = None
+    """The slowest of those times; null without such clients or when one never was back."""
+    connect_failed: int = 0
+    """The broken streams' failed connections between their break and their return
+    (or the end of the window): refused, unreachable, no handshake in time."""
+    dead_connects: Optional[int] = None
+    """GSLB: of those, to the failed site's own address (the resolver still gave it);
+    null for other methods."""
+    resolve_failed: int = 0
+    """The broken streams' failed lookups in that time."""
+
+
+class StreamClient(SummaryPart):
+    """One client's streams on a failed site after one event, under one method."""
+
+    streams: int = 0
+    """Its streams up on the site when the event hit."""
+    broken: int = 0
+    """Of them, broken in the window."""
+    back_s: Optional[Number] = None
+    """From the event to the first answer from a healthy site on a new connection of the
+    last of its broken streams; null if one never came back in the window."""
+    site_to: Optional[str] = None
+    """The site that answered it."""
+    connect_failed: int = 0
+    """Its broken streams' failed connections before they were back."""
+    dead_connects: Optional[int] = None
+    """GSLB: of those, to the failed site's own address; null for other methods."""
+    violating: bool = False
+    """Its resolver is a TTL-violating one."""
+
+
+class MethodStreams(StreamFigures):
+    """One event's streams on the failed site, under one method, and each client's."""
+
+    affected: Dict[str, StreamClient] = Field(default_factory=dict)
+    """Client -> how its streams fared: the clients with a stream up on the site when
+    the event hit, sorted."""
+
+
+class StreamTotals(SummaryPart):
+    """One method's streams over the whole run (``resolve`` records with ``stream``)."""
+
+    streams: int = 0
+    """Streams (per client and method: ``traffic.resolve_streams``)."""
+    connections: int = 0
+    """Connections that answered (``connected``)."""
+    broken: int = 0
+    """Connections that broke after answering."""
+    connect_failed: int = 0
+    """Connections that failed before their first answer."""
+    resolve_failed: int = 0
+    """The streams' failed lookups."""
+    unrecovered: int = 0
+    """Streams broken and not back when the probe stopped."""
+
+
 class MethodFailover(FailoverFigures):
     """One event that took a site out, as one method's clients saw it."""
 
@@ -863,6 +942,9 @@ class MethodFailover(FailoverFigures):
     series: List[List[Number]] = Field(default_factory=list)
     """``[seconds since the event, share of the affected failing]`` every 0.5 s over
     the window (empty without affected clients)."""
+    connections: Optional[MethodStreams] = None
+    """The long streams on the site when the event hit: the connections lost and when
+    each client was back on a healthy site; null when the method had no streams."""
 
 
 class MethodSummary(SummaryPart):
@@ -887,6 +969,11 @@ class MethodSummary(SummaryPart):
     just before and not after), in time order."""
     failover: Optional[FailoverFigures] = None
     """Those events pooled (client-events); null without such an event."""
+    streams: Optional[StreamTotals] = None
+    """The long streams over the whole run; null without stream records (``resolve_streams``
+    0)."""
+    connections: Optional[StreamFigures] = None
+    """The streams of ``failovers`` pooled; null without streams or without such an event."""
 
 
 class ResolutionSummary(SummaryPart):
@@ -1202,6 +1289,7 @@ __all__ = [
     "LoadPhase",
     "LoadSummary",
     "MethodFailover",
+    "MethodStreams",
     "MethodSummary",
     "Move",
     "NetworkSummary",
@@ -1219,6 +1307,9 @@ __all__ = [
     "SiteLoad",
     "SiteShare",
     "SteadyState",
+    "StreamClient",
+    "StreamFigures",
+    "StreamTotals",
     "Summary",
     "TcpBreak",
     "TcpSummary",

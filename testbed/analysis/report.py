@@ -29,7 +29,9 @@ primers' claims last (:data:`CLAIMS`), then every event that took a site
 out per method, and the clients behind TTL-violating resolvers (the tail).
 The terminal prints the service's settings and a line per method
 (:func:`resolution_lines`): failover median and worst, the share still
-failing 1, 10 and 60 s after the event, the steady state's nearest-site share.
+failing 1, 10 and 60 s after the event, the connections lost and when they
+were back on a healthy site (with the probe's long streams), the steady
+state's nearest-site share.
 
 Expectations (``expect[]``) are shown as the scenario package evaluated
 them: ``check``, ``passed`` (null: shown as not checked) and ``detail``
@@ -61,6 +63,7 @@ from testbed.analysis.model import (
     MethodSummary,
     ResolutionSummary,
     SiteCapacity,
+    StreamFigures,
     Summary,
     TcpSummary,
 )
@@ -543,6 +546,11 @@ CLAIMS: Sequence[Tuple[str, str]] = (
         "address until the TTL runs out",
     ),
     (
+        "connections lost / back on a healthy site (median / worst s)",
+        "anycast: reset once routes converge, the reconnect lands on the next site; GSLB: "
+        "reconnects go to the dead address until the resolver's cached answer expires",
+    ),
+    (
         "steady-state accuracy (share served by the nearest site)",
         "anycast: BGP's best path, not always the nearest site; GSLB: the site nearest "
         "the resolver (the client with ECS)",
@@ -579,6 +587,26 @@ def failing_cell(f: Optional[FailoverFigures]) -> str:
     if f is None or not f.clients:
         return "-"
     return " / ".join(pct(getattr(f, f"failing_{x}s")) for x in (1, 10, 60))
+
+
+def connections_cell(c: Optional[StreamFigures], streams: bool = True) -> str:
+    """``2 of 2 lost; 0.512 / 0.804``: the long streams on the failed site that broke, and
+    the median / worst time until the affected clients' streams were back on a healthy
+    site; ``no streams`` (``streams`` false: the method had none), ``-`` (no event took
+    a site out), ``no connection on the site``."""
+    if not streams:
+        return "no streams"
+    if c is None:
+        return "-"
+    if not c.streams:
+        return "no connection on the site"
+    lost = f"{c.broken} of {c.streams} lost"
+    if not c.clients:
+        return lost
+    never = _never(c.back, c.clients)
+    median_ = fmt_s(c.back_median_s) if c.back_median_s is not None else never
+    worst = fmt_s(c.back_worst_s) if c.back_worst_s is not None else never
+    return f"{lost}; {median_} / {worst}"
 
 
 def dead_address_cell(f: Optional[FailoverFigures]) -> str:
@@ -647,9 +675,10 @@ def comparison_rows(resolution: ResolutionSummary) -> List[List[str]]:
         cells[0].append(failover_cell(f))
         cells[1].append(failing_cell(f))
         cells[2].append(lost)
-        cells[3].append(accuracy)
-        cells[4].append(_granularity(name, m))
-        cells[5].append(_visibility(name, m, resolution))
+        cells[3].append(connections_cell(m.connections, m.streams is not None))
+        cells[4].append(accuracy)
+        cells[5].append(_granularity(name, m))
+        cells[6].append(_visibility(name, m, resolution))
     return [[what, *row, claim] for (what, claim), row in zip(CLAIMS, cells, strict=True)]
 
 
@@ -677,6 +706,7 @@ def failover_rows(summary: Summary) -> List[List[str]]:
                         str(f.lost),
                         dead_address_cell(f),
                         fmt_s(f.window_s),
+                        connections_cell(f.connections, m.streams is not None),
                     ],
                 )
             )
@@ -765,7 +795,7 @@ def _resolution_section(summary: Summary) -> List[str]:
         "for each publishing method, then queries the address it got; the answer names "
         "the site. Failover: from the event to the first answer from another site; a client "
         "is failing while its latest tick got no answer from a healthy site. Steady state: "
-        "before the first event." + (f" Service: {said}." if said else ""),
+        "before the first event." + (f" Service: {said}." if said else "") + _streams_text(r),
         "",
         *md_table(["figure", *names, "what the primers say"], comparison_rows(r)),
     ]
@@ -786,6 +816,7 @@ def _resolution_section(summary: Summary) -> List[str]:
                 "lost",
                 "given the dead address after 1 / 10 / 60 s",
                 "window (s)",
+                "connections lost; back median / worst (s)",
             ],
             rows,
         ),
@@ -799,8 +830,81 @@ def _resolution_section(summary: Summary) -> List[str]:
     ]
     if never:
         lines += ["", f"Never answered by another site in the window: {', '.join(never)}."]
+    lines += _connections(summary)
     lines += _tail([(name, f) for name, m in r.methods.items() for f in m.failovers], r)
     return lines
+
+
+def _streams_text(r: ResolutionSummary) -> str:
+    """The sentence on the probe's long streams (empty when no method had any)."""
+    if not any(m.streams is not None for m in r.methods.values()):
+        return ""
+    return (
+        " Each client also keeps long TCP streams per method, resolving the name before "
+        "every connection and again after a break: connections lost are those up on the "
+        "failed site that broke; back is the first answer from a healthy site on a new "
+        "connection."
+    )
+
+
+def connection_rows(summary: Summary) -> List[List[str]]:
+    """Per event, method and client with a stream broken by the event: how its streams
+    fared (``[event, method, client, resolver, broken, back after (s), failed reconnects]``)."""
+    r = summary.resolution
+    if r is None:
+        return []
+    rows: List[Tuple[int, int, str, List[str]]] = []
+    for k, (name, m) in enumerate(r.methods.items()):
+        for f in m.failovers:
+            if f.connections is None:
+                continue
+            for client, c in f.connections.affected.items():
+                if not c.broken:
+                    continue
+                settings = r.resolvers.get(client)
+                resolver = fmt(settings.resolver if settings else None)
+                if c.violating:
+                    resolver += " (TTL violator)"
+                tries = str(c.connect_failed)
+                if c.dead_connects is not None:
+                    tries += f" ({c.dead_connects} to the dead address)"
+                row = [
+                    f"{f.kind} {f.site} (t={fmt_s(f.t)} s)",
+                    name,
+                    client,
+                    resolver,
+                    f"{c.broken} of {c.streams}",
+                    fmt_s(c.back_s) if c.back_s is not None else "never",
+                    tries,
+                ]
+                rows.append((f.event, k, client, row))
+    return [row for *_, row in sorted(rows, key=lambda x: (x[0], x[1], x[2]))]
+
+
+def _connections(summary: Summary) -> List[str]:
+    """The clients whose streams the events broke: when each was back, what it retried."""
+    rows = connection_rows(summary)
+    if not rows:
+        return []
+    return [
+        "",
+        "Long streams broken by the events (back: from the event to the first answer from "
+        "a healthy site on a new connection, the slowest of the client's streams; failed "
+        "reconnects: the connections that failed in between, each after a new lookup):",
+        "",
+        *md_table(
+            [
+                "event",
+                "method",
+                "client",
+                "resolver",
+                "streams broken",
+                "back after (s)",
+                "failed reconnects",
+            ],
+            rows,
+        ),
+    ]
 
 
 def _drains_section(summary: Summary) -> List[str]:
@@ -1544,9 +1648,11 @@ def resolution_lines(summary: SummaryLike) -> List[str]:
     """Terminal lines for anycast versus GSLB: the service, then one line per method.
 
     ``anycast: 4 clients affected, failover median 0.402 s, worst 0.902 s; still
-    failing 100.0% / 0.0% / - after 1 / 10 / 60 s; nearest site 87.5% (7 of 8 clients)``
+    failing 100.0% / 0.0% / - after 1 / 10 / 60 s; connections lost 4 of 4, back on a
+    healthy site median 0.512 s, worst 0.804 s; nearest site 87.5% (7 of 8 clients)``
     (affected: served by a site just before an event took it out, pooled over the
-    events).  Empty without a ``resolution`` block.
+    events; the connections only with the probe's long streams).  Empty without a
+    ``resolution`` block.
     """
     r = Summary.of(summary).resolution
     if r is None or not r.methods:
@@ -1567,6 +1673,14 @@ def resolution_lines(summary: SummaryLike) -> List[str]:
                 f"failover median {median_}, worst {worst}; "
                 f"still failing {failing_cell(f)} after 1 / 10 / 60 s"
             )
+        c = m.connections
+        if c is not None and c.streams:
+            text += f"; connections lost {c.broken} of {c.streams}"
+            if c.clients:
+                never = _never(c.back, c.clients)
+                med = f"{fmt_s(c.back_median_s)} s" if c.back_median_s is not None else never
+                worst_ = f"{fmt_s(c.back_worst_s)} s" if c.back_worst_s is not None else never
+                text += f", back on a healthy site median {med}, worst {worst_}"
         if m.steady.nearest_share is not None:
             text += f"; nearest site {nearest_cell(m)}"
         lines.append(f"{name}: {text}")

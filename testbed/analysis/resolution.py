@@ -52,6 +52,20 @@ Medians count the clients that never failed over as the slowest; a median
 or worst that falls on one is null.  Every event's figures are also pooled
 per method (client-events).  Times are seconds from t0, rounded to the
 millisecond; shares to four decimals.
+
+**Connections.**  The probe's long streams (records with ``stream`` and
+``event``: each resolves the name before every connection, and again after a
+break) give the connections lost.  For the same events, per method, a
+stream is *on the site* when its last record before the event is a
+``connected`` answered by the event's target (no ``broken``, ``closed`` or
+``unrecovered`` after it); such a stream is *broken by the failure* if it
+has a ``broken`` record in the window, and *back* at its first
+``connected`` after that break answered by another site.  Per client with a
+broken stream: ``back_s``, from the event to the last of its broken streams
+being back (null if one never was), its failed connections in between
+(GSLB: ``dead_connects``, those to the failed site's own address, which
+the resolver still gave) and failed lookups; pooled per event and over the
+events like the failovers (:class:`~testbed.analysis.model.StreamFigures`).
 """
 
 from __future__ import annotations
@@ -68,11 +82,15 @@ from testbed.analysis.model import (
     FailoverClient,
     FailoverFigures,
     MethodFailover,
+    MethodStreams,
     MethodSummary,
     ResolutionSummary,
     ResolverSettings,
     ServedClient,
     SteadyState,
+    StreamClient,
+    StreamFigures,
+    StreamTotals,
 )
 
 Record = Dict[str, Any]
@@ -140,10 +158,24 @@ class Tick:
 
 
 def is_tick(record: Mapping[str, Any]) -> bool:
-    """A tick record (not the ``start`` record), with a method and a time."""
+    """A tick record (not the ``start`` record, not a stream's), with a method and a time."""
     return (
         record.get("type") is None
+        and record.get("event") is None
         and isinstance(record.get("method"), str)
+        and _num(record.get("t")) is not None
+    )
+
+
+def is_stream_record(record: Mapping[str, Any]) -> bool:
+    """A stream's record: a method, a stream number, an event and a time."""
+    stream = record.get("stream")
+    return (
+        record.get("type") is None
+        and isinstance(record.get("event"), str)
+        and isinstance(record.get("method"), str)
+        and isinstance(stream, int)
+        and not isinstance(stream, bool)
         and _num(record.get("t")) is not None
     )
 
@@ -456,6 +488,212 @@ def affected_clients(
     return out
 
 
+# ------------------------------------------------------------------ connections
+#: The stream events that end a connection that was up.
+DOWN_EVENTS = ("broken", "closed", "unrecovered")
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One record of one stream (wall-clock ``t``)."""
+
+    t: float
+    event: str
+    site: Optional[str] = None
+    addr: Optional[str] = None
+
+
+def stream_event(record: Mapping[str, Any]) -> StreamEvent:
+    """One stream event from its record."""
+    site, addr = record.get("site"), record.get("addr")
+    return StreamEvent(
+        float(record["t"]),
+        str(record["event"]),
+        site if isinstance(site, str) else None,
+        addr if isinstance(addr, str) else None,
+    )
+
+
+def streams_by_method(
+    records: Mapping[str, Sequence[Mapping[str, Any]]],
+) -> Dict[str, Dict[str, Dict[int, List[StreamEvent]]]]:
+    """Method -> client -> stream -> its events in time order (the file's order on a tie)."""
+    out: Dict[str, Dict[str, Dict[int, List[StreamEvent]]]] = {}
+    for client, rs in sorted(records.items()):
+        for r in rs:
+            if is_stream_record(r):
+                by = out.setdefault(str(r["method"]), {}).setdefault(client, {})
+                by.setdefault(int(r["stream"]), []).append(stream_event(r))
+    for clients in out.values():
+        for streams in clients.values():
+            for events in streams.values():
+                events.sort(key=lambda e: e.t)
+    return out
+
+
+def site_up(events: Sequence[StreamEvent], at: float) -> Optional[str]:
+    """The site the stream's connection was up on just before ``at`` (None: it was not up)."""
+    site = None
+    for e in events:
+        if e.t >= at:
+            break
+        if e.event == "connected":
+            site = e.site
+        elif e.event in DOWN_EVENTS:
+            site = None
+    return site
+
+
+@dataclass
+class StreamWindow:
+    """One stream up on the failed site when the event hit (wall-clock inside).
+
+    Attributes:
+        broken: whether it broke in the window.
+        back: seconds from the event to its first answer from a healthy site after the
+            break (None: not broken, or never back in the window).
+        site_to: that answer's site.
+        connect_failed: its failed connections from the break to its return (or the end).
+        dead_connects: of them, to one of the failed site's addresses (GSLB).
+        resolve_failed: its failed lookups in that time.
+    """
+
+    broken: bool = False
+    back: Optional[float] = None
+    site_to: Optional[str] = None
+    connect_failed: int = 0
+    dead_connects: int = 0
+    resolve_failed: int = 0
+
+
+def stream_window(
+    events: Sequence[StreamEvent],
+    failed: str,
+    start: float,
+    stop: float,
+    dead: Sequence[str] = (),
+) -> Optional[StreamWindow]:
+    """How one stream fared in the window ``[start, stop)`` (None: not up on ``failed``
+    when it began).
+
+    Args:
+        events: the stream's events, in time order.
+        failed: the site the event took out.
+        start: the event.
+        stop: the next event, or the end of the timeline.
+        dead: the failed site's own addresses (GSLB), for ``dead_connects``.
+    """
+    if site_up(events, start) != failed:
+        return None
+    inside = [e for e in events if start <= e.t < stop]
+    k = next((i for i, e in enumerate(inside) if e.event == "broken"), None)
+    if k is None:
+        return StreamWindow()
+    out = StreamWindow(broken=True)
+    for e in inside[k + 1 :]:
+        if e.event == "connected" and e.site is not None and e.site != failed:
+            out.back, out.site_to = e.t - start, e.site
+            break
+        if e.event == "connect_failed":
+            out.connect_failed += 1
+            out.dead_connects += e.addr is not None and e.addr in dead
+        elif e.event == "resolve_failed":
+            out.resolve_failed += 1
+    return out
+
+
+@dataclass
+class ClientStreams:
+    """One client's streams on the failed site after one event."""
+
+    client: str
+    windows: List[StreamWindow]
+    violating: bool = False
+
+    @property
+    def broken(self) -> List[StreamWindow]:
+        """Its streams that broke."""
+        return [w for w in self.windows if w.broken]
+
+    @property
+    def back(self) -> Optional[float]:
+        """Seconds until the last of its broken streams was back (None: one never was)."""
+        times = [w.back for w in self.broken]
+        if not times or any(t is None for t in times):
+            return None
+        return max(t for t in times if t is not None)
+
+    def stream_client(self, gslb: bool) -> StreamClient:
+        """Its :class:`StreamClient`."""
+        broken = self.broken
+        last = max(broken, key=lambda w: w.back or 0.0) if self.back is not None else None
+        return StreamClient(
+            streams=len(self.windows),
+            broken=len(broken),
+            back_s=_ms(self.back),
+            site_to=last.site_to if last is not None else None,
+            connect_failed=sum(w.connect_failed for w in broken),
+            dead_connects=sum(w.dead_connects for w in broken) if gslb else None,
+            violating=self.violating,
+        )
+
+
+def stream_figures(clients: Sequence[ClientStreams], gslb: bool) -> Dict[str, Any]:
+    """The :class:`StreamFigures` fields of some clients' streams (pooled as given)."""
+    hit = [c for c in clients if c.broken]
+    times = [c.back if c.back is not None else math.inf for c in hit]
+    broken = [w for c in hit for w in c.broken]
+    return {
+        "streams": sum(len(c.windows) for c in clients),
+        "broken": len(broken),
+        "clients": len(hit),
+        "back": sum(1 for c in hit if c.back is not None),
+        "back_median_s": _ms(_median(times)),
+        "back_worst_s": _ms(max(times)) if times and not math.isinf(max(times)) else None,
+        "connect_failed": sum(w.connect_failed for w in broken),
+        "dead_connects": sum(w.dead_connects for w in broken) if gslb else None,
+        "resolve_failed": sum(w.resolve_failed for w in broken),
+    }
+
+
+def event_streams(
+    streams: Mapping[str, Mapping[int, Sequence[StreamEvent]]],
+    failed: str,
+    start: float,
+    stop: float,
+    dead: Sequence[str],
+    resolvers: Mapping[str, ResolverSettings],
+) -> List[ClientStreams]:
+    """Each client's streams up on ``failed`` when the event hit (clients without one left out)."""
+    out = []
+    for client, by in sorted(streams.items()):
+        windows = [
+            stream_window(events, failed, start, stop, dead) for _, events in sorted(by.items())
+        ]
+        kept = [w for w in windows if w is not None]
+        if kept:
+            settings = resolvers.get(client)
+            out.append(ClientStreams(client, kept, bool(settings and settings.violating)))
+    return out
+
+
+def stream_totals(streams: Mapping[str, Mapping[int, Sequence[StreamEvent]]]) -> StreamTotals:
+    """One method's streams over the whole run."""
+    events = [e for by in streams.values() for es in by.values() for e in es]
+
+    def count(name: str) -> int:
+        return sum(1 for e in events if e.event == name)
+
+    return StreamTotals(
+        streams=sum(len(by) for by in streams.values()),
+        connections=count("connected"),
+        broken=count("broken"),
+        connect_failed=count("connect_failed"),
+        resolve_failed=count("resolve_failed"),
+        unrecovered=count("unrecovered"),
+    )
+
+
 # ------------------------------------------------------------------------ all
 def summarise_methods(
     records: Mapping[str, Sequence[Mapping[str, Any]]],
@@ -490,13 +728,18 @@ def summarise_methods(
         for m, name in (record.get("methods") or {}).items():
             if isinstance(name, str):
                 names.setdefault(str(m), name)
-    methods = method_order({m for by in per_client.values() for m in by} | set(names))
+    methods = method_order(
+        {m for by in per_client.values() for m in by}
+        | set(names)
+        | {str(r["method"]) for rs in records.values() for r in rs if is_stream_record(r)}
+    )
 
     # method -> client -> its records / ticks
     recs: Dict[str, Dict[str, List[Record]]] = {
         m: {c: by[m] for c, by in sorted(per_client.items()) if by.get(m)} for m in methods
     }
     ticks = {m: {c: [tick(r) for r in rs] for c, rs in recs[m].items()} for m in methods}
+    streams = streams_by_method(records)
 
     times = [t0 + float(e.t) for e in events]
     stops = [*times[1:], end] if times else []
@@ -512,6 +755,8 @@ def summarise_methods(
         all_ticks = [tk for rs in ticks[m].values() for tk in rs]
         failovers: List[MethodFailover] = []
         pooled: List[ClientWindow] = []
+        mine = streams.get(m)
+        pooled_streams: List[ClientStreams] = []
         for i, hit in sorted(affected.items()):
             site = str(events[i].target)
             start, stop = times[i], stops[i]
@@ -524,6 +769,14 @@ def summarise_methods(
                 w.violating = bool(settings and settings.violating)
                 windows.append(w)
             pooled += windows
+            connections = None
+            if mine:
+                on_site = event_streams(mine, site, start, stop, dead or (), resolvers)
+                pooled_streams += on_site
+                connections = MethodStreams(
+                    affected={c.client: c.stream_client(m == GSLB) for c in on_site},
+                    **stream_figures(on_site, m == GSLB),
+                )
             failovers.append(
                 MethodFailover(
                     event=i,
@@ -544,6 +797,7 @@ def summarise_methods(
                     },
                     violating=sorted(w.client for w in windows if w.violating),
                     series=series(windows, start, stop, site),
+                    connections=connections,
                     **figures(windows, m == GSLB),
                 )
             )
@@ -557,6 +811,12 @@ def summarise_methods(
             steady=steady_state(ticks[m], t0, first, nearest, resolvers, t0),
             failovers=failovers,
             failover=FailoverFigures(**figures(pooled, m == GSLB)) if failovers else None,
+            streams=stream_totals(mine) if mine else None,
+            connections=(
+                StreamFigures(**stream_figures(pooled_streams, m == GSLB))
+                if mine and failovers
+                else None
+            ),
         )
     return ResolutionSummary(
         publish=service.get("publish") if isinstance(service.get("publish"), str) else None,

@@ -51,3 +51,7 @@ MAX_RETRY_BACKOFF_CEILING = 600.0
 #: name through the client's resolver, then asks the site it names), and the most.
 RESOLVE_RATE = 5.0
 MAX_RESOLVE_RATE = 50.0
+#: Long TCP streams per client and published name of the ``resolve`` probe (each resolves
+#: the name through the client's resolver before every connection), and the most.
+RESOLVE_STREAMS = 1
+MAX_RESOLVE_STREAMS = 16

@@ -87,6 +87,13 @@ class ProbeKind(ABC):
         """Why the topology's sites cannot serve this kind (None: they can)."""
         return None
 
+    @classmethod
+    def services_on(cls, topo: Any, params: Any) -> Tuple[str, ...]:
+        """The service kinds every site server must run for it on ``topo`` with the run's
+        traffic ``params`` (:class:`~testbed.traffic.TrafficParams`): :attr:`services`
+        unless the kind's needs depend on them."""
+        return cls.services
+
     @abstractmethod
     def argv(self, ctx: ProbeContext) -> List[str]:
         """The probe's command line for one client."""
@@ -166,11 +173,14 @@ def service_class(name: str) -> Type[ServiceKind]:
     return SERVICE_KINDS.get(name)
 
 
-def services_for(names: List[str]) -> List[str]:
-    """The services the probe kinds ``names`` need, each once, in first-needed order."""
+def services_for(names: List[str], topo: Any = None, params: Any = None) -> List[str]:
+    """The services the probe kinds ``names`` need, each once, in first-needed order
+    (with ``topo`` and ``params``: :meth:`ProbeKind.services_on` them)."""
     out: List[str] = []
     for name in names:
-        for service in kind_class(name).services:
+        kind = kind_class(name)
+        needed = kind.services if topo is None else kind.services_on(topo, params)
+        for service in needed:
             if service not in out:
                 out.append(service)
     return out

@@ -146,6 +146,13 @@ class Traffic(Strict):
         le=defaults.MAX_RESOLVE_RATE,
         description="resolve: lookups per second per client and published name",
     )
+    resolve_streams: Int = Field(
+        defaults.RESOLVE_STREAMS,
+        ge=0,
+        le=defaults.MAX_RESOLVE_STREAMS,
+        description="resolve: long TCP streams per client and published name, each "
+        "resolving the name before every connection (0: none)",
+    )
     retry_backoff: Float = Field(
         defaults.RETRY_BACKOFF,
         gt=0,

@@ -185,3 +185,31 @@ def test_knobs_go_from_the_scenario_to_the_command_lines():
     for service, port in (("quic", 5443), ("quic-shared", 5444)):
         argv, _ = service_argv(topo, Host, service, records.parent, params)
         assert quic_service._parser().parse_args(argv[3:]).port == port
+
+
+def test_resolve_streams_default_bounds_and_command_line(tmp_path):
+    from testbed.probes import resolve
+    from testbed.topology.load import parse_topology
+    from testbed.topology.plan import make_plan
+
+    t = Traffic()
+    assert t.resolve_streams == TrafficParams().resolve_streams == resolve.STREAMS == 1
+    bound = next(m.le for m in Traffic.model_fields["resolve_streams"].metadata if hasattr(m, "le"))
+    assert bound == resolve.MAX_STREAMS == defaults.MAX_RESOLVE_STREAMS
+    assert scenario_error(tmp_path, "{resolve_streams: 17}").startswith(
+        "traffic.resolve_streams: Input should be less than or equal to 16"
+    )
+    assert scenario_error(tmp_path, "{resolve_streams: -1}").startswith(
+        "traffic.resolve_streams: Input should be greater than or equal to 0"
+    )
+    loaded = load_scenario(
+        "two-sites-failover",
+        ["traffic.kinds=[dns, resolve]", "traffic.resolve_streams=3", "traffic.tcp_port=8060"],
+    )
+    params = TrafficParams.of(loaded.scenario.traffic, seed=4)
+    data = load_topology("two-sites").model_dump(by_alias=True, exclude_unset=True, mode="json")
+    data.update(service={"publish": "both"}, unicast=True)
+    topo = parse_topology(data, "t.yaml")
+    argvs = probe_argvs(topo, "ca", params, Path("/runs/r/records"), make_plan(topo))
+    args = resolve._parser().parse_args(argvs["resolve"][3:])
+    assert (args.streams, args.stream_port) == (3, 8060)
