@@ -285,9 +285,12 @@ class Traffic:
         tracked = self.services.get(server, {}).pop(kind, None)
         if tracked is None:
             return False
-        return self.testbed.stop_process(
+        stopped = self.testbed.stop_process(
             tracked, signal.SIGKILL if kill else signal.SIGTERM, kill_group=True
         )
+        host = self.testbed.plan.hosts[server]
+        service_class(kind)().cleanup(host, Path(self.testbed.run_dir).resolve())
+        return stopped
 
     def service_problems(self, only: Optional[Set[Tuple[str, str]]] = None) -> List[str]:
         """Services that do not answer on their server (empty: all answer).

@@ -128,6 +128,15 @@ LABS: List[Lab] = [
         ("answers.yaml",),
         "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
     ),
+    Lab(
+        9,
+        "anycast-vs-gslb",
+        "Anycast versus GSLB",
+        "choose the TTL and health-check interval that meet a GSLB failover target within "
+        "query and check budgets; predict the worst case and say why anycast wins or loses",
+        ("answers.yaml",),
+        "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
+    ),
 ]
 
 

@@ -48,6 +48,7 @@ def lab_scenario(
     settle: float = 3.0,
     bgp: Optional[Dict[str, int]] = None,
     traffic: Optional[Dict[str, Any]] = None,
+    topology_set: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     """A scenario as plain data, with the labs' traffic.
 
@@ -58,6 +59,7 @@ def lab_scenario(
         settle: seconds of traffic before the timeline.
         bgp: timers for every session (None: the topology's).
         traffic: traffic settings over the labs' (``{"kinds": [...]}``).
+        topology_set: topology settings the run changes (``{"service": {"ttl": 5}}``).
 
     Returns:
         Data for :func:`testbed.scenario.load.parse_scenario`.
@@ -71,6 +73,8 @@ def lab_scenario(
     }
     if bgp:
         data["bgp"] = dict(bgp)
+    if topology_set:
+        data["topology_set"] = dict(topology_set)
     return data
 
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import InputError
-from testbed.labs import reasoning, remedies, steering
+from testbed.labs import gslbdesign, reasoning, remedies, steering
 
 #: Transit ASes in the chain, and so clients (one per transit).
 CHAIN = 5
@@ -221,6 +221,22 @@ class Variant:
             out[f"{service}_recovery_s"] = max(remedies.expected(r).worst_s for r in fit)
         return out
 
+    # ------------------------------------------------------ lab 9: anycast versus GSLB
+    def design(self) -> gslbdesign.Design:
+        """Lab 9: failure, target, budgets (:class:`~testbed.labs.gslbdesign.Design`)."""
+        return gslbdesign.Design.of(self.params["design"])
+
+    def gslb_answer(self) -> Dict[str, Any]:
+        """Lab 9's answers by reasoning: the settings asked for, their worst case, who wins."""
+        design = self.design()
+        ttl, interval = design.best()
+        return {
+            "ttl": ttl,
+            "interval": interval,
+            "predicted_gslb_worst_s": gslbdesign.worst_gslb_s(ttl, interval, design.how),
+            "faster": design.faster(),
+        }
+
     def homes(self, client: Client) -> List[Transit]:
         """Lab 7: the transits a client's ISP is a customer of (its own first)."""
         second = self.params.get("second_home", {}).get(client.isp)
@@ -375,6 +391,20 @@ def _lab8(rng: random.Random, clients: Dict[str, int]) -> Roles:
     return pos, {**params, "needs": remedies.draw_needs(rng)}
 
 
+def _lab9(rng: random.Random, clients: Dict[str, int]) -> Roles:
+    """Three sites, one that fails and serves someone (no ties before or after); the design."""
+    while True:
+        pos = dict(zip("abc", sorted(rng.sample(range(CHAIN), 3)), strict=True))
+        fails = rng.choice("abc")
+        every = {r: (p, 0) for r, p in pos.items()}
+        base = reasoning.catchment(clients, every)
+        down = reasoning.catchment(clients, {r: s for r, s in every.items() if r != fails})
+        if None in base.values() or None in down.values():
+            continue
+        if reasoning.moved(base, down):
+            return pos, {"fails": fails, "design": gslbdesign.draw(rng)}
+
+
 CHOOSERS: Dict[int, Callable[[random.Random, Dict[str, int]], Roles]] = {
     1: _lab1,
     2: _lab2,
@@ -383,6 +413,7 @@ CHOOSERS: Dict[int, Callable[[random.Random, Dict[str, int]], Roles]] = {
     5: _lab5,
     6: _lab6,
     8: _lab8,
+    9: _lab9,
 }
 
 
@@ -551,7 +582,7 @@ def make_variant(lab: int, student: Optional[str] = None) -> Variant:
     """A student's variant of a lab.
 
     Args:
-        lab: the lab number (1-8).
+        lab: the lab number (1-9).
         student: the student ID (None: the reference variant).
 
     Returns:

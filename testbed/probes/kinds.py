@@ -127,6 +127,11 @@ class ServiceKind(ABC):
         """Why the service does not answer on this server yet (None: it does)."""
         return None
 
+    def cleanup(self, host: Any, run: Path) -> None:
+        """Remove what the service left outside the run folder once it stopped (default:
+        nothing; every service keeps its files in the run folder)."""
+        return None
+
 
 P = TypeVar("P", bound=Type[ProbeKind])
 S = TypeVar("S", bound=Type[ServiceKind])

@@ -21,6 +21,7 @@ its ``problem`` asks the daemon over DNS whether it answers.
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -125,6 +126,15 @@ class PowerDnsService(ServiceKind):
             "--address", str(topo.service.authority), *also,
             "--zone", str(zone), "--dir", str(folder),
         ]  # fmt: skip
+
+    def cleanup(self, host: Any, run: Path) -> None:
+        """Remove the control socket's folder when a long run path put it under /tmp."""
+        from testbed.services.gslb import socket_dir
+
+        folder = (run / "services" / host.name / "pdns").resolve()
+        sockets = socket_dir(folder)
+        if sockets != folder:
+            shutil.rmtree(sockets, ignore_errors=True)
 
     def problem(self, testbed: Any, host: Any, params: Any) -> Optional[str]:
         """PowerDNS answers the zone's SOA on the authority's address and its first round

@@ -2,7 +2,8 @@
 
 Every site server runs its own PowerDNS (``pdns_server``, bind backend) from
 its own directory (``pdns.conf``, ``named.conf``, the zone, the control
-socket: nothing outside it, no privilege drop, no chroot, no guardian, no
+socket, unless its path is too long for a Unix socket: :func:`socket_dir`;
+nothing else outside it, no privilege drop, no chroot, no guardian, no
 syslog), answering the zone ``gslb.test`` on the GSLB authority's anycast
 address (``192.0.2.54``, in the anycast prefix every site announces).
 
@@ -38,11 +39,13 @@ without starting PowerDNS.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
@@ -75,6 +78,11 @@ EXEC_LIMIT = 100000
 
 CONF_NAME = "pdns.conf"
 NAMED_NAME = "named.conf"
+#: PowerDNS's control socket, in its ``socket-dir`` (with its pid file).
+CONTROL_SOCKET = "pdns.controlsocket"
+#: The longest control-socket path used as it is: a Unix socket's path has at most
+#: 107 bytes (``sun_path``), and PowerDNS fails to start with a longer one.
+SOCKET_PATH_MAX = 100
 
 PDNS_SERVER = shutil.which("pdns_server") or "/usr/sbin/pdns_server"
 PDNSUTIL = shutil.which("pdnsutil") or "/usr/bin/pdnsutil"
@@ -295,6 +303,20 @@ def lua_code(gslb: GslbZone, source: Optional[str] = None) -> List[str]:
     return lines
 
 
+def socket_dir(workdir: Path) -> Path:
+    """The folder of PowerDNS's control socket and pid file: ``workdir`` when it is short enough.
+
+    A run folder deep in a student's home (or a test's temporary folder) can
+    make the socket's path longer than a Unix socket allows; then a folder
+    under the system's temporary folder, named by a hash of ``workdir``
+    (one per server, the same on every call), holds them instead.
+    """
+    if len(str(Path(workdir) / CONTROL_SOCKET).encode()) <= SOCKET_PATH_MAX:
+        return Path(workdir)
+    digest = hashlib.sha256(str(workdir).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"anycast-pdns-{digest}"
+
+
 def render_config(
     site: str,
     workdir: Path,
@@ -320,6 +342,7 @@ def render_config(
     return _env.get_template("pdns.conf.j2").render(
         site=site,
         dir=str(workdir),
+        sockets=str(socket_dir(workdir)),
         named=NAMED_NAME,
         address=", ".join([address, *also]),
         port=port,
@@ -389,6 +412,7 @@ def write_config(
     """
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
+    socket_dir(workdir).mkdir(mode=0o700, parents=True, exist_ok=True)
     (workdir / zonefile_name(gslb)).write_text(render_zone(site, gslb, address, source))
     (workdir / NAMED_NAME).write_text(render_named(workdir, gslb))
     conf = workdir / CONF_NAME

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Set, Tuple
 
 from testbed.analysis.model import Summary
-from testbed.labs import reasoning, remedies, steering
+from testbed.labs import gslbdesign, reasoning, remedies, steering
 from testbed.labs.common import announced_prepend, uplink_neighbors
 from testbed.labs.variant import Variant
 from testbed.rundir import write_yaml
@@ -95,6 +95,7 @@ class FakeRun:
             for c in clients
         }  # fmt: skip
         events = []
+        taken: List[Tuple[int, float, str, str, Dict[str, Any]]] = []  # site failures
         for index, event in enumerate(scenario["timeline"]):
             t, site, kind = float(event["at"]), event.get("site"), event["event"]
             agent = health.get(site)
@@ -139,6 +140,8 @@ class FakeRun:
                     "transport": fake_transport(scenario, kind, len(moves), (*run, index)),
                 }
             )
+            if kind == "fail_site" and moves:
+                taken.append((index, t, site, event.get("how", "link-down"), moves))
             current = after
             if load:
                 states.append((index, kind, as_sites()))
@@ -151,6 +154,8 @@ class FakeRun:
             data["policy"] = [{"phase": "converged", "passed": True, "no_route": no_routes(topo)}]
         if net is not None:
             data["load"] = fake_load(net, scenario, states)
+        if "resolve" in ((scenario.get("traffic") or {}).get("kinds") or []):
+            data["resolution"] = fake_resolution(topo, scenario, taken, run)
         return data
 
 
@@ -175,6 +180,52 @@ def fake_transport(
             figures.update(survived=0, reset=flows, recovered=flows, recover_s=recover)
         out[name] = figures
     return out
+
+
+def fake_resolution(
+    topo: Topology,
+    scenario: Dict[str, Any],
+    taken: List[Tuple[int, float, str, str, Dict[str, Any]]],
+    key: Tuple[Any, ...],
+) -> Dict[str, Any]:
+    """Lab 9: ``summary.json``'s ``resolution``, each method as :mod:`gslbdesign` reasons.
+
+    Every site failure (event index, time, site, how, the clients it moved)
+    affects the clients it moved under both methods (in the lab's chain a
+    client's nearest site is its catchment).  A GSLB client is back within the
+    worst case of the run's TTL and interval (the scenario's ``topology_set``
+    over the topology's), up to a second sooner (jittered per client); an
+    anycast client 0.1-0.4 s after a link-down, and after a silent failure
+    between ``hold - keepalive`` and ``hold`` (the scenario's timers over the
+    topology's).
+    """
+    base = topo.service
+    given = (scenario.get("topology_set") or {}).get("service") or {}
+    ttl = int(given.get("ttl", base.ttl if base else 30))
+    interval = int((given.get("health") or {}).get("interval", base.health.interval if base else 1))
+    timers = scenario.get("bgp") or {}
+    hold = int(timers.get("hold", topo.bgp.hold))
+    keepalive = int(timers.get("keepalive", topo.bgp.keepalive))
+    methods: Dict[str, Any] = {m: {"failovers": []} for m in gslbdesign.METHODS}
+    for index, t, site, how, moves in taken:
+        for method in gslbdesign.METHODS:
+            affected = {}
+            for c, move in sorted(moves.items()):
+                j = jitter(*key, index, method, c)
+                if method == "gslb":
+                    seconds = gslbdesign.worst_gslb_s(ttl, interval, how) - j
+                elif how == "silent":
+                    seconds = hold - keepalive * j
+                else:
+                    seconds = 0.1 + 0.3 * j
+                affected[c] = {"failover_s": round(seconds, 3), "site_to": move["to"]}
+            worst = max(a["failover_s"] for a in affected.values())
+            methods[method]["failovers"].append(
+                {"event": index, "t": t, "kind": "fail_site", "site": site,
+                 "affected": affected, "clients": len(affected), "recovered": len(affected),
+                 "failover_worst_s": worst}
+            )  # fmt: skip
+    return {"publish": "both", "ttl": ttl, "health_interval": interval, "methods": methods}
 
 
 #: Seconds a site stays overloaded after an event took the attack away (BGP converging).

@@ -85,6 +85,9 @@ def wrong_answers(dest, variant):
         8: ("answers.yaml", lambda d: d.update(video=["quic"], api=["hybrid", "quic"],
                                                chat=["http-short"], video_recovery_s=42,
                                                api_recovery_s=42, chat_recovery_s=42)),
+        9: ("answers.yaml", lambda d: d.update(ttl=60, interval=60, predicted_gslb_worst_s=1,
+                                               faster={"anycast": "gslb"}.get(d["faster"],
+                                                                              "anycast"))),
     }  # fmt: skip
     name, change = changes[variant.lab]
     edit(dest / name, change)

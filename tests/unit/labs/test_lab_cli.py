@@ -73,7 +73,7 @@ def test_lab_start_twice_and_bad_input(capsys, tmp_path):
     assert "--force" in one_line_error(capsys, "lab", "start", "2", "--dir", str(dest))
     line = one_line_error(capsys, "lab", "check", "2", "--dir", str(dest), "--student", "x")
     assert "not 'x'" in line
-    assert "no lab 9" in one_line_error(capsys, "lab", "start", "9")
+    assert "no lab 10" in one_line_error(capsys, "lab", "start", "10")
     assert "lab start 3" in one_line_error(
         capsys, "lab", "check", "3", "--dir", str(tmp_path / "n")
     )

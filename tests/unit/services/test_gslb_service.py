@@ -83,6 +83,20 @@ def test_config_runs_in_the_foreground_from_its_folder_with_lua_records_and_ecs(
     assert service.pdns_argv(Path("/d/pdns.conf")) == [service.PDNS_SERVER, "--config-dir=/d"]
 
 
+def test_a_control_socket_too_long_for_a_unix_socket_goes_to_a_short_folder(tmp_path):
+    """A run folder deep in a home (or a test's temporary folder): PowerDNS could not start."""
+    deep = tmp_path / ("lab9-anycast-vs-gslb/runs/20261205-100524-lab9-check/" + "x" * 40) / "pdns"
+    short = service.socket_dir(deep)
+    assert short != deep and short == service.socket_dir(deep)  # one per server, stable
+    assert len(str(short / service.CONTROL_SOCKET)) <= service.SOCKET_PATH_MAX
+    assert service.socket_dir(deep.parent / "other") != short
+    assert service.socket_dir(Path("/run/x/pdns")) == Path("/run/x/pdns")
+    assert f"\nsocket-dir={short}\n" in service.render_config("lon", deep, zone())
+    service.write_config("lon", deep, zone())
+    assert short.is_dir() and (deep / service.CONF_NAME).exists()
+    short.rmdir()
+
+
 def test_the_record_asks_every_site_once_then_walks_the_view_order():
     code = service.lua_code(zone())
     assert code[0] == ";local up = {}"
@@ -343,7 +357,8 @@ def test_pdns_picks_by_view_and_ecs_and_drops_a_site_that_fails_its_check(tmp_pa
             "Lua record monitoring declaring TCP/IP 127.0.0.2"
             in (tmp_path / "pdns.log").read_text()
         )
-        assert (tmp_path / "pdns" / "pdns.pid").read_text().strip() == str(p.pid)  # exec'd
+        pidfile = service.socket_dir(tmp_path / "pdns") / "pdns.pid"
+        assert pidfile.read_text().strip() == str(p.pid)  # exec'd
         os.kill(p.pid, signal.SIGTERM)
         p.wait(timeout=10)
     finally:
