@@ -21,6 +21,7 @@ from testbed.commands.clean import clean
 from testbed.commands.compare import compare
 from testbed.commands.doctor import doctor
 from testbed.commands.exec_ import exec_cmd, vtysh
+from testbed.commands.export import export
 from testbed.commands.list_ import list_cmd
 from testbed.commands.options import CONTEXT
 from testbed.commands.playbook import playbook
@@ -55,6 +56,7 @@ cli.add_command(run)
 cli.add_command(playbook)
 cli.add_command(report)
 cli.add_command(compare)
+cli.add_command(export)
 cli.add_command(exec_cmd)
 cli.add_command(vtysh)
 cli.add_command(shell)

@@ -29,6 +29,7 @@ from testbed.errors import TestbedError
 from testbed.net import anchors, capacity, frr, links
 from testbed.net.cleanup import clean_state, leftovers
 from testbed.net.netns import RouteTable, RouteWatcher, iproute_in, read_routes, route_lookup
+from testbed.net.nodecmds import host_ip_commands, router_ip_commands
 from testbed.net.state import (
     NETNS_DIR,
     STATE_DIR,
@@ -759,16 +760,7 @@ def _ip_lines(commands: List[str]) -> str:
 
 
 def _router_setup(router: RouterPlan) -> str:
-    parts = ["link set lo up", f"addr add {router.router_id}/32 dev lo"]
-    for intf in router.interfaces:
-        parts += [f"addr add {intf.address} dev {intf.name}", f"link set {intf.name} up"]
-    parts += [f"route add blackhole {net}" for net in router.blackholes]
-    by_prefix: Dict[str, List[str]] = {}
-    for prefix, nexthop in router.statics:
-        by_prefix.setdefault(str(prefix), []).append(str(nexthop))
-    for prefix, hops in by_prefix.items():
-        parts.append(f"route add {prefix} " + " ".join(f"nexthop via {h}" for h in hops))
-    line = _ip_lines(parts) + "; " + _SYSCTL.format(fwd=1)
+    line = _ip_lines(router_ip_commands(router)) + "; " + _SYSCTL.format(fwd=1)
     if router.default_route and router.frr:  # through every upstream (speaker/process.py)
         line += "; sysctl -qw net.ipv4.conf.all.ignore_routes_with_linkdown=1; " + default_route(
             router
@@ -777,11 +769,4 @@ def _router_setup(router: RouterPlan) -> str:
 
 
 def _host_setup(host: HostPlan) -> str:
-    parts = ["link set lo up"]
-    parts += [f"addr add {lo} dev lo" for lo in host.loopbacks]
-    parts += [
-        f"addr add {host.interface.address} dev {host.interface.name}",
-        f"link set {host.interface.name} up",
-        f"route add default via {host.gateway}",
-    ]
-    return _ip_lines(parts) + "; " + _SYSCTL.format(fwd=0)
+    return _ip_lines(host_ip_commands(host)) + "; " + _SYSCTL.format(fwd=0)
