@@ -940,8 +940,9 @@ class MethodFailover(FailoverFigures):
     violating: List[str] = Field(default_factory=list)
     """The affected clients behind a TTL-violating resolver, sorted."""
     series: List[List[Number]] = Field(default_factory=list)
-    """``[seconds since the event, share of the affected failing]`` every 0.5 s over
-    the window (empty without affected clients)."""
+    """``[seconds since the event, share of the affected failing]`` at the event, at
+    every change of the share and at the window's end: exact steps (empty without
+    affected clients)."""
     connections: Optional[MethodStreams] = None
     """The long streams on the site when the event hit: the connections lost and when
     each client was back on a healthy site; null when the method had no streams."""

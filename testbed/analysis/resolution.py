@@ -39,8 +39,8 @@ alone) are not affected.  For each affected client:
 - *failing* at ``x`` seconds: its latest tick sent from the event to
   ``event + x`` got no answer from a site other than the failed one (no
   tick yet is failing); the share of the affected failing at 1, 10 and 60 s
-  (null when the window is shorter), and every 0.5 s over the window for
-  the plot (``series``);
+  (null when the window is shorter), and at every change over the window
+  for the plot (``series``, exact steps);
 - GSLB only: whether its latest resolution by ``event + x`` (one before the
   event included: the resolver's cache) still gave the failed site's
   address (``meta.json`` ``service.addresses``, else the address the site
@@ -97,8 +97,6 @@ Record = Dict[str, Any]
 
 #: Seconds after an event at which the share of affected clients still failing is given.
 CHECKPOINTS: Tuple[int, ...] = (1, 10, 60)
-#: The failing-share series' step (s).
-STEP = 0.5
 #: Methods in the order the summary, the report and the plot give them (others after, sorted).
 METHOD_ORDER: Tuple[str, ...] = ("anycast", "gslb")
 #: The method whose answers are each site's own address.
@@ -414,15 +412,37 @@ def client_window(
 def series(
     windows: Sequence[ClientWindow], start: float, stop: float, failed: str
 ) -> List[List[float]]:
-    """``[s, share failing]`` every :data:`STEP` seconds from the event over the window."""
+    """``[s, share failing]`` at the event and at every change after it, to the window's end.
+
+    Exact, not sampled: the share changes only when an affected client's tick
+    changes its state (:func:`failing_at`: its latest tick since the event
+    got no answer from a healthy site; before its first tick it is failing),
+    so the points are the event, those ticks (seconds after the event) and
+    the window's end.
+    """
     if not windows:
         return []
-    out: List[List[float]] = []
-    steps = int(math.floor((stop - start) / STEP + 1e-9))
-    for k in range(steps + 1):
-        s = k * STEP
-        failing = sum(1 for w in windows if failing_at(w.ticks, start, start + s, failed))
-        out.append([round(s, 3), _share(failing / len(windows))])
+    changes: List[Tuple[float, bool]] = []
+    for window in windows:
+        was = True
+        for tick in window.ticks:
+            now = not tick.healthy(failed)
+            if now != was:
+                changes.append((tick.t - start, now))
+                was = now
+    changes.sort(key=lambda change: change[0])
+    count, total = len(windows), len(windows)
+    out: List[List[float]] = [[0.0, _share(1.0)]]
+    for at, now in changes:
+        count += 1 if now else -1
+        point = [round(max(at, 0.0), 3), _share(count / total)]
+        if out[-1][0] == point[0]:
+            out[-1] = point
+        else:
+            out.append(point)
+    end = round(stop - start, 3)
+    if out[-1][0] < end:
+        out.append([end, out[-1][1]])
     return out
 
 
