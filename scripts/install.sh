@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One install script for anycast-testbed: used by the Makefile, CI and the
 # Vagrant provisioning. Idempotent: a second run only checks.
-#   - Debian packages (Mininet, FRR, NSD, nginx, unbound, PowerDNS, iproute2, dig, tcpdump, ...)
+#   - Debian packages (Mininet, FRR, BIRD 2, NSD, nginx, unbound, PowerDNS, iproute2, dig, tcpdump, ...)
 #   - a virtualenv (.venv, or $VENV) from /usr/bin/python3 with --system-site-packages
 #     (Mininet comes from the Debian package; PyPI's lacks mnexec)
 #   - pip install -e .[dev]
@@ -18,7 +18,7 @@ fi
 VENV="${VENV:-$HERE/.venv}"
 case "$VENV" in /*) ;; *) VENV="$HERE/$VENV" ;; esac
 PYTHON="${PYTHON:-/usr/bin/python3}"
-PACKAGES=(mininet frr nsd nginx unbound pdns-server pdns-backend-bind iproute2 iputils-ping dnsutils tcpdump iptables nftables python3-nftables
+PACKAGES=(mininet frr bird2 nsd nginx unbound pdns-server pdns-backend-bind iproute2 iputils-ping dnsutils tcpdump iptables nftables python3-nftables
           procps python3-venv python3-dev gcc ruby)
 
 log() { printf '[install] %s\n' "$*"; }
@@ -41,9 +41,9 @@ else
     log "Debian packages present"
 fi
 
-# The Debian frr, nsd, nginx, unbound and pdns packages start system-wide daemons; the testbed
-# runs its own per namespace and needs none of them.
-for svc in frr nsd nginx unbound pdns; do
+# The Debian frr, bird2 (service bird), nsd, nginx, unbound and pdns packages start system-wide
+# daemons; the testbed runs its own per namespace and needs none of them.
+for svc in frr bird nsd nginx unbound pdns; do
     if command -v systemctl >/dev/null 2>&1 && systemctl is-enabled "$svc" >/dev/null 2>&1; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
     fi

@@ -61,6 +61,13 @@ def exabgp_version() -> Optional[str]:
     return installed()
 
 
+def bird_version() -> Optional[str]:
+    """The installed BIRD's version (``daemon: bird``), None if it is not installed."""
+    from testbed.net.bird import bird_version as installed
+
+    return installed()
+
+
 def run_checks() -> List[Check]:
     """Run every check; nothing is changed on the machine."""
     checks: List[Check] = []
@@ -116,6 +123,18 @@ def run_checks() -> List[Check]:
             nginx is not None,
             nginx or "nginx not found (probe kinds http-short and hybrid)",
             f"{INSTALL}  (apt-get install nginx)",
+            required=False,
+        )
+    )
+    bird = bird_version()
+    checks.append(
+        Check(
+            "BIRD",
+            bird is not None,
+            f"BIRD {bird} (ASes with daemon: bird)"
+            if bird
+            else "bird not found (ASes with daemon: bird)",
+            f"{INSTALL}  (apt-get install bird2)",
             required=False,
         )
     )

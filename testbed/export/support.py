@@ -41,6 +41,13 @@ _WHY_EVENT = {
 
 def topology_refusal(topo: Topology, engine: str) -> Optional[Tuple[str, str]]:
     """The first field of a topology an export to ``engine`` cannot carry: (field, why)."""
+    for i, asys in enumerate(topo.ases):
+        if asys.daemon != "frr":
+            return (
+                f"ases[{i}].daemon",
+                f"{asys.daemon}: only FRR routers are exported to {engine} so far "
+                "(their frr.conf as the testbed renders it)",
+            )
     for i, site in enumerate(topo.sites):
         if site.speaker != "frr":
             return (

@@ -633,5 +633,12 @@ def run_scenario(
 
     Returns:
         The run folder, its summary, and whether it was interrupted.
+
+    Raises:
+        InputError: the topology has an AS with ``daemon: bird``, which bring-up
+            does not start yet.
     """
+    from testbed.net.bird import refuse_unwired
+
+    refuse_unwired(topology, f"topology {topology.name}")
     return Engine(scenario, topology, out, say, progress, pcap, extra_meta).run()

@@ -56,10 +56,13 @@ class TopologyBuilder:
         customers: Optional[Sequence[str]] = None,
         peers: Optional[Sequence[str]] = None,
         actions: Optional[Sequence[Action]] = None,
+        daemon: Optional[str] = None,
     ) -> TopologyBuilder:
         entry: Dict[str, Any] = {"name": name, "asn": asn, "role": role}
         if routers:
             entry["routers"] = routers
+        if daemon is not None:
+            entry["daemon"] = daemon
         if customers:
             entry["customers"] = list(customers)
         if peers:
@@ -78,10 +81,12 @@ class TopologyBuilder:
         customers: Optional[Sequence[str]] = None,
         peers: Optional[Sequence[str]] = None,
         actions: Optional[Sequence[Action]] = None,
+        daemon: Optional[str] = None,
     ) -> TopologyBuilder:
-        """Add a transit AS, with the ASes that buy transit from it, its peers and the
-        action communities it offers (``{"community": "65001:6001", "prepend": 1}``)."""
-        return self._as(name, asn, "transit", routers, customers, peers, actions)
+        """Add a transit AS, with the ASes that buy transit from it, its peers, the
+        action communities it offers (``{"community": "65001:6001", "prepend": 1}``)
+        and its routers' daemon (``"bird"``; default FRR)."""
+        return self._as(name, asn, "transit", routers, customers, peers, actions, daemon)
 
     def eyeball(
         self,
@@ -91,9 +96,11 @@ class TopologyBuilder:
         *,
         customers: Optional[Sequence[str]] = None,
         peers: Optional[Sequence[str]] = None,
+        daemon: Optional[str] = None,
     ) -> TopologyBuilder:
-        """Add an eyeball AS (it announces its client prefix), with its customers and peers."""
-        return self._as(name, asn, "eyeball", routers, customers, peers)
+        """Add an eyeball AS (it announces its client prefix), with its customers, its
+        peers and its routers' daemon (``"bird"``; default FRR)."""
+        return self._as(name, asn, "eyeball", routers, customers, peers, daemon=daemon)
 
     def anycast(
         self,

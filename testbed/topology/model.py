@@ -50,6 +50,8 @@ def is_name(value: str) -> bool:
 
 Role = Literal["transit", "eyeball", "anycast"]
 Speaker = Literal["frr", "ryu", "exabgp"]
+#: The routing daemon of an AS's routers (sites choose their ``speaker`` instead).
+Daemon = Literal["frr", "bird"]
 HealthAction = Literal["withdraw", "med", "prepend"]
 
 _DURATION = re.compile(r"\s*(\d{1,12}(?:\.\d{1,12})?)\s*(us|ms|s)?\s*")
@@ -454,6 +456,12 @@ class AS(Strict):
     actions: List[ActionCommunity] = Field(
         default_factory=list,
         description="action communities this transit offers (prepend towards peers, do not export)",
+    )
+    daemon: Daemon = Field(
+        "frr",
+        description="the routing daemon of the AS's routers: frr (the default) or bird "
+        "(BIRD 2: the same relationships, communities, timers and BFD; no route-flap "
+        "damping, no MRAI). Not on an anycast AS: its sites choose their speaker",
     )
 
     @field_validator("routers")

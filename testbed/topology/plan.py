@@ -154,7 +154,7 @@ class Neighbor:
 
 @dataclass
 class RouterPlan:
-    """A router: FRR in its own namespace."""
+    """A router: FRR (or BIRD, ``daemon``) in its own namespace."""
 
     name: str
     asn: int
@@ -169,6 +169,12 @@ class RouterPlan:
     site: Optional[str] = None
     #: frr | ryu | exabgp (not frr: the site node runs the speaker and the services)
     speaker: str = "frr"
+    #: frr | bird: the routing daemon its config is rendered for (its AS's ``daemon``;
+    #: a site router: ``frr``, its ``speaker`` says what runs there).  BIRD routers
+    #: render bird.conf (:mod:`testbed.net.bird`); bring-up does not start BIRD yet
+    #: (``up`` and ``run`` refuse such a topology), and :attr:`frr` still means
+    #: "not a ryu or exabgp site node" for them: the wiring makes it ``daemon == "frr"``.
+    daemon: str = "frr"
     loopbacks: List[IPv4Interface] = field(default_factory=list)
     #: the community lists its neighbours' policies match on
     community_lists: List[CommunityList] = field(default_factory=list)
@@ -184,8 +190,17 @@ class RouterPlan:
 
     @property
     def frr(self) -> bool:
-        """True if this router runs FRR (every router but a ryu or exabgp site node)."""
+        """True if this router runs FRR (every router but a ryu or exabgp site node).
+
+        Not yet told apart from BIRD routers (``daemon``): bring-up starts only FRR
+        and refuses a topology with ``daemon: bird`` until BIRD is wired in.
+        """
         return self.speaker == "frr"
+
+    @property
+    def bird(self) -> bool:
+        """True if this router's config is BIRD's (its AS has ``daemon: bird``)."""
+        return self.daemon == "bird"
 
 
 @dataclass
@@ -263,6 +278,10 @@ class Plan:
     def frr_routers(self) -> List[str]:
         """Names of the routers that run FRR (all but ryu site nodes)."""
         return [name for name, r in self.routers.items() if r.frr]
+
+    def bird_routers(self) -> List[str]:
+        """Names of the routers whose AS has ``daemon: bird`` (none by default)."""
+        return [name for name, r in self.routers.items() if r.bird]
 
     def site_routers(self) -> Dict[str, str]:
         """Site name -> site router name."""
@@ -362,7 +381,12 @@ def make_plan(topo: Topology) -> Plan:
         for name in asys.router_names():
             index += 1
             routers[name] = RouterPlan(
-                name, asys.asn, asys.name, asys.role, ROUTER_ID_POOL.network_address + index
+                name,
+                asys.asn,
+                asys.name,
+                asys.role,
+                ROUTER_ID_POOL.network_address + index,
+                daemon=asys.daemon,
             )
     for site in topo.sites:
         index += 1

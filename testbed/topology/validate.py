@@ -103,6 +103,7 @@ def validate(topo: Topology, source: str) -> None:
     _check_interface_counts(topo, routers, links, fail)
     _check_relationships(topo, fail)
     _check_actions(topo, fail)
+    _check_daemons(topo, fail)
     check_service(topo, fail)
 
 
@@ -638,4 +639,70 @@ def _check_actions(topo: Topology, fail) -> None:
                     field,
                     f"{what} acts towards peers, and this topology declares no relationships "
                     "(links[].rel, ases[].customers, ases[].peers)",
+                )
+
+
+def _check_daemons(topo: Topology, fail) -> None:
+    """``daemon: bird``: what the BIRD rendering (:mod:`testbed.net.bird`) cannot do, refused.
+
+    An anycast AS has no routers of its own (its sites choose a ``speaker``);
+    BIRD 2 has no route-flap damping and no advertisement interval (MRAI),
+    so neither may apply to a BIRD router; and a Ryu site's prepends and
+    work-arounds live in its upstreams' FRR (``route-map SITE-in`` through
+    vtysh), so its upstreams must run FRR.
+    """
+    bird: Dict[str, int] = {}  # router -> its AS's index
+    for i, asys in enumerate(topo.ases):
+        if asys.daemon != "bird":
+            continue
+        if asys.role == "anycast":
+            fail(
+                f"ases[{i}].daemon",
+                "bird: an anycast AS has no routers of its own (each site is one): "
+                "choose each site's speaker (sites[].speaker) instead",
+            )
+        bird.update((router, i) for router in asys.router_names())
+    if not bird:
+        return
+    first = topo.ases[min(bird.values())].name
+    if topo.bgp.dampening is not None and topo.bgp.dampening.enabled:
+        fail(
+            "bgp.dampening",
+            f"route-flap damping is not rendered for BIRD (BIRD 2 has none), and AS {first!r} "
+            "has daemon: bird: turn damping off, or run that AS on FRR",
+        )
+    index = {
+        (resolve_router(topo, s.a), resolve_router(topo, s.b)): i
+        for i, s in enumerate(topo.sessions)
+    }
+    ends = [(resolve_router(topo, lk.a), resolve_router(topo, lk.b)) for lk in topo.links]
+    ends += [(s.name, resolve_router(topo, up)) for s in topo.sites for up in s.upstreams()]
+    for a, b in ends:
+        for me, peer in ((a, b), (b, a)):
+            if me not in bird:
+                continue
+            where, mrai = "bgp.mrai", topo.bgp.mrai
+            for k in (index.get((peer, me)), index.get((me, peer))):  # its own override wins
+                timers = topo.sessions[k].timers if k is not None else None
+                if timers is not None and timers.mrai is not None:
+                    where, mrai = f"sessions[{k}].timers.mrai", timers.mrai
+            if mrai:
+                fail(
+                    where,
+                    f"{mrai} s: BIRD has no advertisement interval (MRAI), and router {me!r} "
+                    f"(AS {topo.ases[bird[me]].name!r}) has daemon: bird: use mrai 0 on its "
+                    "sessions, or run that AS on FRR",
+                )
+    for i, site in enumerate(topo.sites):
+        if site.speaker != "ryu":
+            continue
+        for up in site.upstreams():
+            router = resolve_router(topo, up)
+            if router in bird:
+                fail(
+                    f"sites[{i}].speaker",
+                    f"ryu: a Ryu site's prepends are set in its upstreams' FRR "
+                    f"(route-map {site.name}-in, through vtysh), and its upstream {router!r} "
+                    f"(AS {topo.ases[bird[router]].name!r}) has daemon: bird: use speaker "
+                    "frr or exabgp, or FRR upstreams",
                 )
