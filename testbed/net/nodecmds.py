@@ -37,8 +37,8 @@ def router_ip_commands(router: RouterPlan, ifname: IfName = plan_name) -> List[s
     by_prefix: Dict[str, List[str]] = {}
     for prefix, nexthop in router.statics:
         by_prefix.setdefault(str(prefix), []).append(str(nexthop))
-    for prefix, hops in by_prefix.items():
-        parts.append(f"route add {prefix} " + " ".join(f"nexthop via {h}" for h in hops))
+    for dest, hops in by_prefix.items():
+        parts.append(f"route add {dest} " + " ".join(f"nexthop via {h}" for h in hops))
     return parts
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 from testbed.errors import InputError
 from testbed.scenario.load import LoadedScenario, load_scenario, scenario_topology
+from testbed.scenario.model import Scenario
 from testbed.scenario.validate import timeline_warnings
 from testbed.topology.capabilities import speaker_caveats
 from testbed.topology.model import Topology
@@ -23,6 +24,8 @@ from testbed.topology.plan import Plan, checked_plan, make_plan
 from testbed.topology.validate import topology_warnings
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from testbed.scenario.engine import RunResult
 
 
@@ -47,7 +50,7 @@ class PreparedRun:
     plan: Optional[Plan] = None
 
     @property
-    def scenario(self) -> Any:
+    def scenario(self) -> Scenario:
         """The validated scenario."""
         return self.loaded.scenario
 
@@ -112,7 +115,7 @@ def execute(
     prepared: PreparedRun,
     out: Path,
     say: Callable[[str], None],
-    progress: Any = None,
+    progress: Optional[Progress] = None,
     seed: int = 0,
     pcap: Optional[List[str]] = None,
     extra_meta: Optional[Dict[str, Any]] = None,

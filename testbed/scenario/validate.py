@@ -12,7 +12,7 @@ and what is wrong with it.
 
 from __future__ import annotations
 
-from typing import Callable, List, Optional, Set, Tuple
+from typing import Callable, List, NoReturn, Optional, Set, Tuple
 
 from testbed.attack import limits
 from testbed.errors import InputError
@@ -44,11 +44,12 @@ from testbed.topology.relationships import uses_relationships
 from testbed.topology.resolution import daemons_missing
 from testbed.topology.validate import resolve_router
 
-Fail = Callable[[str, str], None]
+#: Reports one problem (the field, what is wrong with it): raises the InputError.
+Fail = Callable[[str, str], NoReturn]
 
 
 def _fail_in(source: Optional[str]) -> Fail:
-    def fail(field: str, message: str) -> None:
+    def fail(field: str, message: str) -> NoReturn:
         raise InputError(message, source, field)
 
     return fail

@@ -37,7 +37,7 @@ site's speaker does not honour, so that the run prints it and records it in
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, List
+from typing import Callable, Dict, FrozenSet, List, Protocol, Tuple
 
 from testbed.speaker.exabgp import session_timers as exabgp_session_timers
 from testbed.speaker.settings import session_timers
@@ -54,10 +54,30 @@ SPEAKER_KNOBS: Dict[str, FrozenSet[str]] = {
     "ryu": frozenset({"hold", "connect_retry"}),
     "exabgp": frozenset({"hold", "connect_retry"}),
 }
+
+
+class NegotiatedTimers(Protocol):
+    """The timers a site's session runs with (each speaker module has its own dataclass)."""
+
+    @property
+    def hold(self) -> int: ...
+
+    @property
+    def keepalive(self) -> int: ...
+
+    @property
+    def connect_retry(self) -> int: ...
+
+
+#: (site's hold, upstream's hold, upstream's connect-retry) -> the session's timers.
+SessionTimersOf = Callable[[int, int, int], NegotiatedTimers]
 #: How the timers of a site's session come out, per speaker that does not take them all.
-SESSION_TIMERS = {"ryu": session_timers, "exabgp": exabgp_session_timers}
+SESSION_TIMERS: Dict[str, SessionTimersOf] = {
+    "ryu": session_timers,
+    "exabgp": exabgp_session_timers,
+}
 #: What each speaker is called in the caveats, and why its hold time may differ.
-HOLD_NOTE = {
+HOLD_NOTE: Dict[str, Tuple[str, str]] = {
     "ryu": ("Ryu", "Ryu takes at least 10 s, the lower end wins"),
     "exabgp": ("ExaBGP", "ExaBGP takes at least 3 s, the lower end wins"),
 }

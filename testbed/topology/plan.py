@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from testbed.topology.addressing import CLIENT_POOL, INFRA_POOL, ROUTER_ID_POOL, SERVER_POOL
 from testbed.topology.attackers import attack_sources
@@ -26,7 +26,7 @@ from testbed.topology.model import PEERS, ActionCommunity, Community, LinkParams
 from testbed.topology.relationships import as_relationships, tag_community, uses_relationships
 from testbed.topology.resolution import resolver_hosts, site_anycast_addresses, site_authorities
 from testbed.topology.unicast import SiteUnicast, site_unicast
-from testbed.topology.validate import resolve_router
+from testbed.topology.validate import router_of
 
 
 @dataclass
@@ -165,7 +165,9 @@ class RouterPlan:
     neighbors: List[Neighbor] = field(default_factory=list)
     networks: List[IPv4Network] = field(default_factory=list)
     blackholes: List[IPv4Network] = field(default_factory=list)
-    statics: List[tuple] = field(default_factory=list)  # (prefix, next hop)
+    statics: List[Tuple[IPv4Network, IPv4Address]] = field(
+        default_factory=list
+    )  # (prefix, next hop)
     site: Optional[str] = None
     #: frr | ryu | exabgp (not frr: the site node runs the speaker and the services)
     speaker: str = "frr"
@@ -358,7 +360,14 @@ class _Namer:
         return f"{node}-e{k}"
 
 
-def _pair(kind: str, net: IPv4Network, a: str, b: str, namer: _Namer, params=None) -> LinkPlan:
+def _pair(
+    kind: str,
+    net: IPv4Network,
+    a: str,
+    b: str,
+    namer: _Namer,
+    params: Optional[LinkParams] = None,
+) -> LinkPlan:
     ip_a, ip_b = net.network_address + 1, net.network_address + 2
     end_a = Interface(namer(a), a, IPv4Interface(f"{ip_a}/30"), b, ip_b)
     end_b = Interface(namer(b), b, IPv4Interface(f"{ip_b}/30"), a, ip_a)
@@ -403,17 +412,17 @@ def make_plan(topo: Topology) -> Plan:
 
     links: List[LinkPlan] = []
     n_infra = 0
-    for link in topo.links:
-        a, b = resolve_router(topo, link.a), resolve_router(topo, link.b)
-        params = link.params()
+    for spec in topo.links:
+        a, b = router_of(topo, spec.a), router_of(topo, spec.b)
+        params = spec.params()
         net = _slash30(INFRA_POOL, n_infra, "router-to-router link or site uplink")
         links.append(_pair("infra", net, a, b, namer, params))
         n_infra += 1
     for site in topo.sites:
         for up in site.upstreams():
-            router = resolve_router(topo, up)
+            upstream = router_of(topo, up)
             net = _slash30(INFRA_POOL, n_infra, "router-to-router link or site uplink")
-            links.append(_pair("uplink", net, site.name, router, namer, site.link))
+            links.append(_pair("uplink", net, site.name, upstream, namer, site.link))
             n_infra += 1
 
     hosts: Dict[str, HostPlan] = {}
@@ -476,8 +485,8 @@ def make_plan(topo: Topology) -> Plan:
     # announces two prefixes), so each router announces and blackholes only
     # the prefix of its own clients, and answers to a client on a sibling
     # router follow that router's announcement instead of a local blackhole
-    access_index: Dict[tuple, int] = {}
-    per_access: Dict[tuple, int] = {}
+    access_index: Dict[Tuple[str, str], int] = {}
+    per_access: Dict[Tuple[str, str], int] = {}
     hangers = [(c.name, c.as_, topo.access_router(c), c.link, "client") for c in topo.clients]
     hangers += [
         (a.name, a.as_name, a.router, LinkParams(), "attacker") for a in attack_sources(topo)
@@ -486,10 +495,10 @@ def make_plan(topo: Topology) -> Plan:
         (r.name, r.as_name, r.router, LinkParams(), "resolver") for r in resolver_hosts(topo)
     ]
     for host_name, as_name, access, link_params, kind in hangers:
-        asys = topo.as_by_name(as_name)
-        assert asys is not None, "validated"
+        host_as = topo.as_by_name(as_name)
+        assert host_as is not None, "validated"
         router = routers[access]
-        key = (asys.name, router.name)
+        key = (host_as.name, router.name)
         if key not in access_index:
             access_index[key] = len(access_index)
         prefix = _slash24(CLIENT_POOL, access_index[key], "access router of an eyeball AS")
@@ -506,7 +515,9 @@ def make_plan(topo: Topology) -> Plan:
         net = IPv4Network((int(prefix.network_address) + 4 * j, 30))
         link = _pair("client", net, router.name, host_name, namer, link_params)
         links.append(link)
-        hosts[host_name] = HostPlan(host_name, kind, link.b, link.a.address.ip, as_name=asys.name)
+        hosts[host_name] = HostPlan(
+            host_name, kind, link.b, link.a.address.ip, as_name=host_as.name
+        )
 
     for link in links:
         for end in (link.a, link.b):
@@ -519,7 +530,7 @@ def make_plan(topo: Topology) -> Plan:
 
 
 def _add_sessions(topo: Topology, routers: Dict[str, RouterPlan], links: List[LinkPlan]) -> None:
-    overrides = {(resolve_router(topo, s.a), resolve_router(topo, s.b)): s for s in topo.sessions}
+    overrides = {(router_of(topo, s.a), router_of(topo, s.b)): s for s in topo.sessions}
     sites = {s.name: s for s in topo.sites}
     for link in links:
         if link.kind not in ("infra", "uplink"):
@@ -575,7 +586,7 @@ def uses_policy(topo: Topology) -> bool:
     )
 
 
-def _split(communities: List[Community]) -> tuple:
+def _split(communities: List[Community]) -> Tuple[List[str], List[str]]:
     """(standard and well-known, large) communities, each once, in order."""
     standard: List[str] = []
     large: List[str] = []
@@ -599,7 +610,7 @@ def _add_policies(topo: Topology, routers: Dict[str, RouterPlan]) -> None:
     to peers or to one AS).  iBGP sessions only add their communities.
     """
     rel = as_relationships(topo)
-    overrides = {(resolve_router(topo, s.a), resolve_router(topo, s.b)): s for s in topo.sessions}
+    overrides = {(router_of(topo, s.a), router_of(topo, s.b)): s for s in topo.sessions}
     sites = {s.name: s for s in topo.sites}
     ases = {a.name: a for a in topo.ases}
     for me in routers.values():

@@ -25,11 +25,14 @@ import math
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 import networkx as nx
 
 from testbed.topology.model import PUBLIC_RESOLVER, Topology
+
+if TYPE_CHECKING:
+    from testbed.topology.validate import Fail
 
 #: Resolver hosts are called ``res1``, ``res2``, ...
 PREFIX = "res"
@@ -178,7 +181,7 @@ def site_anycast_addresses(topo: Topology) -> List[IPv4Address]:
     return out
 
 
-def check_service(topo: Topology, fail: Callable[[str, str], None]) -> None:
+def check_service(topo: Topology, fail: Fail) -> None:
     """``service`` and ``resolvers`` against the rest of the topology (``fail(field, why)``).
 
     ``resolvers`` needs ``service`` (the names they resolve); ``gslb`` needs a

@@ -6,7 +6,8 @@ field (``links[3].b``) and what is wrong with it.
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set, Tuple
+from ipaddress import IPv4Network
+from typing import Callable, Dict, FrozenSet, List, Mapping, NoReturn, Optional, Set, Tuple
 
 from testbed.attack import limits
 from testbed.errors import InputError
@@ -51,6 +52,12 @@ from testbed.topology.unicast import default_address, setting
 #: Interfaces are named NODE-eK; Linux allows at most 15 characters.
 MAX_INTERFACES = 100
 
+#: Reports one problem (the field, what is wrong with it) and does not return:
+#: it raises the :class:`~testbed.errors.InputError`.
+Fail = Callable[[str, str], NoReturn]
+#: Two routers joined by a link (or a site's uplink), either way round.
+RouterPair = FrozenSet[str]
+
 
 def resolve_router(topo: Topology, name: str) -> Optional[str]:
     """Resolve a router name or an AS name to a router name.
@@ -71,6 +78,21 @@ def resolve_router(topo: Topology, name: str) -> Optional[str]:
     return None
 
 
+def router_of(topo: Topology, name: str) -> str:
+    """:func:`resolve_router` on a name that validation has already resolved.
+
+    Args:
+        topo: the topology (validated, or checked as far as ``name``'s field).
+        name: a router name, a site name, or an AS name that names a router.
+
+    Returns:
+        The router name.
+    """
+    router = resolve_router(topo, name)
+    assert router is not None, f"validated: {name!r} names a router"
+    return router
+
+
 def validate(topo: Topology, source: str) -> None:
     """Check cross-references, roles and names of a parsed topology.
 
@@ -82,7 +104,7 @@ def validate(topo: Topology, source: str) -> None:
         InputError: on the first problem found.
     """
 
-    def fail(field: str, message: str) -> None:
+    def fail(field: str, message: str) -> NoReturn:
         raise InputError(message, source, field)
 
     _check_ases(topo, fail)
@@ -107,7 +129,7 @@ def validate(topo: Topology, source: str) -> None:
     check_service(topo, fail)
 
 
-def _check_ases(topo: Topology, fail) -> None:
+def _check_ases(topo: Topology, fail: Fail) -> None:
     seen_names: Set[str] = set()
     seen_asn: Dict[int, str] = {}
     for i, asys in enumerate(topo.ases):
@@ -141,7 +163,7 @@ def _node_names(topo: Topology) -> List[Tuple[str, str]]:
     return out
 
 
-def _check_attackers(topo: Topology, fail) -> None:
+def _check_attackers(topo: Topology, fail: Fail) -> None:
     """Attack sources sit in eyeball ASes with routers, within the ceilings of docs/load.md."""
     spec = topo.attackers
     if spec is None:
@@ -161,7 +183,7 @@ def _check_attackers(topo: Topology, fail) -> None:
         fail(f"attackers.{'per_as' if field_ == 'sources' else field_}", problem)
 
 
-def _check_unique_nodes(topo: Topology, fail) -> None:
+def _check_unique_nodes(topo: Topology, fail: Fail) -> None:
     seen: Dict[str, str] = {}
     for name, field in _node_names(topo):
         if len(name) > NAME_MAX:
@@ -171,7 +193,7 @@ def _check_unique_nodes(topo: Topology, fail) -> None:
         seen[name] = field
 
 
-def _check_names_unambiguous(topo: Topology, fail) -> None:
+def _check_names_unambiguous(topo: Topology, fail: Fail) -> None:
     """No name is a reserved word, and no name means two things.
 
     A link end, an upstream or a session end may name a router or an AS
@@ -198,12 +220,12 @@ def _check_names_unambiguous(topo: Topology, fail) -> None:
             )
 
 
-def _check_links(topo: Topology, fail) -> Set[frozenset]:
-    links: Set[frozenset] = set()
+def _check_links(topo: Topology, fail: Fail) -> Set[RouterPair]:
+    links: Set[RouterPair] = set()
     for i, link in enumerate(topo.links):
-        ends = []
+        ends: List[str] = []
         for end in ("a", "b"):
-            name = getattr(link, end)
+            name: str = getattr(link, end)
             router = resolve_router(topo, name)
             if router is None:
                 fail(f"links[{i}].{end}", f"no router or AS called {name!r}")
@@ -221,7 +243,7 @@ def _check_links(topo: Topology, fail) -> Set[frozenset]:
     return links
 
 
-def _check_site_ases(topo: Topology, fail) -> None:
+def _check_site_ases(topo: Topology, fail: Fail) -> None:
     """Each site's anycast AS exists (checked first: every router lookup needs it)."""
     for i, site in enumerate(topo.sites):
         if site.as_:
@@ -234,7 +256,7 @@ def _check_site_ases(topo: Topology, fail) -> None:
             fail(f"sites[{i}].as", "several anycast ASes exist: say which one this site is in")
 
 
-def _check_sites(topo: Topology, fail) -> None:
+def _check_sites(topo: Topology, fail: Fail) -> None:
     if not topo.sites:
         fail("sites", "no sites: a topology needs at least one anycast site")
     for i, site in enumerate(topo.sites):
@@ -286,11 +308,11 @@ def _check_sites(topo: Topology, fail) -> None:
             seen[router] = up
 
 
-def _check_unicast(topo: Topology, fail) -> None:
+def _check_unicast(topo: Topology, fail: Fail) -> None:
     """Sites' unicast prefixes (``sites[].unicast``), whatever the site's speaker: each its
     own, clear of the testbed's pools, the anycast prefix and each other; the pool holds the
     auto ones."""
-    taken: List[Tuple[object, str]] = []  # (prefix, field)
+    taken: List[Tuple[IPv4Network, str]] = []  # (prefix, field)
     n_auto = 0
     for i, site in enumerate(topo.sites):
         wanted = setting(topo, site)
@@ -317,7 +339,7 @@ def _check_unicast(topo: Topology, fail) -> None:
                 "announced by its site alone",
             )
         for other, where in taken:
-            if prefix.overlaps(other):  # type: ignore[arg-type]
+            if prefix.overlaps(other):
                 fail(f"{field}.prefix", f"{prefix} overlaps {where}'s {other}: one prefix per site")
         taken.append((prefix, field))
         address = wanted.address or default_address(prefix)
@@ -327,7 +349,7 @@ def _check_unicast(topo: Topology, fail) -> None:
             fail(f"{field}.address", f"{address} is the network or broadcast address of {prefix}")
 
 
-def _check_health(topo: Topology, fail) -> None:
+def _check_health(topo: Topology, fail: Fail) -> None:
     """``min_sites`` counts the sites with a health agent: it cannot ask for more."""
     agents = [s.name for s in topo.sites if s.health is not None]
     for i, site in enumerate(topo.sites):
@@ -340,7 +362,7 @@ def _check_health(topo: Topology, fail) -> None:
             )
 
 
-def _check_clients(topo: Topology, fail) -> None:
+def _check_clients(topo: Topology, fail: Fail) -> None:
     for i, client in enumerate(topo.clients):
         asys: Optional[AS] = topo.as_by_name(client.as_)
         if asys is None:
@@ -362,7 +384,7 @@ def _check_clients(topo: Topology, fail) -> None:
             )
 
 
-def _check_pool_capacity(topo: Topology, n_links: int, fail) -> None:
+def _check_pool_capacity(topo: Topology, n_links: int, fail: Fail) -> None:
     """The testbed's address pools (docs/addressing.md) hold every link, server and router."""
     routers = sum(len(a.router_names()) for a in topo.ases) + len(topo.sites)
     if routers > MAX_ROUTERS:
@@ -402,10 +424,10 @@ def topology_warnings(topo: Topology) -> List[str]:
         neighbours.setdefault(b, set()).add(a)
 
     for link in topo.links:
-        join(resolve_router(topo, link.a), resolve_router(topo, link.b))
+        join(router_of(topo, link.a), router_of(topo, link.b))
     for site in topo.sites:
         for up in site.upstreams():
-            join(site.name, resolve_router(topo, up))
+            join(site.name, router_of(topo, up))
     reached: Set[str] = set()
     todo = [s.name for s in topo.sites]
     while todo:
@@ -448,7 +470,7 @@ def _policy_warnings(topo: Topology) -> List[str]:
     return out
 
 
-def _check_sessions(topo: Topology, links: Set[frozenset], fail) -> None:
+def _check_sessions(topo: Topology, links: Set[RouterPair], fail: Fail) -> None:
     site_links = {
         frozenset((s.name, resolve_router(topo, up))) for s in topo.sites for up in s.upstreams()
     }
@@ -466,7 +488,7 @@ def _check_sessions(topo: Topology, links: Set[frozenset], fail) -> None:
         seen.add((a, b))
 
 
-def _check_session_timers(topo: Topology, fail) -> None:
+def _check_session_timers(topo: Topology, fail: Fail) -> None:
     """Each end's timers, the topology's ``bgp`` merged with the overrides, obey the rule.
 
     An end of the session a -> b takes the defaults, then b -> a's timers,
@@ -496,7 +518,7 @@ def _check_session_timers(topo: Topology, fail) -> None:
                 )
 
 
-def _check_intra_as_mesh(topo: Topology, links: Set[frozenset], fail) -> None:
+def _check_intra_as_mesh(topo: Topology, links: Set[RouterPair], fail: Fail) -> None:
     """iBGP runs on direct links only, so an AS's routers must be fully meshed."""
     for i, asys in enumerate(topo.ases):
         routers = asys.router_names()
@@ -510,14 +532,16 @@ def _check_intra_as_mesh(topo: Topology, links: Set[frozenset], fail) -> None:
                     )
 
 
-def _check_interface_counts(topo: Topology, routers: dict, links: Set[frozenset], fail) -> None:
+def _check_interface_counts(
+    topo: Topology, routers: Mapping[str, AS], links: Set[RouterPair], fail: Fail
+) -> None:
     count: Dict[str, int] = {}
     for pair in links:
         for r in pair:
             count[r] = count.get(r, 0) + 1
     for site in topo.sites:
         for up in site.upstreams():
-            router = resolve_router(topo, up)
+            router = router_of(topo, up)  # _check_sites resolved it
             count[router] = count.get(router, 0) + 1
     for client in topo.clients:
         router = topo.access_router(client)
@@ -527,7 +551,7 @@ def _check_interface_counts(topo: Topology, routers: dict, links: Set[frozenset]
             fail("links", f"router {router!r} has {n} interfaces; at most {MAX_INTERFACES}")
 
 
-def _check_relationships(topo: Topology, fail) -> None:
+def _check_relationships(topo: Topology, fail: Fail) -> None:
     """Relationships name neighbouring ASes, agree with each other, and form no cycle.
 
     With any relationship declared, every pair of neighbouring ASes needs one
@@ -596,7 +620,7 @@ def _check_relationships(topo: Topology, fail) -> None:
         )
 
 
-def _check_actions(topo: Topology, fail) -> None:
+def _check_actions(topo: Topology, fail: Fail) -> None:
     """Action communities: offered by transits, one action each, towards real neighbours."""
     neighbours = adjacencies(topo)
     for i, asys in enumerate(topo.ases):
@@ -642,7 +666,7 @@ def _check_actions(topo: Topology, fail) -> None:
                 )
 
 
-def _check_daemons(topo: Topology, fail) -> None:
+def _check_daemons(topo: Topology, fail: Fail) -> None:
     """``daemon: bird``: what the BIRD rendering (:mod:`testbed.net.bird`) cannot do, refused.
 
     An anycast AS has no routers of its own (its sites choose a ``speaker``);
