@@ -99,14 +99,14 @@ def checked_topology(topology: str, out: Path) -> Any:
     Raises:
         InputError: bad input (exit 2).
     """
-    from testbed.net.bird import refuse_unwired
+    from testbed.net.bird import require_bird
     from testbed.rundir import check_out_dir
     from testbed.topology.load import load_topology
     from testbed.topology.plan import checked_plan
     from testbed.topology.validate import topology_warnings
 
     topo = load_topology(topology)  # bad input: exit 2 before anything else
-    refuse_unwired(topo, topology)  # daemon: bird is rendered, not yet started
+    require_bird(topo, topology)  # daemon: bird needs BIRD 2 installed
     for warning in topology_warnings(topo):  # legitimate but odd: said, not refused
         ui.err_console.print(f"[yellow]warning:[/] {warning}")
     checked_plan(topo, topology)  # a topology too big to address, too

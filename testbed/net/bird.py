@@ -27,8 +27,8 @@ topology checks refuse either on a BIRD router
 them.  The rendering is pure: the same plan gives the same text.
 
 Everything of a router lives in ``/run/bird/ROUTER/``: bird.conf, its log,
-its pid file and its control socket (``birdc -s``).  Bring-up does not start
-BIRD yet: see docs/bird.md.
+its pid file and its control socket (``birdc -s``).  Bring-up starts it
+through :class:`testbed.net.daemons.BirdDaemon`.
 """
 
 from __future__ import annotations
@@ -324,21 +324,19 @@ def bird_version() -> Optional[str]:
     return match.group(1) if match else None
 
 
-def refuse_unwired(topo: Topology, source: Optional[str] = None) -> None:
-    """Refuse to bring up a topology with ``daemon: bird``: bring-up starts only FRR so far.
-
-    ``validate`` and the rendering take such a topology; ``up``, ``shell``,
-    ``playbook`` and ``run`` refuse it here until bring-up starts BIRD (and
-    the recorders read it), so that no BIRD AS silently runs FRR.
+def require_bird(topo: Topology, source: Optional[str] = None) -> None:
+    """Refuse a topology with ``daemon: bird`` on a machine without BIRD 2.
 
     Raises:
         InputError: naming the first AS with ``daemon: bird`` (one line, exit 2).
     """
+    if os.access(BIRD, os.X_OK):
+        return
     for i, asys in enumerate(topo.ases):
         if asys.daemon == "bird":
             raise InputError(
-                f"bird: BIRD configs are rendered (bird.conf) but the testbed does not start "
-                f"BIRD yet; run AS {asys.name!r} on FRR for now (docs/bird.md)",
+                f"bird: BIRD 2 is not installed ({BIRD} is missing); install Debian's bird2 "
+                f"(scripts/install.sh does) or run AS {asys.name!r} on FRR",
                 source,
                 f"ases[{i}].daemon",
             )

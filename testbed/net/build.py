@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 from testbed.errors import TestbedError
-from testbed.net import anchors, capacity, frr, links
+from testbed.net import anchors, capacity, links
 from testbed.net.cleanup import clean_state, leftovers
+from testbed.net.daemons import RoutingDaemon, daemon_named, daemon_of
 from testbed.net.netns import RouteTable, RouteWatcher, iproute_in, read_routes, route_lookup
 from testbed.net.nodecmds import host_ip_commands, router_ip_commands
 from testbed.net.state import (
@@ -43,7 +44,6 @@ from testbed.net.state import (
     remove_state,
 )
 from testbed.speaker.base import SiteSpeaker, speaker_class
-from testbed.speaker.frr import frr_sessions
 from testbed.speaker.process import default_route
 from testbed.topology.model import Topology
 from testbed.topology.plan import HostPlan, Plan, RouterPlan, make_plan
@@ -136,7 +136,7 @@ class Testbed:
         self.stop()
 
     def start(self) -> None:
-        """Build the network and start FRR on every router.
+        """Build the network and start every router's daemon (FRR or BIRD).
 
         Raises:
             TestbedBusy: another testbed runs (nothing was created).
@@ -145,7 +145,7 @@ class Testbed:
         self._claim()
         t0 = time.monotonic()
         configs = self._render_configs()
-        frr.check_configs(configs)
+        self._check_configs(configs)
         self.timings["render"] = time.monotonic() - t0
         t1 = time.monotonic()
         self._create_nodes()
@@ -155,8 +155,8 @@ class Testbed:
         self._install_capacity()
         self.timings["network"] = time.monotonic() - t1
         t2 = time.monotonic()
-        self._start_frr(configs)
-        self.timings["frr"] = time.monotonic() - t2
+        self._start_daemons(configs)
+        self.timings["daemons"] = time.monotonic() - t2
 
     def stop(self) -> None:
         """Stop everything this testbed started; keep the run folder."""
@@ -244,16 +244,30 @@ class Testbed:
                 records.rmdir()
             self.run_dir.rmdir()  # only if empty
 
+    def daemon(self, router: str) -> RoutingDaemon:
+        """The routing daemon (FRR or BIRD) of a router that runs one."""
+        return daemon_of(self.plan.routers[router])
+
     def _render_configs(self) -> Dict[str, Path]:
+        """Every routed router's config in ``RUN/routers/ROUTER/`` (frr.conf or bird.conf)."""
         out: Dict[str, Path] = {}
-        for name in self.plan.frr_routers():
+        for name in self.plan.routed_routers():
             router = self.plan.routers[name]
+            daemon = daemon_of(router)
             folder = self.run_dir / "routers" / router.name
             folder.mkdir(parents=True, exist_ok=True)
-            path = folder / "frr.conf"
-            path.write_text(frr.render_config(router, self.plan))
+            path = folder / daemon.config_name
+            path.write_text(daemon.render(router, self.plan))
             out[router.name] = path
         return out
+
+    def _check_configs(self, configs: Dict[str, Path]) -> None:
+        """Each daemon kind's parser on its routers' configs."""
+        by_kind: Dict[str, Dict[str, Path]] = {}
+        for name, path in configs.items():
+            by_kind.setdefault(self.plan.routers[name].daemon, {})[name] = path
+        for kind, paths in by_kind.items():
+            daemon_named(kind).check(paths)
 
     def _create_nodes(self) -> None:
         mininet, node_cls, _ = _mininet()
@@ -388,31 +402,40 @@ class Testbed:
             node, out = next(iter(failures.items()))
             raise TestbedError(f"capacity and load counters on {node} failed: {out.strip()}")
 
-    def _start_frr(self, configs: Dict[str, Path]) -> None:
-        frr_routers = {n: self.plan.routers[n] for n in self.plan.frr_routers()}
-        for name in frr_routers:  # written down before they are made
-            self.state.dirs.append(str(frr.runtime_dir(name)))
+    def _start_daemons(self, configs: Dict[str, Path]) -> None:
+        """Start every routed router's daemon in :meth:`Plan.start_order`, then the speakers."""
+        routed = {n: self.plan.routers[n] for n in self.plan.routed_routers()}
+        for name in routed:  # written down before they are made
+            self.state.dirs.append(str(self.daemon(name).runtime_dir(name)))
         self.state.save()
-        for name in frr_routers:
-            frr.prepare_runtime_dir(self.plan.routers[name], configs[name].read_text())
+        for name, router in routed.items():
+            self.daemon(name).prepare(router, configs[name].read_text())
         self.frr_started_at = time.time()
         commands = {
-            name: frr.start_command(router) + " >/dev/null 2>&1; echo rc=$?"
-            for name, router in frr_routers.items()
+            name: self.daemon(name).start_command(router) + " >/dev/null 2>&1; echo rc=$?"
+            for name, router in routed.items()
         }
         outputs = self._run_in_order(commands, self.plan.start_order(), self.start_workers)
         self._start_speakers()
-        for name, router in frr_routers.items():
-            for daemon in frr.daemons_for(router):
-                pid = frr.read_pid(name, daemon)
-                if pid:
-                    self.state.processes.append(Tracked(name, daemon, pid, proc_start_time(pid)))
+        for name in routed:
+            self._track_daemon(name)
         self.state.save()
         bad = [n for n, out in outputs.items() if not out.strip().endswith("rc=0")]
         if bad:
-            log = frr.runtime_dir(bad[0]) / "frr.log"
+            daemon = self.daemon(bad[0])
+            log = daemon.log_file(bad[0])
             tail = log.read_text().strip().splitlines()[-3:] if log.exists() else []
-            raise TestbedError(f"FRR failed to start on {', '.join(bad)}: {' | '.join(tail)}")
+            raise TestbedError(
+                f"{daemon.name.upper()} failed to start on {', '.join(bad)}: {' | '.join(tail)}"
+            )
+
+    def _track_daemon(self, router: str) -> None:
+        """Record the PIDs of a router's daemon processes in the state file's list."""
+        daemon = self.daemon(router)
+        for process in daemon.processes(self.plan.routers[router]):
+            pid = daemon.read_pid(router, process)
+            if pid:
+                self.state.processes.append(Tracked(router, process, pid, proc_start_time(pid)))
 
     def speaker_socket(self, router: str) -> Path:
         """The control socket of a site node's speaker process (Ryu, ExaBGP)."""
@@ -444,13 +467,14 @@ class Testbed:
             cls.start_all(speakers)
 
     def _collect_logs(self) -> None:
-        for name in self.plan.frr_routers():
-            src = frr.runtime_dir(name) / "frr.log"
+        for name in self.plan.routed_routers():
+            daemon = self.daemon(name)
+            src = daemon.log_file(name)
             if src.exists() and self.run_dir.exists():
                 dest = self.run_dir / "routers" / name
                 dest.mkdir(parents=True, exist_ok=True)
                 with contextlib.suppress(OSError):
-                    shutil.copyfile(src, dest / "frr.log")
+                    shutil.copyfile(src, dest / daemon.log_name)
 
     # ---------------------------------------------------------- node shells
     def _run(self, node: str, command: str) -> str:
@@ -568,32 +592,31 @@ class Testbed:
         return was_alive
 
     def frr_daemons(self, router: str) -> List[Tracked]:
-        """The running FRR daemons of one router."""
-        names = set(frr.daemons_for(self.plan.routers[router]))
+        """The running daemon processes of one router (FRR's, or BIRD)."""
+        names = set(self.daemon(router).processes(self.plan.routers[router]))
         return [
             p for p in self.state.processes if p.node == router and p.name in names and p.alive()
         ]
 
     def start_frr_on(self, router: str) -> None:
-        """(Re)start the FRR daemons of one router from its rendered config (after a crash).
+        """(Re)start the daemon of one router from its rendered config (after a crash).
 
         Raises:
             TestbedError: a daemon did not start.
         """
         plan = self.plan.routers[router]
+        daemon = self.daemon(router)
+        names = set(daemon.processes(plan))
         self.state.processes = [
-            p
-            for p in self.state.processes
-            if not (p.node == router and p.name in frr.daemons_for(plan))
+            p for p in self.state.processes if not (p.node == router and p.name in names)
         ]
-        out = self._run(router, frr.start_command(plan) + " >/dev/null 2>&1; echo rc=$?")
-        for daemon in frr.daemons_for(plan):
-            pid = frr.read_pid(router, daemon)
-            if pid:
-                self.state.processes.append(Tracked(router, daemon, pid, proc_start_time(pid)))
+        out = self._run(router, daemon.start_command(plan) + " >/dev/null 2>&1; echo rc=$?")
+        self._track_daemon(router)
         self.state.save()
         if not out.strip().endswith("rc=0"):
-            raise TestbedError(f"FRR failed to restart on {router}: {out.strip()[-200:]}")
+            raise TestbedError(
+                f"{daemon.name.upper()} failed to restart on {router}: {out.strip()[-200:]}"
+            )
 
     def _reap(self) -> None:
         for proc in self._children:
@@ -623,7 +646,7 @@ class Testbed:
 
     def routes(self, prefixes=None) -> Dict[str, RouteTable]:
         """Every router's kernel routes (to ``prefixes`` only, if given)."""
-        return {r: read_routes(self.netlink(r), prefixes) for r in self.plan.frr_routers()}
+        return {r: read_routes(self.netlink(r), prefixes) for r in self.plan.routed_routers()}
 
     def wait_converged(
         self, timeout: float = 60.0, quiet: float = 1.0, wait_for_routes: bool = True
@@ -657,7 +680,7 @@ class Testbed:
         exempt = own_as_exempt(self.plan)  # other sites' unicast prefixes, at a site
         start = self.frr_started_at or time.time()
         deadline = time.monotonic() + timeout
-        watcher = RouteWatcher({r: self.nodes[r].pid for r in self.plan.frr_routers()})
+        watcher = RouteWatcher({r: self.nodes[r].pid for r in self.plan.routed_routers()})
         try:
             tables = self.routes(expected)
             last_change = time.time()
@@ -717,11 +740,11 @@ class Testbed:
         return self.plan.routers[path[-1]].site if path else None
 
     def bgp_sessions(self, router: str) -> Dict[str, str]:
-        """Peer name -> BGP state: a site's from its speaker, any other router's from FRR."""
+        """Peer name -> BGP state: a site's from its speaker, any other router's from
+        its daemon (FRR or BIRD)."""
         if self.plan.routers[router].site:
             return self.speaker(router).sessions()
-        names = {str(n.address): n.peer for n in self.plan.routers[router].neighbors}
-        return frr_sessions(router, names)
+        return self.daemon(router).sessions(self.plan.routers[router])
 
 
 #: Signals that do not end a process (the watchdog still expects it to run).
@@ -761,7 +784,7 @@ def _ip_lines(commands: List[str]) -> str:
 
 def _router_setup(router: RouterPlan) -> str:
     line = _ip_lines(router_ip_commands(router)) + "; " + _SYSCTL.format(fwd=1)
-    if router.default_route and router.frr:  # through every upstream (speaker/process.py)
+    if router.default_route and router.routed:  # through every upstream (speaker/process.py)
         line += "; sysctl -qw net.ipv4.conf.all.ignore_routes_with_linkdown=1; " + default_route(
             router
         )

@@ -1,7 +1,8 @@
 """The policy check on a running testbed: every router's BGP table, judged valley-free.
 
-:func:`check_testbed` reads ``show bgp ipv4 unicast json`` from every FRR
-router (in parallel) and hands the tables to the pure checker
+:func:`check_testbed` reads every router's BGP table from its daemon (FRR's
+``show bgp ipv4 unicast json``, BIRD's ``show route all`` in that shape), in
+parallel, and hands the tables to the pure checker
 (:func:`testbed.policy.valley.check_tables`) with the topology's
 relationships, for the announced prefixes only (the anycast prefix and the
 clients').  ``up`` prints its one line; the scenario engine records it after
@@ -12,7 +13,6 @@ analysis puts it in ``summary.json`` (``policy``) for the report and the
 
 from __future__ import annotations
 
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Optional
@@ -24,22 +24,20 @@ from testbed.policy.valley import PolicyCheck, check_tables, relationships_from_
 MAX_LISTED = 200
 
 
-def read_table(router: str) -> Dict[str, Any]:
-    """One router's ``show bgp ipv4 unicast json`` ({} if bgpd does not answer)."""
-    from testbed.net import frr
-
+def read_table(tb: Any, router: str) -> Dict[str, Any]:
+    """One router's BGP table in FRR's ``show bgp ipv4 unicast json`` shape, from its
+    daemon (FRR or BIRD; {} if it does not answer)."""
     try:
-        data = json.loads(frr.vtysh(router, "show bgp ipv4 unicast json") or "{}")
+        return tb.daemon(router).bgp_table(tb.plan.routers[router])
     except (TestbedError, OSError, ValueError):
         return {}
-    return data if isinstance(data, dict) else {}
 
 
 def read_tables(tb: Any, workers: int = 8) -> Dict[str, Dict[str, Any]]:
-    """router -> its BGP table, every FRR router of the testbed."""
-    routers = list(tb.plan.frr_routers())
+    """router -> its BGP table, every router of the testbed that runs a daemon."""
+    routers = list(tb.plan.routed_routers())
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        tables = list(pool.map(read_table, routers))
+        tables = list(pool.map(lambda r: read_table(tb, r), routers))
     return dict(zip(routers, tables, strict=True))
 
 

@@ -127,7 +127,7 @@ def required_routes(topo: Topology, plan: Any) -> Dict[str, Set[IPv4Network]]:
         valley_free_reach,
     )
 
-    routers = list(plan.frr_routers())
+    routers = list(plan.routed_routers())
     prefixes = origins(plan)
     exempt = own_as_exempt(plan)
     unicast = {r.unicast for r in plan.routers.values() if getattr(r, "unicast", None)}

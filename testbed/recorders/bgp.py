@@ -1,6 +1,11 @@
-"""BGP recorder: session states, update and withdrawal counters per session, from FRR.
+"""BGP recorder: session states, update and withdrawal counters per session, from each daemon.
 
-Three sources, each named in the records (docs/records.md):
+Routers on BIRD (``daemon: bird``) give the same records from BIRD's log
+(:mod:`testbed.recorders.birdlog`: a protocol going ``up`` is Up, an up one
+going ``stop`` is Down, with the event that closed it in bgpd's words) and
+``birdc show protocols all`` (:class:`testbed.net.daemons.BirdDaemon`: BIRD
+counts routes, not UPDATE messages).  For FRR, three sources, each named in
+the records (docs/records.md):
 
 - **FRR's log** (``frr.log`` of every router, followed as it grows; lines
   with millisecond timestamps):
@@ -35,7 +40,6 @@ unit-tested on FRR's own formats.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -46,7 +50,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import TestbedError
-from testbed.net import frr
+from testbed.net.bird import symbol
+from testbed.recorders.birdlog import BirdSessions, parse_line
 from testbed.records import RecordWriter, WriteFault
 
 _TS = r"(?P<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)?)"
@@ -69,11 +74,6 @@ _BFD_STATE = re.compile(
 #: What FRR's log says about a session, as (state, previous): FRR logs only
 #: the way into and out of Established.
 LOG_TRANSITIONS = {"Up": ("Established", "OpenConfirm"), "Down": ("Idle", "Established")}
-
-#: vtysh commands that make FRR log every prefix a peer withdraws (FILE: its log file).
-DEBUG_COMMANDS = ("debug bgp updates in", "configure terminal", "log file {file} debugging")
-#: The vtysh command that makes bfdd log its sessions' state changes (routers running bfdd).
-BFD_DEBUG = "debug bfd peer"
 
 
 def _log_time(ts: str) -> float:
@@ -122,49 +122,6 @@ def parse_bfd_state(line: str) -> Optional[Tuple[float, str, str, str, Optional[
 def is_bgpd_start(line: str) -> bool:
     """True for the line bgpd logs when it starts (its debug settings are gone then)."""
     return _BGPD_START.search(line) is not None
-
-
-def _seconds(msecs: Any) -> Optional[float]:
-    return msecs / 1000 if isinstance(msecs, (int, float)) else None
-
-
-def neighbor_stats(data: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
-    """What the recorder keeps of ``show bgp neighbors json``, per neighbor address.
-
-    Args:
-        data: the parsed JSON (neighbor address -> FRR's neighbor object).
-
-    Returns:
-        address -> ``state`` (FRR's ``bgpState``), ``updates_in``/``updates_out``
-        (``messageStats``), ``prefixes_in``/``prefixes_out`` (IPv4 unicast
-        accepted and sent prefixes, None if the family is not up),
-        ``established``/``dropped`` (connections) and ``hold``/``keepalive``
-        (the session's timers in seconds, negotiated once Established).
-    """
-    out: Dict[str, Dict[str, Any]] = {}
-    for addr, info in data.items():
-        if not isinstance(info, dict) or "bgpState" not in info:
-            continue
-        stats = info.get("messageStats", {})
-        family = info.get("addressFamilyInfo", {}).get("ipv4Unicast", {})
-
-        out[addr] = {
-            "state": info.get("bgpState"),
-            "updates_in": int(stats.get("updatesRecv", 0)),
-            "updates_out": int(stats.get("updatesSent", 0)),
-            "prefixes_in": family.get("acceptedPrefixCounter"),
-            "prefixes_out": family.get("sentPrefixCounter"),
-            "established": int(info.get("connectionsEstablished", 0)),
-            "dropped": int(info.get("connectionsDropped", 0)),
-            "hold": _seconds(info.get("bgpTimerHoldTimeMsecs")),
-            "keepalive": _seconds(info.get("bgpTimerKeepAliveIntervalMsecs")),
-        }
-    return out
-
-
-def counters(router: str) -> Dict[str, Dict[str, Any]]:
-    """:func:`neighbor_stats` of one router, from vtysh."""
-    return neighbor_stats(json.loads(frr.vtysh(router, "show bgp neighbors json") or "{}"))
 
 
 @dataclass
@@ -231,6 +188,12 @@ class BgpRecorder:
             for r, plan in testbed.plan.routers.items()
         }
         self.states = SessionStates()
+        self.bird = BirdSessions()
+        #: BIRD's protocol names (peer_NAME) -> peer names, per router
+        self._protocols = {
+            r: {f"peer_{symbol(n.peer)}": n.peer for n in plan.neighbors}
+            for r, plan in testbed.plan.routers.items()
+        }
         self.withdrawn: Dict[Tuple[str, str], int] = {}  # (router, peer) -> prefixes withdrawn
         self.debugging: Set[str] = set()  # routers that log withdrawals
         self.problems: List[str] = []
@@ -246,7 +209,7 @@ class BgpRecorder:
         return self._names.get(router, {}).get(addr, addr)
 
     def _new_lines(self, router: str) -> List[str]:
-        path = frr.runtime_dir(router) / "frr.log"
+        path = self.testbed.daemon(router).log_file(router)
         try:
             with open(path, "rb") as fh:
                 size = fh.seek(0, 2)
@@ -265,7 +228,10 @@ class BgpRecorder:
         records: List[dict] = []
         restarted: Set[str] = set()
         with self._state_lock:
-            for router in self.testbed.plan.frr_routers():
+            for router in self.testbed.plan.routed_routers():
+                if self.testbed.plan.routers[router].daemon == "bird":
+                    self._follow_bird(router, records, restarted)
+                    continue
                 for line in self._new_lines(router):
                     adj = parse_adjchange(line)
                     if adj:
@@ -311,6 +277,55 @@ class BgpRecorder:
                         restarted.add(router)
         return records, restarted
 
+    def _follow_bird(self, router: str, records: List[dict], restarted: Set[str]) -> None:
+        """Records from a BIRD router's new log lines (:mod:`testbed.recorders.birdlog`)."""
+        for line in self._new_lines(router):
+            parsed = parse_line(line)
+            if parsed is None:
+                continue
+            if parsed.kind == "started":
+                self.bird.restarted(router)
+                restarted.add(router)
+                continue
+            if parsed.kind == "bfd":
+                peer = self._peer(router, parsed.address or "")
+                records.append(
+                    {
+                        "t": parsed.t,
+                        "kind": "bfd",
+                        "router": router,
+                        "peer": peer,
+                        "event": "state",
+                        "state": parsed.value,
+                        "previous": (parsed.previous or "").lower() or None,
+                        "source": "log",
+                        "reason": None,
+                    }
+                )
+                continue
+            proto = parsed.protocol or ""
+            peer = self._protocols.get(router, {}).get(proto, proto)
+            if parsed.kind == "event":
+                self.bird.event(router, proto, parsed.value)
+            elif parsed.kind == "state":
+                change = self.bird.transition(router, proto, parsed.value)
+                if change is not None:
+                    direction, why = change
+                    records.append(self.states.from_log(parsed.t, router, peer, direction, why))
+            elif parsed.kind == "withdraw":
+                self.withdrawn[(router, peer)] = self.withdrawn.get((router, peer), 0) + 1
+                records.append(
+                    {
+                        "t": parsed.t,
+                        "kind": "bgp",
+                        "router": router,
+                        "peer": peer,
+                        "event": "withdraw",
+                        "prefix": parsed.value,
+                        "source": "log",
+                    }
+                )
+
     def _drain_logs(self, reenable: bool = True) -> None:
         records, restarted = self._follow_logs()
         for record in records:
@@ -320,13 +335,9 @@ class BgpRecorder:
                 self._enable_debugging(router)
 
     def _enable_debugging(self, router: str) -> None:
-        """Make one router's FRR log withdrawn prefixes (and bfdd its state changes)."""
-        log = frr.runtime_dir(router) / "frr.log"
-        commands = [c.format(file=log) for c in DEBUG_COMMANDS]
-        if "bfdd" in frr.daemons_for(self.testbed.plan.routers[router]):
-            commands.insert(0, BFD_DEBUG)
+        """Make one router's daemon log withdrawn prefixes (and BFD its state changes)."""
         try:
-            frr.vtysh(router, *commands)
+            self.testbed.daemon(router).enable_debugging(self.testbed.plan.routers[router])
         except (TestbedError, OSError) as exc:
             self.debugging.discard(router)
             self.problems.append(f"{router}: withdrawals not logged ({exc})")
@@ -336,11 +347,11 @@ class BgpRecorder:
     def snapshot(self) -> None:
         """Record every session's counters now (and any FSM state change seen)."""
         self._drain_logs()
-        routers = self.testbed.plan.frr_routers()
+        routers = self.testbed.plan.routed_routers()
 
         def one(router: str) -> Tuple[str, float, Dict[str, Dict[str, Any]]]:
             try:
-                data = counters(router)
+                data = self.testbed.daemon(router).counters(self.testbed.plan.routers[router])
             except (TestbedError, ValueError, OSError):
                 data = {}
             return router, time.time(), data
@@ -390,7 +401,7 @@ class BgpRecorder:
         self._drain_logs(reenable=False)
         if self.withdrawals:
             with ThreadPoolExecutor(max_workers=4) as pool:
-                list(pool.map(self._enable_debugging, self.testbed.plan.frr_routers()))
+                list(pool.map(self._enable_debugging, self.testbed.plan.routed_routers()))
         self.snapshot()
         self._thread = threading.Thread(target=self._run, name="bgp-recorder", daemon=True)
         self._thread.start()

@@ -301,7 +301,7 @@ class RouteMonitor:
         from testbed.net.netns import iproute_in
 
         plan = self.testbed.plan
-        pids = {r: self.testbed.nodes[r].pid for r in plan.frr_routers()}
+        pids = {r: self.testbed.nodes[r].pid for r in plan.routed_routers()}
         socks: Dict[str, socket.socket] = {}
         iprs: Dict[str, Any] = {}
         try:

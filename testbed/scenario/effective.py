@@ -107,6 +107,12 @@ def effective_topology(
                 if isinstance(site, dict):  # another --set may have made it anything
                     site["speaker"] = value
                     origins.append(Origin(f"sites[{i}].speaker", SET_SOURCE, key))
+        elif key == "daemon":  # every AS with routers: transit and eyeball ones
+            ases = data.get("ases")
+            for i, asys in enumerate(ases if isinstance(ases, list) else []):
+                if isinstance(asys, dict) and asys.get("role") != "anycast":
+                    asys["daemon"] = value
+                    origins.append(Origin(f"ases[{i}].daemon", SET_SOURCE, key))
         else:
             set_path(data, key, value, TOPOLOGY_PREFIX + key)
             origins.append(Origin(key_field(key), SET_SOURCE, TOPOLOGY_PREFIX + key))

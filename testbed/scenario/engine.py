@@ -635,10 +635,10 @@ def run_scenario(
         The run folder, its summary, and whether it was interrupted.
 
     Raises:
-        InputError: the topology has an AS with ``daemon: bird``, which bring-up
-            does not start yet.
+        InputError: the topology has an AS with ``daemon: bird`` and BIRD 2 is
+            not installed.
     """
-    from testbed.net.bird import refuse_unwired
+    from testbed.net.bird import require_bird
 
-    refuse_unwired(topology, f"topology {topology.name}")
+    require_bird(topology, f"topology {topology.name}")
     return Engine(scenario, topology, out, say, progress, pcap, extra_meta).run()

@@ -28,7 +28,7 @@ from testbed.scenario.model import Scenario
 from testbed.topology.model import Topology
 
 #: ``--set`` keys that change the topology rather than the scenario.
-TOPOLOGY_KEYS = ("speaker",)
+TOPOLOGY_KEYS = ("speaker", "daemon")
 TOPOLOGY_PREFIX = "topology."
 #: Where ``--set`` errors are reported (in place of a file name).
 SET_SOURCE = "--set"

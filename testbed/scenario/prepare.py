@@ -74,12 +74,12 @@ def prepare_run(ref: str, sets: Sequence[str] = (), topology: Optional[str] = No
     Raises:
         InputError: anything wrong with the scenario, the topology or the overrides.
     """
-    from testbed.net.bird import refuse_unwired
+    from testbed.net.bird import require_bird
     from testbed.topology.load import load_topology
 
     loaded = load_scenario(ref, list(sets), topology)
     topo = scenario_topology(loaded, load_topology(topology) if topology else None)
-    refuse_unwired(topo, f"topology {topo.name}")  # daemon: bird is rendered, not yet started
+    require_bird(topo, f"topology {topo.name}")  # daemon: bird needs BIRD 2 installed
     plan = checked_plan(topo, f"topology {topo.name}")
     caveats = (
         topology_warnings(topo) + speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)

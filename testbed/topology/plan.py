@@ -171,11 +171,8 @@ class RouterPlan:
     site: Optional[str] = None
     #: frr | ryu | exabgp (not frr: the site node runs the speaker and the services)
     speaker: str = "frr"
-    #: frr | bird: the routing daemon its config is rendered for (its AS's ``daemon``;
-    #: a site router: ``frr``, its ``speaker`` says what runs there).  BIRD routers
-    #: render bird.conf (:mod:`testbed.net.bird`); bring-up does not start BIRD yet
-    #: (``up`` and ``run`` refuse such a topology), and :attr:`frr` still means
-    #: "not a ryu or exabgp site node" for them: the wiring makes it ``daemon == "frr"``.
+    #: frr | bird: the routing daemon it runs (its AS's ``daemon``; a site router:
+    #: ``frr``, its ``speaker`` says what runs there), :mod:`testbed.net.daemons`
     daemon: str = "frr"
     loopbacks: List[IPv4Interface] = field(default_factory=list)
     #: the community lists its neighbours' policies match on
@@ -191,13 +188,15 @@ class RouterPlan:
     default_route: bool = False
 
     @property
-    def frr(self) -> bool:
-        """True if this router runs FRR (every router but a ryu or exabgp site node).
-
-        Not yet told apart from BIRD routers (``daemon``): bring-up starts only FRR
-        and refuses a topology with ``daemon: bird`` until BIRD is wired in.
-        """
+    def routed(self) -> bool:
+        """True if this router runs a routing daemon, FRR or BIRD (every router but a
+        ryu or exabgp site node, which runs its speaker)."""
         return self.speaker == "frr"
+
+    @property
+    def frr(self) -> bool:
+        """True if this router runs FRR (a routed router whose AS does not run BIRD)."""
+        return self.routed and self.daemon == "frr"
 
     @property
     def bird(self) -> bool:
@@ -250,7 +249,9 @@ class Plan:
         return seen
 
     def start_order(self) -> List[str]:
-        """The FRR routers, nearest to a router that originates a prefix first.
+        """The routers that run a daemon (FRR or BIRD), nearest to an origin first.
+
+        Nearest to a router that originates a prefix first.
 
         Starting routers in this order lets the first routes travel while the
         routers farther away are still starting: each prefix crosses the
@@ -275,10 +276,15 @@ class Plan:
         far = len(self.routers)
         place = {name: i for i, name in enumerate(self.routers)}
         ranked = sorted(self.routers, key=lambda n: (distance.get(n, far), place[n]))
-        return [name for name in ranked if self.routers[name].frr]
+        return [name for name in ranked if self.routers[name].routed]
+
+    def routed_routers(self) -> List[str]:
+        """Names of the routers that run a routing daemon, FRR or BIRD (all but
+        ryu and exabgp site nodes): their kernel tables hold BGP's routes."""
+        return [name for name, r in self.routers.items() if r.routed]
 
     def frr_routers(self) -> List[str]:
-        """Names of the routers that run FRR (all but ryu site nodes)."""
+        """Names of the routers that run FRR (routed, not on BIRD)."""
         return [name for name, r in self.routers.items() if r.frr]
 
     def bird_routers(self) -> List[str]:

@@ -160,5 +160,7 @@ def test_the_mixed_plans_carry_the_daemon():
     plan = policy_mixed()
     assert plan.bird_routers() == ["t1", "t2a", "t2b", "t4", "isp2"]
     assert plan.routers["t3"].daemon == "frr" and plan.routers["a"].daemon == "frr"
-    # until bring-up is wired, frr still means "not a ryu or exabgp site node"
-    assert plan.routers["t1"].frr and plan.routers["t1"].bird
+    # a BIRD router runs a daemon, not FRR
+    assert plan.routers["t1"].routed and plan.routers["t1"].bird and not plan.routers["t1"].frr
+    assert "t1" in plan.start_order() and "t1" not in plan.frr_routers()
+    assert "t1" in plan.routed_routers() and "t3" in plan.frr_routers()

@@ -15,12 +15,12 @@ from typing import Any, Dict, List
 import pytest
 
 from testbed.net import frr
+from testbed.net.daemons import RoutingDaemon, daemon_named, neighbor_stats
 from testbed.recorders import bgp
 from testbed.recorders.bgp import (
     BgpRecorder,
     SessionStates,
     is_bgpd_start,
-    neighbor_stats,
     parse_adjchange,
     parse_withdrawn,
 )
@@ -186,8 +186,8 @@ def test_states_from_the_log_are_exact_and_the_poll_adds_the_others():
 
 class FakePlan:
     class Router:
-        def __init__(self, neighbors: List[Any]):
-            self.neighbors = neighbors
+        def __init__(self, neighbors: List[Any], name: str = "ta", daemon: str = "frr"):
+            self.neighbors, self.name, self.daemon = neighbors, name, daemon
 
     class Neighbor:
         def __init__(self, address: str, peer: str, bfd: bool = False):
@@ -197,12 +197,15 @@ class FakePlan:
         n = FakePlan.Neighbor
         self.routers = {"ta": FakePlan.Router([n("100.64.0.2", "nyc"), n("100.64.0.6", "lon")])}
 
-    def frr_routers(self) -> List[str]:
-        return ["ta"]
+    def routed_routers(self) -> List[str]:
+        return list(self.routers)
 
 
 class FakeTestbed:
     plan = FakePlan()
+
+    def daemon(self, router: str) -> RoutingDaemon:
+        return daemon_named(self.plan.routers[router].daemon)
 
 
 @pytest.fixture
@@ -218,7 +221,7 @@ def fake_frr(tmp_path, monkeypatch):
         state["vtysh"].append(commands)
         return json.dumps(state["json"]) if commands == ("show bgp neighbors json",) else ""
 
-    monkeypatch.setattr(bgp.frr, "vtysh", vtysh)
+    monkeypatch.setattr(frr, "vtysh", vtysh)
     state["log"] = log
     return state
 
@@ -274,14 +277,14 @@ def test_a_router_refusing_the_debug_commands_is_a_problem_not_a_crash(
 ):
     from testbed.errors import TestbedError
 
-    plain = bgp.frr.vtysh
+    plain = frr.vtysh
 
     def refusing(router: str, *commands: str, timeout: float = 20) -> str:
         if commands[0].startswith("debug"):
             raise TestbedError("vtysh on ta failed: % Unknown command")
         return plain(router, *commands)
 
-    monkeypatch.setattr(bgp.frr, "vtysh", refusing)
+    monkeypatch.setattr(frr, "vtysh", refusing)
     out = tmp_path / "bgp.jsonl"
     recorder = BgpRecorder(FakeTestbed(), out, interval=0).start()
     recorder.stop()
@@ -316,7 +319,7 @@ def test_routers_running_bfdd_log_its_state_changes(tmp_path, fake_frr):
             n = FakePlan.Neighbor
             self.routers = {"ta": FakePlan.Router([n("100.64.0.2", "nyc", bfd=True)])}
 
-    class BfdTestbed:
+    class BfdTestbed(FakeTestbed):
         plan = BfdPlan()
 
     out = tmp_path / "bgp.jsonl"
@@ -333,3 +336,98 @@ def test_routers_running_bfdd_log_its_state_changes(tmp_path, fake_frr):
         "up",
         "control-expired",
     )
+
+
+# BIRD 2.0.12's own lines on this machine (debug states, events, routes on its BGP
+# protocols and states, events on BFD), for router ta on BIRD
+BIRD_LOG = """\
+2026-12-05 12:20:10.833 <TRACE> peer_nyc: Initializing
+2026-12-05 12:20:10.833 <INFO> Started
+2026-12-05 12:20:36.148 <TRACE> peer_nyc: BGP session established
+2026-12-05 12:20:36.148 <TRACE> peer_nyc: State changed to up
+2026-12-05 12:20:37.068 <TRACE> peer_nyc.ipv4 > added [best] 198.51.100.0/24 0L 5G unicast
+2026-12-05 12:20:38.292 <TRACE> bfd1: Session to 100.64.0.2 expired
+2026-12-05 12:20:38.292 <TRACE> bfd1: Session to 100.64.0.2 changed state from Up to Down
+2026-12-05 12:20:38.292 <TRACE> peer_nyc: BFD session down
+2026-12-05 12:20:38.292 <TRACE> peer_nyc: State changed to stop
+2026-12-05 12:20:38.292 <TRACE> peer_nyc.ipv4 > removed [sole] 198.51.100.0/24 0L 5G unicast
+2026-12-05 12:20:38.292 <TRACE> peer_nyc: State changed to flush
+2026-12-05 12:20:38.292 <TRACE> peer_nyc: State changed to down
+2026-12-05 12:20:38.292 <TRACE> peer_nyc: State changed to start
+2026-12-05 12:20:41.000 <TRACE> peer_lon: State changed to start
+"""
+BIRD_PROTOCOLS_ALL = """BIRD 2.0.12 ready.
+Name       Proto      Table      State  Since         Info
+peer_nyc   BGP        ---        start  2026-12-05 12:20:38.292  Active        Socket: Conn refused
+  BGP state:          Active
+    Neighbor address: 100.64.0.2
+    Neighbor AS:      65002
+  Channel ipv4
+    State:          DOWN
+peer_lon   BGP        ---        up     2026-12-05 12:20:11.656  Established
+  BGP state:          Established
+    Neighbor address: 100.64.0.6
+    Hold timer:       2.086/3
+    Keepalive timer:  0.153/1
+  Channel ipv4
+    Routes:         3 imported, 2 exported, 1 preferred
+    Route change stats:     received   rejected   filtered    ignored   accepted
+      Import updates:              4          0          0          0          4
+      Import withdraws:            1          0        ---          0          1
+      Export updates:              5          2          0        ---          3
+      Export withdraws:            0        ---        ---        ---          0
+"""
+
+
+def test_a_bird_router_gives_the_same_records_from_its_log_and_birdc(tmp_path, monkeypatch):
+    from testbed.net import bird
+    from testbed.net.daemons import BirdDaemon
+
+    class BirdPlan(FakePlan):
+        def __init__(self) -> None:
+            n = FakePlan.Neighbor
+            neighbors = [n("100.64.0.2", "nyc", bfd=True), n("100.64.0.6", "lon")]
+            self.routers = {"ta": FakePlan.Router(neighbors, daemon="bird")}
+
+    class BirdTestbed(FakeTestbed):
+        plan = BirdPlan()
+
+    (tmp_path / "ta").mkdir()
+    (tmp_path / "ta" / "bird.log").write_text(BIRD_LOG)
+    monkeypatch.setattr(bird, "BIRD_RUN_DIR", tmp_path)
+    asked: List[str] = []
+
+    def birdc(self, router: str, command: str, timeout: float = 20) -> str:
+        asked.append(command)
+        return BIRD_PROTOCOLS_ALL if command == "show protocols all" else "BIRD 2.0.12 ready.\n"
+
+    monkeypatch.setattr(BirdDaemon, "birdc", birdc)
+    out = tmp_path / "bgp.jsonl"
+    BgpRecorder(BirdTestbed(), out, interval=0).start().stop()
+    assert asked[:2] == [
+        'debug "peer_*" { states, events, routes }',
+        'debug "bfd*" { states, events }',
+    ]
+    records = list(read_records(out))
+    states = [(r["peer"], r["previous"], r["state"], r["source"], r["reason"])
+              for r in records if r["kind"] == "bgp" and r["event"] == "state"]  # fmt: skip
+    assert states[:2] == [
+        ("nyc", "OpenConfirm", "Established", "log", None),
+        ("nyc", "Established", "Idle", "log", "BFD down received"),  # bgpd's words
+    ]
+    assert ("lon", None, "Established", "poll", None) in states  # a start is not a Down
+    (bfd,) = [r for r in records if r["kind"] == "bfd"]
+    assert (bfd["peer"], bfd["previous"], bfd["state"]) == ("nyc", "up", "down")
+    assert bfd["t"] == stamp_iso("2026-12-05 12:20:38.292")
+    (withdraw,) = [r for r in records if r["event"] == "withdraw"]
+    assert (withdraw["peer"], withdraw["prefix"]) == ("nyc", "198.51.100.0/24")
+    counters = {r["peer"]: r for r in records if r["event"] == "counters"}
+    assert (counters["lon"]["updates_in"], counters["lon"]["updates_out"]) == (4, 3)
+    assert (counters["lon"]["prefixes_in"], counters["lon"]["hold"]) == (3, 3.0)
+    assert counters["nyc"]["state"] == "Active" and counters["nyc"]["withdrawals_in"] == 1
+
+
+def stamp_iso(ts: str) -> float:
+    from datetime import datetime
+
+    return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S.%f").timestamp()

@@ -276,7 +276,7 @@ def test_topology_name_override(tmp_path):
             "colour=red",
             "--set: colour: unknown key (scenario keys: name, description, topology, duration, "
             "settle, traffic, bgp, bfd, health, attackers, topology_set, timeline, expect; "
-            "topology keys: speaker, topology.FIELD)",
+            "topology keys: speaker, daemon, topology.FIELD)",
         ),
         ("traffic.dns_rat=5", "--set: traffic.dns_rat: unknown field"),
         (

@@ -126,27 +126,26 @@ def test_a_scenario_cannot_bring_mrai_onto_a_bird_router():
         effective_topology(topo, topology_overrides={"bgp.mrai": 3})
 
 
-def test_bring_up_and_export_refuse_bird_for_now():
-    from testbed.export.support import topology_refusal
-    from testbed.net.bird import refuse_unwired
+def test_bring_up_refuses_bird_only_where_bird_is_missing(monkeypatch, tmp_path):
+    from testbed.net import bird as birdmod
 
     topo = parse_topology(bird(PLAIN, "t3"), "t.yaml")
+    monkeypatch.setattr(birdmod, "BIRD", str(tmp_path / "no-bird"))
     with pytest.raises(InputError) as info:
-        refuse_unwired(topo, "t.yaml")
+        birdmod.require_bird(topo, "t.yaml")
     assert str(info.value) == (
-        "t.yaml: ases[2].daemon: bird: BIRD configs are rendered (bird.conf) but the testbed "
-        "does not start BIRD yet; run AS 't3' on FRR for now (docs/bird.md)"
+        f"t.yaml: ases[2].daemon: bird: BIRD 2 is not installed ({tmp_path / 'no-bird'} is "
+        "missing); install Debian's bird2 (scripts/install.sh does) or run AS 't3' on FRR"
     )
-    refuse_unwired(parse_topology(copy.deepcopy(PLAIN), "t.yaml"))  # FRR only: fine
-    assert topology_refusal(topo, "kathara") == (
-        "ases[2].daemon",
-        "bird: only FRR routers are exported to kathara so far "
-        "(their frr.conf as the testbed renders it)",
-    )
+    birdmod.require_bird(parse_topology(copy.deepcopy(PLAIN), "t.yaml"))  # FRR only: fine
+    monkeypatch.setattr(birdmod, "BIRD", "/bin/true")
+    birdmod.require_bird(topo, "t.yaml")  # installed: fine
 
 
-def test_up_and_run_refuse_a_bird_topology_before_anything_starts(tmp_path):
-    """``up`` (and ``shell``, ``playbook``) and ``run`` check the topology first: one line."""
+def test_up_and_run_refuse_bird_without_bird_before_anything_starts(tmp_path, monkeypatch):
+    """``up`` (and ``shell``, ``playbook``) and ``run`` check BIRD is there first: one line."""
+    from testbed.net import bird as birdmod
+
     from testbed.commands.up import checked_topology
     from testbed.scenario.prepare import prepare_run
     from testbed.topology.dump import topology_data, topology_yaml
@@ -155,8 +154,35 @@ def test_up_and_run_refuse_a_bird_topology_before_anything_starts(tmp_path):
     as_(data, "ta")["daemon"] = "bird"
     path = tmp_path / "mixed.yaml"
     path.write_text(topology_yaml(topology_data(parse_topology(data, "mixed.yaml"))))
-    with pytest.raises(InputError, match=r"ases\[0\]\.daemon: bird: BIRD configs are rendered"):
+    monkeypatch.setattr(birdmod, "BIRD", str(tmp_path / "no-bird"))
+    with pytest.raises(InputError, match=r"ases\[0\]\.daemon: bird: BIRD 2 is not installed"):
         checked_topology(str(path), tmp_path / "runs")
-    with pytest.raises(InputError, match=r"ases\[0\]\.daemon: bird: BIRD configs are rendered"):
+    with pytest.raises(InputError, match=r"ases\[0\]\.daemon: bird: BIRD 2 is not installed"):
         prepare_run("two-sites-failover", topology=str(path))
     assert not (tmp_path / "runs").exists()
+
+
+def test_set_daemon_puts_every_transit_and_eyeball_as_on_bird(monkeypatch):
+    """``--set daemon=bird`` is the mixed world of one flag: sites keep their speakers."""
+    from testbed.net import bird as birdmod
+    from testbed.scenario.prepare import prepare_run
+
+    monkeypatch.setattr(birdmod, "BIRD", "/bin/true")  # installed or not, the plan is the same
+    run = prepare_run("site-failure", ["daemon=bird"])
+    assert {a.name: a.daemon for a in run.topology.ases if a.role == "anycast"} == {
+        "anycast": "frr"
+    }
+    assert all(a.daemon == "bird" for a in run.topology.ases if a.role != "anycast")
+    assert run.plan is not None and set(run.plan.bird_routers()) == {
+        r.name for r in run.plan.routers.values() if not r.site
+    }
+    assert run.plan.frr_routers() == list(run.plan.site_routers().values())
+
+
+def test_set_daemon_with_a_bad_value_names_the_flag():
+    from testbed.scenario.prepare import prepare_run
+
+    with pytest.raises(InputError) as info:
+        prepare_run("site-failure", ["daemon=quagga"])
+    assert str(info.value).startswith("--set: daemon: ")
+    assert str(info.value) == "--set: daemon: Input should be 'frr' or 'bird' (got 'quagga')"
