@@ -6,11 +6,17 @@ start to the last route change (convergence: every router has the routes
 valley-free export brings it, then 1 s without a change), the routers the
 policy leaves without some route, the policy check (every valid path in every
 router's BGP table: paths judged, violations, and how long reading and
-judging them took), teardown, and FRR's memory per router.  The target is
-the scale issue's; here the point is that an internet-sized topology comes
-up, converges and passes its policy check, and what that costs.
+judging them took), teardown, and the daemons' memory per router.  A
+second line per size splits the time (render, namespaces and links, daemons
+started, convergence after the last daemon started) and the memory (the
+daemons' RSS per router by kind; the machine's memory in use, from
+/proc/meminfo, before and once converged).  Targets (issue 19): internet:500
+up and converged in under 60 s and 12 GB, teardown under 5 s.
 
-    sudo .venv/bin/python bench/internet.py [--seed S] [N ...]
+``--daemon bird`` runs every transit and eyeball AS on BIRD 2 (sites stay on
+FRR), ``--daemon mixed`` every other one.
+
+    sudo .venv/bin/python bench/internet.py [--seed S] [--daemon frr|bird|mixed] [N ...]
 """
 
 from __future__ import annotations
@@ -25,26 +31,57 @@ from typing import Any, Dict, List
 from testbed.net.build import Testbed
 from testbed.net.state import load_state
 from testbed.policy.live import check_testbed
-from testbed.topology.load import load_topology
+from testbed.topology.load import load_topology, parse_topology
+from testbed.topology.model import Topology
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from startup import rss_kb  # noqa: E402 - the sibling benchmark's helper
 
 
-def measure(n: int, seed: int) -> Dict[str, Any]:
+def mem_used_mb() -> float:
+    """The machine's memory in use (MemTotal - MemAvailable), MB."""
+    fields = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, _, value = line.partition(":")
+        fields[key] = int(value.split()[0])
+    return (fields["MemTotal"] - fields["MemAvailable"]) / 1024
+
+
+def with_daemons(topo: Topology, daemon: str) -> Topology:
+    """The topology with its transit and eyeball ASes on ``daemon`` (``mixed``: every other)."""
+    if daemon == "frr":
+        return topo
+    data = topo.model_dump(mode="json", by_alias=True)
+    routed = [a for a in data["ases"] if a["role"] != "anycast"]
+    for i, asys in enumerate(routed):
+        if daemon == "bird" or i % 2:
+            asys["daemon"] = "bird"
+    return parse_topology(data, topo.name)
+
+
+def measure(n: int, seed: int, daemon: str = "frr") -> Dict[str, Any]:
     """Bring internet:N up and down once; return the figures."""
-    topo = load_topology(f"internet:{n}:seed={seed}")
+    topo = with_daemons(load_topology(f"internet:{n}:seed={seed}"), daemon)
     with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.monotonic()
+        before = mem_used_mb()
+        t0, wall0 = time.monotonic(), time.time()
         with Testbed(topo, Path(tmp)) as tb:
             up = time.monotonic() - t0
             conv = tb.wait_converged(timeout=600, quiet=1.0)
+            total = conv.at - wall0  # from the start to the last route change
+            used = mem_used_mb()
             t1 = time.monotonic()
             check = check_testbed(tb)
             checked = time.monotonic() - t1
             state = load_state()
-            rss = sum(rss_kb(p.pid) for p in state.processes) if state else 0
+            by_kind: Dict[str, List[int]] = {"frr": [], "bird": []}
+            for name in tb.plan.routed_routers():
+                kind = tb.plan.routers[name].daemon
+                pids = [p.pid for p in state.processes if p.node == name] if state else []
+                by_kind[kind].append(sum(rss_kb(pid) for pid in pids))
+            rss = sum(sum(v) for v in by_kind.values())
             routers = len(tb.plan.routers)
+            timings = dict(tb.timings)
             sessions = sum(len(r.neighbors) for r in tb.plan.routers.values()) // 2
             t2 = time.monotonic()
         down = time.monotonic() - t2
@@ -62,7 +99,25 @@ def measure(n: int, seed: int) -> Dict[str, Any]:
         "check_s": checked,
         "down_s": down,
         "rss_mb_per_router": rss / 1024 / max(routers, 1),
+        "total_s": total,
+        "timings": timings,
+        "mem_mb": (before, used),
+        "rss_mb": {k: sum(v) / 1024 / len(v) for k, v in by_kind.items() if v},
     }
+
+
+def split_line(r: Dict[str, Any]) -> str:
+    """Where the time and the memory went."""
+    t = r["timings"]
+    started = t.get("render", 0) + t.get("network", 0) + t.get("daemons", 0)
+    rss = ", ".join(f"{k} {v:.1f} MB/router" for k, v in r["rss_mb"].items())
+    before, used = r["mem_mb"]
+    return (
+        f"     up and converged in {r['total_s']:.1f} s: render {t.get('render', 0):.1f} s, "
+        f"namespaces and links {t.get('network', 0):.1f} s, daemons started "
+        f"{t.get('daemons', 0):.1f} s, convergence {max(r['total_s'] - started, 0):.1f} s after; "
+        f"memory in use {used - before:.0f} MB ({rss})"
+    )
 
 
 def main(argv: List[str]) -> None:
@@ -70,6 +125,9 @@ def main(argv: List[str]) -> None:
     parser = argparse.ArgumentParser(prog="bench/internet.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, metavar="N", help="internet sizes (20-1000)")
     parser.add_argument("--seed", type=int, default=0, help="the generator's seed")
+    parser.add_argument(
+        "--daemon", choices=("frr", "bird", "mixed"), default="frr", help="transit/eyeball daemons"
+    )
     args = parser.parse_args(argv)
     print(
         f"{'N':>4} {'ASes':>5} {'routers':>7} {'sessions':>8} {'up s':>6} {'BGP s':>6} "
@@ -77,7 +135,7 @@ def main(argv: List[str]) -> None:
         f"{'MB/router':>9}"
     )
     for n in args.sizes or [100, 300, 500]:
-        r = measure(n, args.seed)
+        r = measure(n, args.seed, args.daemon)
         flag = "" if r["converged"] else "  NOT CONVERGED"
         print(
             f"{r['n']:>4} {r['ases']:>5} {r['routers']:>7} {r['sessions']:>8} {r['up_s']:>6.1f} "
@@ -85,6 +143,7 @@ def main(argv: List[str]) -> None:
             f"{r['check_s']:>7.1f} {r['down_s']:>6.1f} {r['rss_mb_per_router']:>9.1f}{flag}",
             flush=True,
         )
+        print(split_line(r), flush=True)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ import os
 import sys
 
 from rich.console import Console
+from rich.progress import ProgressColumn, Task
+from rich.text import Text
 
 from testbed.errors import InputError
 
@@ -34,3 +36,16 @@ def require_root() -> None:
     """Exit 2 with one line unless running as root."""
     if os.geteuid() != 0:
         raise InputError("needs root: namespaces, veth links and FRR need it (run with sudo)")
+
+
+class Counts(ProgressColumn):
+    """A progress display's count: ``12.0/20 s`` for a run's timeline, ``3/12 runs, about
+    5 min left`` for a sweep (a task with a ``left`` field), nothing for a phase without
+    a total (a bring-up's steps, shown in its description)."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        if "left" in task.fields:
+            return Text(f"{task.completed:.0f}/{task.total:.0f} runs, {task.fields['left']}")
+        return Text(f"{task.completed:5.1f}/{task.total:.0f} s")

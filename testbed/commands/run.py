@@ -67,7 +67,7 @@ def run(
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:>5.1f}/{task.total:.0f} s"),
+        ui.Counts(),
         TimeRemainingColumn(),
         console=ui.console,
         transient=True,

@@ -8,7 +8,10 @@ the state ``up`` prints and writes to ``RUN/up.json``.
 
 Nothing here prints: a phase can be shown by passing ``status`` (a context
 manager per phase, given its one-line description, e.g. rich's
-``console.status``).
+``console.status``); when what it yields has an ``update(text)``, the
+testbed's own progress lines (``namespaces made 250/502``, ``daemons started
+120/502``, ``routes: 340/502 routers have all theirs``) replace the text as
+the phase goes.
 """
 
 from __future__ import annotations
@@ -29,6 +32,18 @@ Status = Callable[[str], ContextManager[Any]]
 
 def _no_status(_what: str) -> ContextManager[Any]:
     return contextlib.nullcontext()
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def _follow(tb: Any, shown: Any, prefix: str) -> None:
+    """Show the testbed's progress lines in a phase's status, when it can change its text
+    (rich's ``Status.update``)."""
+    update = getattr(shown, "update", None)
+    if callable(update):
+        tb.progress = lambda line: update(f"{prefix}: {line}")
 
 
 @dataclass
@@ -103,11 +118,15 @@ def bring_up(
         TestbedError: something failed to start.
     """
     t0 = time.monotonic()
-    with status(f"bringing up {tb.topo.name}..."):
+    name = tb.topo.name
+    with status(f"bringing up {name}...") as shown:
+        _follow(tb, shown, name)
         tb.start()
     seconds_up = time.monotonic() - t0
-    with status("waiting for BGP to converge..."):
+    with status("waiting for BGP to converge...") as shown:
+        _follow(tb, shown, f"{name}: BGP converging")
         conv = tb.wait_converged(timeout=timeout)
+    tb.progress = _quiet
     result = BringUp(conv, seconds_up, sessions_established(tb) if sessions else None)
     if policy:
         from testbed.policy.live import check_testbed

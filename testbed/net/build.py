@@ -23,7 +23,7 @@ from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, TypeVar
 
 from testbed.errors import TestbedError
 from testbed.net import anchors, capacity, links
@@ -49,6 +49,7 @@ from testbed.topology.model import Topology
 from testbed.topology.plan import HostPlan, Plan, RouterPlan, make_plan
 
 Log = Callable[[str], None]
+T = TypeVar("T")
 #: How many routers start their FRR daemons at once.  Starting is CPU bound
 #: (about 27 ms a daemon), so more than a few at a time only interleaves them;
 #: a few at a time, in :meth:`Plan.start_order`, lets routes travel while the
@@ -62,6 +63,26 @@ NETLINK_CLOSE_S = 3.0
 
 def _quiet(_msg: str) -> None:
     pass
+
+
+class Counted:
+    """Counts finished steps of one kind and tells ``progress`` every 5 % (thread-safe)."""
+
+    def __init__(self, what: str, total: int, progress: Log) -> None:
+        self.what, self.total, self.progress = what, total, progress
+        self.done = 0
+        self._step = max(1, total // 20)
+        self._lock = threading.Lock()
+
+    def after(self, call: Callable[..., T], *args: object) -> T:
+        """``call(*args)``, then count it."""
+        try:
+            return call(*args)
+        finally:
+            with self._lock:
+                self.done += 1
+                if self.done % self._step == 0 or self.done == self.total:
+                    self.progress(f"{self.what} {self.done}/{self.total}")
 
 
 @dataclass
@@ -106,6 +127,9 @@ class Testbed:
         self.plan: Plan = make_plan(topo)
         self.run_dir = Path(run_dir)
         self.log = log
+        #: told one line at each step of a bring-up (``daemons started 120/502``,
+        #: ``routes: 340/502 routers have all theirs``): ``up`` and ``run`` show it
+        self.progress: Log = _quiet
         self.net = None
         self.nodes: Dict[str, object] = {}
         self.state: Optional[State] = None
@@ -149,7 +173,9 @@ class Testbed:
         self.timings["render"] = time.monotonic() - t0
         t1 = time.monotonic()
         self._create_nodes()
+        self.progress(f"creating {len(self.plan.links)} links...")
         self._create_links()
+        self.progress(f"configuring {len(self.nodes)} nodes...")
         self._configure_nodes()
         self._shape_links()
         self._install_capacity()
@@ -293,7 +319,8 @@ class Testbed:
 
         # A node's shell takes a few ms to start, mostly waiting: start several at once.
         pool = ThreadPoolExecutor(max_workers=NODE_WORKERS)
-        futures = {pool.submit(make, name): name for name in names}
+        counted = Counted("namespaces made", len(names), self.progress)
+        futures = {pool.submit(counted.after, make, name): name for name in names}
         try:
             wait_futures(futures)
         finally:
@@ -415,7 +442,10 @@ class Testbed:
             name: self.daemon(name).start_command(router) + " >/dev/null 2>&1; echo rc=$?"
             for name, router in routed.items()
         }
-        outputs = self._run_in_order(commands, self.plan.start_order(), self.start_workers)
+        counted = Counted("daemons started", len(commands), self.progress)
+        outputs = self._run_in_order(
+            commands, self.plan.start_order(), self.start_workers, counted.after
+        )
         self._start_speakers()
         for name in routed:
             self._track_daemon(name)
@@ -497,16 +527,25 @@ class Testbed:
         return {n: o for n, o in outputs.items() if o.strip() != expect}
 
     def _run_in_order(
-        self, commands: Dict[str, str], order: List[str], workers: int
+        self,
+        commands: Dict[str, str],
+        order: List[str],
+        workers: int,
+        through: Callable[..., str] = lambda run, *args: run(*args),
     ) -> Dict[str, str]:
         """Run one shell line per node in ``order``, at most ``workers`` at a time.
+
+        Args:
+            through: calls each run (``through(run, node, command)``), e.g. to count them.
 
         Returns:
             node -> output.
         """
         pool = ThreadPoolExecutor(max_workers=max(1, workers))
         try:
-            futures = {n: pool.submit(self._run, n, commands[n]) for n in order if n in commands}
+            futures = {
+                n: pool.submit(through, self._run, n, commands[n]) for n in order if n in commands
+            }
             return {name: future.result() for name, future in futures.items()}
         finally:
             pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: start no more
@@ -681,6 +720,7 @@ class Testbed:
         start = self.frr_started_at or time.time()
         deadline = time.monotonic() + timeout
         watcher = RouteWatcher({r: self.nodes[r].pid for r in self.plan.routed_routers()})
+        shown = -1
         try:
             tables = self.routes(expected)
             last_change = time.time()
@@ -690,6 +730,10 @@ class Testbed:
                     for r, t in tables.items()
                 }
                 missing = {r: m for r, m in missing.items() if m}
+                if len(missing) != shown:
+                    shown = len(missing)
+                    done = len(tables) - shown
+                    self.progress(f"routes: {done}/{len(tables)} routers have all theirs")
                 now = time.time()
                 settled = not missing or not wait_for_routes
                 if settled and now - last_change >= quiet:

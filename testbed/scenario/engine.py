@@ -28,7 +28,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, TypeVar
 
 from testbed import signals
 from testbed.errors import TestbedError
@@ -413,7 +413,7 @@ class Engine:
         tb = self._tb
         started = time.monotonic()
         timeout = max(60.0, 3 * self.topo.bgp.hold)
-        up = bring_up(tb, timeout=timeout, sessions=False)
+        up = bring_up(tb, timeout=timeout, status=self._status, sessions=False)
         conv = up.convergence
         plan = tb.plan
         self.say(
@@ -446,6 +446,25 @@ class Engine:
         ).start()
         self.timings["network_and_services_s"] = time.monotonic() - started
         self._pause(self.scenario.settle)
+
+    @contextlib.contextmanager
+    def _status(self, what: str) -> Iterator[Any]:
+        """A phase of the bring-up as a line of the run's progress display (if it has one);
+        yields what takes the testbed's progress lines (``update(text)``)."""
+        if self.progress is None:
+            yield None
+            return
+        progress = self.progress
+        task = progress.add_task(what, total=None)
+
+        class Shown:
+            def update(self, text: str) -> None:
+                progress.update(task, description=text)
+
+        try:
+            yield Shown()
+        finally:
+            progress.remove_task(task)
 
     def _record_policy(
         self, check: PolicyCheck, phase: str, no_route: Optional[Dict[str, Any]] = None

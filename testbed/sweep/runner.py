@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TextColumn
-from rich.text import Text
+from rich.progress import BarColumn, Progress, TextColumn
 
+from testbed.console import Counts
 from testbed.scenario.prepare import PreparedRun, execute
 from testbed.sweep.eta import Eta, human
 from testbed.sweep.figures import figures_of_run
@@ -66,15 +66,6 @@ class Outcome:
     rows: List[Dict[str, Any]] = field(default_factory=list)
     interrupted: Optional[str] = None
     errors: int = 0
-
-
-class _Counts(ProgressColumn):
-    """``3/12 runs, about 5 min left`` for the sweep; ``12.0/20 s`` for a run's timeline."""
-
-    def render(self, task: Task) -> Text:
-        if "left" in task.fields:
-            return Text(f"{task.completed:.0f}/{task.total:.0f} runs, {task.fields['left']}")
-        return Text(f"{task.completed:5.1f}/{task.total or 0:.0f} s")
 
 
 def _row_line(job: Job, total: int, row: Dict[str, Any]) -> str:
@@ -136,7 +127,7 @@ class Runner:
         runs.mkdir(parents=True, exist_ok=True)
         outcome = Outcome(self.folder)
         progress = Progress(
-            TextColumn("{task.description}"), BarColumn(), _Counts(), console=self.console
+            TextColumn("{task.description}"), BarColumn(), Counts(), console=self.console
         )
         total = len(self.jobs)
         with SweepCsv(self.folder / "sweep.csv", self.header) as table, progress:

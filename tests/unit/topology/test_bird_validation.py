@@ -144,9 +144,8 @@ def test_bring_up_refuses_bird_only_where_bird_is_missing(monkeypatch, tmp_path)
 
 def test_up_and_run_refuse_bird_without_bird_before_anything_starts(tmp_path, monkeypatch):
     """``up`` (and ``shell``, ``playbook``) and ``run`` check BIRD is there first: one line."""
-    from testbed.net import bird as birdmod
-
     from testbed.commands.up import checked_topology
+    from testbed.net import bird as birdmod
     from testbed.scenario.prepare import prepare_run
     from testbed.topology.dump import topology_data, topology_yaml
 
