@@ -2,16 +2,19 @@
 
 ``anycast-testbed export TOPOLOGY [SCENARIO] --to ENGINE --out DIR`` runs
 the same experiment on an engine that runs it on one machine or across a
-cluster (Kathará: Docker, or Kubernetes with Megalos).  The steps, each in
-its own module:
+cluster (Kathará: Docker, or Kubernetes with Megalos; containerlab: Docker,
+or Kubernetes with clabernetes).  The steps, each in its own module:
 
 - :func:`prepare`: the topology (and the scenario, ``--set`` applied) loaded
   and checked as ``validate`` checks them, and its plan;
 - :func:`testbed.export.support.check_exportable`: what the engine cannot
   carry, refused with one line naming the field;
-- the engine's module makes the files, pure (:mod:`testbed.export.kathara`),
-  from the testbed's own renderings (frr.conf, NSD, the node's ``ip``
-  commands, the speaker's vtysh commands, the probes' command lines);
+- the engine's module makes the files, pure (:mod:`testbed.export.kathara`,
+  :mod:`testbed.export.containerlab`), from the testbed's own renderings
+  (frr.conf, bird.conf, NSD, the node's ``ip`` commands, the speaker's vtysh
+  commands, the probes' command lines), the engine-neutral part shared
+  (:mod:`testbed.export.lab`, :mod:`testbed.export.scripts`,
+  :mod:`testbed.export.collect`: the run folder ``report`` reads);
 - :func:`write_files` writes them into ``DIR`` (a folder that is empty, or
   ``--force``).
 
@@ -21,14 +24,14 @@ docs/export.md says what is exported, how to run it, and what is not.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 from testbed.errors import InputError
 
 #: The engines ``--to`` takes.
-ENGINES = ("kathara",)
+ENGINES = ("kathara", "containerlab")
 #: The file in an export's folder that lists what the export wrote (``--force`` replaces those).
 MANIFEST = ".anycast-testbed-export"
 
@@ -43,6 +46,7 @@ class Prepared:
         topology_source: the topology as given (for messages).
         scenario_source: the scenario's file (for messages), or None.
         caveats: what ``run`` would warn about (one line each).
+        sets: the ``--set`` items, as given (recorded in the lab's meta.json).
     """
 
     plan: Any
@@ -50,6 +54,7 @@ class Prepared:
     topology_source: str = ""
     scenario_source: Optional[str] = None
     caveats: List[str] = field(default_factory=list)
+    sets: List[str] = field(default_factory=list)
 
 
 def check_engine(engine: str) -> str:
@@ -90,13 +95,34 @@ def prepare(
 
         check = check_topology(topology)
         return Prepared(check.plan, None, topology, None, list(check.warnings))
-    from testbed.scenario.prepare import prepare_run
-
-    run = prepare_run(scenario, list(sets), topology)
-    chosen = run.scenario
+    loaded, topo, plan, caveats = _prepare_run(scenario, list(sets), topology)
+    chosen = loaded.scenario
     if busiest is not None:
-        chosen = with_busiest(chosen, busiest, run.plan)
-    return Prepared(run.plan, chosen, topology, run.loaded.source, list(run.caveats))
+        chosen = with_busiest(chosen, busiest, plan)
+    return Prepared(plan, chosen, topology, loaded.source, caveats, list(sets))
+
+
+def _prepare_run(ref: str, sets: List[str], topology: str) -> Any:
+    """``run``'s checks of a scenario on a topology (:func:`testbed.scenario.prepare.prepare_run`)
+    but for BIRD: the testbed does not start BIRD yet, an exported lab does.
+
+    Returns:
+        (the loaded scenario, the effective topology, its plan, the caveats).
+    """
+    from testbed.scenario.load import load_scenario, scenario_topology
+    from testbed.scenario.validate import timeline_warnings
+    from testbed.topology.capabilities import speaker_caveats
+    from testbed.topology.load import load_topology
+    from testbed.topology.plan import checked_plan
+    from testbed.topology.validate import topology_warnings
+
+    loaded = load_scenario(ref, sets, topology)
+    topo = scenario_topology(loaded, load_topology(topology) if topology else None)
+    plan = checked_plan(topo, f"topology {topo.name}")
+    caveats = (
+        topology_warnings(topo) + speaker_caveats(topo) + timeline_warnings(loaded.scenario, topo)
+    )
+    return loaded, topo, plan, caveats
 
 
 def with_busiest(scenario: Any, site: str, plan: Any) -> Any:
@@ -134,10 +160,20 @@ def export_files(engine: str, prepared: Prepared, options: Any = None) -> Dict[s
         prepared.scenario,
         prepared.scenario_source,
     )
-    from testbed.export import kathara
+    from testbed.export.containerlab import lab_files as containerlab_files
+    from testbed.export.kathara import lab_files as kathara_files
+    from testbed.export.lab import Options
 
+    options = replace(options or Options(), sets=list(prepared.sets))
+    make = kathara_files if engine == "kathara" else containerlab_files
     try:
-        return kathara.lab_files(plan, options, prepared.scenario)
+        return make(
+            plan,
+            options,
+            prepared.scenario,
+            source=prepared.scenario_source,
+            caveats=prepared.caveats,
+        )
     except ValueError as exc:
         raise InputError(str(exc), prepared.topology_source) from None
 

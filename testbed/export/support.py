@@ -1,7 +1,7 @@
 """What an export cannot carry over, refused with one line naming the field (pure).
 
-An exported lab runs every router's FRR with the testbed's own frr.conf,
-NSD on every site server, and the timeline as ``ip``, ``iptables``, signal
+An exported lab runs every router's FRR (or BIRD) with the testbed's own
+frr.conf (bird.conf), NSD on every site server, and the timeline as ``ip``, ``iptables``, signal
 and vtysh commands.  What the testbed does with processes of its own
 (Python speakers, health agents, the load recorder, attack senders, the
 GSLB's PowerDNS and the resolvers) or with host kernel features a
@@ -42,12 +42,8 @@ _WHY_EVENT = {
 def topology_refusal(topo: Topology, engine: str) -> Optional[Tuple[str, str]]:
     """The first field of a topology an export to ``engine`` cannot carry: (field, why)."""
     for i, asys in enumerate(topo.ases):
-        if asys.daemon != "frr":
-            return (
-                f"ases[{i}].daemon",
-                f"{asys.daemon}: only FRR routers are exported to {engine} so far "
-                "(their frr.conf as the testbed renders it)",
-            )
+        if asys.daemon not in ("frr", "bird"):  # pragma: no cover - the model takes no other
+            return f"ases[{i}].daemon", f"{asys.daemon}: not exported to {engine}"
     for i, site in enumerate(topo.sites):
         if site.speaker != "frr":
             return (

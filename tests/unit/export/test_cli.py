@@ -71,7 +71,9 @@ def test_images_on_the_command_line(capsys, tmp_path):
 @pytest.mark.parametrize(
     "args, expected",
     [
-        (["--to", "containerlab"], "--to: no engine 'containerlab' (known: kathara)"),
+        (["--to", "gns3"], "--to: no engine 'gns3' (known: kathara, containerlab)"),
+        (["--to", "containerlab", "--image", "frr"], "--image: 'frr': expected KIND=IMAGE"),
+        (["--to", "kathara", "--image", "quagga=x"], "--image: 'quagga=x': expected"),
         (["--to", "kathara", "--set", "duration=5"], "--set: needs a SCENARIO"),
     ],
 )

@@ -8,22 +8,22 @@ Refresh the golden files after an intended change with
 from __future__ import annotations
 
 import io
-import os
-import shutil
 import tarfile
 from pathlib import Path
 from typing import Dict
 
 import pytest
 
-from testbed import __version__
 from testbed.export import Prepared, export_files, prepare, write_files
 from testbed.export.kathara import HOST_IMAGE, ROUTER_IMAGE, Names, Options, device, lab_files
 from testbed.net import frr
 from testbed.net.nodecmds import router_ip_commands
 from testbed.services import dns
 
-GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "export" / "kathara"
+from .golden import GOLDEN as GOLDEN_ROOT
+from .golden import check_golden
+
+GOLDEN = GOLDEN_ROOT / "kathara"
 COMMAND = "anycast-testbed export two-sites two-sites-failover --to kathara"
 RICH = """
 name: rich
@@ -50,24 +50,6 @@ timeline:
 
 def exported(prepared: Prepared, command: str = COMMAND) -> Dict[str, str]:
     return export_files("kathara", prepared, Options(command=command))
-
-
-def normalised(text: str) -> str:
-    """The text without the version (it is in every file's header)."""
-    return text.replace(f"anycast-testbed {__version__}", "anycast-testbed VERSION")
-
-
-def check_golden(files: Dict[str, str], folder: Path) -> None:
-    if os.environ.get("UPDATE_GOLDEN"):
-        if folder.exists():
-            shutil.rmtree(folder)
-        for rel, text in files.items():
-            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-            (folder / rel).write_text(normalised(text))
-    on_disk = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-    assert on_disk == sorted(files), "files differ from the golden export"
-    for rel, text in files.items():
-        assert normalised(text) == (folder / rel).read_text(), rel
 
 
 @pytest.fixture(scope="module")

@@ -5,20 +5,21 @@
 # (./traffic.sh start). It waits the scenario's settle (SETTLE=0 skips it), fires
 # every event at its time from the timeline's start as the testbed's engine does,
 # and appends a record per event to shared/records/events.jsonl (the timeline's
-# start in shared/records/t0).
+# start as t0 in shared/meta.json and in shared/records/t0).
 set -u
 LAB=$(cd "$(dirname "$0")" && pwd)
-RECORDS="$LAB/shared/records"
+COLLECT="$LAB/shared"
+RECORDS="$COLLECT/records"
 # on DEVICE COMMAND...: run a command in a device of the lab (KATHARA: the command that
 # runs Kathará, e.g. KATHARA="python3 -m kathara" where it came from pip)
 on() { dev=$1; shift; ${KATHARA:-kathara} exec -d "$LAB" "$dev" -- "$@"; }
-# spawn DEVICE NAME COMMAND...: start a command in the background in a device (pid file, log)
+# spawn NODE NAME COMMAND...: start a command in the background in a node (pid file, log)
 spawn() {
     dev=$1; name=$2; shift 2
     on "$dev" sh -c 'mkdir -p /run/anycast-testbed && nohup "$@" </dev/null >/run/anycast-testbed/$0.log 2>&1 &
 echo $! >/run/anycast-testbed/$0.pid' "$name" "$@"
 }
-# halt DEVICE NAME [SIGNAL]: signal what spawn started (SIGTERM by default)
+# halt NODE NAME [SIGNAL]: signal what spawn started (SIGTERM by default)
 halt() {
     on "$1" sh -c '[ -f /run/anycast-testbed/$0.pid ] && kill -$1 $(cat /run/anycast-testbed/$0.pid); rm -f /run/anycast-testbed/$0.pid' \
         "$2" "${3:-TERM}"
@@ -35,12 +36,19 @@ record() {
     applied=$(awk -v a="$1" -v b="$done_at" 'BEGIN { printf "%.6f", b - a }')
     printf '{"t": %s, %s, "details": {}, "applied_s": %s}\n' "$1" "$2" "$applied" >>"$RECORDS/events.jsonl"
 }
+# set_t0: the timeline's start into the run's meta.json (the export wrote it with
+# "t0": null), for anycast-testbed report
+set_t0() {
+    sed 's/^  "t0": .*,$/  "t0": '"$T0"',/' "$COLLECT/meta.json" >"$COLLECT/meta.json.tmp" &&
+        mv "$COLLECT/meta.json.tmp" "$COLLECT/meta.json"
+}
 
 mkdir -p "$RECORDS"
 echo "settling 5 s"
 sleep "${SETTLE:-5}"
 T0=$(now)
 echo "$T0" >"$RECORDS/t0"
+set_t0
 
 # t=15 s: fail site east (link-down)
 wait_until 15

@@ -4,21 +4,22 @@
 # ./traffic.sh start: the services every site server runs besides NSD (which its
 # startup starts), then the probes of every client, their records in shared/records/;
 # ./traffic.sh stop: stops them. They are the testbed's own Python programs: the
-# devices' image needs the anycast-testbed package (kathara/base has not: README.md).
+# containers' image needs the anycast-testbed package (kathara/base has not: README.md).
 # Probe kinds: dns, tcp-stream; services: dns, tcp.
 set -u
 LAB=$(cd "$(dirname "$0")" && pwd)
-RECORDS="$LAB/shared/records"
+COLLECT="$LAB/shared"
+RECORDS="$COLLECT/records"
 # on DEVICE COMMAND...: run a command in a device of the lab (KATHARA: the command that
 # runs Kathará, e.g. KATHARA="python3 -m kathara" where it came from pip)
 on() { dev=$1; shift; ${KATHARA:-kathara} exec -d "$LAB" "$dev" -- "$@"; }
-# spawn DEVICE NAME COMMAND...: start a command in the background in a device (pid file, log)
+# spawn NODE NAME COMMAND...: start a command in the background in a node (pid file, log)
 spawn() {
     dev=$1; name=$2; shift 2
     on "$dev" sh -c 'mkdir -p /run/anycast-testbed && nohup "$@" </dev/null >/run/anycast-testbed/$0.log 2>&1 &
 echo $! >/run/anycast-testbed/$0.pid' "$name" "$@"
 }
-# halt DEVICE NAME [SIGNAL]: signal what spawn started (SIGTERM by default)
+# halt NODE NAME [SIGNAL]: signal what spawn started (SIGTERM by default)
 halt() {
     on "$1" sh -c '[ -f /run/anycast-testbed/$0.pid ] && kill -$1 $(cat /run/anycast-testbed/$0.pid); rm -f /run/anycast-testbed/$0.pid' \
         "$2" "${3:-TERM}"
