@@ -8,7 +8,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install demo tour test unit integration lint schema bench clean
+.PHONY: install demo tour test unit integration lint schema bench clean student-dist
 
 install:
 	VENV=$(VENV) bash scripts/install.sh
@@ -56,3 +56,8 @@ bench: install
 ## Remove what a killed testbed left behind (only its own processes and files).
 clean:
 	$(BIN)/anycast-testbed clean
+
+## The student build: dist/anycast-testbed-student.tar.gz, without labs/solutions/,
+## the `lab solution` command and the tests (labs/README.md, trust model).
+student-dist:
+	python3 scripts/student_dist.py --out dist

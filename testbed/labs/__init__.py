@@ -11,7 +11,11 @@ Modules: :mod:`~testbed.labs.variant` (per-student variants),
 :mod:`~testbed.labs.workcopy` (rendering working copies),
 :mod:`~testbed.labs.answers` (reading answer and prediction files),
 :mod:`~testbed.labs.items` (check items and their report),
-:mod:`~testbed.labs.runner` (running a lab scenario), ``lab1`` ... ``lab6``
-(one checker per lab), :mod:`~testbed.labs.registry` and
-:mod:`~testbed.labs.cli`.
+:mod:`~testbed.labs.runner` (running a lab scenario), ``lab1`` ... ``lab9``
+(one checker per lab), :mod:`~testbed.labs.signing` (the course secret,
+per-install keys, HMAC signatures), :mod:`~testbed.labs.attempts` (answers
+frozen at the first graded check), :mod:`~testbed.labs.checking` (one
+``lab check``), :mod:`~testbed.labs.registry`, :mod:`~testbed.labs.cli` and
+:mod:`~testbed.labs.solution` (the instructors' command, not in the student
+build).
 """

@@ -56,7 +56,14 @@ def parse_all(path: Path, questions: Dict[str, Parser]) -> Tuple[Dict[str, Any],
         in ``questions`` order as ``key: problem``, or None); ({}, the file's
         problem) when it cannot be read (:func:`read_answers`).
     """
-    data, problem = read_answers(path)
+    return parse_read(read_answers(path), questions)
+
+
+def parse_read(
+    read: Tuple[Dict[str, Any], Optional[str]], questions: Dict[str, Parser]
+) -> Tuple[Dict[str, Any], Optional[str]]:
+    """:func:`parse_all` on a file already read (``LabContext.read_answers``)."""
+    data, problem = read
     if problem:
         return {}, problem
     parsed = {key: parse(data.get(key)) for key, parse in questions.items()}

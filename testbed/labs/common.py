@@ -19,6 +19,7 @@ HINT_INTERNET = (
     "to others and must stay as handed out"
 )
 HINT_RUN = "the testbed could not run your files; read the message, fix, and check again"
+HINT_TESTBED = "the testbed failed, not your answers: check again (on a less busy machine)"
 HINT_COMPLETE = (
     "replace every null; the comments in the file say what each answer looks like. "
     "Answers are graded together with the check's run, not before"
@@ -173,27 +174,49 @@ def site_item(ctx: LabContext, topo: Topology, role: str, id_: str) -> CheckItem
 
 
 def run_item(
-    ctx: LabContext, topo: Topology, scenario: Dict[str, Any], title: str
+    ctx: LabContext,
+    topo: Topology,
+    scenario: Dict[str, Any],
+    title: str,
+    handout: bool = False,
 ) -> Tuple[Optional[Summary], CheckItem]:
-    """Run a scenario on the student's topology.
+    """Run a scenario on the student's topology (or the hand-out's).
+
+    A run that raises :class:`~testbed.errors.TestbedError` is the testbed's
+    failure (exit status 3), as is a hand-out network whose clients did not
+    all reach a site; an :class:`~testbed.errors.InputError` (the student's
+    files do not fit the run) and unreachable clients on the student's own
+    topology are the student's.
 
     Args:
         ctx: the lab context.
         topo: the student's topology.
         scenario: scenario data (see :func:`testbed.labs.runner.lab_scenario`).
         title: what the run is, for the item.
+        handout: ``topo`` is the hand-out's, which the student does not edit.
 
     Returns:
         (summary or None, the item).
     """
     try:
         summary = ctx.run(topo, scenario)
-    except (InputError, TestbedError) as exc:
+    except InputError as exc:
         return None, item("run", f"the testbed ran {title}", False, str(exc), HINT_RUN)
+    except TestbedError as exc:
+        return None, item(
+            "run", f"the testbed ran {title}", False, str(exc), HINT_TESTBED, testbed=True
+        )
     served = [c for c, v in summary.clients.items() if v.site_before]
     ok = len(served) == len(ctx.variant.clients)
     detail = f"{len(served)}/{len(ctx.variant.clients)} clients reached a site"
-    return summary, item("run", f"the testbed ran {title}", ok, detail, HINT_RUN)
+    return summary, item(
+        "run",
+        f"the testbed ran {title}",
+        ok,
+        detail,
+        HINT_TESTBED if handout else HINT_RUN,
+        testbed=handout and not ok,
+    )
 
 
 def complete_item(id_: str, name: str, problem: Optional[str]) -> CheckItem:

@@ -52,7 +52,7 @@ def check(ctx: LabContext) -> List[CheckItem]:
         out.append(internet_item(ctx, topo))
         out.append(site_item(ctx, topo, "first", "first-site"))
         out.append(site_item(ctx, topo, "second", "second-site"))
-    data, problem = answers.read_answers(ctx.workdir / "predictions.yaml")
+    data, problem = ctx.read_answers("predictions.yaml")
     predicted, why = (
         (None, problem)
         if problem
@@ -80,17 +80,21 @@ def check(ctx: LabContext) -> List[CheckItem]:
         return out + skip_all(later)
     seen = sites_before(summary)
     served = [c for c in clients if seen.get(c) in site_names]
-    counts = {s: sum(1 for c in clients if seen.get(c) == s) for s in site_names}
-    detail = ", ".join(f"{s}: {n} client(s)" for s, n in counts.items())
+    idle = [s for s in site_names if not any(seen.get(c) == s for c in clients)]
+    # No count per site: with two sites it would give the predictions away.
+    problems = []
     if len(served) < len(clients):
-        detail += f"; {len(clients) - len(served)} reached no site"
+        problems.append("a client reached no site")
+    if idle:
+        problems.append("a site served no client")
     out.append(
         item(
             "served",
             later[0][1],
-            len(served) == len(clients) and all(counts.values()),
-            detail,
+            not problems,
+            "; ".join(problems) or "every client reached a site, and every site serves someone",
             "each site must serve someone: is the second site where TASK.md puts it?",
+            actual={c: seen.get(c) for c in clients},
         )
     )
     wrong = answers.wrong_count(predicted or {}, seen, clients)  # complete: the run needs it
@@ -101,6 +105,8 @@ def check(ctx: LabContext) -> List[CheckItem]:
             wrong == 0,
             of(len(clients) - wrong, len(clients), "right"),
             HINT_PREDICT,
+            expected={c: seen.get(c) for c in clients},
+            actual=predicted,
         )
     )
     return out

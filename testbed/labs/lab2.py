@@ -132,6 +132,8 @@ def check(ctx: LabContext) -> List[CheckItem]:
             extra >= v.params["min_prepend"],
             f"{backup.name} prepends {extra} more than {primary.name}",
             HINT_PREPEND,
+            expected=f">= {v.params['min_prepend']}",
+            actual=extra,
         )
     )
     return out + answer_items(ctx, given, titles)
@@ -142,8 +144,8 @@ def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     v = ctx.variant
     clients = [c.name for c in v.clients]
     sites = [s.name for s in v.site.values()]
-    return answers.parse_all(
-        ctx.workdir / "answers.yaml",
+    return answers.parse_read(
+        ctx.read_answers("answers.yaml"),
         {
             "before": lambda x: answers.site_map(x, clients, sites),
             "med_backup_clients": lambda x: answers.client_set(x, clients),
@@ -178,6 +180,8 @@ def answer_items(ctx: LabContext, given: Dict[str, Any], titles: Dict[str, str])
             wrong == 0,
             of(len(clients) - wrong, len(clients), "right"),
             HINT_BEFORE,
+            expected=base,
+            actual=given["before"],
         ),
         item(
             "answer-med",
@@ -185,6 +189,8 @@ def answer_items(ctx: LabContext, given: Dict[str, Any], titles: Dict[str, str])
             med_ok,
             "right" if med_ok else "not what BGP does",
             HINT_MED,
+            expected=on_backup,
+            actual=given["med_backup_clients"],
         ),
         item(
             "answer-prepend",
@@ -192,5 +198,7 @@ def answer_items(ctx: LabContext, given: Dict[str, Any], titles: Dict[str, str])
             count_ok,
             "right" if count_ok else f"{count} is not the fewest that works",
             HINT_MIN,
+            expected=v.params["min_prepend"],
+            actual=count,
         ),
     ]

@@ -155,6 +155,8 @@ def check(ctx: LabContext) -> List[CheckItem]:
             worst < TARGET_S,
             f"worst outage {worst:.2f} s",
             HINT_FAST,
+            expected=f"< {TARGET_S:g}",
+            actual=round(worst, 3),
         )
     )
     return out + answer_items(ctx, topo, given, titles)
@@ -162,8 +164,8 @@ def check(ctx: LabContext) -> List[CheckItem]:
 
 def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     """``answers.yaml`` parsed: ({key: number}, the first problem or None)."""
-    return answers.parse_all(
-        ctx.workdir / "answers.yaml",
+    return answers.parse_read(
+        ctx.read_answers("answers.yaml"),
         {
             "outage_link_down_s": lambda x: answers.number(x, 0, 600),
             "outage_silent_s": lambda x: answers.number(x, 0, 600),
@@ -224,7 +226,7 @@ def own_figures(ctx: LabContext, how: str) -> List[Tuple[str, Set[float]]]:
     v = ctx.variant
     fails = v.site[v.params["fails"]].name
     out = []
-    for run in past_runs(ctx.workdir / "runs"):
+    for run in past_runs(ctx.workdir / "runs", ctx.keyring):
         found = run_failure(v, run)
         if found is None or found[0] != how:
             continue
@@ -254,7 +256,8 @@ def figure_item(
         detail = f"{stated:g} s is not what your {len(runs)} {how} run(s) in runs/ measured"
     else:
         detail = f"{stated:g} s, as runs/{match} measured"
-    return item(id_, title, match is not None, detail, hint)
+    expected = {name: sorted(figs) for name, figs in runs}
+    return item(id_, title, match is not None, detail, hint, expected=expected, actual=stated)
 
 
 def answer_items(
@@ -300,5 +303,7 @@ def answer_items(
             ok,
             f"{ms:g} ms" if ok else f"{ms:g} ms does not fit your BFD settings",
             HINT_BFD_ANSWER,
+            expected=want,
+            actual=ms,
         ),
     ]

@@ -20,7 +20,6 @@ from testbed.labs.common import (
     complete_item,
     find_site,
     internet_item,
-    of,
     run_item,
     scenario_topology_item,
     site_item,
@@ -129,7 +128,8 @@ def check(ctx: LabContext) -> List[CheckItem]:
             "moved",
             titles["moved"],
             moved == len(theirs),
-            of(moved, len(theirs), f"of {fails.name}'s clients moved"),
+            # no count: how many clients the site serves is half of answer-blackholed
+            "all moved" if moved == len(theirs) else "not all moved",
             HINT_HEALTH,
         )
     )
@@ -147,7 +147,7 @@ def check(ctx: LabContext) -> List[CheckItem]:
             "others",
             titles["others"],
             not hurt,
-            of(hurt, len(others), "other clients disturbed"),
+            "none disturbed" if not hurt else "some disturbed",
             HINT_OTHERS,
         )
     )
@@ -157,13 +157,20 @@ def check(ctx: LabContext) -> List[CheckItem]:
 def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     """``answers.yaml`` parsed: ({key: value}, the first problem or None)."""
     clients = [c.name for c in ctx.variant.clients]
-    return answers.parse_all(
-        ctx.workdir / "answers.yaml",
+    return answers.parse_read(
+        ctx.read_answers("answers.yaml"),
         {
             "blackholed_clients": lambda x: answers.client_set(x, clients),
             "withdraw_after_s": lambda x: answers.number(x, 0, 600),
         },
     )
+
+
+def window_of(health: Any) -> Optional[List[float]]:
+    """The agent's withdrawal time the timing answer must fall in: [earliest, worst] (s)."""
+    if health is None:
+        return None
+    return [health.interval * (health.fall - 1), health.interval * health.fall + health.timeout]
 
 
 def answer_items(
@@ -197,6 +204,8 @@ def answer_items(
             black_ok,
             "right" if black_ok else "not what happens",
             HINT_BLACKHOLED,
+            expected=want,
+            actual=given["blackholed_clients"],
         ),
         item(
             "answer-timing",
@@ -204,5 +213,7 @@ def answer_items(
             ok,
             f"{secs:g} s" if ok else f"{secs:g} s does not fit your agent's settings",
             HINT_TIMING,
+            expected=window_of(health),
+            actual=secs,
         ),
     ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from testbed.labs import answers, reasoning
-from testbed.labs.common import of, run_item, skip_all, starting_topology
+from testbed.labs.common import HINT_TESTBED, of, run_item, skip_all, starting_topology
 from testbed.labs.items import CheckItem, item
 from testbed.labs.runner import LabContext, Summary, lab_scenario, sites_before
 from testbed.labs.variant import Variant
@@ -134,7 +134,7 @@ def check(ctx: LabContext) -> List[CheckItem]:
     clients = [c.name for c in v.clients]
     transits = [t.name for t in v.transits]
     site_names = [s.name for s in v.site.values()]
-    data, problem = answers.read_answers(ctx.workdir / "predictions.yaml")
+    data, problem = ctx.read_answers("predictions.yaml")
     parsers = {
         "catchment": lambda x: answers.site_map(x, clients, site_names),
         "not_shortest": lambda x: answers.client_set(x, clients),
@@ -166,24 +166,53 @@ def check(ctx: LabContext) -> List[CheckItem]:
         return out + skip_all([("run", "the testbed ran the lab's network")] + later)
     topo = starting_topology(ctx)
     scenario = lab_scenario("lab6-check", DURATION_S, timeline(v))
-    summary, ran = run_item(ctx, topo, scenario, "the lab's network")
+    summary, ran = run_item(ctx, topo, scenario, "the lab's network", handout=True)
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
     seen = sites_before(summary)
     wrong = answers.wrong_count(predicted["catchment"], seen, clients)
     right = of(len(clients) - wrong, len(clients), "right")
-    out.append(item(*later[0], wrong == 0, right, HINT_CATCHMENT))
+    out.append(
+        item(
+            *later[0],
+            wrong == 0,
+            right,
+            HINT_CATCHMENT,
+            expected={c: seen.get(c) for c in clients},
+            actual=predicted["catchment"],
+        )
+    )
     shortest = catchment_of(topo, policy=False)
     elsewhere = {c for c in clients if seen.get(c) != shortest.get(c)}
     wrong = answers.wrong_count(predicted["not_shortest"], elsewhere, clients)
     right = of(len(clients) - wrong, len(clients), "right")
-    out.append(item(*later[1], wrong == 0, right, HINT_SHORTEST))
+    out.append(
+        item(
+            *later[1],
+            wrong == 0,
+            right,
+            HINT_SHORTEST,
+            expected=elsewhere,
+            actual=predicted["not_shortest"],
+        )
+    )
     measured = missing_routes(summary, topo)
     if measured is None:
-        out.append(item(*later[2], False, "the run has no policy check", HINT_POLICY))
+        out.append(
+            item(*later[2], False, "the run has no policy check", HINT_TESTBED, testbed=True)
+        )
         return out
     good = sum(1 for t in transits if predicted["no_route"][t] == measured.get(t, set()))
     right = of(good, len(transits), "transits right")
-    out.append(item(*later[2], good == len(transits), right, HINT_NO_ROUTE))
+    out.append(
+        item(
+            *later[2],
+            good == len(transits),
+            right,
+            HINT_NO_ROUTE,
+            expected={t: measured.get(t, set()) for t in transits},
+            actual=predicted["no_route"],
+        )
+    )
     return out

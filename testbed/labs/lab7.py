@@ -81,8 +81,8 @@ def timeline(site: str, action: str) -> List[Dict[str, Any]]:
 def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     """``answers.yaml`` parsed: ({key: value}, the first problem or None)."""
     sites = [s.name for s in ctx.variant.site.values()]
-    return answers.parse_all(
-        ctx.workdir / "answers.yaml",
+    return answers.parse_read(
+        ctx.read_answers("answers.yaml"),
         {
             "site": lambda x: answers.choice(x, sites, "site"),
             "action": lambda x: answers.choice(x, steering.ACTIONS, "playbook action"),
@@ -144,7 +144,7 @@ def check(ctx: LabContext) -> List[CheckItem]:
         return out + skip_all([("run", "the testbed ran the attack with your action")] + later)
     topo = starting_topology(ctx)
     scenario = lab_scenario("lab7-check", DURATION_S, timeline(given["site"], given["action"]))
-    summary, ran = run_item(ctx, topo, scenario, "the attack with your action")
+    summary, ran = run_item(ctx, topo, scenario, "the attack with your action", handout=True)
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
@@ -182,6 +182,9 @@ def graded(
             landed,
             "as the lab's numbers say" if landed else "not as the lab's numbers say",
             HINT_ATTACK,
+            testbed=not landed,
+            expected=[target],
+            actual=before,
         )
     ]
     right = (given["site"], given["action"]) in best
@@ -192,22 +195,55 @@ def graded(
             right,
             "right" if right else "not the action asked for",
             HINT_ACTION,
+            expected=[list(b) for b in best],
+            actual=[given["site"], given["action"]],
         )
     )
     if after is None:
         return out + [
-            item(i, titles[i], False, "the run has no load figures after your action", HINT_ATTACK)
+            item(
+                i,
+                titles[i],
+                False,
+                "the run has no load figures after your action",
+                HINT_ATTACK,
+                testbed=True,
+            )
             for i in ("relieved", "match-cascade")
         ]
     relieved = target not in after
     detail = "yes" if relieved else "no: still overloaded"
-    if relieved != (target not in chosen.overloaded):
+    against = relieved != (target not in chosen.overloaded)
+    if against:
         detail += DISAGREE
-    out.append(item("relieved", titles["relieved"], relieved, detail, HINT_RELIEVED))
+    out.append(
+        item(
+            "relieved",
+            titles["relieved"],
+            relieved,
+            detail,
+            HINT_RELIEVED,
+            testbed=against,
+            expected=target not in chosen.overloaded,
+            actual=relieved,
+        )
+    )
     seen = after - {target}
     match = given["overloaded_after"] == seen
     detail = "right" if match else "not what the run measured"
-    if seen != steering.cascade(chosen, target):
+    reasoned = steering.cascade(chosen, target)
+    if seen != reasoned:
         detail += DISAGREE
-    out.append(item("match-cascade", titles["match-cascade"], match, detail, HINT_CASCADE))
+    out.append(
+        item(
+            "match-cascade",
+            titles["match-cascade"],
+            match,
+            detail,
+            HINT_CASCADE,
+            testbed=seen != reasoned,
+            expected=seen,
+            actual=given["overloaded_after"],
+        )
+    )
     return out

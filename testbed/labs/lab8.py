@@ -95,7 +95,7 @@ def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     for service in remedies.SERVICES:
         questions[service] = lambda x: answers.name_set(x, remedies.REMEDIES, "remedy")
         questions[f"{service}_recovery_s"] = lambda x: answers.number(x, 0.0, MAX_FIGURE_S)
-    return answers.parse_all(ctx.workdir / "answers.yaml", questions)
+    return answers.parse_read(ctx.read_answers("answers.yaml"), questions)
 
 
 def titles() -> Dict[str, str]:
@@ -124,7 +124,7 @@ def check(ctx: LabContext) -> List[CheckItem]:
     if problem is not None:
         return out + skip_all([("run", "the testbed ran the lab's scenario")] + later)
     summary, ran = run_item(
-        ctx, starting_topology(ctx), scenario(ctx.variant), "the lab's scenario"
+        ctx, starting_topology(ctx), scenario(ctx.variant), "the lab's scenario", handout=True
     )
     out.append(ran)
     if summary is None:
@@ -168,13 +168,26 @@ def graded(v: Variant, given: Dict[str, Any], summary: Summary) -> List[CheckIte
         listed: Set[str] = given[service]
         right = listed == set(remedies.fitting(needs))
         detail = "right" if right else "not the remedies asked for"
-        if measured[service] != remedies.fitting(needs):
+        against = measured[service] != remedies.fitting(needs)
+        if against:
             detail += DISAGREE
         key = f"answer-{service}"
-        out.append(item(key, names[key], right, detail, HINT_REMEDY))
+        out.append(
+            item(
+                key,
+                names[key],
+                right,
+                detail,
+                HINT_REMEDY,
+                testbed=against,
+                expected=remedies.fitting(needs),
+                actual=listed,
+            )
+        )
         worst = worst_of(listed, seen)
         figure = given[f"{service}_recovery_s"]
         close = worst is not None and remedies.figure_close(figure, worst)
+        broken = worst is None or math.isinf(worst)
         if worst is None:
             detail = "the run has no figures for a remedy listed: check again"
         elif math.isinf(worst):
@@ -182,5 +195,16 @@ def graded(v: Variant, given: Dict[str, Any], summary: Summary) -> List[CheckIte
         else:
             detail = "close to the check's run" if close else "not close to the check's run"
         key = f"answer-{service}-recovery"
-        out.append(item(key, names[key], close, detail, HINT_FIGURE))
+        out.append(
+            item(
+                key,
+                names[key],
+                close,
+                detail,
+                HINT_FIGURE,
+                testbed=broken,
+                expected=worst,
+                actual=figure,
+            )
+        )
     return out

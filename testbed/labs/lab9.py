@@ -132,8 +132,8 @@ def measured(summary: Summary) -> Dict[str, Optional[float]]:
 
 def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
     """``answers.yaml`` parsed: ({key: value}, the first problem or None)."""
-    return answers.parse_all(
-        ctx.workdir / "answers.yaml",
+    return answers.parse_read(
+        ctx.read_answers("answers.yaml"),
         {
             "ttl": lambda x: answers.integer(x, 1, MAX_TTL),
             "interval": lambda x: answers.integer(x, 1, MAX_INTERVAL),
@@ -173,7 +173,9 @@ def check(ctx: LabContext) -> List[CheckItem]:
     if problem is not None:
         return out + skip_all([("run", "the testbed ran the failure with your settings")] + later)
     data = scenario(ctx.variant, given["ttl"], given["interval"])
-    summary, ran = run_item(ctx, starting_topology(ctx), data, "the failure with your settings")
+    summary, ran = run_item(
+        ctx, starting_topology(ctx), data, "the failure with your settings", handout=True
+    )
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
@@ -208,34 +210,87 @@ def graded(v: Variant, given: Dict[str, Any], summary: Summary) -> List[CheckIte
 
     met = design.budgets_met(ttl, interval)
     detail = "within both" if met == 2 else f"within {met}/2"
-    out.append(item("answer-budgets", names["answer-budgets"], met == 2, detail, HINT_BUDGETS))
+    out.append(
+        item(
+            "answer-budgets",
+            names["answer-budgets"],
+            met == 2,
+            detail,
+            HINT_BUDGETS,
+            expected=2,
+            actual=met,
+        )
+    )
 
     meets = design.meets(ttl, interval)
     detail = f"{'met' if meets else 'not met'} in the worst case; the check's run: {_figure(gslb)}"
+    against = gslb is None or (meets and gslb > design.target_s)
     if gslb is None:
         detail += "; the run has no GSLB failover figures: check again"
     elif meets and gslb > design.target_s:
         detail += DISAGREE
     elif not meets and gslb <= design.target_s:
         detail += " (this run did not hit the worst case)"
-    out.append(item("meets-target", names["meets-target"], meets, detail, HINT_TARGET))
+    out.append(
+        item(
+            "meets-target",
+            names["meets-target"],
+            meets,
+            detail,
+            HINT_TARGET,
+            testbed=against,
+            expected=f"<= {design.target_s:g}",
+            actual={"worst_case_s": worst, "measured_s": gslb},
+        )
+    )
 
     right = (ttl, interval) == design.best()
     detail = "right" if right else "not the settings asked for"
-    out.append(item("answer-least-load", names["answer-least-load"], right, detail, HINT_LEAST))
+    out.append(
+        item(
+            "answer-least-load",
+            names["answer-least-load"],
+            right,
+            detail,
+            HINT_LEAST,
+            expected=list(design.best()),
+            actual=[ttl, interval],
+        )
+    )
 
     close = gslbdesign.prediction_close(given["predicted_gslb_worst_s"], worst)
     detail = "right for your settings" if close else "not the worst case of your settings"
     if exceeded:
         detail += DISAGREE
     out.append(
-        item("answer-prediction", names["answer-prediction"], close, detail, HINT_PREDICTION)
+        item(
+            "answer-prediction",
+            names["answer-prediction"],
+            close,
+            detail,
+            HINT_PREDICTION,
+            testbed=exceeded,
+            expected=worst,
+            actual=given["predicted_gslb_worst_s"],
+        )
     )
 
     right = given["faster"] == design.faster()
     detail = "right" if right else "not the method asked for"
     ran = gslbdesign.measured_faster(seen["anycast"], gslb)
-    if design.fits(ttl, interval) and ran is not None and ran != design.faster():
+    against = design.fits(ttl, interval) and ran is not None and ran != design.faster()
+    if against:
         detail += DISAGREE
-    out.append(item("answer-faster", names["answer-faster"], right, detail, HINT_FASTER))
+    out.append(
+        item(
+            "answer-faster",
+            names["answer-faster"],
+            right,
+            detail,
+            HINT_FASTER,
+            testbed=against,
+            expected=design.faster(),
+            actual=given["faster"],
+        )
+    )
     return out

@@ -6,22 +6,32 @@ scenario engine and returns the run's summary (:class:`~testbed.analysis.model.S
 The CLI passes the real engine (:func:`engine_runner`); unit tests pass a
 fake that returns a made-up summary, so the checkers' logic is tested
 without root.
+
+Run folders are signed (:mod:`testbed.labs.signing`): the check's own runs
+as it makes them, the student's own runs (lab 3 reads them) the first time a
+check reads them; a check refuses a signed run folder whose files changed.
+The answer files are read through :meth:`LabContext.read_answers`, which
+gives the answers frozen at the first graded check (:mod:`testbed.labs.attempts`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from testbed.analysis.model import Summary
 from testbed.errors import InputError
+from testbed.labs import answers
+from testbed.labs.signing import Key, Keyring, canonical, check_folder, sign_folder
 from testbed.labs.variant import Variant
 from testbed.topology.model import Topology
 
 RunFn = Callable[[Topology, Dict[str, Any]], Summary]
 Say = Callable[[str], None]
 
+#: The files of a run folder a signature covers (what the checks read).
+RUN_FILES = ["summary.json", "topology.yaml", "scenario.yaml", "meta.json"]
 #: Traffic of every lab run: enough DNS to time outages, two TCP streams.
 LAB_TRAFFIC = {"dns_rate": 20, "tcp_streams": 2, "tcp_interval": 0.2, "tcp_timeout": 3.0}
 
@@ -39,6 +49,36 @@ class LabContext:
     run: RunFn
     say: Say = _quiet
     run_dirs: List[str] = field(default_factory=list)
+    keyring: Optional[Keyring] = None
+    #: Answer file name -> the content frozen at the first graded check.
+    frozen: Dict[str, Any] = field(default_factory=dict)
+    #: Answer file name -> its content now (files that could be read).
+    answers_now: Dict[str, Any] = field(default_factory=dict)
+
+    def read_answers(self, name: str) -> Tuple[Dict[str, Any], Optional[str]]:
+        """An answer file of the working copy, as graded: its frozen first answers if any.
+
+        Args:
+            name: ``answers.yaml`` or ``predictions.yaml``.
+
+        Returns:
+            (mapping, None) or ({}, the file's problem), as
+            :func:`testbed.labs.answers.read_answers`.
+        """
+        data, problem = answers.read_answers(self.workdir / name)
+        if problem is None:
+            self.answers_now[name] = data
+        if name in self.frozen:
+            return self.frozen[name], None
+        return data, problem
+
+    def changed(self) -> Set[str]:
+        """The answer files whose content differs from the answers frozen at the first check."""
+        return {
+            name
+            for name, data in self.frozen.items()
+            if name not in self.answers_now or canonical(self.answers_now[name]) != canonical(data)
+        }
 
 
 def lab_scenario(
@@ -78,13 +118,14 @@ def lab_scenario(
     return data
 
 
-def engine_runner(out: Path, say: Say, run_dirs: List[str]) -> RunFn:
+def engine_runner(out: Path, say: Say, run_dirs: List[str], signer: Optional[Key] = None) -> RunFn:
     """A ``run`` function on the real scenario engine (needs root).
 
     Args:
         out: parent folder of the run folders.
         say: prints the engine's progress lines.
         run_dirs: every run folder made is appended here.
+        signer: signs each run folder (:data:`RUN_FILES`) as soon as it is written.
 
     Returns:
         ``run(topology, scenario_data) -> summary``.
@@ -102,6 +143,7 @@ def engine_runner(out: Path, say: Say, run_dirs: List[str]) -> RunFn:
         validate_against(scenario, topo, source)
         result = run_scenario(scenario, topo, out, say=say)
         run_dirs.append(str(result.run_dir))
+        sign_folder(signer, Path(result.run_dir), RUN_FILES)
         if result.interrupted:
             raise KeyboardInterrupt
         return result.summary if result.summary is not None else Summary()
@@ -137,7 +179,7 @@ class PastRun:
     topology: Topology  # the topology it ran on, the scenario's settings applied
 
 
-def past_runs(folder: Path) -> List[PastRun]:
+def past_runs(folder: Path, ring: Optional[Keyring] = None) -> List[PastRun]:
     """The readable run folders under ``folder``, oldest first.
 
     A folder counts when it holds ``summary.json`` (the run was analysed) and
@@ -147,6 +189,9 @@ def past_runs(folder: Path) -> List[PastRun]:
 
     Args:
         folder: usually the working copy's ``runs/``.
+        ring: the check's keys: a run folder signed with one of them must
+            still match (else :class:`~testbed.labs.signing.Tampered`); an
+            unsigned one is signed now, so it cannot change after this check.
 
     Returns:
         The runs, by folder name (they start with the date and time).
@@ -158,6 +203,8 @@ def past_runs(folder: Path) -> List[PastRun]:
         return out
     for summary_path in sorted(folder.glob("*/summary.json")):
         run_dir = summary_path.parent
+        if ring is not None and check_folder(ring, run_dir) is False:
+            sign_folder(ring.signer, run_dir, RUN_FILES)
         try:
             summary = read_summary(run_dir)
             topology = read_run_topology(run_dir)

@@ -1,20 +1,23 @@
 """Per-student variants: the same lab with other names, numbers and roles.
 
 ``make_variant(lab, student)`` seeds a random generator from a hash of the
-lab number and the student ID, so a student always gets the same variant and
-two students (almost always) get different ones: other transit, client and
-site names, other AS numbers, sites behind other transits, another site that
-fails, another hold time or prepend count.  Every variant is equivalent: the
-same lesson, the same number of steps, and answers that the checker computes
-from the variant (see :mod:`testbed.labs.reasoning`).  Without a student ID
-the reference variant is used (the same for everyone: for a demo in class);
-``reference`` itself, an empty ID and IDs with blanks are refused
-(:func:`check_student`), so no ID can stand for the reference variant.
+lab number and the student ID (an HMAC keyed with the course secret when
+there is one, so that only its holders can compute a variant from an ID),
+so a student always gets the same variant and two students (almost always)
+get different ones: other transit, client and site names, other AS numbers,
+sites behind other transits, another site that fails, another hold time or
+prepend count.  Every variant is equivalent: the same lesson, the same
+number of steps, and answers that the checker computes from the variant
+(see :mod:`testbed.labs.reasoning`).  Without a student ID the reference
+variant is used (the same for everyone: for a demo in class); ``reference``
+itself, an empty ID and IDs with blanks are refused (:func:`check_student`),
+so no ID can stand for the reference variant.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import random
 import re
 from dataclasses import asdict, dataclass, field
@@ -279,10 +282,25 @@ def check_student(student: Optional[str], where: str = "--student") -> Optional[
     return student
 
 
-def seed_of(lab: int, student: Optional[str]) -> int:
-    """The generator seed of a student's variant of a lab (stable across machines)."""
+def seed_of(lab: int, student: Optional[str], secret: Optional[bytes] = None) -> int:
+    """The generator seed of a student's variant of a lab (stable across machines).
+
+    Args:
+        lab: the lab number.
+        student: the student ID (None: the reference variant).
+        secret: the course secret.  Without it the seed is a plain SHA-256 of
+            the lab and the ID, which anyone can compute for any ID; with it,
+            HMAC-SHA256 keyed with the secret, which only its holders can.
+
+    Returns:
+        A 64-bit seed.
+    """
     text = f"anycast-testbed lab {lab} student {student or REFERENCE}"
-    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+    if secret is None:
+        digest = hashlib.sha256(text.encode()).digest()
+    else:
+        digest = hmac.new(secret, text.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big")
 
 
 def _internet(rng: random.Random) -> Tuple[Tuple[Transit, ...], Tuple[Client, ...], int]:
@@ -578,12 +596,19 @@ def _lab7_place(
     return capacity, sources
 
 
-def make_variant(lab: int, student: Optional[str] = None) -> Variant:
+def make_variant(
+    lab: int,
+    student: Optional[str] = None,
+    secret: Optional[bytes] = None,
+    seed: Optional[int] = None,
+) -> Variant:
     """A student's variant of a lab.
 
     Args:
         lab: the lab number (1-9).
         student: the student ID (None: the reference variant).
+        secret: the course secret that salts the seed (see :func:`seed_of`).
+        seed: the seed itself, as a working copy records it (overrides the two above).
 
     Returns:
         The variant: names, AS numbers, sites by role, the lab's parameters.
@@ -593,7 +618,7 @@ def make_variant(lab: int, student: Optional[str] = None) -> Variant:
         InputError: the student ID is not acceptable (see :func:`check_student`).
     """
     check_student(student)
-    rng = random.Random(seed_of(lab, student))
+    rng = random.Random(seed if seed is not None else seed_of(lab, student, secret))
     if lab == 7:
         transits, clients, anycast_asn, roles, params = _lab7(rng)
     else:

@@ -6,6 +6,12 @@ copies the other files, and writes ``.lab.json`` (lab, student, variant and
 a digest of them) so that ``lab check`` knows whose copy it is and notices
 when the file was edited.  With ``solution=True`` the instructor's files
 replace the hand-out's of the same name.
+
+With a course secret the variant's seed is salted with it: ``.lab.json``
+then also records the seed (so a check without the secret, the student's,
+can rebuild the variant) and is signed with the secret (so the instructor's
+check, with it, knows the seed was not changed).  Without one it is signed
+with the per-install key (:mod:`testbed.labs.signing`).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import hashlib
 import json
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -22,9 +29,20 @@ import jinja2
 
 from testbed.errors import InputError
 from testbed.labs.registry import COMMON_DIR, Lab
-from testbed.labs.variant import Variant, check_student, diagram, make_variant
+from testbed.labs.signing import Key, Keyring, Tampered, check_data, sign_data
+from testbed.labs.variant import Variant, check_student, diagram, make_variant, seed_of
 
 STATE = ".lab.json"
+#: Said by ``lab start`` and ``lab check`` when a student's variant is not salted.
+GUESSABLE = (
+    "warning: no course secret: anyone can compute this variant (and its answers) from the "
+    "student ID; instructors: --course-secret FILE (labs/README.md, trust model)"
+)
+#: Said by ``lab check`` without the course secret on a copy made with one.
+UNVERIFIED = (
+    "note: checked with the variant recorded in .lab.json (no course secret here): "
+    "your instructor's check verifies it"
+)
 
 
 def sources(lab: Lab, solution: bool = False) -> Dict[str, Path]:
@@ -82,6 +100,8 @@ def render(
     dest: Path,
     solution: bool = False,
     force: bool = False,
+    course: Optional[Key] = None,
+    signer: Optional[Key] = None,
 ) -> List[Path]:
     """Write a working copy.
 
@@ -91,6 +111,8 @@ def render(
         dest: the working copy's folder (created).
         solution: the instructor's solution instead of the starting state.
         force: overwrite an existing working copy (the student's edits are lost).
+        course: the course secret the variant was salted with (None: not salted).
+        signer: the key that signs ``.lab.json`` (None: unsigned).
 
     Returns:
         The files written.
@@ -119,14 +141,20 @@ def render(
             else:
                 shutil.copyfile(source, target)
             written.append(target)
-        state = {
+        state: Dict[str, Any] = {
             "lab": lab.number,
             "slug": lab.slug,
             "student": variant.student,
             "solution": solution,
             "variant": variant.as_dict(),
             "digest": digest(lab.number, variant),
+            "salted": course is not None,
         }
+        if course is not None:
+            state["seed"] = f"{seed_of(lab.number, variant.student, course.secret):016x}"
+        state = json.loads(json.dumps(state))
+        if signer is not None:
+            state["signature"] = sign_data(signer, state)
         (dest / STATE).write_text(json.dumps(state, indent=1) + "\n")
     except OSError as exc:
         raise InputError(
@@ -170,20 +198,38 @@ def read_state(dest: Path) -> Optional[Dict[str, Any]]:
     return data
 
 
+@dataclass
+class WorkingCopy:
+    """A working copy as ``lab check`` opens it."""
+
+    variant: Variant
+    salted: bool
+    notes: List[str] = field(default_factory=list)
+
+
 def variant_of(lab: Lab, dest: Path, student: Optional[str]) -> Variant:
-    """The variant a working copy was made for.
+    """The variant a working copy was made for (see :func:`open_copy`; no keys)."""
+    return open_copy(lab, dest, student).variant
+
+
+def open_copy(
+    lab: Lab, dest: Path, student: Optional[str], ring: Optional[Keyring] = None
+) -> WorkingCopy:
+    """The variant a working copy was made for, its ``.lab.json`` checked.
 
     Args:
         lab: the lab.
         dest: the working copy.
         student: ``--student`` if given (must match the copy's).
+        ring: the check's keys (the course secret, this install's key).
 
     Returns:
-        The variant.
+        The variant, whether it is salted, and notes for the user.
 
     Raises:
-        InputError: no working copy, another lab's, another student's, or a
-            ``.lab.json`` that was edited (its digest does not match).
+        InputError: no working copy, another lab's, another student's, made
+            with another course secret or without the one given.
+        Tampered: ``.lab.json`` was edited (its digest or signature does not match).
     """
     state = read_state(dest)
     if state is None:
@@ -193,20 +239,56 @@ def variant_of(lab: Lab, dest: Path, student: Optional[str]) -> Variant:
         )
     if state.get("lab") != lab.number:
         raise InputError(f"{dest}: this is a working copy of lab {state.get('lab')}")
-    where = str(dest / STATE)
+    where = dest / STATE
     owner = check_student(state.get("student"), f"{where}: student")
     if student is not None and owner != student:
         raise InputError(f"{dest}: this working copy is student {owner!r}'s, not {student!r}")
-    variant = make_variant(lab.number, owner)
+    course = ring.course if ring else None
+    salted = state.get("salted") is True
+    notes: List[str] = []
+    if salted:
+        seed = _seed(state, where)
+        if course is not None and seed != seed_of(lab.number, owner, course.secret):
+            raise InputError(
+                "was made with another course secret (or its seed was edited)", str(where)
+            )
+        if course is None:
+            notes.append(UNVERIFIED)
+        variant = make_variant(lab.number, owner, seed=seed)
+    else:
+        if course is not None and owner is not None:
+            raise InputError(
+                "was made without the course secret: its variant is guessable (make the "
+                "student's copy with lab start --course-secret FILE)",
+                str(where),
+            )
+        if owner is not None:
+            notes.append(GUESSABLE)
+        variant = make_variant(lab.number, owner)
     if state.get("digest") != digest(lab.number, variant) or state.get("variant") != json.loads(
         json.dumps(variant.as_dict())
     ):
-        raise InputError(
+        raise Tampered(
+            where,
             "was edited: it no longer matches the variant lab start made (make a new working "
             "copy with lab start and move your files into it)",
-            where,
         )
-    return variant
+    body = {k: v for k, v in state.items() if k != "signature"}
+    verified = check_data(ring or Keyring(), body, state.get("signature"), where)
+    if salted and course is not None and not verified:
+        raise Tampered(where, "is not signed with the course secret")
+    return WorkingCopy(variant, salted, notes)
+
+
+def _seed(state: Dict[str, Any], where: Path) -> int:
+    """The seed a salted ``.lab.json`` records."""
+    text = state.get("seed")
+    try:
+        if not isinstance(text, str) or len(text) != 16:
+            raise ValueError
+        return int(text, 16)
+    except ValueError:
+        raise Tampered(where, "was edited: its seed is not one lab start writes") from None
 
 
 def give_back(path: Path) -> None:
@@ -218,3 +300,30 @@ def give_back(path: Path) -> None:
         for name in [root] + [os.path.join(root, n) for n in dirs + files]:
             with contextlib.suppress(OSError):
                 os.chown(name, int(uid), int(gid), follow_symlinks=False)
+
+
+def make_copy(
+    lab: Lab,
+    student: Optional[str],
+    dest: Path,
+    solution: bool,
+    force: bool,
+    ring: Keyring,
+) -> Variant:
+    """Render a student's working copy, salted and signed with the keys of ``ring``.
+
+    Args:
+        lab: the lab.
+        student: the student ID (None: the reference variant).
+        dest: the working copy's folder.
+        solution: the instructor's solution instead of the hand-out.
+        force: overwrite an existing working copy.
+        ring: the course secret (salts the variant, signs) and this install's key.
+
+    Returns:
+        The variant rendered.
+    """
+    course = ring.course
+    variant = make_variant(lab.number, check_student(student), course.secret if course else None)
+    render(lab, variant, dest, solution=solution, force=force, course=course, signer=ring.signer)
+    return variant

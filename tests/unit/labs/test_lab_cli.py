@@ -33,10 +33,10 @@ def run(capsys, *args):
     return done.value.code, out.out, out.err
 
 
-def one_line_error(capsys, *args):
-    """Run, expect exit status 2 and one line on stderr (no traceback); return that line."""
+def one_line_error(capsys, *args, status=2):
+    """Run, expect exit status 2 (or ``status``) and one line on stderr; return that line."""
     code, _out, err = run(capsys, *args)
-    assert code == 2, err
+    assert code == status, err
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
     return lines[0]
@@ -117,7 +117,7 @@ def test_edited_state_file_is_refused(capsys, tmp_path):
     state = json.loads((dest / ".lab.json").read_text())
     state["student"] = "bob"
     (dest / ".lab.json").write_text(json.dumps(state))
-    line = one_line_error(capsys, "lab", "check", "2", "--dir", str(dest))
+    line = one_line_error(capsys, "lab", "check", "2", "--dir", str(dest), status=4)
     assert ".lab.json: was edited" in line
 
 

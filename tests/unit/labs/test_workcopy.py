@@ -10,6 +10,7 @@ import yaml
 
 from testbed.errors import InputError
 from testbed.labs.registry import LABS, LABS_DIR, get_lab
+from testbed.labs.signing import Tampered
 from testbed.labs.variant import make_variant
 from testbed.labs.workcopy import STATE, read_state, render, sources, variant_of
 
@@ -94,7 +95,7 @@ def test_an_edited_state_file_is_refused(tmp_path, change):
     render(item, make_variant(2, "alice"), dest)
     assert variant_of(item, dest, None) == make_variant(2, "alice")
     _tamper(dest, change)
-    with pytest.raises(InputError, match=r"\.lab\.json: was edited"):
+    with pytest.raises(Tampered, match=r"\.lab\.json: was edited"):
         variant_of(item, dest, None)
 
 

@@ -74,3 +74,11 @@ def test_makefile_and_install_script_share_the_venv_setting(tmp_path):
     script = (ROOT / "scripts" / "install.sh").read_text()
     assert "/etc/anycast-testbed/env" in script and 'VENV="${VENV:-$HERE/.venv}"' in script
     assert "VENV=" in (ROOT / "vagrant" / "Vagrantfile").read_text()
+
+
+def test_the_solutions_are_not_copied_into_the_vm():
+    """Students work in the VM: labs/solutions/ stays on the host."""
+    text = VAGRANTFILE.read_text()
+    excludes = re.search(r"rsync__exclude: \[([^\]]*)\]", text)
+    assert excludes and '"labs/solutions/"' in excludes.group(1)
+    assert "student-dist" in text, "the two-way share: say how students get a VM without them"
