@@ -25,7 +25,7 @@ from testbed.analysis.outage import dns_counts
 from testbed.net.build import Testbed
 from testbed.topology.load import load_topology
 from testbed.topology.model import Topology
-from testbed.traffic import Traffic, TrafficParams
+from testbed.traffic import TrafficParams, TrafficRun
 
 LOSS_TARGET = 0.001
 
@@ -63,7 +63,7 @@ def main() -> int:
             if not conv.converged:
                 print(f"BGP did not converge: {conv.missing}")
                 return 1
-            traffic = Traffic(tb, TrafficParams(dns_rate=args.rate, tcp_streams=args.streams))
+            traffic = TrafficRun(tb, TrafficParams(dns_rate=args.rate, tcp_streams=args.streams))
             traffic.start()
             start = time.time()
             time.sleep(args.seconds)

@@ -11,6 +11,8 @@ says so (:data:`testbed.records.FAULT_EXIT`), and write their log through
 :func:`recording` sets all of that up around their work.  The options the
 probes share (``--client``, ``--target``, ``--seed``, ...) come from the
 ``add_*`` functions, so their names, types and defaults cannot drift apart.
+The services that render a daemon's config and become the daemon (NSD,
+PowerDNS, unbound, nginx) each have :func:`daemon_main` as their ``main()``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ipaddress
+import json
 import os
 import re
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Awaitable, Callable, Iterator, List, NoReturn, Optional, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Iterator,
+    List,
+    NoReturn,
+    Optional,
+    Tuple,
+    TypeVar,
+)
 
 from testbed.probes import defaults
 
@@ -31,6 +45,8 @@ if TYPE_CHECKING:
     import asyncio
 
     from testbed.records import RecordWriter
+
+T = TypeVar("T")
 
 #: Names of clients and sites: they become DNS labels and file names.
 NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -309,6 +325,100 @@ def recording(prog: str, path: str) -> Iterator[Tuple[StopSignal, RecordWriter]]
             fail(prog, f"cannot write {path}: {exc.strerror}")
         with writer:
             yield stop, writer
+
+
+def add_daemon_dir(parser: argparse.ArgumentParser, daemon: str) -> None:
+    """A daemon wrapper's ``--dir``: the folder of every file of ``daemon`` (``NSD``)."""
+    parser.add_argument(
+        "--dir", required=True, type=Path, help=f"directory for every {daemon} file"
+    )
+
+
+def add_also(parser: argparse.ArgumentParser, which: str) -> None:
+    """``--also``: another address to serve on (``which``: what it is), repeatable."""
+    parser.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        type=ipv4,
+        help=f"another address to serve on ({which}); repeatable",
+    )
+
+
+def add_render_only(parser: argparse.ArgumentParser, daemon: str, what: str) -> None:
+    """``--render-only``: write and check ``what`` (``the config, print its path``), do not
+    start ``daemon``."""
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help=f"write and check {what}, do not start {daemon}",
+    )
+
+
+def load_json(path: Path, build: Callable[[Any], T]) -> T:
+    """What ``build`` makes of a JSON file's data (a daemon wrapper's input).
+
+    Raises:
+        ValueError: (one line, naming ``path``) the file cannot be read, is not
+            JSON, or ``build`` refuses its data (a ``ValueError`` or ``TypeError``).
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise ValueError(f"{path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON: {exc}") from None
+    try:
+        return build(data)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: {exc}") from None
+
+
+def daemon_main(
+    parser: argparse.ArgumentParser,
+    argv: Optional[List[str]],
+    daemon: str,
+    write: Callable[[argparse.Namespace, Any], Path],
+    check: Callable[[Path], Optional[str]],
+    command: Callable[[Path], List[str]],
+    load: Optional[Callable[[argparse.Namespace], Any]] = None,
+    installed: Optional[Callable[[], bool]] = None,
+    install: str = "",
+) -> None:
+    """The ``main()`` of a wrapper that renders a daemon's config and becomes the daemon.
+
+    Parses the arguments (exit 2 on bad ones); reads the JSON input with
+    ``load(args)`` if the wrapper has one (a ``ValueError``: its one line,
+    exit 2); checks the daemon is ``installed()`` (else exit 1: ``DAEMON not
+    found (INSTALL)``); writes the files with ``write(args, input)`` into
+    ``args.dir`` (an ``OSError``: exit 1); then :func:`exec_daemon` (with
+    ``--render-only``: the config's path printed instead).
+
+    Args:
+        parser: the wrapper's parser (``--dir``, ``--render-only`` among its options).
+        argv: the arguments (None: the command line's).
+        daemon: its name in messages (``PowerDNS``, ``unbound``, ``NSD``, ``nginx``).
+        write: writes its files; returns the config's path.
+        check: the daemon's own check of the config (None: accepted).
+        command: the daemon's command line on the config.
+        load: reads the input file named by the arguments (None: no input).
+        installed: whether the daemon is on this machine (None: not checked here).
+        install: what to install when it is not.
+    """
+    args = parser.parse_args(argv)
+    data = None
+    if load is not None:
+        try:
+            data = load(args)
+        except ValueError as exc:
+            fail(parser.prog, str(exc), EXIT_USAGE)
+    if installed is not None and not installed():
+        fail(parser.prog, f"{daemon} not found ({install})")
+    try:
+        conf = write(args, data)
+    except OSError as exc:
+        fail(parser.prog, f"cannot write {daemon} files in {args.dir}: {exc.strerror}")
+    exec_daemon(parser.prog, daemon, conf, check, command, args.render_only)
 
 
 def exec_daemon(

@@ -1,6 +1,6 @@
-"""Traffic: services on every site server, probes on every client, recorders.
+"""The traffic of a run (TrafficRun): services on every site server, probes on every client.
 
-:class:`Traffic` starts, on a running :class:`~testbed.net.build.Testbed`:
+:class:`TrafficRun` starts, on a running :class:`~testbed.net.build.Testbed`:
 
 - on every site server, NSD (``python -m testbed.services.dns``, which checks
   its rendered config and execs NSD) and the TCP stream service;
@@ -19,7 +19,7 @@ loopbacks); the probes send to the service address the sites share
 (:func:`service_argv`, :func:`probe_argvs`), unit-tested without root.
 
 Every process is started with :meth:`Testbed.spawn`, so it is tracked in the
-state file and stopped on any exit path.  :meth:`Traffic.stop` stops the
+state file and stopped on any exit path.  :meth:`TrafficRun.stop` stops the
 probes first (so they write their last records while the services still
 answer), then the recorders, then the services.
 """
@@ -211,7 +211,7 @@ BASE_SERVICES = ("dns", "tcp")
 
 
 @dataclass
-class Traffic:
+class TrafficRun:
     """Services, probes and recorders of one run."""
 
     testbed: object

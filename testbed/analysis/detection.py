@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional
 
+from testbed.scenario.model import FAILURE_EVENTS
+
 Record = Dict[str, Any]
 
 #: bgpd's reasons for a session going down (FRR's ``peer_down_str``) -> how it was noticed.
@@ -33,8 +35,9 @@ BGPD_REASONS = {
     "bgp notification send": "notification-sent",
     "peer closed the session": "peer-closed",
 }
-#: Events whose effect someone must notice (the others are announced by the operator).
-FAILURES = frozenset({"fail_site", "kill_service", "link", "backend"})
+#: Events whose effect someone must notice (the others are announced by the operator):
+#: the event classes' ``failure`` flag.
+FAILURES = frozenset(FAILURE_EVENTS)
 
 
 @dataclass(frozen=True)

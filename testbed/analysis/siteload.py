@@ -68,10 +68,9 @@ from testbed.analysis.model import (
     SiteCapacity,
     SiteLoad,
 )
+from testbed.scenario.model import ATTACK_EVENTS
 
 Record = Dict[str, Any]
-#: Events that start and stop the attack (not phase boundaries).
-ATTACK_EVENTS = ("attack_start", "attack_stop")
 #: A sample whose drops exceed this share of its offered packets is overloaded.
 DROP_SHARE = 0.01
 #: A site offered more than this share of the attack's packets is attacked.

@@ -123,7 +123,7 @@ def run_playbook(tb: Any, chosen: Selection, timeout: float, started: float) -> 
     """
     from testbed.net.bringup import bring_up
     from testbed.playbook.runner import Runner
-    from testbed.traffic import Traffic, service_address
+    from testbed.traffic import TrafficRun, service_address
 
     service = service_address(tb.topo)
     timings: Dict[str, float] = {}
@@ -147,7 +147,7 @@ def run_playbook(tb: Any, chosen: Selection, timeout: float, started: float) -> 
             return None
         t0 = time.monotonic()
         with ui.console.status("starting NSD at every site..."):
-            flow = Traffic(tb)
+            flow = TrafficRun(tb)
             for server in tb.plan.servers():
                 flow.start_service(server.name, "dns")
             flow.wait_services(only={(s.name, "dns") for s in tb.plan.servers()})

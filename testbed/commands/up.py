@@ -140,7 +140,7 @@ def stay_up(
         The exit status; the testbed (and its traffic) is stopped, whatever happens.
     """
     from testbed.rundir import write_json
-    from testbed.traffic import Traffic, TrafficParams
+    from testbed.traffic import TrafficParams, TrafficRun
 
     ok = False
     flow = None
@@ -158,7 +158,7 @@ def stay_up(
             "Ctrl-C to stop"
         )
         if traffic:
-            flow = Traffic(tb, TrafficParams(dns_rate=dns_rate, tcp_streams=tcp_streams))
+            flow = TrafficRun(tb, TrafficParams(dns_rate=dns_rate, tcp_streams=tcp_streams))
             with ui.console.status("starting services, recorders and probes..."):
                 flow.start()
             return live_table(flow, tcp_streams, check)
@@ -233,7 +233,7 @@ def live_table(flow: Any, streams: int, once: bool = False) -> int:
     """Show the live catchment table, refreshed every second, until Ctrl-C.
 
     Args:
-        flow: the running :class:`~testbed.traffic.Traffic`.
+        flow: the running :class:`~testbed.traffic.TrafficRun`.
         streams: TCP streams per client (the table's denominator).
         once: stop after :data:`CHECK_TRAFFIC_S` seconds (``--check``): exit 0
             only if every client reached a site and nothing died.

@@ -198,7 +198,7 @@ class Agent:
     """Checks, state machine, actions and records of one site.
 
     Args:
-        config: the agent's configuration (from ``Traffic.health_config``).
+        config: the agent's configuration (from ``TrafficRun.health_config``).
         writer: where the health records go.
         announcer: changes the announcement (default: :class:`Announcer` on ``config``).
         remover: removes the service address (default: :class:`AddressRemover`).

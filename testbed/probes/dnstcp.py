@@ -50,7 +50,7 @@ from testbed.probes import defaults
 from testbed.probes.builtin import service_address
 from testbed.probes.dns import PROBE_DOMAIN, parse_answer
 from testbed.probes.kinds import ProbeContext, ProbeKind, Record, register
-from testbed.probes.tcp import errno_name
+from testbed.probes.linestream import errno_name
 from testbed.records import RecordWriter
 
 #: The record prefix and ``kind`` of every record: ``dnstcp-CLIENT.jsonl``.

@@ -50,7 +50,8 @@ from testbed.probes.kinds import (
     register,
     register_service,
 )
-from testbed.probes.tcp import Now, errno_name
+from testbed.probes.linestream import errno_name
+from testbed.probes.streamloop import Now
 from testbed.records import RecordWriter
 
 Record = Dict[str, Any]

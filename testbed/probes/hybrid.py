@@ -36,12 +36,9 @@ bookkeeping of one connection; :class:`HybridProbe` the ``select`` loop.
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import random
-import select
 import sys
-import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
@@ -57,8 +54,7 @@ from testbed.probes.kinds import (
     register,
     register_service,
 )
-from testbed.probes.linestream import LineStream, errno_name
-from testbed.probes.tcp import Now, total_counts
+from testbed.probes.streamloop import Now, Phase, StreamLoop, TrackedStream
 from testbed.records import RecordWriter
 
 Record = Dict[str, Any]
@@ -70,16 +66,6 @@ RECONNECT_DELAY = 0.1
 RETRY_DELAY = 0.2
 #: The path that answers the redirect (:data:`testbed.services.http.REDIRECT_PATH`).
 REDIRECT_PATH = "/redirect"
-
-
-class Phase(enum.Enum):
-    """Where a hybrid connection is in its life."""
-
-    IDLE = "idle"  # no connection; ask for a redirect when due
-    RESOLVING = "resolving"  # the redirect request is under way
-    CONNECTING = "connecting"  # TCP handshake to the unicast address
-    OPEN = "open"  # connected, no answer yet
-    UP = "up"  # answered: ``connected`` recorded
 
 
 def parse_redirect(response: Response) -> Tuple[Optional[str], Optional[str], Optional[str]]:
@@ -122,7 +108,7 @@ class HybridTracker:
         self.client = client
         self.conn = conn
         self.timeout = timeout
-        self.phase = Phase.IDLE
+        self.phase = Phase.DOWN
         self.site: Optional[str] = None  # the site of the current redirect / connection
         self.address: Optional[str] = None  # its unicast address
         self.attempt = 0  # connections that answered
@@ -174,7 +160,7 @@ class HybridTracker:
 
     def resolve_failed(self, error: str, now: Now, site: Optional[str] = None) -> Record:
         """The redirect failed (``error``: an errno name, ``timeout``, ``HTTP 404``...)."""
-        self.phase = Phase.IDLE
+        self.phase = Phase.DOWN
         self.site, self.address, self.started = site, None, None
         record = self._record(now, "resolve_failed", error=error)
         self.site = None
@@ -190,7 +176,7 @@ class HybridTracker:
     def connect_failed(self, error: str, now: Now) -> Record:
         """The connection to the unicast address failed: ask for a redirect again."""
         record = self._record(now, "connect_failed", error=error)
-        self.phase = Phase.IDLE
+        self.phase = Phase.DOWN
         self.site = self.address = self.started = None
         return record
 
@@ -247,7 +233,7 @@ class HybridTracker:
         record = self._record(now, event, error=error)
         if self.phase is Phase.UP:
             self.down_since = now
-        self.phase = Phase.IDLE
+        self.phase = Phase.DOWN
         self.site = self.address = self.started = None
         self.outstanding.clear()
         return record
@@ -261,7 +247,7 @@ class HybridTracker:
         elif self.down_since is not None and self.last_answer is not None:
             since = round(now.mono - self.last_answer.mono, 6)
             out.append(self._record(now, "unrecovered", since_answer=since))
-        self.phase = Phase.IDLE
+        self.phase = Phase.DOWN
         self.outstanding.clear()
         return out
 
@@ -279,18 +265,23 @@ class HybridTracker:
         return [self.lost("timeout", f"no answer for {float(self.timeout)} s", now)]
 
 
-class _Conn(LineStream):
+class _Conn(TrackedStream):
     """A tracker and the I/O of its current redirect or connection."""
 
+    tracker: HybridTracker
+
     def __init__(self, tracker: HybridTracker, interval: float):
-        super().__init__(interval)
-        self.tracker = tracker
+        super().__init__(tracker, interval)
         self.exchange: Optional[HttpExchange] = None
-        self.retry_at = 0.0
 
 
-class HybridProbe:
-    """The probe's loop: N hybrid connections, non-blocking sockets, one ``select``."""
+class HybridProbe(StreamLoop[_Conn]):
+    """The probe's loop: N hybrid connections, non-blocking sockets, one ``select``
+    (:class:`~testbed.probes.streamloop.StreamLoop`): a connection starts with its
+    redirect (:meth:`_resolve`)."""
+
+    CONNECT_RETRY = RECONNECT_DELAY
+    RECONNECT = RECONNECT_DELAY
 
     def __init__(
         self,
@@ -314,19 +305,11 @@ class HybridProbe:
         self.connect_timeout = connect_timeout
         self.duration = duration
         self.writer = writer
-        self.conns = [
+        self.streams = [
             _Conn(HybridTracker(client, k, timeout), interval) for k in range(connections)
         ]
         rng = random.Random(f"hybrid:{seed}:{client}")
         self.offsets = [round(rng.uniform(0, interval), 6) for _ in range(connections)]
-
-    def counts(self) -> Dict[str, int]:
-        """The trackers' counts, summed."""
-        return total_counts(c.tracker.counts for c in self.conns)
-
-    def _write(self, records: List[Record]) -> None:
-        for record in records:
-            self.writer.write(record)
 
     def _drop(self, c: _Conn) -> None:
         if c.exchange is not None:
@@ -335,11 +318,19 @@ class HybridProbe:
         c.close()
 
     # -- the redirect --------------------------------------------------------
+    def _start(self, c: _Conn) -> None:
+        self._resolve(c)
+
     def _resolve(self, c: _Conn) -> None:
         now = Now.read()
         c.tracker.resolving(now)
         c.exchange = HttpExchange(self.target, self.request, now)
         self._resolve_done(c)
+
+    def _resolve_timed_out(self, c: _Conn) -> None:
+        if c.exchange is not None:
+            c.exchange.fail("timeout")
+            self._resolve_done(c)
 
     def _resolve_done(self, c: _Conn) -> None:
         """Act on the redirect's result, if it has one."""
@@ -359,147 +350,14 @@ class HybridProbe:
             c.retry_at = now.mono + RETRY_DELAY
             return
         self._write([c.tracker.resolved(site, address, now)])
-        self._connect(c, address)
+        self._connect(c, (address, self.port))
 
-    # -- the connection ------------------------------------------------------
-    def _connect(self, c: _Conn, address: str) -> None:
-        code = c.connect((address, self.port))
-        if code == 0:
-            self._established(c)
-        elif code is not None:
-            self._connect_failed(c, errno_name(code))
-
-    def _connect_failed(self, c: _Conn, error: str) -> None:
-        now = Now.read()
-        self._drop(c)
-        self._write([c.tracker.connect_failed(error, now)])
-        c.retry_at = now.mono + RECONNECT_DELAY
-
-    def _established(self, c: _Conn) -> None:
-        now = Now.read()
-        c.tracker.established(now)
-        c.next_send = now.mono
-        self._send(c)
-
-    def _lost(self, c: _Conn, event: str, error: str) -> None:
-        now = Now.read()
-        self._drop(c)
-        self._write([c.tracker.lost(event, error, now)])
-        c.retry_at = now.mono + RECONNECT_DELAY
-
-    def _send(self, c: _Conn) -> None:
-        now = Now.read()
-        gone = c.send_due(now.mono, lambda: c.tracker.sent(now))
-        if gone is not None:
-            self._lost(c, *gone)
-
-    def _receive(self, c: _Conn) -> None:
-        answers, gone = c.receive()
-        if gone is not None:
-            self._lost(c, *gone)
-            return
-        now = Now.read()
-        for answer in answers:
-            if answer is None:
-                c.tracker.counts["ignored"] += 1
-                continue
-            self._write(c.tracker.answered(answer[0], answer[1], now))
-
-    def _writable(self, c: _Conn) -> None:
-        if c.tracker.phase is Phase.CONNECTING:
-            code = c.connect_error()
-            if code:
-                self._connect_failed(c, errno_name(code))
-            else:
-                self._established(c)
-        elif c.outbuf:
-            gone = c.flush()
-            if gone is not None:
-                self._lost(c, *gone)
-
-    def _step(self, c: _Conn) -> List[float]:
-        """Act on the connection's due deadlines; return its next ones."""
-        tracker = c.tracker
-        now = Now.read()
-        if tracker.phase is Phase.IDLE and now.mono >= c.retry_at:
-            self._resolve(c)
-        elif tracker.phase is Phase.RESOLVING and c.exchange is not None:
-            assert tracker.started is not None
-            if now.mono >= tracker.started + self.resolve_timeout:
-                c.exchange.fail("timeout")
-                self._resolve_done(c)
-        elif tracker.phase is Phase.CONNECTING and c.sock is not None:
-            assert tracker.started is not None
-            if now.mono >= tracker.started + self.connect_timeout:
-                self._connect_failed(c, "ETIMEDOUT")
-        if tracker.phase in (Phase.OPEN, Phase.UP):
-            records = tracker.expire(now)
-            if records:
-                self._drop(c)
-                self._write(records)
-                c.retry_at = now.mono + RECONNECT_DELAY
-            elif c.next_send <= now.mono:
-                self._send(c)
-        phase = tracker.phase
-        if phase is Phase.IDLE:
-            return [c.retry_at]
-        if phase is Phase.RESOLVING:
-            assert tracker.started is not None
-            return [tracker.started + self.resolve_timeout]
-        if phase is Phase.CONNECTING:
-            assert tracker.started is not None
-            return [tracker.started + self.connect_timeout]
-        wake = [c.next_send]
-        deadline = tracker.answer_deadline()
-        if deadline is not None:
-            wake.append(deadline)
-        return wake
-
-    def run(self, stop: proc.StopSignal) -> Dict[str, int]:
-        """Run the connections until the duration ends or ``stop`` fires; return the counts."""
-        try:
-            self._loop(stop)
-        finally:
-            for c in self.conns:
-                self._drop(c)
-        return self.counts()
-
-    def _loop(self, stop: proc.StopSignal) -> None:
-        start = time.monotonic()
-        end = None if self.duration is None else start + self.duration
-        for c, offset in zip(self.conns, self.offsets, strict=True):
-            c.retry_at = start + offset
-        while True:
-            if stop.stopped or (end is not None and time.monotonic() >= end):
-                break
-            wake: List[float] = [] if end is None else [end]
-            for c in self.conns:
-                wake.extend(self._step(c))
-            readers: List[Any] = [stop]
-            writers: List[Any] = []
-            owner: Dict[Any, _Conn] = {}
-            for c in self.conns:
-                if c.exchange is not None and c.exchange.sock is not None:
-                    owner[c.exchange.sock] = c
-                    (writers if c.exchange.wants_write() else readers).append(c.exchange.sock)
-                elif c.sock is not None:
-                    owner[c.sock] = c
-                    c.wait_on(c.tracker.phase is Phase.CONNECTING, readers, writers)
-            wait = max(0.0, min(wake) - time.monotonic())
-            readable, writable, _ = select.select(readers, writers, [], wait)
-            if stop in readable:
-                stop.drain()
-            for sock in writable:
-                self._ready(owner[sock], sock, write=True)
-            for sock in readable:
-                if sock in owner:
-                    self._ready(owner[sock], sock, write=False)
-        if stop.count >= 2:
-            return
-        now = Now.read()
-        for c in self.conns:
-            self._write(c.tracker.close(now))
-            self._drop(c)
+    # -- select: the redirect's socket while it is under way -------------------
+    def _wait_on(self, c: _Conn, readers: List[Any], writers: List[Any]) -> Any:
+        if c.exchange is not None and c.exchange.sock is not None:
+            (writers if c.exchange.wants_write() else readers).append(c.exchange.sock)
+            return c.exchange.sock
+        return super()._wait_on(c, readers, writers)
 
     def _ready(self, c: _Conn, sock: Any, write: bool) -> None:
         """One ready socket: the redirect's or the connection's (if still the current one)."""
@@ -509,11 +367,8 @@ class HybridProbe:
             else:
                 c.exchange.on_readable()
             self._resolve_done(c)
-        elif c.sock is sock:
-            if write:
-                self._writable(c)
-            else:
-                self._receive(c)
+        else:
+            super()._ready(c, sock, write)
 
 
 # --------------------------------------------------------------------- analysis

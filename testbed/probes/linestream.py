@@ -6,8 +6,10 @@ connection keeps of that protocol whatever carries it: when the next request
 is due (on an absolute schedule that skips ahead after a stall instead of
 sending a burst) and the answer line read so far.  :class:`LineStream` adds
 the non-blocking TCP socket the ``tcp-stream``, ``tcp-retry`` and ``hybrid``
-probes use.  Neither writes records: the probe gives them the time and its
-tracker's sequence numbers, and acts on the answers and breaks they return.
+probes and the ``resolve`` probe's streams use.  Neither writes records: the
+probe gives them the time and its tracker's sequence numbers, and acts on the
+answers and breaks they return (:class:`testbed.probes.streamloop.StreamLoop`,
+the loop those probes share).
 """
 
 from __future__ import annotations

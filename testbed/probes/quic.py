@@ -58,7 +58,7 @@ from testbed.probes.kinds import (
     register,
     register_service,
 )
-from testbed.probes.tcp import Now, Phase
+from testbed.probes.streamloop import Now, Phase
 
 #: UDP port of the ``quic`` service (each site its own secret and tickets), unless the
 #: run's ``quic_port`` says otherwise.

@@ -46,7 +46,7 @@ from testbed.probes.quic import (
     aioquic_missing,
     start_offsets,
 )
-from testbed.probes.tcp import Now, Phase, total_counts
+from testbed.probes.streamloop import Now, Phase, total_counts
 from testbed.records import RecordWriter, WriteFault
 
 

@@ -51,7 +51,6 @@ loop; :class:`ResolveKind` registers the kind.
 
 from __future__ import annotations
 
-import enum
 import math
 import random
 import select
@@ -72,8 +71,7 @@ from testbed import proc
 from testbed.probes import defaults, naming  # noqa: F401 - registers the naming services
 from testbed.probes.dns import PROBE_DOMAIN, parse_answer
 from testbed.probes.kinds import ProbeContext, ProbeKind, Record, register
-from testbed.probes.linestream import LineStream, errno_name
-from testbed.probes.tcp import Now
+from testbed.probes.streamloop import Now, Phase, StreamLoop, TrackedStream
 from testbed.records import RecordWriter
 
 #: The record prefix and ``kind`` of every record: ``resolve-CLIENT.jsonl``.
@@ -255,16 +253,6 @@ class ResolveBook:
         return not self.lookups and not self.queries
 
 
-class Phase(enum.Enum):
-    """Where a stream is in its life."""
-
-    IDLE = "idle"  # no connection; look the name up when due
-    RESOLVING = "resolving"  # the lookup is under way
-    CONNECTING = "connecting"  # TCP handshake to the address it gave
-    OPEN = "open"  # connected, no answer yet
-    UP = "up"  # answered: ``connected`` recorded
-
-
 def stream_rng(seed: int, client: str, method: str, stream: int) -> random.Random:
     """The generator of one stream's start offset (same seed: same)."""
     return random.Random(f"{PREFIX}:{seed}:{client}:{method}:{stream}")
@@ -296,7 +284,7 @@ class StreamTracker:
         self.method = method
         self.stream = stream
         self.timeout = timeout
-        self.phase = Phase.IDLE
+        self.phase = Phase.DOWN
         self.addr: Optional[str] = None  # what the last lookup gave
         self.ttl: Optional[int] = None  # its TTL, as the resolver gave it
         self.site: Optional[str] = None  # the site that answers the connection
@@ -326,7 +314,7 @@ class StreamTracker:
                 **fields}  # fmt: skip
 
     def _idle(self) -> None:
-        self.phase = Phase.IDLE
+        self.phase = Phase.DOWN
         self.addr = self.ttl = self.site = self.started = None
         self.outstanding.clear()
 
@@ -471,20 +459,24 @@ def parse_names(values: List[str]) -> Dict[str, str]:
     return out
 
 
-class _Stream(LineStream):
+class _Stream(TrackedStream):
     """A tracker and the I/O of its current lookup or connection."""
 
+    tracker: StreamTracker
+
     def __init__(self, tracker: StreamTracker, name: str, interval: float):
-        super().__init__(interval)
-        self.tracker = tracker
+        super().__init__(tracker, interval)
         self.name = name  # the absolute name it resolves
         self.rid: Optional[int] = None  # the lookup's DNS id while it is under way
-        self.retry_at = 0.0  # monotonic: when the next lookup may leave
 
 
-class ResolveProbe:
-    """The probe's loop: two UDP sockets (resolver, sites), the streams' TCP sockets,
+class ResolveProbe(StreamLoop[_Stream]):
+    """The probe's loop: two UDP sockets (resolver, sites), the streams' TCP sockets
+    (:class:`~testbed.probes.streamloop.StreamLoop`: a stream starts with its lookup),
     one ``select``."""
+
+    CONNECT_RETRY = RECONNECT_DELAY
+    RECONNECT = RECONNECT_DELAY
 
     def __init__(
         self,
@@ -541,6 +533,7 @@ class ResolveProbe:
             sock.setblocking(False)
         self.stream_port = stream_port
         self.stream_timeout = stream_timeout
+        self.resolve_timeout = timeout
         self.connect_timeout = connect_timeout
         self.streams = [
             _Stream(StreamTracker(client, method, k, stream_timeout), name, interval)
@@ -565,10 +558,6 @@ class ResolveProbe:
         except OSError as exc:  # unreachable, no route: the tick times out
             return exc.strerror
         return None
-
-    def _write(self, records: List[Record]) -> None:
-        for record in records:
-            self.writer.write(record)
 
     def _tick(self, seq: int) -> None:
         for method, name in self.names.items():
@@ -607,6 +596,9 @@ class ResolveProbe:
             self.writer.write(record)
 
     # -- the streams ---------------------------------------------------------
+    def _start(self, s: _Stream) -> None:
+        self._resolve(s)
+
     def _resolve(self, s: _Stream) -> None:
         """The stream's stub lookup leaves for the resolver."""
         now = Now.read()
@@ -616,6 +608,9 @@ class ResolveProbe:
         error = self._send(self.rsock, make_lookup(s.name, s.rid), self.resolver)
         if error is not None:
             self._resolve_failed(s, error or "send failed")
+
+    def _resolve_timed_out(self, s: _Stream) -> None:
+        self._resolve_failed(s, "timeout")
 
     def _resolve_failed(self, s: _Stream, error: str) -> None:
         if s.rid is not None:
@@ -633,111 +628,16 @@ class ResolveProbe:
             self._resolve_failed(s, answer.rcode if answer.rcode != "NOERROR" else "no address")
             return
         s.tracker.resolved(answer.addr, answer.ttl, Now.read())
-        code = s.connect((answer.addr, self.stream_port))
-        if code == 0:
-            self._established(s)
-        elif code is not None:
-            self._connect_failed(s, errno_name(code))
-
-    def _connect_failed(self, s: _Stream, error: str) -> None:
-        now = Now.read()
-        s.close()
-        self._write([s.tracker.connect_failed(error, now)])
-        s.retry_at = now.mono + RECONNECT_DELAY
-
-    def _established(self, s: _Stream) -> None:
-        now = Now.read()
-        s.tracker.established(now)
-        s.next_send = now.mono
-        self._stream_send(s)
-
-    def _lost(self, s: _Stream, reason: str, error: str) -> None:
-        now = Now.read()
-        s.close()
-        self._write([s.tracker.lost(reason, error, now)])
-        s.retry_at = now.mono + RECONNECT_DELAY
-
-    def _stream_send(self, s: _Stream) -> None:
-        now = Now.read()
-        gone = s.send_due(now.mono, lambda: s.tracker.sent(now))
-        if gone is not None:
-            self._lost(s, *gone)
-
-    def _stream_receive(self, s: _Stream) -> None:
-        answers, gone = s.receive()
-        if gone is not None:
-            self._lost(s, *gone)
-            return
-        now = Now.read()
-        for answer in answers:
-            if answer is None:
-                s.tracker.counts["ignored"] += 1
-                continue
-            self._write(s.tracker.answered(answer[0], answer[1], now))
-
-    def _stream_writable(self, s: _Stream) -> None:
-        if s.tracker.phase is Phase.CONNECTING:
-            code = s.connect_error()
-            if code:
-                self._connect_failed(s, errno_name(code))
-            else:
-                self._established(s)
-        elif s.outbuf:
-            gone = s.flush()
-            if gone is not None:
-                self._lost(s, *gone)
-
-    def _step(self, s: _Stream) -> List[float]:
-        """Act on the stream's due deadlines; return its next ones (monotonic)."""
-        tracker = s.tracker
-        now = Now.read()
-        if tracker.phase is Phase.IDLE and now.mono >= s.retry_at:
-            self._resolve(s)
-        elif tracker.phase in (Phase.RESOLVING, Phase.CONNECTING):
-            assert tracker.started is not None
-            resolving = tracker.phase is Phase.RESOLVING
-            wait = self.book.timeout if resolving else self.connect_timeout
-            if now.mono >= tracker.started + wait:
-                if resolving:
-                    self._resolve_failed(s, "timeout")
-                else:
-                    self._connect_failed(s, "ETIMEDOUT")
-        if tracker.phase in (Phase.OPEN, Phase.UP):
-            records = tracker.expire(now)
-            if records:
-                s.close()
-                self._write(records)
-                s.retry_at = now.mono + RECONNECT_DELAY
-            elif s.next_send <= now.mono:
-                self._stream_send(s)
-        phase = tracker.phase
-        if phase is Phase.IDLE:
-            return [s.retry_at]
-        if phase in (Phase.RESOLVING, Phase.CONNECTING):
-            assert tracker.started is not None
-            wait = self.book.timeout if phase is Phase.RESOLVING else self.connect_timeout
-            return [tracker.started + wait]
-        wake = [s.next_send]
-        deadline = tracker.answer_deadline()
-        if deadline is not None:
-            wake.append(deadline)
-        return wake
+        self._connect(s, (answer.addr, self.stream_port))
 
     def _close_streams(self) -> None:
         """The probe stops: each stream's last record, its socket closed."""
-        now = Now.read()
-        for s in self.streams:
-            self._write(s.tracker.close(now))
-            s.close()
+        super()._close_streams()
         self.lookups.clear()
 
     def stream_counts(self) -> Dict[str, int]:
-        """The streams' counts, summed."""
-        out: Dict[str, int] = {}
-        for s in self.streams:
-            for key, value in s.tracker.counts.items():
-                out[key] = out.get(key, 0) + value
-        return out
+        """The streams' counts, summed (:meth:`run` returns the ticks')."""
+        return self.counts()
 
     def run(self, stop: proc.StopSignal) -> Dict[str, int]:
         """Tick (and keep the streams) until the duration ends or ``stop`` fires, then let
@@ -798,9 +698,7 @@ class ResolveProbe:
             if sending:
                 for s in self.streams:
                     wake.extend(self._step(s))
-                    if s.sock is not None:
-                        owner[s.sock] = s
-                        s.wait_on(s.tracker.phase is Phase.CONNECTING, readers, writers)
+                owner = self._watch(readers, writers)
             wait = max(0.0, min(wake) - time.monotonic()) if wake else None
             readable, writable, _ = select.select(readers, writers, [], wait)
             if stop in readable:
@@ -809,13 +707,7 @@ class ResolveProbe:
                 self._from_resolver()
             if self.qsock in readable:
                 self._from_site()
-            for sock in writable:
-                s = owner[sock]
-                if s.sock is sock:
-                    self._stream_writable(s)
-            for sock in readable:
-                if sock in owner and owner[sock].sock is sock:
-                    self._stream_receive(owner[sock])
+            self._dispatch(readable, writable, owner)
 
 
 @register("resolve")

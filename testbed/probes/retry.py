@@ -39,10 +39,7 @@ records into a :class:`~testbed.analysis.model.TransportOutcome`
 from __future__ import annotations
 
 import random
-import select
-import socket
 import sys
-import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
@@ -50,8 +47,7 @@ from testbed import proc
 from testbed.probes import defaults
 from testbed.probes.builtin import service_address
 from testbed.probes.kinds import ProbeContext, ProbeKind, Record, register
-from testbed.probes.linestream import LineStream, errno_name
-from testbed.probes.tcp import Now, Phase, total_counts
+from testbed.probes.streamloop import Now, Phase, StreamLoop, TrackedStream
 from testbed.records import RecordWriter
 
 #: The record prefix and ``kind`` of every record: ``tcpretry-CLIENT.jsonl``.
@@ -135,7 +131,7 @@ class RetryTracker:
         self.attempts = 0  # attempts since the last connection that answered
         self.waited = 0.0  # the backoff before the next attempt
         self.retry_at = 0.0  # monotonic: when the next attempt may start
-        self.connect_started: Optional[float] = None
+        self.started: Optional[float] = None  # monotonic start of the handshake
         self.broken: Optional[Break] = None
         self.last_answer: Optional[Now] = None
         self.longest_gap = 0.0
@@ -184,7 +180,7 @@ class RetryTracker:
         self.phase = Phase.CONNECTING
         self.site = None
         self.outstanding.clear()
-        self.connect_started = now.mono
+        self.started = now.mono
         self.attempts += 1
         return self._record(
             now,
@@ -202,7 +198,7 @@ class RetryTracker:
         """
         self.phase = Phase.DOWN
         self.site = None
-        self.connect_started = None
+        self.started = None
         self._retry_later(now)
         return self._record(
             now, "attempt_failed", n=self.attempts, error=error, retry_in=self.waited
@@ -213,7 +209,7 @@ class RetryTracker:
         self.phase = Phase.OPEN
         self.site = None
         self.outstanding.clear()
-        self.connect_started = None
+        self.started = None
 
     def sent(self, now: Now) -> int:
         """A message leaves on the current connection; returns its sequence number."""
@@ -425,16 +421,28 @@ class RetryKind(ProbeKind):
 
 
 # ------------------------------------------------------------------ the loop
-class _Stream(LineStream):
-    """A tracker and the I/O state of its current connection."""
+class _Stream(TrackedStream):
+    """A tracker and the I/O state of its current connection; the tracker's backoff
+    says when it starts again (:attr:`retry_at` is the tracker's)."""
 
-    def __init__(self, tracker: RetryTracker, interval: float):
-        super().__init__(interval)
-        self.tracker = tracker
+    tracker: RetryTracker
+
+    @property
+    def retry_at(self) -> float:
+        """Monotonic: when the next attempt may start (the tracker's backoff)."""
+        return self.tracker.retry_at
+
+    @retry_at.setter
+    def retry_at(self, value: float) -> None:
+        self.tracker.retry_at = value
 
 
-class RetryProbe:
-    """The probe's loop: N retrying streams, non-blocking sockets, one ``select``."""
+class RetryProbe(StreamLoop[_Stream]):
+    """The probe's loop: N retrying streams, non-blocking sockets, one ``select``
+    (:class:`~testbed.probes.streamloop.StreamLoop`)."""
+
+    CONNECT_RETRY = None  # the tracker backs off
+    RECONNECT = None
 
     def __init__(
         self,
@@ -479,135 +487,12 @@ class RetryProbe:
             tracker = RetryTracker(client, k, timeout, Backoff(rng, backoff, backoff_max))
             self.streams.append(_Stream(tracker, interval))
 
-    def counts(self) -> Dict[str, int]:
-        """The trackers' counts, summed over the streams."""
-        return total_counts(s.tracker.counts for s in self.streams)
+    def _start(self, s: _Stream) -> None:
+        self._write([s.tracker.connecting(Now.read())])
+        self._connect(s, self.target)
 
-    def _write(self, records: List[Record]) -> None:
-        for record in records:
-            self.writer.write(record)
-
-    def _connect(self, s: _Stream) -> None:
-        now = Now.read()
-        self._write([s.tracker.connecting(now)])
-        code = s.connect(self.target)
-        if code == 0:
-            self._established(s)
-        elif code is not None:
-            self._connect_failed(s, errno_name(code))
-
-    def _connect_failed(self, s: _Stream, error: str) -> None:
-        s.close()
-        self._write([s.tracker.connect_failed(error, Now.read())])
-
-    def _established(self, s: _Stream) -> None:
-        now = Now.read()
-        s.tracker.established(now)
-        s.next_send = now.mono
-        self._send(s)
-
-    def _lost(self, s: _Stream, reason: str, error: str) -> None:
-        s.close()
-        self._write([s.tracker.lost(reason, error, Now.read())])
-
-    def _send(self, s: _Stream) -> None:
-        now = Now.read()
-        gone = s.send_due(now.mono, lambda: s.tracker.sent(now))
-        if gone is not None:
-            self._lost(s, *gone)
-
-    def _receive(self, s: _Stream) -> None:
-        answers, gone = s.receive()
-        if gone is not None:
-            self._lost(s, *gone)
-            return
-        now = Now.read()
-        for answer in answers:
-            if answer is None:
-                s.tracker.counts["ignored"] += 1
-                continue
-            self._write(s.tracker.answered(answer[0], answer[1], now))
-
-    def _writable(self, s: _Stream) -> None:
-        if s.tracker.phase is Phase.CONNECTING:
-            code = s.connect_error()
-            if code:
-                self._connect_failed(s, errno_name(code))
-            else:
-                self._established(s)
-        elif s.outbuf:
-            gone = s.flush()
-            if gone is not None:
-                self._lost(s, *gone)
-
-    def _step(self, s: _Stream) -> List[float]:
-        """Act on the stream's due deadlines; return the times of its next ones."""
-        tracker = s.tracker
-        now = Now.read()
-        if tracker.due(now.mono):
-            self._connect(s)
-        elif tracker.phase is Phase.CONNECTING:
-            assert tracker.connect_started is not None
-            if now.mono >= tracker.connect_started + self.connect_timeout:
-                self._connect_failed(s, "ETIMEDOUT")
-        if tracker.phase in (Phase.OPEN, Phase.UP):
-            records = tracker.expire(now)
-            if records:
-                s.close()
-                self._write(records)
-            elif s.next_send <= now.mono:
-                self._send(s)
-        if tracker.phase is Phase.DOWN:
-            return [tracker.retry_at]
-        if tracker.phase is Phase.CONNECTING:
-            assert tracker.connect_started is not None
-            return [tracker.connect_started + self.connect_timeout]
-        deadline = tracker.answer_deadline()
-        return [s.next_send] if deadline is None else [s.next_send, deadline]
-
-    def run(self, stop: proc.StopSignal) -> Dict[str, int]:
-        """Run the streams until the duration ends or ``stop`` fires; returns the counts."""
-        try:
-            self._loop(stop)
-        finally:
-            for s in self.streams:
-                s.close()
-        return self.counts()
-
-    def _loop(self, stop: proc.StopSignal) -> None:
-        start = time.monotonic()
-        end = None if self.duration is None else start + self.duration
-        for s, offset in zip(self.streams, self.offsets, strict=True):
-            s.tracker.retry_at = start + offset
-        while not stop.stopped and (end is None or time.monotonic() < end):
-            wake: List[float] = [] if end is None else [end]
-            for s in self.streams:
-                wake.extend(self._step(s))
-            readers: List[Any] = [stop]
-            writers: List[Any] = []
-            owner: Dict[socket.socket, _Stream] = {}
-            for s in self.streams:
-                if s.sock is not None:
-                    owner[s.sock] = s
-                    s.wait_on(s.tracker.phase is Phase.CONNECTING, readers, writers)
-            wait = max(0.0, min(wake) - time.monotonic())
-            readable, writable, _ = select.select(readers, writers, [], wait)
-            if stop in readable:
-                stop.drain()
-            for sock in writable:
-                s = owner[sock]
-                if s.sock is sock:
-                    self._writable(s)
-            for sock in readable:
-                stream = owner.get(sock)
-                if stream is not None and stream.sock is sock:
-                    self._receive(stream)
-        if stop.count >= 2:
-            return  # a second signal: leave at once
-        now = Now.read()
-        for s in self.streams:
-            self._write([s.tracker.stop(now)])
-            s.close()
+    def _last(self, s: _Stream, now: Now) -> List[Record]:
+        return [s.tracker.stop(now)]
 
 
 def _parser() -> proc.Parser:

@@ -24,7 +24,8 @@ After a reset, timeout or eof the stream reconnects after
 :data:`RETRY_DELAY` until the probe stops, one ``connect_failed`` record each.
 
 One process, non-blocking sockets and one ``select`` loop that sleeps until
-the next send, deadline or answer.  The per-stream logic is
+the next send, deadline or answer (:class:`~testbed.probes.streamloop.StreamLoop`,
+shared with the other stream probes).  The per-stream logic is
 :class:`StreamTracker`: pure bookkeeping fed with events and times, no I/O;
 a stream's socket is a :class:`~testbed.probes.linestream.LineStream`.
 SIGTERM/SIGINT or the end of ``--duration`` closes every stream (a
@@ -38,17 +39,13 @@ streams at the same offsets again.
 
 from __future__ import annotations
 
-import enum
 import random
-import select
-import socket
 import sys
-import time
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional
+from typing import Any, Dict, List, Optional
 
 from testbed import proc
 from testbed.probes import defaults
-from testbed.probes.linestream import LineStream, errno_name
+from testbed.probes.streamloop import Now, Phase, StreamLoop, TrackedStream
 from testbed.records import RecordWriter
 
 STREAM_PORT = defaults.STREAM_PORT
@@ -70,36 +67,6 @@ def start_offsets(seed: int, client: str, streams: int, interval: float) -> List
     """
     rng = random.Random(f"tcp:{seed}:{client}")
     return [round(rng.uniform(0, interval), 6) for _ in range(streams)]
-
-
-def total_counts(counts: Iterable[Dict[str, int]]) -> Dict[str, int]:
-    """Trackers' counts summed key by key (a probe's totals)."""
-    total: Dict[str, int] = {}
-    for one in counts:
-        for key, value in one.items():
-            total[key] = total.get(key, 0) + value
-    return total
-
-
-class Now(NamedTuple):
-    """One instant on both clocks: ``t`` goes into records, ``mono`` measures time."""
-
-    t: float  # time.time()
-    mono: float  # time.monotonic()
-
-    @classmethod
-    def read(cls) -> Now:
-        """The current instant."""
-        return cls(time.time(), time.monotonic())
-
-
-class Phase(enum.Enum):
-    """Where a stream is in its life."""
-
-    DOWN = "down"  # no connection; waiting to (re)connect
-    CONNECTING = "connecting"  # TCP handshake under way
-    OPEN = "open"  # TCP connected, no answer yet
-    UP = "up"  # answered: ``connected`` recorded
 
 
 class StreamTracker:
@@ -139,7 +106,7 @@ class StreamTracker:
         self.outstanding: Dict[int, float] = {}  # seq -> monotonic send time, in order
         self.down_since: Optional[Now] = None  # end of the last connection that answered
         self.last_answer: Optional[Now] = None
-        self.connect_started: Optional[float] = None
+        self.started: Optional[float] = None  # monotonic start of the handshake
         self._rtt: List[float] = []
         self._rtt_due: Optional[float] = None
         self.counts: Dict[str, int] = {
@@ -174,7 +141,7 @@ class StreamTracker:
         self.phase = Phase.CONNECTING
         self.site = None
         self.outstanding.clear()
-        self.connect_started = now.mono
+        self.started = now.mono
 
     def connect_failed(self, error: str, now: Now) -> Dict[str, Any]:
         """The attempt failed: refused, unreachable, or no handshake in time.
@@ -188,7 +155,7 @@ class StreamTracker:
         """
         self.phase = Phase.DOWN
         self.site = None
-        self.connect_started = None
+        self.started = None
         return self._record(now, "connect_failed", error=error)
 
     def established(self, now: Now) -> None:
@@ -196,7 +163,7 @@ class StreamTracker:
         self.phase = Phase.OPEN
         self.site = None
         self.outstanding.clear()
-        self.connect_started = None
+        self.started = None
 
     def sent(self, now: Now) -> int:
         """A request leaves on the current connection.
@@ -351,17 +318,18 @@ class StreamTracker:
         )
 
 
-class _Stream(LineStream):
+class _Stream(TrackedStream):
     """A tracker and the I/O state of its current connection."""
 
-    def __init__(self, tracker: StreamTracker, interval: float):
-        super().__init__(interval)
-        self.tracker = tracker
-        self.retry_at = 0.0  # monotonic; connect when DOWN and reached
+    tracker: StreamTracker
 
 
-class TcpProbe:
-    """The probe's loop: N streams, non-blocking sockets, one ``select``."""
+class TcpProbe(StreamLoop[_Stream]):
+    """The probe's loop: N streams, non-blocking sockets, one ``select``
+    (:class:`~testbed.probes.streamloop.StreamLoop`)."""
+
+    CONNECT_RETRY = RETRY_DELAY
+    RECONNECT = RECONNECT_DELAY
 
     def __init__(
         self,
@@ -401,161 +369,15 @@ class TcpProbe:
         ]
         self.offsets = start_offsets(seed, client, streams, interval)
 
-    def counts(self) -> Dict[str, int]:
-        """The trackers' counts, summed over the streams."""
-        return total_counts(s.tracker.counts for s in self.streams)
+    def _start(self, s: _Stream) -> None:
+        s.tracker.connecting(Now.read())
+        self._connect(s, self.target)
 
-    def _write(self, records: List[Dict[str, Any]]) -> None:
-        for record in records:
-            self.writer.write(record)
+    def _live(self, s: _Stream, now: Now) -> None:
+        self._write(s.tracker.rtt_summary(now))
 
-    # -- one stream's I/O --------------------------------------------------
-
-    def _connect(self, s: _Stream) -> None:
-        now = Now.read()
-        s.tracker.connecting(now)
-        code = s.connect(self.target)
-        if code == 0:
-            self._established(s)
-        elif code is not None:
-            self._connect_failed(s, errno_name(code))
-
-    def _connect_failed(self, s: _Stream, error: str) -> None:
-        now = Now.read()
-        s.close()
-        self._write([s.tracker.connect_failed(error, now)])
-        s.retry_at = now.mono + RETRY_DELAY
-
-    def _established(self, s: _Stream) -> None:
-        now = Now.read()
-        s.tracker.established(now)
-        s.next_send = now.mono
-        self._send(s)
-
-    def _lost(self, s: _Stream, event: str, error: str) -> None:
-        """The connection broke: ``reset``, ``timeout`` or ``eof``."""
-        now = Now.read()
-        s.close()
-        self._write(s.tracker.lost(event, error, now))
-        s.retry_at = now.mono + RECONNECT_DELAY
-
-    def _send(self, s: _Stream) -> None:
-        """Send the requests that are due (on the absolute schedule)."""
-        now = Now.read()
-        gone = s.send_due(now.mono, lambda: s.tracker.sent(now))
-        if gone is not None:
-            self._lost(s, *gone)
-
-    def _receive(self, s: _Stream) -> None:
-        answers, gone = s.receive()
-        if gone is not None:
-            self._lost(s, *gone)
-            return
-        now = Now.read()
-        for answer in answers:
-            if answer is None:
-                s.tracker.counts["ignored"] += 1
-                continue
-            self._write(s.tracker.answered(answer[0], answer[1], now))
-
-    def _writable(self, s: _Stream) -> None:
-        if s.tracker.phase is Phase.CONNECTING:
-            code = s.connect_error()
-            if code:
-                self._connect_failed(s, errno_name(code))
-            else:
-                self._established(s)
-        elif s.outbuf:
-            gone = s.flush()
-            if gone is not None:
-                self._lost(s, *gone)
-
-    def _step(self, s: _Stream) -> List[float]:
-        """Act on the stream's due deadlines.
-
-        Returns:
-            The monotonic times of its next deadlines.
-        """
-        tracker = s.tracker
-        now = Now.read()
-        if tracker.phase is Phase.DOWN and now.mono >= s.retry_at:
-            self._connect(s)
-        elif tracker.phase is Phase.CONNECTING:
-            assert tracker.connect_started is not None
-            if now.mono >= tracker.connect_started + self.connect_timeout:
-                self._connect_failed(s, "ETIMEDOUT")
-        if tracker.phase in (Phase.OPEN, Phase.UP):
-            records = tracker.expire(now)
-            if records:
-                s.close()
-                self._write(records)
-                s.retry_at = now.mono + RECONNECT_DELAY
-            else:
-                self._write(tracker.rtt_summary(now))
-                if s.next_send <= now.mono:
-                    self._send(s)
-        if tracker.phase is Phase.DOWN:
-            return [s.retry_at]
-        if tracker.phase is Phase.CONNECTING:
-            assert tracker.connect_started is not None
-            return [tracker.connect_started + self.connect_timeout]
-        wake = [s.next_send]
-        for deadline in (tracker.answer_deadline(), tracker.rtt_deadline()):
-            if deadline is not None:
-                wake.append(deadline)
-        return wake
-
-    # -- the loop ----------------------------------------------------------
-
-    def run(self, stop: proc.StopSignal) -> Dict[str, int]:
-        """Run the streams until the duration ends or ``stop`` fires.
-
-        Returns:
-            The summed counts (see :meth:`counts`).
-        """
-        try:
-            self._loop(stop)
-        finally:
-            for s in self.streams:
-                s.close()
-        return self.counts()
-
-    def _loop(self, stop: proc.StopSignal) -> None:
-        start = time.monotonic()
-        end = None if self.duration is None else start + self.duration
-        for s, offset in zip(self.streams, self.offsets, strict=True):
-            s.retry_at = start + offset
-        while True:
-            if stop.stopped or (end is not None and time.monotonic() >= end):
-                break
-            wake: List[float] = [] if end is None else [end]
-            for s in self.streams:
-                wake.extend(self._step(s))
-            readers: List[Any] = [stop]
-            writers: List[Any] = []
-            owner: Dict[socket.socket, _Stream] = {}
-            for s in self.streams:
-                if s.sock is not None:
-                    owner[s.sock] = s
-                    s.wait_on(s.tracker.phase is Phase.CONNECTING, readers, writers)
-            wait = max(0.0, min(wake) - time.monotonic())
-            readable, writable, _ = select.select(readers, writers, [], wait)
-            if stop in readable:
-                stop.drain()
-            for sock in writable:
-                s = owner[sock]
-                if s.sock is sock:  # not dropped meanwhile
-                    self._writable(s)
-            for sock in readable:
-                s = owner.get(sock)
-                if s is not None and s.sock is sock:
-                    self._receive(s)
-        if stop.count >= 2:
-            return  # a second signal: leave at once
-        now = Now.read()
-        for s in self.streams:
-            self._write(s.tracker.close(now))
-            s.close()
+    def _deadlines(self, s: _Stream) -> List[Optional[float]]:
+        return [s.tracker.answer_deadline(), s.tracker.rtt_deadline()]
 
 
 def _parser() -> proc.Parser:

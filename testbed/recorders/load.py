@@ -1,7 +1,7 @@
 """Site load recorder: a site node's counters, sampled every 250 ms.
 
 Runs as a small process inside the site's network namespace (one per site),
-started by :class:`~testbed.traffic.Traffic`::
+started by :class:`~testbed.traffic.TrafficRun`::
 
     python -m testbed.recorders.load --site nyc --uplinks nyc-e0,nyc-e1 \\
         --interval 0.25 --out RUN/records/load-nyc.jsonl

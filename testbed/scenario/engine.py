@@ -43,7 +43,7 @@ from testbed.rundir import new_run_dir, write_json, write_yaml
 from testbed.scenario.events import Events
 from testbed.scenario.model import BUSIEST, EventBase, event_from_record
 from testbed.topology.resolution import resolution_meta
-from testbed.traffic import Traffic, TrafficParams
+from testbed.traffic import TrafficParams, TrafficRun
 from testbed.watchdog import Death, Watchdog
 
 if TYPE_CHECKING:  # the analysis is imported when a run is analysed, the network when it starts
@@ -240,7 +240,7 @@ class Engine:
         refuse_if_running()  # another testbed runs: one line, before the run folder exists
         self.run_dir = new_run_dir(scenario.name, out)
         self.testbed: Optional[Testbed] = None
-        self.traffic: Optional[Traffic] = None
+        self.traffic: Optional[TrafficRun] = None
         self.events: Optional[Events] = None
         self.watchdog: Optional[Watchdog] = None
         self.t0: Optional[float] = None
@@ -432,7 +432,7 @@ class Engine:
         if up.policy is not None:
             self._record_policy(up.policy, "converged", conv.no_route)
         params = TrafficParams.of(self.scenario.traffic, int(self.extra_meta.get("seed", 0)))
-        self.traffic = Traffic(tb, params)
+        self.traffic = TrafficRun(tb, params)
         self.traffic.start()
         self.events = Events(tb, self.traffic)
         if self.pcap is not None:

@@ -1,7 +1,7 @@
 """Events: what a scenario does to the running network, and how it is undone.
 
 Each event is one small method of :class:`Events` on a live
-:class:`~testbed.net.build.Testbed` (and its :class:`~testbed.traffic.Traffic`),
+:class:`~testbed.net.build.Testbed` (and its :class:`~testbed.traffic.TrafficRun`),
 registered with ``@handles(Model)`` for the event's model class
 (:mod:`testbed.scenario.model`) and given that model: :meth:`Events.apply`
 looks the handler up by the event's class in :data:`HANDLERS`.
@@ -65,7 +65,7 @@ from testbed.topology.plan import Interface, LinkPlan, Plan
 if TYPE_CHECKING:  # the live network and its traffic: only their types are needed here
     from testbed.net.build import Testbed
     from testbed.speaker.base import SiteSpeaker
-    from testbed.traffic import Traffic
+    from testbed.traffic import TrafficRun
 
 Undo = Callable[[], None]
 #: What an event's handler returns: worth recording (``details`` in events.jsonl).
@@ -132,7 +132,7 @@ class Events:
     """
 
     testbed: Testbed
-    traffic: Optional[Traffic] = None
+    traffic: Optional[TrafficRun] = None
     undo: Dict[str, List[Tuple[str, Undo]]] = field(default_factory=dict)
     policy: Dict[str, Dict[str, Optional[int]]] = field(default_factory=dict)
     communities: Dict[str, List[str]] = field(default_factory=dict)

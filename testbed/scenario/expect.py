@@ -68,6 +68,7 @@ from pydantic import TypeAdapter
 
 from testbed.analysis.model import EventSummary, MethodFailover, MethodSummary, Summary
 from testbed.scenario.model import (
+    NOT_SITE_EVENTS,
     CascadeCheck,
     Check,
     Convergence,
@@ -86,8 +87,6 @@ from testbed.scenario.model import (
 
 Result = Dict[str, Any]
 _CHECK = TypeAdapter(Check)
-#: Events whose target is not a site (they make no client ``affected``).
-NOT_SITE_EVENTS = ("link", "attack_start", "attack_stop")
 
 
 def evaluate(

@@ -11,10 +11,12 @@ Events and checks are discriminated unions: the ``event`` (or ``check``)
 field says which kind an entry is, and each kind has its own fields.  An
 event kind is one class, which also knows what it acts on
 (:meth:`EventBase.target`), its line in the run's output
-(:meth:`EventBase.describe`), and whether it acts on a site and ``restore``
-undoes it (:data:`SITE_EVENTS`, :data:`RESTORABLE`); a record of
-``events.jsonl`` finds its class again by the event's name
-(:func:`event_class`, :func:`event_from_record`).
+(:meth:`EventBase.describe`), and by its flags whether it acts on a site,
+whether ``restore`` undoes it, whether it is part of the attack, acts on a
+link or is a failure someone must notice (:data:`SITE_EVENTS`,
+:data:`RESTORABLE`, :data:`ATTACK_EVENTS`, :data:`NOT_SITE_EVENTS`,
+:data:`FAILURE_EVENTS` follow); a record of ``events.jsonl`` finds its class
+again by the event's name (:func:`event_class`, :func:`event_from_record`).
 
 A ``site`` of an event is a site name of the topology, or ``busiest``: the
 site serving the most clients when the timeline starts (after ``settle``),
@@ -83,14 +85,16 @@ Selector = Union[Literal["moved", "unmoved", "affected", "unaffected", "all"], L
 
 
 # ------------------------------------------------------------------ settings
+def rate_field(default: float, most: float, description: str) -> Any:
+    """A rate setting of :class:`Traffic`: ``default``, above 0 and at most ``most``."""
+    return Field(default, gt=0, le=most, description=description)
+
+
 class Traffic(Strict):
     """What every client sends to the anycast address during the run."""
 
-    dns_rate: Float = Field(
-        defaults.DNS_RATE,
-        gt=0,
-        le=defaults.MAX_DNS_RATE,
-        description="DNS queries per second per client",
+    dns_rate: Float = rate_field(
+        defaults.DNS_RATE, defaults.MAX_DNS_RATE, "DNS queries per second per client"
     )
     dns_timeout: Float = Field(
         defaults.DNS_TIMEOUT,
@@ -113,17 +117,15 @@ class Traffic(Strict):
     tcp_port: Int = Field(
         defaults.STREAM_PORT, ge=1, le=65535, description="TCP port of the stream service"
     )
-    http_rate: Float = Field(
+    http_rate: Float = rate_field(
         defaults.HTTP_RATE,
-        gt=0,
-        le=defaults.MAX_HTTP_RATE,
-        description="http-short: HTTP requests per second per client, each on a fresh connection",
+        defaults.MAX_HTTP_RATE,
+        "http-short: HTTP requests per second per client, each on a fresh connection",
     )
-    dnstcp_rate: Float = Field(
+    dnstcp_rate: Float = rate_field(
         defaults.DNSTCP_RATE,
-        gt=0,
-        le=defaults.MAX_DNSTCP_RATE,
-        description="dns-tcp: DNS-over-TCP queries per second per client, a connection each",
+        defaults.MAX_DNSTCP_RATE,
+        "dns-tcp: DNS-over-TCP queries per second per client, a connection each",
     )
     quic_port: Int = Field(
         defaults.QUIC_PORT, ge=1, le=65535, description="UDP port of the quic service"
@@ -140,11 +142,10 @@ class Traffic(Strict):
         le=defaults.MAX_QUIC_CONNECTIONS,
         description="quic, quic-shared: long QUIC connections per client",
     )
-    resolve_rate: Float = Field(
+    resolve_rate: Float = rate_field(
         defaults.RESOLVE_RATE,
-        gt=0,
-        le=defaults.MAX_RESOLVE_RATE,
-        description="resolve: lookups per second per client and published name",
+        defaults.MAX_RESOLVE_RATE,
+        "resolve: lookups per second per client and published name",
     )
     resolve_streams: Int = Field(
         defaults.RESOLVE_STREAMS,
@@ -334,6 +335,13 @@ class EventBase(Strict):
     site_event: ClassVar[bool] = False
     #: ``restore`` undoes it: :data:`RESTORABLE`.
     restorable: ClassVar[bool] = False
+    #: It acts on a link (its target is ``a-b``): :data:`NOT_SITE_EVENTS`.
+    link_event: ClassVar[bool] = False
+    #: It starts or stops the attack: :data:`ATTACK_EVENTS` (and :data:`NOT_SITE_EVENTS`).
+    attack: ClassVar[bool] = False
+    #: Its effect is a failure some daemon must notice (bfdd, bgpd, a health
+    #: agent): :data:`FAILURE_EVENTS`, where the analysis looks for who declared it.
+    failure: ClassVar[bool] = False
 
     def target(self) -> str:
         """The thing it acts on (``target`` in events.jsonl): its site, unless told otherwise."""
@@ -356,6 +364,7 @@ class FailSite(EventBase):
     how: Literal["link-down", "silent", "router-crash"] = "link-down"
     site_event: ClassVar[bool] = True
     restorable: ClassVar[bool] = True
+    failure: ClassVar[bool] = True
 
     def describe(self) -> str:
         """``fail site lon (link-down)``."""
@@ -371,6 +380,7 @@ class KillService(EventBase):
     service: Literal["dns", "tcp", "all"] = "all"
     site_event: ClassVar[bool] = True
     restorable: ClassVar[bool] = True
+    failure: ClassVar[bool] = True
 
     def describe(self) -> str:
         """``kill dns service at site lon``."""
@@ -453,6 +463,7 @@ class Backend(EventBase):
 
     event: Literal["backend"]
     state: Literal["down", "up"]
+    failure: ClassVar[bool] = True
 
     def target(self) -> str:
         """``backend``."""
@@ -473,6 +484,8 @@ class LinkEvent(EventBase):
     a: Name
     b: Name
     state: Literal["down", "up", "blackhole"]
+    link_event: ClassVar[bool] = True
+    failure: ClassVar[bool] = True
 
     def target(self) -> str:
         """``a-b``."""
@@ -494,6 +507,7 @@ class AttackStart(EventBase):
     rate: Optional[Float] = Field(
         None, gt=0, description="packets/s per source (default: attackers.rate)"
     )
+    attack: ClassVar[bool] = True
 
     def target(self) -> str:
         """``attack``."""
@@ -510,6 +524,7 @@ class AttackStop(EventBase):
     """Stop every attack source."""
 
     event: Literal["attack_stop"]
+    attack: ClassVar[bool] = True
 
     def target(self) -> str:
         """``attack``."""
@@ -551,6 +566,14 @@ EVENT_CLASSES: Dict[str, Type[EventBase]] = {
 SITE_EVENTS: Tuple[str, ...] = tuple(n for n, c in EVENT_CLASSES.items() if c.site_event)
 #: Event kinds that ``restore`` undoes (everything done to a site).
 RESTORABLE: Tuple[str, ...] = tuple(n for n, c in EVENT_CLASSES.items() if c.restorable)
+#: Event kinds that start and stop the attack (not phase boundaries of its load).
+ATTACK_EVENTS: Tuple[str, ...] = tuple(n for n, c in EVENT_CLASSES.items() if c.attack)
+#: Event kinds whose target is a link or the attack: they make no client ``affected``.
+NOT_SITE_EVENTS: Tuple[str, ...] = tuple(
+    n for n, c in EVENT_CLASSES.items() if c.link_event or c.attack
+)
+#: Event kinds whose effect someone must notice (the others the operator announces).
+FAILURE_EVENTS: Tuple[str, ...] = tuple(n for n, c in EVENT_CLASSES.items() if c.failure)
 
 
 def event_class(name: str) -> Optional[Type[EventBase]]:

@@ -163,20 +163,14 @@ def _parser() -> proc.Parser:
         description="Render a site's NSD config and zone, check them, and exec NSD.",
     )
     p.add_argument("--site", required=True, type=proc.name, help="site name (identity, NSID)")
-    p.add_argument("--dir", required=True, type=Path, help="directory for every NSD file")
+    proc.add_daemon_dir(p, "NSD")
     p.add_argument(
         "--address",
         default=SERVICE_ADDRESS,
         type=proc.ipv4,
         help=f"address to serve on (default {SERVICE_ADDRESS})",
     )
-    p.add_argument(
-        "--also",
-        action="append",
-        default=[],
-        type=proc.ipv4,
-        help="another address to serve on (the site's unicast address); repeatable",
-    )
+    proc.add_also(p, "the site's unicast address")
     p.add_argument(
         "--ttl",
         default=SERVICE_TTL,
@@ -184,23 +178,20 @@ def _parser() -> proc.Parser:
         help=f"TTL of svc.anycast.test, the anycast-published name (default {SERVICE_TTL})",
     )
     proc.add_port(p, DNS_PORT, "port")
-    p.add_argument(
-        "--render-only",
-        action="store_true",
-        help="write and check the files, print nsd.conf's path, do not start NSD",
-    )
+    proc.add_render_only(p, "NSD", "the files, print nsd.conf's path")
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.services.dns``."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        conf = write_config(args.site, args.dir, args.address, args.port, args.also, args.ttl)
-    except OSError as exc:
-        proc.fail(parser.prog, f"cannot write NSD files in {args.dir}: {exc.strerror}")
-    proc.exec_daemon(parser.prog, "NSD", conf, check, nsd_argv, args.render_only)
+    proc.daemon_main(
+        _parser(),
+        argv,
+        "NSD",
+        lambda a, _: write_config(a.site, a.dir, a.address, a.port, a.also, a.ttl),
+        check,
+        nsd_argv,
+    )
 
 
 if __name__ == "__main__":

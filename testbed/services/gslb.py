@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import re
 import shutil
 import subprocess
@@ -257,16 +256,7 @@ def load_zone(path: Path) -> GslbZone:
     Raises:
         ValueError: (one line) the file cannot be read, is not JSON, or holds a bad zone.
     """
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise ValueError(f"{path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON: {exc}") from None
-    try:
-        return GslbZone.from_dict(data)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    return proc.load_json(path, GslbZone.from_dict)
 
 
 def _lua_list(items: Sequence[str]) -> str:
@@ -484,7 +474,7 @@ def _parser() -> proc.Parser:
         description="Render a site's PowerDNS config and GSLB zone, check them, and exec PowerDNS.",
     )
     p.add_argument("--site", required=True, type=proc.name, help="site name (server-id)")
-    p.add_argument("--dir", required=True, type=Path, help="directory for every PowerDNS file")
+    proc.add_daemon_dir(p, "PowerDNS")
     p.add_argument(
         "--zone", required=True, type=Path, help="JSON file with the GSLB zone (GslbZone.to_dict)"
     )
@@ -500,39 +490,25 @@ def _parser() -> proc.Parser:
         type=proc.ipv4,
         help="address the health checks connect from (the site's unicast address)",
     )
-    p.add_argument(
-        "--also",
-        action="append",
-        default=[],
-        type=proc.ipv4,
-        help="another address to serve on (the site's own authority address); repeatable",
-    )
+    proc.add_also(p, "the site's own authority address")
     proc.add_port(p, DNS_PORT, "port")
-    p.add_argument(
-        "--render-only",
-        action="store_true",
-        help="write and check the files, print pdns.conf's path, do not start PowerDNS",
-    )
+    proc.add_render_only(p, "PowerDNS", "the files, print pdns.conf's path")
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.services.gslb``."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        gslb = load_zone(args.zone)
-    except ValueError as exc:
-        proc.fail(parser.prog, str(exc), proc.EXIT_USAGE)
-    if not installed():
-        proc.fail(parser.prog, f"PowerDNS not found ({INSTALL})")
-    try:
-        conf = write_config(
-            args.site, args.dir, gslb, args.address, args.port, args.also, args.check_from
-        )
-    except OSError as exc:
-        proc.fail(parser.prog, f"cannot write PowerDNS files in {args.dir}: {exc.strerror}")
-    proc.exec_daemon(parser.prog, "PowerDNS", conf, check, pdns_argv, args.render_only)
+    proc.daemon_main(
+        _parser(),
+        argv,
+        "PowerDNS",
+        lambda a, zone: write_config(a.site, a.dir, zone, a.address, a.port, a.also, a.check_from),
+        check,
+        pdns_argv,
+        load=lambda a: load_zone(a.zone),
+        installed=installed,
+        install=INSTALL,
+    )
 
 
 if __name__ == "__main__":

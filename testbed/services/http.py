@@ -150,7 +150,7 @@ def _parser() -> proc.Parser:
     )
     p.add_argument("--site", required=True, type=proc.name, help="site name (X-Site)")
     p.add_argument("--server", required=True, type=proc.name, help="server name (X-Server)")
-    p.add_argument("--dir", required=True, type=Path, help="directory for every nginx file")
+    proc.add_daemon_dir(p, "nginx")
     p.add_argument(
         "--address",
         default=SERVICE_ADDRESS,
@@ -161,25 +161,22 @@ def _parser() -> proc.Parser:
         "--unicast", default=None, type=proc.ipv4, help="the site's unicast address, if any"
     )
     proc.add_port(p, defaults.HTTP_PORT, "port")
-    p.add_argument(
-        "--render-only",
-        action="store_true",
-        help="write and check the config, print its path, do not start nginx",
-    )
+    proc.add_render_only(p, "nginx", "the config, print its path")
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.services.http``."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not installed():
-        proc.fail(parser.prog, f"nginx not found ({INSTALL})")
-    try:
-        conf = write_config(args.site, args.server, args.dir, args.address, args.unicast, args.port)
-    except OSError as exc:
-        proc.fail(parser.prog, f"cannot write nginx files in {args.dir}: {exc.strerror}")
-    proc.exec_daemon(parser.prog, "nginx", conf, check, nginx_argv, args.render_only)
+    proc.daemon_main(
+        _parser(),
+        argv,
+        "nginx",
+        lambda a, _: write_config(a.site, a.server, a.dir, a.address, a.unicast, a.port),
+        check,
+        nginx_argv,
+        installed=installed,
+        install=INSTALL,
+    )
 
 
 if __name__ == "__main__":

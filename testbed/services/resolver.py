@@ -33,7 +33,6 @@ unbound.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 import shutil
 import subprocess
@@ -209,16 +208,7 @@ def load_settings(path: Path) -> ResolverSettings:
     Raises:
         ValueError: (one line) the file cannot be read, is not JSON, or holds bad settings.
     """
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise ValueError(f"{path}: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON: {exc}") from None
-    try:
-        return ResolverSettings.from_dict(data)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    return proc.load_json(path, ResolverSettings.from_dict)
 
 
 def render_config(name: str, workdir: Path, settings: ResolverSettings) -> str:
@@ -312,36 +302,30 @@ def _parser() -> proc.Parser:
         description="Render a resolver's unbound config, check it, and exec unbound.",
     )
     p.add_argument("--name", required=True, type=proc.name, help="resolver name (id.server)")
-    p.add_argument("--dir", required=True, type=Path, help="directory for every unbound file")
+    proc.add_daemon_dir(p, "unbound")
     p.add_argument(
         "--settings",
         required=True,
         type=Path,
         help="JSON file with the resolver's settings (ResolverSettings.to_dict)",
     )
-    p.add_argument(
-        "--render-only",
-        action="store_true",
-        help="write and check the config, print its path, do not start unbound",
-    )
+    proc.add_render_only(p, "unbound", "the config, print its path")
     return p
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     """Entry point of ``python -m testbed.services.resolver``."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        settings = load_settings(args.settings)
-    except ValueError as exc:
-        proc.fail(parser.prog, str(exc), proc.EXIT_USAGE)
-    if not installed():
-        proc.fail(parser.prog, f"unbound not found ({INSTALL})")
-    try:
-        conf = write_config(args.name, args.dir, settings)
-    except OSError as exc:
-        proc.fail(parser.prog, f"cannot write unbound files in {args.dir}: {exc.strerror}")
-    proc.exec_daemon(parser.prog, "unbound", conf, check, unbound_argv, args.render_only)
+    proc.daemon_main(
+        _parser(),
+        argv,
+        "unbound",
+        lambda a, settings: write_config(a.name, a.dir, settings),
+        check,
+        unbound_argv,
+        load=lambda a: load_settings(a.settings),
+        installed=installed,
+        install=INSTALL,
+    )
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from testbed.net import frr
 from testbed.net.build import Testbed
 from testbed.scenario.events import Events
 from testbed.topology.load import load_topology
-from testbed.traffic import Traffic, TrafficParams
+from testbed.traffic import TrafficParams, TrafficRun
 
 DIG = "dig +short +time=1 +tries=1 @192.0.2.53 CH TXT id.server"
 
@@ -38,7 +38,7 @@ def live(tmp_path_factory):
     """two-sites up, with NSD and stream services on both sites (no probes)."""
     with Testbed(load_topology("two-sites"), tmp_path_factory.mktemp("run")) as tb:
         assert tb.wait_converged(timeout=60).converged
-        traffic = Traffic(tb, TrafficParams(tcp_streams=0))
+        traffic = TrafficRun(tb, TrafficParams(tcp_streams=0))
         traffic.start_services()
         try:
             yield tb, traffic, Events(tb, traffic)

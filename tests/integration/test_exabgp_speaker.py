@@ -32,7 +32,7 @@ from testbed.scenario.effective import effective_topology
 from testbed.scenario.events import Events
 from testbed.services.http import probe_command
 from testbed.topology.load import load_topology
-from testbed.traffic import Traffic, TrafficParams, load_recorder_argv
+from testbed.traffic import TrafficParams, TrafficRun, load_recorder_argv
 from tests.integration.test_events import DIG, wait_for
 from tests.integration.test_health_agents import paths_from
 from tests.integration.test_health_agents import (
@@ -53,7 +53,7 @@ def speaker_sites(tmp_path_factory, speaker: str) -> Any:
     with Testbed(topo, tmp_path_factory.mktemp("run")) as tb:
         conv = tb.wait_converged(timeout=60)  # every router has both unicast prefixes too
         assert conv.converged, conv.missing
-        traffic = Traffic(tb, SERVICES)
+        traffic = TrafficRun(tb, SERVICES)
         traffic.start_services()  # nginx answers on each site node's unicast address
         try:
             yield tb, traffic
@@ -105,7 +105,7 @@ def check_unicast_reaches_every_router_and_client(tb: Testbed) -> None:
     ]
 
 
-def check_actions_keep_the_unicast_prefix(tb: Testbed, traffic: Traffic, communities: bool):
+def check_actions_keep_the_unicast_prefix(tb: Testbed, traffic: TrafficRun, communities: bool):
     """withdraw, prepend, MED (and communities where the speaker has them) steer the anycast
     prefix: east's unicast prefix stays at every router, and ca reaches east on it."""
     events = Events(tb, traffic)
@@ -135,7 +135,7 @@ def check_actions_keep_the_unicast_prefix(tb: Testbed, traffic: Traffic, communi
     wait_for(lambda: unicast_paths("ta", "east") == ["64500"], 10, "east's policy undone")
 
 
-def check_hybrid_survives_a_withdrawal(tb: Testbed, traffic: Traffic) -> None:
+def check_hybrid_survives_a_withdrawal(tb: Testbed, traffic: TrafficRun) -> None:
     """A hybrid connection (a redirect at the anycast address, then a stream on east's unicast
     address) stays up while east withdraws the anycast prefix and ca moves to west; east's
     load recorder counts that stream as east's legitimate load meanwhile (nothing else

@@ -25,7 +25,7 @@ from testbed.net import frr
 from testbed.net.build import Testbed
 from testbed.scenario.effective import effective_topology
 from testbed.topology.load import load_topology
-from testbed.traffic import Traffic, TrafficParams
+from testbed.traffic import TrafficParams, TrafficRun
 from tests.integration.test_events import wait_for
 
 
@@ -43,7 +43,7 @@ def sites(request, tmp_path_factory):
     )
     with Testbed(topo, tmp_path_factory.mktemp("run")) as tb:
         assert tb.wait_converged(timeout=60).converged
-        traffic = Traffic(tb, TrafficParams(tcp_streams=0))
+        traffic = TrafficRun(tb, TrafficParams(tcp_streams=0))
         traffic.start_services()
         try:
             yield tb, traffic

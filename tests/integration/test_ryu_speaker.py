@@ -28,7 +28,7 @@ from testbed.records import read_records
 from testbed.scenario.effective import effective_topology
 from testbed.topology.generate import TopologyBuilder
 from testbed.topology.load import load_topology
-from testbed.traffic import Traffic, TrafficParams
+from testbed.traffic import TrafficParams, TrafficRun
 from tests.integration.helpers import cli
 from tests.integration.test_events import DIG
 from tests.integration.test_exabgp_speaker import (
@@ -112,7 +112,7 @@ def test_a_ryu_site_answers_through_its_other_uplink_when_one_goes_down(tmp_path
         assert tb.wait_converged(timeout=60).converged
         default = tb.cmd("east", "ip route show default")
         assert default.count("nexthop via") == 2, default
-        traffic = Traffic(tb, TrafficParams(tcp_streams=0))
+        traffic = TrafficRun(tb, TrafficParams(tcp_streams=0))
         try:
             traffic.start_services()
             assert tb.cmd("ca", DIG).strip() == '"east"'

@@ -12,7 +12,7 @@ from testbed.net.build import Testbed
 from testbed.records import read_records
 from testbed.scenario.effective import effective_topology
 from testbed.topology.load import load_topology
-from testbed.traffic import Traffic, TrafficParams
+from testbed.traffic import TrafficParams, TrafficRun
 
 
 def test_a_configured_service_address_is_served_and_probed(tmp_path):
@@ -20,7 +20,7 @@ def test_a_configured_service_address_is_served_and_probed(tmp_path):
     topo = effective_topology(load_topology("two-sites"), topology_overrides=overrides)
     with Testbed(topo, tmp_path) as tb:
         assert tb.wait_converged(timeout=60).converged
-        traffic = Traffic(tb, TrafficParams(dns_rate=20, tcp_streams=1, seed=3))
+        traffic = TrafficRun(tb, TrafficParams(dns_rate=20, tcp_streams=1, seed=3))
         try:
             traffic.start()
             time.sleep(3)

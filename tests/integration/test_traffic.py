@@ -18,7 +18,7 @@ from testbed.net.build import Testbed
 from testbed.records import read_records
 from testbed.scenario.events import Events
 from testbed.topology.load import load_topology
-from testbed.traffic import Traffic, TrafficParams
+from testbed.traffic import TrafficParams, TrafficRun
 from tests.integration.helpers import cli
 from tests.world import WORLD_CATCHMENT
 
@@ -30,7 +30,7 @@ def world_traffic(tmp_path_factory):
     """world up with traffic running for a few seconds."""
     with Testbed(load_topology("world"), tmp_path_factory.mktemp("run")) as tb:
         assert tb.wait_converged(timeout=60).converged
-        traffic = Traffic(tb, TrafficParams(dns_rate=20, tcp_streams=2))
+        traffic = TrafficRun(tb, TrafficParams(dns_rate=20, tcp_streams=2))
         try:
             traffic.start()
             time.sleep(WARMUP)
@@ -39,7 +39,7 @@ def world_traffic(tmp_path_factory):
             traffic.stop()
 
 
-def records(traffic: Traffic, name: str) -> list:
+def records(traffic: TrafficRun, name: str) -> list:
     return list(read_records(Path(traffic.records) / name))
 
 

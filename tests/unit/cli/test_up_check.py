@@ -58,7 +58,7 @@ class FakeTestbed:
 
 
 class FakeTraffic:
-    """Stands for :class:`testbed.traffic.Traffic`: writes one DNS answer per client."""
+    """Stands for :class:`testbed.traffic.TrafficRun`: writes one DNS answer per client."""
 
     answered: Optional[str] = "east"  # the site that answers; None: no answer
     started: List[FakeTraffic] = []
@@ -93,7 +93,7 @@ def fakes(monkeypatch):
     FakeTestbed.converged, FakeTestbed.down, FakeTestbed.made = True, [], []
     FakeTraffic.answered, FakeTraffic.started = "east", []
     monkeypatch.setattr(build, "Testbed", FakeTestbed)
-    monkeypatch.setattr(traffic, "Traffic", FakeTraffic)
+    monkeypatch.setattr(traffic, "TrafficRun", FakeTraffic)
     monkeypatch.setattr(console, "require_root", lambda: None)
     monkeypatch.setattr(state, "running", lambda: None)  # a real testbed may be up meanwhile
     monkeypatch.setattr(signals, "install", lambda: None)

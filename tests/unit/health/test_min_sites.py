@@ -275,7 +275,7 @@ def test_the_backend_check_asks_the_shared_backend(tmp_path):
 
 # ---------------------------------------------------------------- traffic
 class Tb:
-    """The testbed as Traffic sees it: processes started with Popen, no namespaces."""
+    """The testbed as TrafficRun sees it: processes started with Popen, no namespaces."""
 
     def __init__(self, run_dir: Path):
         from types import SimpleNamespace
@@ -314,10 +314,10 @@ class Tb:
 
 
 def test_traffic_runs_the_backend_and_tells_the_agents_where_it_and_the_shared_file_are(tmp_path):
-    from testbed.traffic import Traffic, uses_backend
+    from testbed.traffic import TrafficRun, uses_backend
 
     tb = Tb(tmp_path)
-    traffic = Traffic(tb)
+    traffic = TrafficRun(tb)
     assert uses_backend(tb.topo)
     tracked = traffic.start_backend()
     try:

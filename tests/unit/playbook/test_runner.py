@@ -137,7 +137,7 @@ def fakes(monkeypatch):
 
     FakeTestbed.made, FakeTestbed.stuck, FakeTestbed.interrupt_at = [], None, None
     monkeypatch.setattr(build, "Testbed", FakeTestbed)
-    monkeypatch.setattr(traffic, "Traffic", FakeTraffic)
+    monkeypatch.setattr(traffic, "TrafficRun", FakeTraffic)
     monkeypatch.setattr(console, "require_root", lambda: None)
     monkeypatch.setattr(state, "running", lambda: None)  # a real testbed may be up meanwhile
     monkeypatch.setattr(signals, "install", lambda: None)

@@ -100,7 +100,7 @@ def test_own_site_fails_timeout_then_a_new_redirect_to_the_surviving_site():
     [timeout] = tr.expire(at(4.0))
     assert timeout["event"] == "timeout" and timeout["site"] == "east"
     assert timeout["address"] == "100.66.0.53" and timeout["error"] == "no answer for 3.0 s"
-    assert tr.phase is Phase.IDLE and tr.outstanding == {}
+    assert tr.phase is Phase.DOWN and tr.outstanding == {}
     # the first redirect fails (routes still moving), the second sends it to west
     tr.resolving(at(4.1))
     failed = tr.resolve_failed("ENETUNREACH", at(4.1))
@@ -131,7 +131,7 @@ def test_connect_failure_asks_for_a_redirect_again():
         "east",
         "100.66.0.53",
     )
-    assert tr.phase is Phase.IDLE and tr.address is None
+    assert tr.phase is Phase.DOWN and tr.address is None
     connect(tr, 0.6, "west", "100.66.1.53")
     assert tr.attempt == 1 and tr.resolves == 0
 

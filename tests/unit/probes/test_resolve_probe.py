@@ -258,7 +258,7 @@ def up(tr: resolve.StreamTracker, when: float, addr: str, site: str, ttl: int = 
 
 def test_a_stream_resolves_connects_and_says_so_at_its_first_answer():
     tr = resolve.StreamTracker("paris", "gslb", 0, timeout=3.0)
-    assert tr.phase is resolve.Phase.IDLE
+    assert tr.phase is resolve.Phase.DOWN
     [connected] = up(tr, 0.0, "100.66.1.53", "lon")
     assert connected == {
         "t": 1000.003, "kind": "resolve", "client": "paris", "method": "gslb", "stream": 0,
@@ -287,7 +287,7 @@ def test_a_gslb_stream_reconnects_to_the_dead_address_until_the_resolver_moves_o
     assert broken["event"] == "broken" and broken["reason"] == "timeout"
     assert broken["site"] == "lon" and broken["addr"] == "100.66.1.53"
     assert broken["error"] == "no answer for 3 s" and broken["since_answer"] == pytest.approx(3.19)
-    assert tr.phase is resolve.Phase.IDLE and tr.site is None
+    assert tr.phase is resolve.Phase.DOWN and tr.site is None
     failed = []
     for k, when in enumerate((13.2, 14.3)):
         tr.resolving(at(when))

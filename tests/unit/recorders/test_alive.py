@@ -1,4 +1,4 @@
-"""A recorder whose thread has died is reported by ``Traffic.dead()`` like a dead probe."""
+"""A recorder whose thread has died is reported by ``TrafficRun.dead()`` like a dead probe."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from testbed.recorders.bgp import BgpRecorder
 from testbed.recorders.routes import RouteMonitor
-from testbed.traffic import Traffic
+from testbed.traffic import TrafficRun
 
 
 def finished_thread() -> threading.Thread:
@@ -41,7 +41,7 @@ def test_traffic_dead_names_a_crashed_recorder_and_only_it():
     bgp._thread.start()
     routes = RouteMonitor(testbed, [], Path("routes.jsonl"))
     routes._thread = finished_thread()
-    traffic = Traffic(testbed, routes=routes, bgp=bgp)
+    traffic = TrafficRun(testbed, routes=routes, bgp=bgp)
     try:
         assert traffic.dead() == ["route recorder"]
     finally:

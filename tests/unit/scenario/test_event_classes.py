@@ -5,14 +5,21 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter
 
+from testbed.analysis import detection, siteload
 from testbed.scenario import events as scenario_events
+from testbed.scenario import expect
 from testbed.scenario.engine import describe, event_params, event_target
 from testbed.scenario.model import (
+    ATTACK_EVENTS,
     EVENT_CLASSES,
+    FAILURE_EVENTS,
+    NOT_SITE_EVENTS,
     RESTORABLE,
     SITE_EVENTS,
     AttackStart,
+    Backend,
     Event,
+    LinkEvent,
     event_class,
     event_from_record,
 )
@@ -66,6 +73,25 @@ def test_site_events_and_restorable_come_from_the_classes():
         "set_communities",
     )
     assert not AttackStart.site_event and not AttackStart.restorable
+
+
+def test_the_attack_link_and_failure_sets_come_from_the_classes_and_are_what_they_were():
+    # the literal sets these replaced (scenario/expect.py, analysis/siteload.py,
+    # analysis/detection.py)
+    assert ATTACK_EVENTS == ("attack_start", "attack_stop")
+    assert NOT_SITE_EVENTS == ("link", "attack_start", "attack_stop")
+    assert set(FAILURE_EVENTS) == {"fail_site", "kill_service", "link", "backend"}
+    assert siteload.ATTACK_EVENTS == ATTACK_EVENTS
+    assert expect.NOT_SITE_EVENTS == NOT_SITE_EVENTS
+    assert frozenset({"fail_site", "kill_service", "link", "backend"}) == detection.FAILURES
+    assert AttackStart.attack and not AttackStart.failure and not AttackStart.link_event
+    assert LinkEvent.link_event and LinkEvent.failure and not LinkEvent.site_event
+    assert Backend.failure and not Backend.link_event and not Backend.attack
+    for name, cls in EVENT_CLASSES.items():
+        assert (name in ATTACK_EVENTS) is cls.attack
+        assert (name in NOT_SITE_EVENTS) is (cls.link_event or cls.attack)
+        assert (name in FAILURE_EVENTS) is cls.failure
+        assert not (cls.site_event and (cls.link_event or cls.attack))
 
 
 def test_every_kind_has_a_handler():
