@@ -31,11 +31,10 @@ from typing import Any, Dict, List
 from testbed.net.build import Testbed
 from testbed.net.state import load_state
 from testbed.policy.live import check_testbed
-from testbed.topology.load import load_topology, parse_topology
-from testbed.topology.model import Topology
+from testbed.topology.load import load_topology
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from startup import rss_kb  # noqa: E402 - the sibling benchmark's helper
+from startup import rss_kb, with_daemons  # noqa: E402 - the sibling benchmark's helpers
 
 
 def mem_used_mb() -> float:
@@ -45,18 +44,6 @@ def mem_used_mb() -> float:
         key, _, value = line.partition(":")
         fields[key] = int(value.split()[0])
     return (fields["MemTotal"] - fields["MemAvailable"]) / 1024
-
-
-def with_daemons(topo: Topology, daemon: str) -> Topology:
-    """The topology with its transit and eyeball ASes on ``daemon`` (``mixed``: every other)."""
-    if daemon == "frr":
-        return topo
-    data = topo.model_dump(mode="json", by_alias=True)
-    routed = [a for a in data["ases"] if a["role"] != "anycast"]
-    for i, asys in enumerate(routed):
-        if daemon == "bird" or i % 2:
-            asys["daemon"] = "bird"
-    return parse_topology(data, topo.name)
 
 
 def measure(n: int, seed: int, daemon: str = "frr") -> Dict[str, Any]:

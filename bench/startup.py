@@ -14,7 +14,10 @@ bgp_process_queue_init, bgpd/bgp_route.c; no command changes it), so a chain
 of R routers needs at least (R - 1) x 50 ms after its sessions are up.  With
 R = 52 that is 2.55 s on top of the bring-up, whatever the machine.
 
-    sudo .venv/bin/python bench/startup.py [--workers K] [N ...]
+``--daemon bird`` runs the chain's ASes on BIRD 2 (the site stays on FRR):
+BIRD has no fixed hold per received route, so the floor is FRR's only.
+
+    sudo .venv/bin/python bench/startup.py [--workers K] [--daemon frr|bird] [N ...]
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from pathlib import Path
 from testbed.net import build
 from testbed.net.build import Testbed
 from testbed.net.state import load_state
-from testbed.topology.load import load_topology
+from testbed.topology.load import load_topology, parse_topology
+from testbed.topology.model import Topology
 
 #: bgpd's fixed hold before it processes a received route (bgpd/bgp_route.c)
 FRR_HOLD_S = 0.05
@@ -45,9 +49,22 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
-def measure(n: int) -> dict:
-    """Bring chain:N up and down once; return the figures."""
-    topo = load_topology(f"chain:{n}")
+def with_daemons(topo: Topology, daemon: str) -> Topology:
+    """The topology with its transit and eyeball ASes on ``daemon`` (``frr``, ``bird``;
+    ``mixed``: every other one), sites as they are."""
+    if daemon == "frr":
+        return topo
+    data = topo.model_dump(mode="json", by_alias=True)
+    routed = [a for a in data["ases"] if a["role"] != "anycast"]
+    for i, asys in enumerate(routed):
+        if daemon == "bird" or i % 2:
+            asys["daemon"] = "bird"
+    return parse_topology(data, topo.name)
+
+
+def measure(n: int, daemon: str = "frr") -> dict:
+    """Bring chain:N up and down once (its ASes on ``daemon``); return the figures."""
+    topo = with_daemons(load_topology(f"chain:{n}"), daemon)
     with tempfile.TemporaryDirectory() as tmp:
         t0, wall0 = time.monotonic(), time.time()
         with Testbed(topo, Path(tmp)) as tb:
@@ -82,6 +99,9 @@ def main(argv: list) -> None:
         default=build.FRR_START_WORKERS,
         help="routers starting FRR at once (default %(default)s)",
     )
+    parser.add_argument(
+        "--daemon", choices=("frr", "bird"), default="frr", help="the chain's routing daemon"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or [10, 50, 100, 200]
     build.FRR_START_WORKERS = args.workers
@@ -90,13 +110,14 @@ def main(argv: list) -> None:
         f"{'down s':>6} {'MB/router':>9}  breakdown"
     )
     for n in sizes:
-        r = measure(n)
+        r = measure(n, args.daemon)
         flag = "" if r["converged"] else "  NOT CONVERGED"
         print(
             f"{r['n']:>4} {r['routers']:>7} {r['up_s']:>6.2f} {r['converge_s']:>6.2f} "
             f"{(r['routers'] - 1) * FRR_HOLD_S:>7.2f} "
             f"{r['total_s']:>7.2f} {r['down_s']:>6.2f} {r['rss_mb_per_router']:>9.1f}  "
-            f"render {r['t_render']:.2f} net {r['t_network']:.2f} frr {r['t_frr']:.2f}{flag}",
+            f"render {r['t_render']:.2f} net {r['t_network']:.2f} "
+            f"daemons {r['t_daemons']:.2f}{flag}",
             flush=True,
         )
 

@@ -33,7 +33,7 @@ def topology() -> None:
 def generate(spec: str, seed: int, out: Optional[Path], force: bool) -> int:
     """Write the topology a generator SPEC makes as a file to edit or keep.
 
-    SPEC is a generator as `up` and `run` take it: internet:N (20-1000 ASes
+    SPEC is a generator as `up` and `run` take it: internet:N (20-4000 ASes
     with business relationships; options internet:N:seed=S,sites=K,clients=C),
     chain:N or clique:N.  --seed S is the same as seed=S in the spec.
     """

@@ -10,6 +10,7 @@ exit path, or ``anycast-testbed clean`` after a SIGKILL, can undo it.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shlex
 import shutil
@@ -47,6 +48,10 @@ from testbed.speaker.base import SiteSpeaker, speaker_class
 from testbed.speaker.process import default_route
 from testbed.topology.model import Topology
 from testbed.topology.plan import HostPlan, Plan, RouterPlan, make_plan
+
+#: The longest command a node's shell is sent as a line: its pty's line discipline keeps
+#: 4095 bytes of a line and drops the rest, and the shell would wait for the line's end.
+PTY_LINE_MAX = 4000
 
 Log = Callable[[str], None]
 T = TypeVar("T")
@@ -141,6 +146,7 @@ class Testbed:
         #: routers whose daemons start at once (in :meth:`Plan.start_order`)
         self.start_workers = FRR_START_WORKERS
         self._children: List[subprocess.Popen] = []
+        self._scripts = itertools.count(1)  # RUN/commands/NODE-K.sh (:meth:`sendable`)
         self._speakers: Dict[str, SiteSpeaker] = {}
         self._claim_lock = Claim()
         #: (pid, start time) of the processes the testbed itself signalled to end
@@ -508,7 +514,19 @@ class Testbed:
 
     # ---------------------------------------------------------- node shells
     def _run(self, node: str, command: str) -> str:
-        return self.nodes[node].cmd(command)
+        return self.nodes[node].cmd(self.sendable(node, command))
+
+    def sendable(self, node: str, command: str) -> str:
+        """``command`` as a node's shell can take it: itself, or when longer than
+        :data:`PTY_LINE_MAX` bytes, ``. FILE`` of a script in ``RUN/commands/`` holding it
+        (a busy tier-1 router's addresses and routes run past a pty's line)."""
+        if len(command.encode()) <= PTY_LINE_MAX:
+            return command
+        folder = self.run_dir / "commands"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{node}-{next(self._scripts)}.sh"
+        path.write_text(command + "\n")
+        return f". {shlex.quote(str(path))}"
 
     def _run_everywhere(
         self, commands: Dict[str, str], expect: Optional[str] = ""
@@ -520,7 +538,7 @@ class Testbed:
             (all outputs when ``expect`` is None).
         """
         for name, command in commands.items():
-            self.nodes[name].sendCmd(command)
+            self.nodes[name].sendCmd(self.sendable(name, command))
         outputs = {name: self.nodes[name].waitOutput() for name in commands}
         if expect is None:
             return outputs

@@ -217,7 +217,7 @@ GENERATORS: Dict[str, Tuple[Callable[[str], Topology], str]] = {
     ),
     "internet": (
         _internet,
-        "N ASes (20-1000) with relationships: tier-1 clique, tier-2s, multi-homed stubs; "
+        "N ASes (20-4000) with relationships: tier-1 clique, tier-2s, multi-homed stubs; "
         "options internet:N:seed=S,sites=K,clients=C",
     ),
 }

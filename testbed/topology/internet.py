@@ -1,6 +1,7 @@
 """The ``internet:N`` generator: an internet of N ASes with business relationships.
 
-``internet:N`` (N from 20 to 1000) builds, deterministically for a seed:
+``internet:N`` (N from 20 to 4000; past 1000 the ASes take private 32-bit numbers)
+builds, deterministically for a seed:
 
 - a **tier-1 clique**: 3 to 12 ASes (about sqrt(N)/2.5), every pair peers;
 - **tier-2** ASes (15 % of N, at least 4), each buying transit from 1 to 3
@@ -33,9 +34,13 @@ from testbed.topology.load import parse_topology
 from testbed.topology.model import Topology
 from testbed.topology.validate import MAX_INTERFACES
 
-MIN_ASES, MAX_ASES = 20, 1000
+MIN_ASES, MAX_ASES = 20, 4000
 #: The first AS number: the private 16-bit range (RFC 6996) holds 64512-65534.
 ASN_BASE = 64512
+#: Up to this many ASes take 16-bit numbers; more take the private 32-bit range
+#: (RFC 6996: 4200000000-4294967294), from :data:`ASN_BASE_32`.
+MAX_16BIT = 1000
+ASN_BASE_32 = 4200000000
 DEFAULT_SITES, MAX_SITES = 3, 16
 DEFAULT_CLIENTS, MAX_CLIENTS = 8, 20
 MAX_SEED = 2**32 - 1
@@ -139,9 +144,10 @@ def internet_graph(n: int, seed: int = 0) -> Tuple[AsGraph, Dict[int, int]]:
     """
     rng = random.Random(seed)
     n1, n2, n3 = tier_sizes(n)
-    tier1 = [ASN_BASE + i for i in range(n1)]
-    tier2 = [ASN_BASE + n1 + i for i in range(n2)]
-    stubs = [ASN_BASE + n1 + n2 + i for i in range(n3)]
+    base = ASN_BASE if n <= MAX_16BIT else ASN_BASE_32
+    tier1 = [base + i for i in range(n1)]
+    tier2 = [base + n1 + i for i in range(n2)]
+    stubs = [base + n1 + n2 + i for i in range(n3)]
     names: Dict[int, str] = {}
     tiers: Dict[int, int] = {}
     descriptions: Dict[int, str] = {}

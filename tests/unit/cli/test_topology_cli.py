@@ -48,7 +48,7 @@ def test_generate_prints_without_out(capsys):
 @pytest.mark.parametrize(
     "argv,line",
     [
-        (["internet:5"], "internet:5: N must be between 20 and 1000, got 5"),
+        (["internet:5"], "internet:5: N must be between 20 and 4000, got 5"),
         (["world"], "world: not a generator (known: chain:N, clique:N, internet:N)"),
         (["chain:3", "--seed", "2"], "chain:3: --seed: chain:N has no random choices to seed"),
         (

@@ -136,6 +136,20 @@ def test_internet_1000_validates_and_plans():
     )
 
 
+@pytest.mark.timeout(120)  # a hang guard only: it takes a few seconds
+def test_past_1000_ases_take_private_32_bit_numbers():
+    """internet:2000 (the cluster's size, docs/cluster.md): RFC 6996's 32-bit private range,
+    which FRR and BIRD both take; up to 1000 the 16-bit numbers stay as they were."""
+    check = check_file("internet:2000")
+    assert check.topology is not None and check.plan is not None
+    numbers = [a.asn for a in check.topology.ases if a.role != "anycast"]
+    assert len(numbers) == len(set(numbers)) == 2000
+    assert min(numbers) == 4200000000 and max(numbers) == 4200001999
+    assert len(check.plan.routers) == 2003
+    small = [a.asn for a in load_topology("internet:1000").ases if a.role != "anycast"]
+    assert (min(small), max(small)) == (64512, 65511)
+
+
 def test_defaults_and_listing():
     topo = internet(20)
     assert topo.name == "internet20" and len(topo.sites) == 3 and len(topo.clients) == 8
@@ -146,8 +160,8 @@ def test_defaults_and_listing():
 @pytest.mark.parametrize(
     "spec,line",
     [
-        ("internet:10", "internet:10: N must be between 20 and 1000, got 10"),
-        ("internet:5000", "internet:5000: N must be between 20 and 1000, got 5000"),
+        ("internet:10", "internet:10: N must be between 20 and 4000, got 10"),
+        ("internet:5000", "internet:5000: N must be between 20 and 4000, got 5000"),
         ("internet:x", "internet:x: N must be a whole number, got 'x'"),
         ("internet:", "internet:: N must be a whole number, got ''"),
         ("internet:20:sites=5", "internet:20:sites=5: sites must be between 1 and 4, got 5"),
