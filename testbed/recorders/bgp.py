@@ -40,6 +40,7 @@ unit-tested on FRR's own formats.
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -169,13 +170,26 @@ def _state(
     }
 
 
+#: Seconds between two polls of every session's counters, up to :data:`POLL_ROUTERS`
+#: routers; beyond, a poll each second per ``POLL_ROUTERS`` routers (a poll is one
+#: vtysh or birdc process per router: internet:1000 polls every 20 s, not 200 a second).
+POLL_INTERVAL_S, POLL_ROUTERS = 5.0, 50
+
+
+def poll_interval(routers: int) -> float:
+    """The seconds between two polls of the counters of a testbed of ``routers`` routers."""
+    return max(POLL_INTERVAL_S, routers / POLL_ROUTERS)
+
+
 class BgpRecorder:
     """Follows every router's FRR log and polls its sessions; see the module docstring."""
 
-    def __init__(self, testbed, path: Path, interval: float = 5.0, withdrawals: bool = True):
+    def __init__(
+        self, testbed, path: Path, interval: Optional[float] = None, withdrawals: bool = True
+    ):
         self.testbed = testbed
         self.path = path
-        self.interval = interval
+        self.interval = poll_interval(len(testbed.plan.routers)) if interval is None else interval
         self.withdrawals = withdrawals
         self._writer: Optional[RecordWriter] = None
         self._lock = threading.Lock()  # the writer
@@ -210,7 +224,9 @@ class BgpRecorder:
 
     def _new_lines(self, router: str) -> List[str]:
         path = self.testbed.daemon(router).log_file(router)
-        try:
+        try:  # one stat a router and a round while its log does not grow, not an open
+            if os.stat(path).st_size == self._offsets.get(router, -1):
+                return []
             with open(path, "rb") as fh:
                 size = fh.seek(0, 2)
                 if size < self._offsets.get(router, 0):  # the file was started again

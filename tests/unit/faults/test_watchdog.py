@@ -185,3 +185,16 @@ def test_send_signal_marks_the_death_expected():
     finally:
         if child.poll() is None:
             child.kill()
+
+
+def test_a_rotation_goes_round_every_item_in_slices():
+    from testbed.watchdog import Rotation
+
+    small = Rotation(most=4)
+    assert small.take([1, 2, 3]) == [1, 2, 3] and small.take([1, 2, 3]) == [1, 2, 3]
+    rot = Rotation(most=4)
+    items = list(range(10))
+    seen = [rot.take(items) for _ in range(5)]
+    assert seen[:3] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 0, 1]]
+    assert set().union(*map(set, seen[:3])) == set(items)  # all within ceil(10 / 4) looks
+    assert all(len(s) == 4 for s in seen)

@@ -431,3 +431,31 @@ def stamp_iso(ts: str) -> float:
     from datetime import datetime
 
     return datetime.strptime(ts, "%Y-%m-%d %H:%M:%S.%f").timestamp()
+
+
+def test_the_counters_poll_slows_down_past_250_routers():
+    assert bgp.poll_interval(16) == bgp.poll_interval(250) == 5.0
+    assert bgp.poll_interval(503) == pytest.approx(10.06)
+    assert bgp.poll_interval(1003) == pytest.approx(20.06)
+
+
+def test_a_log_that_did_not_grow_is_not_opened(tmp_path, fake_frr, monkeypatch):
+    out = tmp_path / "bgp.jsonl"
+    recorder = BgpRecorder(FakeTestbed(), out, interval=0).start()
+    opened: List[str] = []
+    real_open = open
+
+    def counting_open(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", counting_open)
+    recorder._drain_logs()
+    assert not [p for p in opened if p.endswith("frr.log")]  # unchanged: a stat, no open
+    with real_open(fake_frr["log"], "a") as fh:
+        fh.write(DOWN + "\n")
+    recorder._drain_logs()
+    assert [p for p in opened if p.endswith("frr.log")]
+    monkeypatch.undo()
+    recorder.stop()
+    assert any(r.get("state") == "Idle" for r in read_records(out))
