@@ -8,6 +8,8 @@ checker on it and prints one line per item (``--json`` for graders,
 (:mod:`testbed.labs.signing`).  Exit status of ``check``: 0 every item
 passed, 1 an answer or file is wrong, 2 bad input, 3 the testbed failed
 (check again), 4 a signed file was tampered with (:mod:`testbed.labs.items`).
+``lab quiz N`` asks lab N's reasoning questions on a fresh random variant and grades
+them (no root, nothing started: :mod:`testbed.labs.quiz`).
 Instructors have one more command (:mod:`testbed.labs.solution`),
 documented in ``labs/solutions/README.md`` only, left out of ``--help`` and
 out of the student build (``make student-dist``).
@@ -254,3 +256,13 @@ def _no_solution() -> None:
 
 
 _add_solution_command()
+
+
+def _add_quiz_command() -> None:
+    """``lab quiz``: the lab's reasoning questions on a random variant (no root)."""
+    from testbed.labs.quiz import quiz_cmd
+
+    lab.add_command(quiz_cmd)
+
+
+_add_quiz_command()
