@@ -14,7 +14,7 @@ import pytest
 from testbed.errors import TestbedError
 from testbed.net.build import Testbed
 from testbed.net.state import STATE_FILE, load_state
-from testbed.topology.load import load_topology
+from testbed.topology.load import load_topology, parse_topology
 from tests.integration.helpers import ROOT, cli, ctrl_c_enabled, frr_processes
 
 
@@ -72,23 +72,35 @@ def test_exception_inside_the_block(tmp_path):
     assert_clean(before, state)
 
 
-def test_failure_during_start(tmp_path, monkeypatch):
-    """FRR failing to start on one router: everything already started is undone."""
-    from testbed.net import frr
+@pytest.mark.parametrize("daemon", ["frr", "bird"])
+def test_failure_during_start(tmp_path, monkeypatch, daemon):
+    """A router's daemon (FRR, or BIRD on a BIRD AS) failing to start on one router:
+    everything already started is undone."""
+    from testbed.net import bird, frr
 
     before = root_links()
-    real = frr.start_command
-    monkeypatch.setattr(frr, "start_command", lambda r: real(r) if r.name != "tb" else "false")
+    data = load_topology("two-sites").model_dump(mode="json", by_alias=True)
+    if daemon == "bird":
+        for asys in data["ases"]:
+            if asys["name"] in ("ta", "tb"):
+                asys["daemon"] = "bird"
+        real_argv = bird.daemon_argv
+        monkeypatch.setattr(
+            bird, "daemon_argv", lambda r, *a: real_argv(r, *a) if r != "tb" else ["false"]
+        )
+    else:
+        real = frr.start_command
+        monkeypatch.setattr(frr, "start_command", lambda r: real(r) if r.name != "tb" else "false")
     seen = {}
 
-    def spy(self, configs, real_start=Testbed._start_frr):
+    def spy(self, configs, real_start=Testbed._start_daemons):
         seen["state"] = load_state()
         return real_start(self, configs)
 
-    monkeypatch.setattr(Testbed, "_start_frr", spy)
+    monkeypatch.setattr(Testbed, "_start_daemons", spy)
     with (
-        pytest.raises(TestbedError, match="FRR failed to start on tb"),
-        Testbed(load_topology("two-sites"), tmp_path),
+        pytest.raises(TestbedError, match=f"{daemon.upper()} failed to start on tb"),
+        Testbed(parse_topology(data, "two-sites"), tmp_path),
     ):
         pass
     assert_clean(before, seen["state"])
