@@ -207,8 +207,7 @@ class FrrDaemon(RoutingDaemon):
 
     def sessions(self, router: RouterPlan) -> Dict[str, str]:
         names = {str(n.address): n.peer for n in router.neighbors}
-        peers = self._json(router.name, "show bgp ipv4 unicast summary json").get("peers", {})
-        return {names.get(addr, addr): info.get("state", "?") for addr, info in peers.items()}
+        return frr.bgp_sessions(router.name, names, QUERY_TIMEOUT_S)
 
     def bgp_table(self, router: RouterPlan) -> Dict[str, Any]:
         try:
@@ -243,21 +242,23 @@ _PROTO_LINE = re.compile(r"^(?P<name>\S+)\s+(?P<proto>\S+)\s+(?P<table>\S+)\s+(?
 _ROUTE_HEAD = re.compile(r"^(?P<prefix>\d+\.\d+\.\d+\.\d+/\d+)?\s+\S+\s+\[(?P<proto>\S+)[^\]]*\]")
 
 
-def parse_protocols(text: str) -> Dict[str, str]:
-    """``birdc show protocols``: BGP protocol name -> its FSM state.
+def fsm_state(line: str) -> str:
+    """A BGP protocol's FSM state from its ``show protocols`` line.
 
     The Info column holds the state (``Established``, ``Active``,
     ``Connect``...) and, after it, the last error; a protocol BIRD stopped
     (disabled, or down after an error and not started again yet) is ``Idle``.
     """
+    return next((word for word in line.split() if word in BGP_STATES), "Idle")
+
+
+def parse_protocols(text: str) -> Dict[str, str]:
+    """``birdc show protocols``: BGP protocol name -> its FSM state (:func:`fsm_state`)."""
     out: Dict[str, str] = {}
     for line in text.splitlines():
         m = _PROTO_LINE.match(line)
-        if not m or m.group("proto") != "BGP":
-            continue
-        rest = line.split()
-        info = next((word for word in rest if word in BGP_STATES), None)
-        out[m.group("name")] = info or "Idle"
+        if m and m.group("proto") == "BGP":
+            out[m.group("name")] = fsm_state(line)
     return out
 
 
@@ -282,10 +283,8 @@ def parse_protocol_details(text: str) -> Dict[str, Dict[str, Any]]:
         if m and not line.startswith(" "):
             current = None
             if m.group("proto") == "BGP":
-                words = line.split()
-                state = next((w for w in words if w in BGP_STATES), "Idle")
                 current = {
-                    "state": state,
+                    "state": fsm_state(line),
                     "updates_in": 0,
                     "updates_out": 0,
                     "withdrawals_in": 0,

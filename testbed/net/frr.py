@@ -13,6 +13,7 @@ lives in ``/run/frr/ROUTER/`` (owned by user frr: the daemons drop to it).
 from __future__ import annotations
 
 import grp
+import json
 import os
 import pwd
 import re
@@ -283,6 +284,19 @@ def vtysh(router: str, *commands: str, timeout: float = 20) -> str:
     if proc.returncode != 0:
         raise TestbedError(f"vtysh on {router} failed: {(proc.stderr or proc.stdout).strip()}")
     return proc.stdout
+
+
+def bgp_sessions(router: str, neighbors: Dict[str, str], timeout: float = 20) -> Dict[str, str]:
+    """Peer name -> BGP state of an FRR router, from ``show bgp ipv4 unicast summary json``.
+
+    Args:
+        router: the router.
+        neighbors: peer address -> peer name (unknown addresses keep their address).
+        timeout: seconds vtysh may take.
+    """
+    out = json.loads(vtysh(router, "show bgp ipv4 unicast summary json", timeout=timeout) or "{}")
+    peers = out.get("peers", {}) if isinstance(out, dict) else {}
+    return {neighbors.get(addr, addr): info.get("state", "?") for addr, info in peers.items()}
 
 
 def frr_version() -> str:

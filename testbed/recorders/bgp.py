@@ -181,6 +181,23 @@ def poll_interval(routers: int) -> float:
     return max(POLL_INTERVAL_S, routers / POLL_ROUTERS)
 
 
+def _bfd(
+    t: float, router: str, peer: str, state: str, previous: Optional[str], reason: Optional[str]
+) -> Dict[str, Any]:
+    """A BFD session's state change, as bfdd's or BIRD's log says it."""
+    return {
+        "t": t,
+        "kind": "bfd",
+        "router": router,
+        "peer": peer,
+        "event": "state",
+        "state": state,
+        "previous": previous,
+        "source": "log",
+        "reason": reason,
+    }
+
+
 class BgpRecorder:
     """Follows every router's FRR log and polls its sessions; see the module docstring."""
 
@@ -258,40 +275,30 @@ class BgpRecorder:
                     bfd = parse_bfd_state(line)
                     if bfd:
                         t, addr, previous, state, diag = bfd
-                        records.append(
-                            {
-                                "t": t,
-                                "kind": "bfd",
-                                "router": router,
-                                "peer": self._peer(router, addr),
-                                "event": "state",
-                                "state": state,
-                                "previous": previous,
-                                "source": "log",
-                                "reason": diag,
-                            }
-                        )
+                        peer = self._peer(router, addr)
+                        records.append(_bfd(t, router, peer, state, previous, diag))
                         continue
                     withdrawn = parse_withdrawn(line)
                     if withdrawn:
                         t, addr, prefix = withdrawn
-                        peer = self._peer(router, addr)
-                        self.withdrawn[(router, peer)] = self.withdrawn.get((router, peer), 0) + 1
-                        records.append(
-                            {
-                                "t": t,
-                                "kind": "bgp",
-                                "router": router,
-                                "peer": peer,
-                                "event": "withdraw",
-                                "prefix": prefix,
-                                "source": "log",
-                            }
-                        )
+                        records.append(self._withdraw(t, router, self._peer(router, addr), prefix))
                         continue
                     if is_bgpd_start(line):
                         restarted.add(router)
         return records, restarted
+
+    def _withdraw(self, t: float, router: str, peer: str, prefix: str) -> Dict[str, Any]:
+        """Count a prefix a peer withdrew; its ``withdraw`` record."""
+        self.withdrawn[(router, peer)] = self.withdrawn.get((router, peer), 0) + 1
+        return {
+            "t": t,
+            "kind": "bgp",
+            "router": router,
+            "peer": peer,
+            "event": "withdraw",
+            "prefix": prefix,
+            "source": "log",
+        }
 
     def _follow_bird(self, router: str, records: List[dict], restarted: Set[str]) -> None:
         """Records from a BIRD router's new log lines (:mod:`testbed.recorders.birdlog`)."""
@@ -305,19 +312,8 @@ class BgpRecorder:
                 continue
             if parsed.kind == "bfd":
                 peer = self._peer(router, parsed.address or "")
-                records.append(
-                    {
-                        "t": parsed.t,
-                        "kind": "bfd",
-                        "router": router,
-                        "peer": peer,
-                        "event": "state",
-                        "state": parsed.value,
-                        "previous": (parsed.previous or "").lower() or None,
-                        "source": "log",
-                        "reason": None,
-                    }
-                )
+                previous = (parsed.previous or "").lower() or None
+                records.append(_bfd(parsed.t, router, peer, parsed.value, previous, None))
                 continue
             proto = parsed.protocol or ""
             peer = self._protocols.get(router, {}).get(proto, proto)
@@ -329,18 +325,7 @@ class BgpRecorder:
                     direction, why = change
                     records.append(self.states.from_log(parsed.t, router, peer, direction, why))
             elif parsed.kind == "withdraw":
-                self.withdrawn[(router, peer)] = self.withdrawn.get((router, peer), 0) + 1
-                records.append(
-                    {
-                        "t": parsed.t,
-                        "kind": "bgp",
-                        "router": router,
-                        "peer": peer,
-                        "event": "withdraw",
-                        "prefix": parsed.value,
-                        "source": "log",
-                    }
-                )
+                records.append(self._withdraw(parsed.t, router, peer, parsed.value))
 
     def _drain_logs(self, reenable: bool = True) -> None:
         records, restarted = self._follow_logs()

@@ -103,21 +103,6 @@ def inbound_prepend_commands(site_asn: int, site: str, count: int) -> List[str]:
     return cmds + ["exit", "end", "clear bgp ipv4 unicast * soft in"]
 
 
-def frr_sessions(router: str, neighbors: Dict[str, str], timeout: float = VTYSH_TIMEOUT_S):
-    """Peer name -> BGP state of an FRR router, from ``show bgp summary json``.
-
-    Args:
-        router: the router.
-        neighbors: peer address -> peer name (unknown addresses keep their address).
-        timeout: seconds vtysh may take.
-    """
-    out = json.loads(
-        frr.vtysh(router, "show bgp ipv4 unicast summary json", timeout=timeout) or "{}"
-    )
-    peers = out.get("peers", {})
-    return {neighbors.get(addr, addr): info.get("state", "?") for addr, info in peers.items()}
-
-
 @register("frr")
 class FrrSpeaker(SiteSpeaker):
     """A site router running FRR: ``network`` statements and ``PEER-out`` route-maps."""
@@ -164,7 +149,7 @@ class FrrSpeaker(SiteSpeaker):
 
     def sessions(self) -> Dict[str, str]:
         names = {str(n.address): n.peer for n in self.plan.neighbors} if self.testbed else {}
-        return frr_sessions(self.name, names, self.timeout or VTYSH_TIMEOUT_S)
+        return frr.bgp_sessions(self.name, names, self.timeout or VTYSH_TIMEOUT_S)
 
     def status(self) -> Dict[str, Any]:
         """From bgpd's RIB: a prefix is announced while it has a locally sourced path."""
