@@ -471,7 +471,9 @@ class Testbed:
         for process in daemon.processes(self.plan.routers[router]):
             pid = daemon.read_pid(router, process)
             if pid:
-                self.state.processes.append(Tracked(router, process, pid, proc_start_time(pid)))
+                self.state.processes.append(
+                    Tracked(router, process, pid, proc_start_time(pid), hard=daemon.stop_hard)
+                )
 
     def speaker_socket(self, router: str) -> Path:
         """The control socket of a site node's speaker process (Ryu, ExaBGP)."""

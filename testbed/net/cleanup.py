@@ -46,6 +46,8 @@ def processes_in(inodes: Set[int]) -> List[Tracked]:
 def stop_processes(procs: Iterable[Tracked], grace: float = 3.0) -> int:
     """SIGTERM the processes still alive, then SIGKILL what is left after ``grace``.
 
+    A process marked ``hard`` gets SIGKILL at once.
+
     Args:
         procs: the processes to stop (checked by PID and start time).
         grace: seconds to wait after SIGTERM.
@@ -55,6 +57,9 @@ def stop_processes(procs: Iterable[Tracked], grace: float = 3.0) -> int:
     """
     alive = [p for p in procs if p.alive()]
     for proc in alive:
+        if proc.hard:
+            _signal(proc, signal.SIGKILL)
+            continue
         _signal(proc, signal.SIGTERM)
         _signal(proc, signal.SIGCONT)  # a stopped (SIGSTOP) process must see SIGTERM
     deadline = time.monotonic() + grace

@@ -44,6 +44,10 @@ class RoutingDaemon:
     config_name: ClassVar[str] = ""
     #: the log's file name (in :meth:`runtime_dir`, copied into the run folder)
     log_name: ClassVar[str] = ""
+    #: teardown stops the processes with SIGKILL alone: routes and sessions go
+    #: with the namespace and the log is written as it happens, so an orderly
+    #: exit only frees memory (FRR's bgpd takes seconds over it at 500 routers)
+    stop_hard: ClassVar[bool] = True
 
     def render(self, router: RouterPlan, plan: Plan) -> str:
         """The router's configuration text."""

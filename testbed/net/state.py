@@ -52,6 +52,8 @@ class Tracked:
     """A process the testbed started: its node, role, PID and start time.
 
     For a node's shell, ``netns`` is the inode of the node's network namespace.
+    ``hard`` marks a process teardown stops with SIGKILL alone: it has nothing
+    to flush and its orderly exit would only cost time (a routing daemon).
     """
 
     node: str
@@ -59,6 +61,7 @@ class Tracked:
     pid: int
     start: Optional[int] = None
     netns: Optional[int] = None
+    hard: bool = False
 
     def alive(self) -> bool:
         """True while this very process (not a recycled PID) runs."""
