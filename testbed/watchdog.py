@@ -91,7 +91,6 @@ INTERVAL = 0.25
 #: within N / MOST_PER_LOOK looks; the other processes (probes, services,
 #: agents, recorders) are looked at every time.
 MOST_PER_LOOK = 250
-ROUTER_DAEMONS = frozenset({"zebra", "bgpd", "bfdd", "staticd", "bird"})
 
 
 class Rotation:
@@ -372,8 +371,8 @@ class Watchdog:
         out = []
         signalled = getattr(tb, "signalled", set())
         procs = list(state.processes)
-        daemons = [p for p in procs if p.name in ROUTER_DAEMONS]
-        others = [p for p in procs if p.name not in ROUTER_DAEMONS]
+        daemons = [p for p in procs if p.daemon]
+        others = [p for p in procs if not p.daemon]
         for proc in others + self._daemons.take(daemons):
             if proc.alive():
                 continue

@@ -472,7 +472,7 @@ class Testbed:
             pid = daemon.read_pid(router, process)
             if pid:
                 self.state.processes.append(
-                    Tracked(router, process, pid, proc_start_time(pid), hard=daemon.stop_hard)
+                    Tracked(router, process, pid, proc_start_time(pid), daemon=True)
                 )
 
     def speaker_socket(self, router: str) -> Path:

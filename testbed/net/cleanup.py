@@ -46,7 +46,10 @@ def processes_in(inodes: Set[int]) -> List[Tracked]:
 def stop_processes(procs: Iterable[Tracked], grace: float = 3.0) -> int:
     """SIGTERM the processes still alive, then SIGKILL what is left after ``grace``.
 
-    A process marked ``hard`` gets SIGKILL at once.
+    A router's routing daemon (``Tracked.daemon``) gets SIGKILL at once: its
+    routes and sessions go with the namespace and its log is written as it
+    happens, so an orderly exit would only free memory (FRR's bgpd took 10 s
+    over it at 500 routers).
 
     Args:
         procs: the processes to stop (checked by PID and start time).
@@ -57,7 +60,7 @@ def stop_processes(procs: Iterable[Tracked], grace: float = 3.0) -> int:
     """
     alive = [p for p in procs if p.alive()]
     for proc in alive:
-        if proc.hard:
+        if proc.daemon:
             _signal(proc, signal.SIGKILL)
             continue
         _signal(proc, signal.SIGTERM)

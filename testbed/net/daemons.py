@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any, ClassVar, Dict, List, Optional
 
 from testbed.errors import TestbedError
 from testbed.net import bird, frr
+from testbed.net.control import run_control
 from testbed.registry import Registry
 from testbed.topology.plan import Plan, RouterPlan
 
@@ -44,10 +44,6 @@ class RoutingDaemon:
     config_name: ClassVar[str] = ""
     #: the log's file name (in :meth:`runtime_dir`, copied into the run folder)
     log_name: ClassVar[str] = ""
-    #: teardown stops the processes with SIGKILL alone: routes and sessions go
-    #: with the namespace and the log is written as it happens, so an orderly
-    #: exit only frees memory (FRR's bgpd takes seconds over it at 500 routers)
-    stop_hard: ClassVar[bool] = True
 
     def render(self, router: RouterPlan, plan: Plan) -> str:
         """The router's configuration text."""
@@ -395,18 +391,10 @@ class BirdDaemon(RoutingDaemon):
         Raises:
             TestbedError: birdc failed or did not answer within ``timeout`` s.
         """
-        try:
-            proc = subprocess.run(
-                bird.birdc_argv(router, command), capture_output=True, text=True, timeout=timeout
-            )
-        except subprocess.TimeoutExpired:
-            raise TestbedError(
-                f"birdc on {router} did not answer within {timeout:g} s "
-                "(is its BIRD frozen or overloaded?)"
-            ) from None
-        if proc.returncode != 0 or "syntax error" in proc.stdout:
-            raise TestbedError(f"birdc on {router} failed: {(proc.stderr or proc.stdout).strip()}")
-        return proc.stdout
+        out = run_control(bird.birdc_argv(router, command), "birdc", router, "its BIRD", timeout)
+        if "syntax error" in out:  # birdc exits 0 on a command it does not take
+            raise TestbedError(f"birdc on {router} failed: {out.strip()}")
+        return out
 
     def sessions(self, router: RouterPlan) -> Dict[str, str]:
         names = {f"peer_{bird.symbol(n.peer)}": n.peer for n in router.neighbors}

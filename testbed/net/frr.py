@@ -26,6 +26,7 @@ from typing import Dict, List, Optional
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from testbed.errors import TestbedError
+from testbed.net.control import run_control
 from testbed.topology.plan import Plan, RouterPlan
 
 FRR_DAEMON_DIR = Path(os.environ.get("FRR_DAEMON_DIR", "/usr/lib/frr"))
@@ -272,18 +273,9 @@ def vtysh(router: str, *commands: str, timeout: float = 20) -> str:
         TestbedError: when vtysh fails, or does not finish within ``timeout``
             seconds (e.g. the router's daemons are frozen with SIGSTOP).
     """
-    try:
-        proc = subprocess.run(
-            vtysh_argv(router, list(commands)), capture_output=True, text=True, timeout=timeout
-        )
-    except subprocess.TimeoutExpired:
-        raise TestbedError(
-            f"vtysh on {router} did not answer within {timeout:g} s "
-            "(are its FRR daemons frozen or overloaded?)"
-        ) from None
-    if proc.returncode != 0:
-        raise TestbedError(f"vtysh on {router} failed: {(proc.stderr or proc.stdout).strip()}")
-    return proc.stdout
+    return run_control(
+        vtysh_argv(router, list(commands)), "vtysh", router, "its FRR daemons", timeout
+    )
 
 
 def bgp_sessions(router: str, neighbors: Dict[str, str], timeout: float = 20) -> Dict[str, str]:

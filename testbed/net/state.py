@@ -52,8 +52,9 @@ class Tracked:
     """A process the testbed started: its node, role, PID and start time.
 
     For a node's shell, ``netns`` is the inode of the node's network namespace.
-    ``hard`` marks a process teardown stops with SIGKILL alone: it has nothing
-    to flush and its orderly exit would only cost time (a routing daemon).
+    ``daemon`` marks a router's routing daemon (FRR's or BIRD's processes):
+    teardown stops those with SIGKILL alone, and the watchdog looks at them a
+    slice at a time, since they grow with the topology.
     """
 
     node: str
@@ -61,7 +62,7 @@ class Tracked:
     pid: int
     start: Optional[int] = None
     netns: Optional[int] = None
-    hard: bool = False
+    daemon: bool = False
 
     def alive(self) -> bool:
         """True while this very process (not a recycled PID) runs."""

@@ -98,7 +98,8 @@ class FakeTestbed:
 
 
 def dead(name: str, node: str, pid: int) -> Tracked:
-    return Tracked(node, name, pid, 12345)  # no such process: dead
+    daemon = name in ("zebra", "bgpd", "bfdd", "staticd", "bird")  # as Testbed tracks them
+    return Tracked(node, name, pid, 12345, daemon=daemon)  # no such process: dead
 
 
 def test_watchdog_records_each_unexpected_death_once(tmp_path, plan):

@@ -1,4 +1,4 @@
-"""Teardown's signals: SIGTERM with a grace, or SIGKILL alone for a ``hard`` process."""
+"""Teardown's signals: SIGTERM with a grace, or SIGKILL alone for a routing daemon."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ time.sleep(60)
 """
 
 
-def started(tmp_path: Path, name: str, hard: bool) -> tuple[Tracked, Path]:
+def started(tmp_path: Path, name: str, daemon: bool) -> tuple[Tracked, Path]:
     """A child that records SIGTERM in a file, reaped by a thread as it exits."""
     marker = tmp_path / name
     proc = subprocess.Popen([sys.executable, "-c", ON_TERM, str(marker)])
@@ -32,26 +32,26 @@ def started(tmp_path: Path, name: str, hard: bool) -> tuple[Tracked, Path]:
     deadline = time.monotonic() + 30
     while not Path(f"{marker}.ready").exists() and time.monotonic() < deadline:
         time.sleep(0.02)
-    return Tracked("r1", name, proc.pid, proc_start_time(proc.pid), hard=hard), marker
+    return Tracked("r1", name, proc.pid, proc_start_time(proc.pid), daemon=daemon), marker
 
 
 def test_a_process_gets_sigterm_and_exits_its_own_way(tmp_path: Path) -> None:
-    proc, marker = started(tmp_path, "probe", hard=False)
+    proc, marker = started(tmp_path, "probe", daemon=False)
     assert stop_processes([proc], grace=10) == 0
     assert not proc.alive()
     assert marker.read_text() == "term"
 
 
-def test_a_hard_process_gets_sigkill_alone(tmp_path: Path) -> None:
-    proc, marker = started(tmp_path, "bgpd", hard=True)
+def test_a_routing_daemon_gets_sigkill_alone(tmp_path: Path) -> None:
+    proc, marker = started(tmp_path, "bgpd", daemon=True)
     assert stop_processes([proc], grace=10) == 0
     assert not proc.alive()
     assert not marker.exists()  # never saw SIGTERM
 
 
-def test_hard_is_kept_in_the_state_file(tmp_path: Path) -> None:
+def test_the_daemon_mark_is_kept_in_the_state_file(tmp_path: Path) -> None:
     from dataclasses import asdict
 
-    tracked = Tracked("r1", "bgpd", 1, 2, hard=True)
-    assert Tracked(**asdict(tracked)).hard
-    assert not Tracked(**{k: v for k, v in asdict(tracked).items() if k != "hard"}).hard
+    tracked = Tracked("r1", "bgpd", 1, 2, daemon=True)
+    assert Tracked(**asdict(tracked)).daemon
+    assert not Tracked(**{k: v for k, v in asdict(tracked).items() if k != "daemon"}).daemon
