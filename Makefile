@@ -21,15 +21,18 @@ demo: install
 tour: install
 	$(BIN)/anycast-testbed shell world --script scripts/demo.cli
 
-## The whole test suite: unit tests (no root) and integration tests (root,
-## real Mininet, FRR, NSD). Integration tests fail instead of skipping here.
+## The whole test suite: unit tests (no root; in parallel, one worker per
+## core) and integration tests (root, real Mininet, FRR, NSD; one at a time,
+## as only one Mininet may run). Integration tests fail instead of skipping
+## here; the slowest are listed at the end.
 test: install lint
-	ANYCAST_REQUIRE_ROOT_TESTS=1 $(PYTEST) -q tests
+	ANYCAST_REQUIRE_ROOT_TESTS=1 $(PYTEST) -q -n auto tests/unit
+	ANYCAST_REQUIRE_ROOT_TESTS=1 $(PYTEST) -q --durations=15 tests/integration
 
 ## Unit tests need no root, only the virtualenv: made (as root) by install.sh
 ## when it is missing, used as it is when it exists.
 unit: $(BIN)/python
-	$(PYTEST) -q tests/unit
+	$(PYTEST) -q -n auto tests/unit
 
 $(BIN)/python:
 	VENV=$(VENV) bash scripts/install.sh

@@ -49,6 +49,12 @@ HINT_MIN = (
 HINT_FAILOVER = (
     "a backup must still be announced: prepending keeps the route, a withdrawal does not"
 )
+#: How the routers break a tie (TASK.md says the same).
+TIES = (
+    "Where two paths are equally short, the routers take the one from the neighbour with the "
+    "lowest router ID: routers are numbered in the topology's order, the transits from left to "
+    "right first, then the ISPs, then the sites."
+)
 #: When the check's run fails the primary, and how long it lasts (seconds).
 FAIL_AT_S, DURATION_S = 3, 7
 

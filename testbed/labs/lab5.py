@@ -1,13 +1,15 @@
 """Lab 5, TCP versus UDP: predict whose TCP streams reset, then compare with a run.
 
-The variant has three sites; one fails (uplink down) and later comes back,
-and another one prepends its AS path.  Before running anything the student
+The variant has three sites; one fails (its uplink goes down, or it goes
+silent: only the hold timer notices) and later comes back, and another one
+prepends its AS path.  Before running anything the student
 writes, in ``predictions.yaml``, which clients' TCP streams are reset by the
 failure and which by the prepend, and which clients lose DNS (UDP) service
 for more than a second.  The checker runs the lab's scenario on the
 hand-out topology (the student's copies do not matter) and compares the
 predictions with the run: a reset needs a client whose packets reach a
-different site, whatever the reason; UDP just carries on.
+different site, whatever the reason; UDP just carries on, once the routes
+lead somewhere that answers (after a silent failure: a hold time later).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ HINT_TCP = (
 )
 HINT_UDP = (
     "a DNS query over UDP is one packet and one answer: the next query simply goes to "
-    "whichever site the routes lead to"
+    "whichever site the routes lead to; until the routes change, queries go where they "
+    "led before (how does each kind of failure end that route?)"
 )
 #: Prediction keys: (key in predictions.yaml, event index, title).
 KEYS = (
@@ -41,7 +44,7 @@ def timeline(v: Variant) -> List[Dict[str, Any]]:
     """The lab's events (the hand-out's scenario.yaml has the same, later in time)."""
     fails, shifts = v.site[v.params["fails"]].name, v.site[v.params["shifts"]].name
     return [
-        {"at": 3, "event": "fail_site", "site": fails, "how": "link-down"},
+        {"at": 3, "event": "fail_site", "site": fails, "how": v.params["how"]},
         {"at": 8, "event": "restore", "site": fails},
         {"at": 13, "event": "prepend", "site": shifts, "count": v.params["count"]},
     ]
@@ -53,10 +56,12 @@ def expected(v: Variant) -> Dict[str, Set[str]]:
     base = v.catchment()
     down = v.catchment(*[r for r in v.site if r != fails])
     shifted = v.catchment(prepend={shifts: v.params["count"]})
+    lost = {c for c in base if base[c] != down[c]}
     return {
-        "site_failure.tcp_reset": {c for c in base if base[c] != down[c]},
+        "site_failure.tcp_reset": lost,
         "prepend.tcp_reset": {c for c in base if base[c] != shifted[c]},
-        "udp_outage_over_1s": set(),
+        # a silent site is withdrawn only when the hold time (3 s) expires
+        "udp_outage_over_1s": lost if v.params["how"] == "silent" else set(),
     }
 
 

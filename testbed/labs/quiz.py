@@ -218,8 +218,9 @@ def _chain_intro(v: Variant, lead: str, *more: str) -> str:
     """Labs 1-5, 8, 9: the lead sentence, the sites, the drawing, what happens."""
     lines = [lead, *_sites_lines(v), "", diagram(v), ""]
     lines += [
-        "Five transit ASes in a line, one ISP with one client on each (client above, "
-        "its ISP's transit below); nothing sets a policy: each AS takes the shortest AS path."
+        f"{len(v.transits)} transit ASes in a line, {len(v.clients)} ISPs with one client each "
+        "(client above, its ISP's transit below; `+`: the ISP is a customer of two transits); "
+        "nothing sets a policy: each AS takes the shortest AS path (link delays do not count)."
     ]
     return "\n".join([*lines, *more])
 
@@ -255,6 +256,7 @@ def _lab2(v: Variant) -> Quiz:
         v,
         f"Your anycast AS AS{v.anycast_asn} has two sites: {primary} is the primary, "
         f"{backup} should only take traffic when {primary} is down.",
+        lab2.TIES,
     )
     questions = [
         Question(
@@ -331,13 +333,19 @@ def _lab5(v: Variant) -> Quiz:
     intro = _chain_intro(
         v,
         f"Your anycast AS AS{v.anycast_asn} has three sites:",
-        f"{fails} loses its uplink and comes back; then {shifts} prepends its AS path "
+        f"{fails} fails ({v.params['how']}: "
+        + (
+            "its links stay up, only BGP's hold time of 3 s notices"
+            if v.params["how"] == "silent"
+            else "its BGP session ends at once"
+        )
+        + f") and comes back; then {shifts} prepends its AS path "
         f"{count} time(s). Every client runs TCP streams and DNS (UDP) queries.",
     )
     questions = [
         Question(
             "site_failure.tcp_reset",
-            f"whose TCP streams are reset when {fails}'s uplink goes down?",
+            f"whose TCP streams are reset when {fails} fails?",
             "client_set",
         ),
         Question(

@@ -1,22 +1,21 @@
-"""The labs' answers, by BGP path reasoning on a chain of transit ASes.
+"""The labs' answers, by BGP path reasoning on a graph of ASes.
 
-Labs 1-5 run on the same kind of internet: transit ASes in a line, one
-eyeball AS (with one client) on each transit, anycast sites behind some of
-the transits.  Nothing sets local preference or compares MED across
-neighbours, so each client's route is the one with the shortest AS path: a
-client on transit ``i`` reaches a site behind transit ``j`` over
-``|i - j|`` transit-to-transit hops, plus the site's own AS and its
-prepends.  Variants are chosen so that no client ever has two equally short
-paths: a tie would be broken by router ID (the routers run ``bgp bestpath
-compare-routerid``), which a student cannot read from the drawing.
+:func:`best_routes` plays BGP out on any graph of ASes.  Labs 1-5, 8 and 9
+run it without policy (``policy=False``): nothing sets local preference or
+compares MED across neighbours, so every AS takes the shortest AS path (the
+transits crossed, the site's own AS and its prepends), whatever the links'
+delays.  Their internets are chains of transits (labs 1-5: of varying
+length, with a varying number of ISPs per transit, some ISPs on two
+neighbouring transits, sometimes one more link between two transits).
+Without router IDs a client whose site depends on how a tie is broken has
+no site (None): labs 1, 3, 4, 5, 8 and 9 draw variants where no client
+does, which a student can check on the drawing.
 
-Lab 6 adds business relationships (Gao-Rexford): :func:`best_routes` plays
-BGP out on any graph of ASes, with local preference by where a route was
-learned (customer > peer > provider, before the AS-path length) and
-valley-free export, or without either (``policy=False``: the shortest AS
-path, as in labs 1-5).
+Lab 6 adds business relationships (Gao-Rexford): local preference by where
+a route was learned (customer > peer > provider, before the AS-path length)
+and valley-free export.
 
-Lab 7 needs ties resolved: a prepend of 1 moves only clients whose two
+Labs 2 and 7 need ties resolved: a prepend of 1 moves only clients whose two
 paths then have the same length, and the routers decide those by
 ``bgp bestpath compare-routerid`` (the route from the neighbour with the
 lowest router ID wins).  Given the routers' IDs (``router_ids``),
@@ -28,61 +27,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
-
-#: A site for the reasoning: (transit position, prepend count).
-SitePos = Tuple[int, int]
-
-
-def path_length(client_pos: int, site: SitePos) -> int:
-    """AS-path length from a client's transit to a site (transits crossed + origin + prepends).
-
-    Args:
-        client_pos: position of the client's transit in the chain.
-        site: (position of the site's transit, prepend count).
-
-    Returns:
-        The number of AS numbers in the path the client's transit selects.
-    """
-    pos, prepend = site
-    return abs(client_pos - pos) + 1 + 1 + prepend
-
-
-def best_site(client_pos: int, sites: Mapping[str, SitePos]) -> Optional[str]:
-    """The site a client reaches, or None when two sites tie (or there is none).
-
-    Args:
-        client_pos: position of the client's transit.
-        sites: site name -> (position, prepend).
-
-    Returns:
-        The site with the strictly shortest AS path, else None.
-    """
-    if not sites:
-        return None
-    ranked = sorted(sites, key=lambda s: path_length(client_pos, sites[s]))
-    if len(ranked) > 1 and path_length(client_pos, sites[ranked[0]]) == path_length(
-        client_pos, sites[ranked[1]]
-    ):
-        return None
-    return ranked[0]
-
-
-def catchment(clients: Mapping[str, int], sites: Mapping[str, SitePos]) -> Dict[str, Optional[str]]:
-    """Each client's site.
-
-    Args:
-        clients: client name -> position of its transit.
-        sites: site name -> (position, prepend).
-
-    Returns:
-        client -> site (None where two paths tie).
-    """
-    return {name: best_site(pos, sites) for name, pos in clients.items()}
-
-
-def has_ties(clients: Mapping[str, int], sites: Mapping[str, SitePos]) -> bool:
-    """True when some client has two equally short paths to different sites."""
-    return any(site is None for site in catchment(clients, sites).values())
 
 
 def moved(before: Mapping[str, Optional[str]], after: Mapping[str, Optional[str]]) -> Sequence[str]:
@@ -96,21 +40,6 @@ def moved(before: Mapping[str, Optional[str]], after: Mapping[str, Optional[str]
         The names of the clients that changed site.
     """
     return sorted(c for c in before if before[c] != after.get(c))
-
-
-def min_prepend(clients: Mapping[str, int], primary: int, backup: int) -> int:
-    """The fewest prepends on the backup site that send every client to the primary.
-
-    Args:
-        clients: client name -> transit position.
-        primary: the primary site's transit position.
-        backup: the backup site's transit position.
-
-    Returns:
-        The smallest count with every client's path via the primary strictly shorter.
-    """
-    worst = max(abs(pos - primary) - abs(pos - backup) for pos in clients.values())
-    return max(0, worst + 1)
 
 
 # ------------------------------------------------------ business relationships
@@ -145,7 +74,8 @@ class Routing:
         routes: AS -> its best route (None: no route at all).
         ties: ASes whose two best routes were equally good and led to
             different sites (the routers would break the tie by router ID),
-            and the ASes whose best route passes through one of them.
+            and the ASes with a best route (or one as good) from one of them:
+            every AS whose site depends on how a tie is broken.
     """
 
     routes: Dict[str, Optional[Route]] = field(default_factory=dict)
@@ -218,6 +148,7 @@ def best_routes(
     for _round in range(4 * len(ases) + 4):
         new: Dict[str, Optional[Route]] = {}
         ties = set()
+        equal: Dict[str, Set[str]] = {}  # AS -> the neighbours of its equally good best routes
         for me in ases:
             offers = list(own[me])
             for them in neighbours[me]:
@@ -227,33 +158,31 @@ def best_routes(
                 if policy and theirs.learned != "customer" and rel[(them, me)] != "customer":
                     continue  # valley-free: peer and provider routes go to customers only
                 offers.append(Route(theirs.site, (them, *theirs.path), rel[(me, them)]))
-            offers.sort(key=rank)
-            new[me] = offers[0] if offers else None
-            if (
-                len(offers) > 1
-                and rank(offers[0])[:decided] == rank(offers[1])[:decided]
-                and offers[0].site != offers[1].site
-            ):
+            if not offers:
+                new[me], equal[me] = None, set()
+                continue
+            ranked = sorted((rank(o), i, o) for i, o in enumerate(offers))
+            new[me] = ranked[0][2]
+            top = [o for r, _i, o in ranked if r[:decided] == ranked[0][0][:decided]]
+            if len({o.site for o in top}) > 1:
                 ties.add(me)
+            equal[me] = {o.path[0] for o in top if o.path[0] != ORIGIN}
         if new == best:
-            return Routing(best, _downstream(best, ties))
+            return Routing(best, _downstream(equal, ties))
         best = new
     raise ValueError("the routes never settle")
 
 
-def _downstream(best: Mapping[str, Optional[Route]], ties: Set[str]) -> Set[str]:
-    """``ties`` and every AS whose best route goes through one of them."""
+def _downstream(equal: Mapping[str, Set[str]], ties: Set[str]) -> Set[str]:
+    """``ties`` and every AS with a best route (or one as good) from an AS among them."""
     out = set(ties)
-    for asys in best:
-        seen: Set[str] = set()
-        hop: Optional[str] = asys
-        while hop is not None and hop not in seen:
-            seen.add(hop)
-            if hop in ties:
+    grown = True
+    while grown:
+        grown = False
+        for asys, via in equal.items():
+            if asys not in out and via & out:
                 out.add(asys)
-                break
-            route = best.get(hop)
-            hop = route.path[0] if route is not None and route.path[0] in best else None
+                grown = True
     return out
 
 

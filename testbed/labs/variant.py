@@ -6,9 +6,12 @@ there is one, so that only its holders can compute a variant from an ID),
 so a student always gets the same variant and two students (almost always)
 get different ones: other transit, client and site names, other AS numbers,
 sites behind other transits, another site that fails, another hold time or
-prepend count.  Every variant is equivalent: the same lesson, the same
-number of steps, and answers that the checker computes from the variant
-(see :mod:`testbed.labs.reasoning`).  Without a student ID the reference
+prepend count; in labs 1-5 and 7 another internet too (the chain's length,
+the ISPs on each transit, ISPs on two transits, a chord; in labs 1-5 the
+links' delays), so that the answers differ in shape, not only in names.
+Every variant is equivalent: the same lesson, the same number of steps,
+and answers that the checker computes from the variant (see
+:mod:`testbed.labs.reasoning`).  Without a student ID the reference
 variant is used (the same for everyone: for a demo in class); ``reference``
 itself, an empty ID and IDs with blanks are refused (:func:`check_student`),
 so no ID can stand for the reference variant.
@@ -20,14 +23,35 @@ import hashlib
 import hmac
 import random
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import InputError
 from testbed.labs import gslbdesign, reasoning, remedies, steering
 
-#: Transit ASes in the chain, and so clients (one per transit).
+#: Labs 6, 8 and 9: transit ASes in the chain, and so clients (one per transit).
 CHAIN = 5
+#: The labs whose internet is drawn in structure (:func:`_structured`), not only in names.
+STRUCTURED = (1, 2, 3, 4, 5)
+#: Labs 1-5: transits in the chain, ISPs (one client each) on one transit, ISPs in all.
+CHAINS = (5, 6, 7)
+PER_TRANSIT = (0, 1, 2)
+ISPS = (4, 7)
+#: Labs 1-5: the chance of an ISP being also a customer of a transit next to its own,
+#: and of one more link (a chord) between two transits that are not neighbours.
+MULTI, CHORD = 0.3, 0.4
+#: Labs 1-5: the one-way delays (ms) a link between transits is drawn from.
+DELAYS_MS = (2, 3, 5, 8, 12, 18, 25, 35, 45)
+#: The delay of every link between transits where none is drawn (ms).
+CHAIN_DELAY_MS = 10
+#: Labs 1-5: placements tried on one drawn internet before another is drawn.
+PLACE_TRIES = 12
+#: Lab 2: the fewest prepends a variant asks for (drawn first, as lab 7 draws its answer).
+LAB2_PREPENDS = (1, 2, 3, 4, 5)
+#: Lab 2: internets drawn for the fewest prepends aimed at before any count will do.
+LAB2_TRIES = 300
+#: Lab 5: how its site fails (a silent failure costs UDP a hold time).
+LAB5_HOW = ("link-down", "silent")
 TRANSIT_NAMES = (
     "atlas", "boreal", "cobalt", "delta", "ember", "fjord", "garnet", "helix", "indigo",
     "jade", "krypton", "lumen", "nimbus", "onyx", "pulsar", "quartz", "raven", "sierra",
@@ -109,28 +133,62 @@ class Variant:
     site: Dict[str, Site] = field(default_factory=dict)
     params: Dict[str, Any] = field(default_factory=dict)
 
-    def client_positions(self) -> Dict[str, int]:
-        """client name -> position of its transit."""
-        return {c.name: c.pos for c in self.clients}
+    def transit_links(self) -> List[Tuple[Transit, Transit, int]]:
+        """The links between transits with their one-way delays (ms): the chain, then chords."""
+        pairs = list(zip(self.transits, self.transits[1:], strict=False))
+        pairs += [(self.transits[i], self.transits[j]) for i, j in self.params.get("chords", [])]
+        delays = self.params.get("delays") or [CHAIN_DELAY_MS] * len(pairs)
+        return [(a, b, ms) for (a, b), ms in zip(pairs, delays, strict=True)]
 
-    def sites_at(self, *roles: str, prepend: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
-        """Sites of the given roles for :mod:`reasoning`: name -> (position, prepend).
+    def links(self) -> List[Tuple[str, str]]:
+        """Every pair of neighbouring ASes but the anycast AS (:func:`_as_links`)."""
+        return _as_links(self.transits, self.clients, self.params)
+
+    def router_ids(self) -> Dict[str, int]:
+        """AS or site -> its router's ID as a rank, as the plan numbers the rendered topology."""
+        return _router_ids(self.transits, self.clients, [s.name for s in self.site.values()])
+
+    def shortest(
+        self, *roles: str, prepend: Optional[Dict[str, int]] = None, decided: bool = True
+    ) -> reasoning.Routing:
+        """Every AS's best route by the shortest AS path, only the given sites announcing.
 
         Args:
             roles: site roles (all the variant's sites when none is given).
             prepend: prepend count per role (default 0).
-
-        Returns:
-            site name -> (position, prepend).
+            decided: ties decided by router ID, as the routers decide them; else
+                left undecided (:attr:`reasoning.Routing.ties`).
         """
         prepend = prepend or {}
-        return {
-            self.site[r].name: (self.site[r].pos, prepend.get(r, 0)) for r in roles or self.site
+        rel: Dict[Tuple[str, str], str] = {}
+        for a, b in self.links():
+            rel[(a, b)] = rel[(b, a)] = "peer"  # no policy: only the shape counts
+        sites = {
+            self.site[r].name: ([self.site[r].upstream], prepend.get(r, 0))
+            for r in roles or self.site
         }
+        ids = self.router_ids() if decided else None
+        return reasoning.best_routes(rel, sites, policy=False, router_ids=ids)
 
-    def catchment(self, *roles: str, prepend: Optional[Dict[str, int]] = None) -> Dict[str, Any]:
-        """Each client's site with only the given sites announcing (see :meth:`sites_at`)."""
-        return reasoning.catchment(self.client_positions(), self.sites_at(*roles, prepend=prepend))
+    def catchment(
+        self, *roles: str, prepend: Optional[Dict[str, int]] = None, decided: bool = True
+    ) -> Dict[str, Optional[str]]:
+        """Each client's site by the shortest AS path (see :meth:`shortest`; None: a tie)."""
+        routing = self.shortest(*roles, prepend=prepend, decided=decided)
+        return {c.name: routing.site_of(c.isp) for c in self.clients}
+
+    def fewest_prepend(self, primary: str, backup: str) -> int:
+        """Lab 2: the fewest prepends on ``backup`` that leave every client strictly on ``primary``.
+
+        A client's ISP reaches a lone site over its AS-path length; it stays on
+        the primary with ``k`` prepends on the backup when the primary's
+        length is shorter than the backup's plus ``k`` (equal is a tie).
+        """
+        alone = {r: self.shortest(r) for r in (primary, backup)}
+        worst = max(
+            _length(alone[primary], c.isp) - _length(alone[backup], c.isp) for c in self.clients
+        )
+        return max(0, worst + 1)
 
     # ------------------------------------------- lab 6: business relationships
     def transit_of(self, role: str) -> Transit:
@@ -241,7 +299,7 @@ class Variant:
         }
 
     def homes(self, client: Client) -> List[Transit]:
-        """Lab 7: the transits a client's ISP is a customer of (its own first)."""
+        """The transits a client's ISP is a customer of (its own first)."""
         second = self.params.get("second_home", {}).get(client.isp)
         return [self.transits[client.pos]] + ([self.transits[second]] if second is not None else [])
 
@@ -303,8 +361,41 @@ def seed_of(lab: int, student: Optional[str], secret: Optional[bytes] = None) ->
     return int.from_bytes(digest[:8], "big")
 
 
-def _internet(rng: random.Random) -> Tuple[Tuple[Transit, ...], Tuple[Client, ...], int]:
-    """Transit chain, clients and the anycast ASN, drawn from ``rng``."""
+def _as_links(
+    transits: Tuple[Transit, ...], clients: Tuple[Client, ...], params: Dict[str, Any]
+) -> List[Tuple[str, str]]:
+    """Neighbouring ASes: the chain, its chords (``params["chords"]``), every ISP's transits."""
+    links = [(a.name, b.name) for a, b in zip(transits, transits[1:], strict=False)]
+    links += [(transits[i].name, transits[j].name) for i, j in params.get("chords", [])]
+    second = params.get("second_home", {})
+    for c in clients:
+        links.append((c.isp, c.transit))
+        if c.isp in second:
+            links.append((c.isp, transits[second[c.isp]].name))
+    return links
+
+
+def _router_ids(
+    transits: Tuple[Transit, ...], clients: Tuple[Client, ...], sites: List[str]
+) -> Dict[str, int]:
+    """Router IDs as ranks, as the plan numbers a lab topology's routers.
+
+    The plan numbers routers in the topology's order: the transits, (the
+    anycast AS has none of its own), the ISPs in client order, then the sites.
+    """
+    order = [t.name for t in transits] + [c.isp for c in clients] + sites
+    return {name: i for i, name in enumerate(order, start=1)}
+
+
+def _length(routing: reasoning.Routing, asys: str) -> int:
+    """The AS-path length of an AS's best route (every lab internet is connected)."""
+    route = routing.routes[asys]
+    assert route is not None
+    return len(route.path)
+
+
+def _internet(rng: random.Random) -> Variant:
+    """Labs 6, 8 and 9: a chain of :data:`CHAIN` transits, one ISP on each (no sites yet)."""
     names = rng.sample(TRANSIT_NAMES, CHAIN)
     asns = rng.sample(range(65000, 65500), CHAIN)
     transits = tuple(Transit(n, a, i) for i, (n, a) in enumerate(zip(names, asns, strict=True)))
@@ -314,67 +405,183 @@ def _internet(rng: random.Random) -> Tuple[Tuple[Transit, ...], Tuple[Client, ..
         Client(n, f"isp-{n}", a, i, transits[i].name)
         for i, (n, a) in enumerate(zip(cnames, casns, strict=True))
     )
-    return transits, clients, rng.randrange(64496, 64512)
+    return Variant(0, None, transits, clients, rng.randrange(64496, 64512))
 
 
-def _odd_pair(rng: random.Random) -> Tuple[int, int]:
-    """Two transit positions with an odd sum: no client is half-way between them."""
-    pairs = [(p, q) for p in range(CHAIN) for q in range(CHAIN) if (p + q) % 2 == 1]
-    return rng.choice(pairs)
+def _shortcuts(
+    rng: random.Random, clients: Tuple[Client, ...], count: int, multi: float, chord: float
+) -> Tuple[Dict[str, int], List[List[int]]]:
+    """Second homes (ISP -> a transit next to its own) and chords (two transits apart or more).
+
+    Args:
+        rng: the variant's generator.
+        clients: the clients, on a chain of ``count`` transits.
+        count: the chain's length.
+        multi: each ISP's chance of a second home.
+        chord: the chance of one chord.
+    """
+    second: Dict[str, int] = {}
+    for c in clients:
+        if rng.random() < multi:
+            second[c.isp] = rng.choice([p for p in (c.pos - 1, c.pos + 1) if 0 <= p < count])
+    chords: List[List[int]] = []
+    if rng.random() < chord:
+        chords.append(list(rng.choice([(i, j) for i in range(count) for j in range(i + 2, count)])))
+    return second, chords
+
+
+def _structured(rng: random.Random) -> Variant:
+    """Labs 1-5: an internet drawn in structure (no sites yet).
+
+    A chain of 5-7 transits (:data:`CHAINS`), 0-2 ISPs with one client each
+    on every transit (4-7 in all), some ISPs also customers of a transit next
+    to their own (:data:`MULTI`), sometimes a chord (:data:`CHORD`), and a
+    delay on every link between transits (:data:`DELAYS_MS`).
+    """
+    count = rng.choice(CHAINS)
+    per = [rng.choice(PER_TRANSIT) for _ in range(count)]
+    while not ISPS[0] <= sum(per) <= ISPS[1]:
+        per = [rng.choice(PER_TRANSIT) for _ in range(count)]
+    names, asns = rng.sample(TRANSIT_NAMES, count), rng.sample(range(65000, 65500), count)
+    transits = tuple(Transit(n, a, i) for i, (n, a) in enumerate(zip(names, asns, strict=True)))
+    homes = [pos for pos, n in enumerate(per) for _ in range(n)]
+    cnames, casns = (
+        rng.sample(CLIENT_NAMES, len(homes)),
+        rng.sample(range(64512, 65000), len(homes)),
+    )
+    clients = tuple(
+        Client(n, f"isp-{n}", a, p, transits[p].name)
+        for p, n, a in zip(homes, cnames, casns, strict=True)
+    )
+    second, chords = _shortcuts(rng, clients, count, MULTI, CHORD)
+    delays = [rng.choice(DELAYS_MS) for _ in range(count - 1 + len(chords))]
+    params = {"second_home": second, "chords": chords, "delays": delays}
+    return Variant(0, None, transits, clients, rng.randrange(64496, 64512), params=params)
+
+
+def _placed(net: Variant, positions: Dict[str, int]) -> Variant:
+    """``net`` with a site per role (named as the role) behind the transit at its position."""
+    sites = {r: Site(r, p, net.transits[p].name) for r, p in positions.items()}
+    return replace(net, site=sites)
+
+
+def _clear(
+    v: Variant, *roles: str, prepend: Optional[Dict[str, int]] = None
+) -> Optional[Dict[str, Optional[str]]]:
+    """Each client's site when no tie decides any client's (else None)."""
+    seen = v.catchment(*roles, prepend=prepend, decided=False)
+    return None if None in seen.values() else seen
 
 
 Roles = Tuple[Dict[str, int], Dict[str, Any]]
+Drawn = Tuple[Variant, Roles]
 
 
-def _lab1(rng: random.Random, _clients: Dict[str, int]) -> Roles:
-    p, q = _odd_pair(rng)
-    return {"first": p, "second": q}, {}
+def _two_sites(
+    rng: random.Random, net: Variant, roles: Tuple[str, str]
+) -> Optional[Dict[str, int]]:
+    """Two sites that both serve someone, no client's site decided by a tie (None: none found)."""
+    for _ in range(PLACE_TRIES):
+        pos = dict(zip(roles, rng.sample(range(len(net.transits)), 2), strict=True))
+        seen = _clear(_placed(net, pos))
+        if seen is not None and set(seen.values()) == set(roles):
+            return pos
+    return None
 
 
-def _lab2(rng: random.Random, clients: Dict[str, int]) -> Roles:
-    p, q = _odd_pair(rng)
-    return {"primary": p, "backup": q}, {
-        "min_prepend": reasoning.min_prepend(clients, p, q),
-        "med": rng.choice((100, 500, 1000, 5000)),
-    }
+def _lab1(rng: random.Random) -> Drawn:
+    while True:
+        net = _structured(rng)
+        pos = _two_sites(rng, net, ("first", "second"))
+        if pos is not None:
+            return net, (pos, {})
 
 
-def _lab3(rng: random.Random, _clients: Dict[str, int]) -> Roles:
-    p, q = _odd_pair(rng)
-    return {"a": p, "b": q}, {"fails": rng.choice(("a", "b")), "hold": rng.choice(HOLD_TIMES)}
+def _lab2(rng: random.Random) -> Drawn:
+    """A primary and a backup whose fewest prepends is a count drawn first (1-5).
+
+    A fewest of 1 needs a client that ties with no prepend: the routers
+    decide it by router ID, and so does the reasoning (:meth:`Variant.catchment`);
+    with any other count no client's site is decided by a tie.
+    """
+    want: Optional[int] = rng.choice(LAB2_PREPENDS)
+    for tries in range(10 * LAB2_TRIES):
+        if tries == LAB2_TRIES:
+            want = None
+        net = _structured(rng)
+        for _ in range(PLACE_TRIES):
+            pos = dict(
+                zip(("primary", "backup"), rng.sample(range(len(net.transits)), 2), strict=True)
+            )
+            v = _placed(net, pos)
+            fewest = v.fewest_prepend("primary", "backup")
+            if fewest < 1 or want not in (None, fewest):
+                continue
+            if fewest == 1 or _clear(v) is not None:  # a tie only where the count needs one
+                med = rng.choice((100, 500, 1000, 5000))
+                return net, (pos, {"min_prepend": fewest, "med": med})
+    raise RuntimeError("no lab 2 network found")  # a unit test draws 1,000 IDs
 
 
-def _lab4(rng: random.Random, _clients: Dict[str, int]) -> Roles:
-    p, q = _odd_pair(rng)
-    return {"a": p, "b": q}, {"fails": rng.choice(("a", "b"))}
+def _lab3(rng: random.Random) -> Drawn:
+    while True:
+        net = _structured(rng)
+        pos = _two_sites(rng, net, ("a", "b"))
+        if pos is not None:
+            params = {"fails": rng.choice(("a", "b")), "hold": rng.choice(HOLD_TIMES)}
+            return net, (pos, params)
+
+
+def _lab4(rng: random.Random) -> Drawn:
+    while True:
+        net = _structured(rng)
+        pos = _two_sites(rng, net, ("a", "b"))
+        if pos is not None:
+            return net, (pos, {"fails": rng.choice(("a", "b"))})
 
 
 def _fail_and_shift(
-    rng: random.Random, clients: Dict[str, int], accept: Callable[[List[str], List[str]], bool]
-) -> Roles:
+    rng: random.Random,
+    net: Variant,
+    accept: Callable[[List[str], List[str]], bool],
+    tries: Optional[int] = None,
+) -> Optional[Roles]:
     """Three sites, one that fails and another that prepends 1-3 times (labs 5 and 8).
 
-    Drawn until every client has a site in all three states and ``accept(lost,
-    moved)`` holds for the clients the failure and the prepend move.
+    Drawn until no tie decides any client's site in all three states and
+    ``accept(lost, moved)`` holds for the clients the failure and the prepend
+    move (at most ``tries`` times; None: until then).
     """
-    while True:
-        pos = dict(zip("abc", sorted(rng.sample(range(CHAIN), 3)), strict=True))
+    n = 0
+    while tries is None or n < tries:
+        n += 1
+        pos = dict(zip("abc", sorted(rng.sample(range(len(net.transits)), 3)), strict=True))
         fails, shifts = rng.sample("abc", 2)
         count = rng.choice((1, 2, 3))
-        every = {r: (p, 0) for r, p in pos.items()}
-        base = reasoning.catchment(clients, every)
-        down = reasoning.catchment(clients, {r: s for r, s in every.items() if r != fails})
-        shifted = reasoning.catchment(clients, {**every, shifts: (pos[shifts], count)})
-        if None in base.values() or None in down.values() or None in shifted.values():
+        v = _placed(net, pos)
+        base = _clear(v)
+        down = None if base is None else _clear(v, *[r for r in pos if r != fails])
+        shifted = None if down is None else _clear(v, prepend={shifts: count})
+        if base is None or down is None or shifted is None:
             continue
         if accept(reasoning.moved(base, down), reasoning.moved(base, shifted)):
             return pos, {"fails": fails, "shifts": shifts, "count": count}
+    return None
 
 
-def _lab5(rng: random.Random, clients: Dict[str, int]) -> Roles:
-    return _fail_and_shift(
-        rng, clients, lambda lost, moved: bool(moved) and set(moved) != set(lost)
-    )
+def _lab5(rng: random.Random) -> Drawn:
+    """Lab 5: a failure (link-down or silent) and a prepend that move different clients."""
+    while True:
+        net = _structured(rng)
+        roles = _fail_and_shift(
+            rng,
+            net,
+            lambda lost, moved: bool(lost and moved) and set(moved) != set(lost),
+            PLACE_TRIES,
+        )
+        if roles is not None:
+            pos, params = roles
+            return net, (pos, {**params, "how": rng.choice(LAB5_HOW)})
 
 
 #: Lab 6's transits by the part they play: ``hub``, ``east`` and ``west`` are
@@ -396,34 +603,38 @@ LAB6_LINKS = (
 LAB6_SITES = {"near": "east", "far": "edge"}
 
 
-def _lab6(rng: random.Random, _clients: Dict[str, int]) -> Roles:
+def _lab6(rng: random.Random) -> Drawn:
+    net = _internet(rng)
     places = dict(zip(LAB6_ROLES, rng.sample(range(CHAIN), CHAIN), strict=True))
     links = [[places[a], places[b], rel] for a, b, rel in LAB6_LINKS]
     sites = {site: places[role] for site, role in LAB6_SITES.items()}
-    return sites, {"roles": places, "links": links}
+    return net, (sites, {"roles": places, "links": links})
 
 
-def _lab8(rng: random.Random, clients: Dict[str, int]) -> Roles:
+def _lab8(rng: random.Random) -> Drawn:
     """A te-shift and a failure that both move clients; the services' needs."""
-    pos, params = _fail_and_shift(rng, clients, lambda lost, moved: bool(lost and moved))
-    return pos, {**params, "needs": remedies.draw_needs(rng)}
+    net = _internet(rng)
+    roles = _fail_and_shift(rng, net, lambda lost, moved: bool(lost and moved))
+    assert roles is not None  # tried until found
+    pos, params = roles
+    return net, (pos, {**params, "needs": remedies.draw_needs(rng)})
 
 
-def _lab9(rng: random.Random, clients: Dict[str, int]) -> Roles:
+def _lab9(rng: random.Random) -> Drawn:
     """Three sites, one that fails and serves someone (no ties before or after); the design."""
+    net = _internet(rng)
     while True:
         pos = dict(zip("abc", sorted(rng.sample(range(CHAIN), 3)), strict=True))
         fails = rng.choice("abc")
-        every = {r: (p, 0) for r, p in pos.items()}
-        base = reasoning.catchment(clients, every)
-        down = reasoning.catchment(clients, {r: s for r, s in every.items() if r != fails})
-        if None in base.values() or None in down.values():
+        v = _placed(net, pos)
+        base, down = _clear(v), _clear(v, *[r for r in pos if r != fails])
+        if base is None or down is None:
             continue
         if reasoning.moved(base, down):
-            return pos, {"fails": fails, "design": gslbdesign.draw(rng)}
+            return net, (pos, {"fails": fails, "design": gslbdesign.draw(rng)})
 
 
-CHOOSERS: Dict[int, Callable[[random.Random, Dict[str, int]], Roles]] = {
+CHOOSERS: Dict[int, Callable[[random.Random], Drawn]] = {
     1: _lab1,
     2: _lab2,
     3: _lab3,
@@ -444,25 +655,14 @@ def _lab7_net(
     capacity: Dict[str, float],
     attack: Dict[str, float],
 ) -> steering.Net:
-    """Lab 7's network for the reasoning, router IDs numbered as the plan numbers them.
-
-    The plan numbers routers in the topology's order: the transits, (the
-    anycast AS has none of its own), the ISPs in client order, then the sites.
-    """
-    links = [(a.name, b.name) for a, b in zip(transits, transits[1:], strict=False)]
-    links += [(transits[i].name, transits[j].name) for i, j in params.get("chords", [])]
-    second = params.get("second_home", {})
-    for c in clients:
-        links.append((c.isp, c.transit))
-        if c.isp in second:
-            links.append((c.isp, transits[second[c.isp]].name))
-    order = [t.name for t in transits] + [c.isp for c in clients] + list(sites)
+    """Lab 7's network for the reasoning, router IDs numbered as the plan numbers them."""
+    links = _as_links(transits, clients, params)
     return steering.Net(
         links=tuple(links),
         sites=dict(sites),
         clients={c.name: c.isp for c in clients},
         weights={c.name: float(params["weights"][c.name]) for c in clients},
-        router_ids={name: i for i, name in enumerate(order, start=1)},
+        router_ids=_router_ids(transits, clients, list(sites)),
         capacity=dict(capacity),
         attack=dict(attack),
     )
@@ -509,13 +709,7 @@ def _lab7_draw(
     """One try of :func:`_lab7` (None: this network does not allow the answer aimed at)."""
     transits, clients, anycast_asn = _lab7_internet(rng)
     count = len(transits)
-    second: Dict[str, int] = {}
-    for c in clients:
-        if rng.random() < LAB7_MULTI:
-            second[c.isp] = rng.choice([p for p in (c.pos - 1, c.pos + 1) if 0 <= p < count])
-    chords: List[List[int]] = []
-    if rng.random() < LAB7_CHORD:
-        chords.append(list(rng.choice([(i, j) for i in range(count) for j in range(i + 2, count)])))
+    second, chords = _shortcuts(rng, clients, count, LAB7_MULTI, LAB7_CHORD)
     positions = dict(zip(LAB7_SITES, rng.sample(range(count), len(LAB7_SITES)), strict=True))
     params: Dict[str, Any] = {
         "second_home": second,
@@ -622,9 +816,9 @@ def make_variant(
     if lab == 7:
         transits, clients, anycast_asn, roles, params = _lab7(rng)
     else:
-        transits, clients, anycast_asn = _internet(rng)
-        positions = {c.name: c.pos for c in clients}
-        roles, params = CHOOSERS[lab](rng, positions)
+        net, (roles, own) = CHOOSERS[lab](rng)
+        transits, clients, anycast_asn = net.transits, net.clients, net.anycast_asn
+        params = {**net.params, **own}
     names: List[str] = rng.sample(SITE_NAMES, len(roles))
     sites = {
         role: Site(name, pos, transits[pos].name)
@@ -634,7 +828,11 @@ def make_variant(
 
 
 def diagram(variant: Variant, roles: Optional[List[str]] = None) -> str:
-    """The chain drawn in text: clients above their transits, sites below.
+    """The variant's internet drawn in text: clients above their transits, sites below.
+
+    Labs 1-5 draw every link's delay between transits (the chain's on the
+    line, a chord's under the drawing); a client marked ``+`` has an ISP that
+    is also a customer of the next transit (said under the drawing).
 
     Args:
         variant: the variant.
@@ -645,23 +843,64 @@ def diagram(variant: Variant, roles: Optional[List[str]] = None) -> str:
     """
     if "links" in variant.params:
         return policy_diagram(variant)
-    if "chords" in variant.params:
+    if "weights" in variant.params:
         return load_diagram(variant)
-    width = max(len(t.name) for t in variant.transits) + 2
-    width = max(width, max(len(c.name) for c in variant.clients) + 2, 9)
+    second = variant.params.get("second_home", {})
+    label = {c.name: c.name + ("+" if c.isp in second else "") for c in variant.clients}
     shown = [variant.site[r] for r in (roles if roles is not None else list(variant.site))]
-    row = lambda cells: "".join(c.center(width) for c in cells).rstrip()  # noqa: E731
-    by_pos = {s.pos: s for s in shown}
-    lines = [
-        row(c.name for c in variant.clients),
-        row("|" for _ in variant.clients),
-        row(t.name for t in variant.transits),
-        row(f"AS{t.asn}" for t in variant.transits),
-        row("|" if t.pos in by_pos else "" for t in variant.transits),
-        row(f"[{by_pos[t.pos].name}]" if t.pos in by_pos else "" for t in variant.transits),
-    ]
-    lines.insert(3, " " * (width // 2) + "-" * (width * (len(variant.transits) - 1) + 1))
-    return "\n".join(lines)
+    below = [{s.pos: f"[{s.name}]" for s in shown}]
+    return "\n".join(_drawing(variant, label, below, delays="delays" in variant.params))
+
+
+def _drawing(
+    variant: Variant, label: Dict[str, str], below: List[Dict[int, str]], delays: bool
+) -> List[str]:
+    """Clients (by ``label``) stacked above their transits, the chain, the rows ``below`` it.
+
+    Args:
+        variant: the variant.
+        label: client -> its text above its transit.
+        below: rows under the transits' AS numbers: transit position -> text (the
+            first row is the sites: a ``|`` joins them to their transit).
+        delays: write each link's delay: on the chain, and on the chords' lines.
+
+    Returns:
+        The lines: the drawing, then the chords and the ISPs with two transits.
+    """
+    links = variant.transit_links()
+    above: Dict[int, List[str]] = {t.pos: [] for t in variant.transits}
+    for c in variant.clients:
+        above[c.pos].append(label[c.name])
+    cells = [t.name for t in variant.transits] + list(label.values())
+    width = max(max(len(x) for x in cells) + 2, 15 if delays else 11)
+    row = lambda items: "".join(x.center(width) for x in items).rstrip()  # noqa: E731
+    lines = []
+    for level in reversed(range(max(len(v) for v in above.values()))):
+        lines.append(
+            row(above[t.pos][level] if level < len(above[t.pos]) else "" for t in variant.transits)
+        )
+    lines.append(row("|" if above[t.pos] else "" for t in variant.transits))
+    gaps = iter(links)
+
+    def dashes(gap: re.Match[str]) -> str:
+        text = f"{next(gaps)[2]}ms" if delays else ""
+        return " " + text.center(len(gap.group()) - 2, "-") + " "
+
+    # the chain: one line of - from name to name (with the link's delay in it)
+    lines.append(re.sub(r"(?<=\S) +(?=\S)", dashes, row(t.name for t in variant.transits)))
+    lines.append(row(f"AS{t.asn}" for t in variant.transits))
+    lines.append(row("|" if t.pos in below[0] else "" for t in variant.transits))
+    for rows in below:
+        lines.append(row(rows.get(t.pos, "") for t in variant.transits))
+    for a, b, ms in links[len(variant.transits) - 1 :]:
+        lines.append(f"also linked: {a.name} -- {b.name}" + (f" ({ms} ms)" if delays else ""))
+    second = variant.params.get("second_home", {})
+    for c in variant.clients:
+        if c.isp in second:
+            lines.append(
+                f"{c.name}+: {c.isp} is also a customer of {variant.transits[second[c.isp]].name}"
+            )
+    return lines
 
 
 def load_diagram(variant: Variant) -> str:
@@ -687,40 +926,12 @@ def load_diagram(variant: Variant) -> str:
         + ("!" if c.isp in attack else "")
         for c in variant.clients
     }
-    above: Dict[int, List[str]] = {t.pos: [] for t in variant.transits}
-    for c in variant.clients:
-        above[c.pos].append(label[c.name])
     sites = {s.pos: (s.name, p["capacity"][role]) for role, s in variant.site.items()}
-    cells = [t.name for t in variant.transits] + list(label.values())
-    width = max(max(len(x) for x in cells) + 2, 11)
-    row = lambda items: "".join(x.center(width) for x in items).rstrip()  # noqa: E731
-    lines = []
-    for level in reversed(range(max(len(v) for v in above.values()))):
-        lines.append(
-            row(above[t.pos][level] if level < len(above[t.pos]) else "" for t in variant.transits)
-        )
-    lines.append(row("|" if above[t.pos] else "" for t in variant.transits))
-    lines.append(  # the chain: one line of - from name to name
-        re.sub(
-            r"(?<=\S) +(?=\S)",
-            lambda m: " " + "-" * (len(m.group()) - 2) + " ",
-            row(t.name for t in variant.transits),
-        )
-    )
-    lines.append(row(f"AS{t.asn}" for t in variant.transits))
-    lines.append(row("|" if t.pos in sites else "" for t in variant.transits))
-    lines.append(row(f"[{sites[t.pos][0]}]" if t.pos in sites else "" for t in variant.transits))
-    lines.append(
-        row(f"{sites[t.pos][1]} pkt/s" if t.pos in sites else "" for t in variant.transits)
-    )
-    for i, j in p.get("chords", []):
-        lines.append(f"also linked: {variant.transits[i].name} -- {variant.transits[j].name}")
-    for c in variant.clients:
-        if c.isp in second:
-            lines.append(
-                f"{c.name}+: {c.isp} is also a customer of {variant.transits[second[c.isp]].name}"
-            )
-    return "\n".join(lines)
+    below = [
+        {pos: f"[{name}]" for pos, (name, _pps) in sites.items()},
+        {pos: f"{pps} pkt/s" for pos, (_name, pps) in sites.items()},
+    ]
+    return "\n".join(_drawing(variant, label, below, delays=False))
 
 
 def policy_diagram(variant: Variant) -> str:

@@ -23,7 +23,7 @@ from testbed.net.bringup import BringUp, bring_up, client_paths
 from testbed.net.build import Testbed
 from testbed.topology.load import load_topology, parse_topology
 from testbed.topology.model import Topology
-from tests.integration.helpers import cli
+from tests.integration.helpers import Run, run_scenario
 
 MIXED_WORLD = ("eu", "sa", "isppar", "ispsyd")
 
@@ -122,27 +122,19 @@ SETS = (
 
 
 @pytest.fixture(scope="module")
-def silent(tmp_path_factory) -> Dict[str, Any]:
-    out = tmp_path_factory.mktemp("bird-silent")
-    args = ["run", "silent-failure", "--out", str(out)]
-    for item in SETS:
-        args += ["--set", item]
-    done = cli(*args, timeout=240)
-    assert done.returncode == 0, done.stdout + done.stderr
-    (folder,) = [p for p in out.iterdir() if p.is_dir()]
-    summary = json.loads((folder / "summary.json").read_text())
-    return {"folder": folder, "summary": summary, "stdout": done.stdout}
+def silent(tmp_path_factory) -> Run:
+    return run_scenario("silent-failure", tmp_path_factory.mktemp("bird-silent"), *SETS)
 
 
 def test_birds_bfd_declares_a_silent_failure(silent):
-    event = silent["summary"]["events"][0]
+    event = silent.summary["events"][0]
     detection = event["detection"]
     assert (detection["router"], detection["peer"], detection["how"]) == ("ta", "east", "bfd")
     slack = event["applied_s"] + 0.01  # BIRD's log has ms, the freeze takes its own time
     assert 0.2 - 0.01 <= detection["after_s"] <= 0.3 + slack, (detection, event["applied_s"])
     records = [
         json.loads(line)
-        for line in (silent["folder"] / "records" / "bgp.jsonl").read_text().splitlines()
+        for line in (silent.folder / "records" / "bgp.jsonl").read_text().splitlines()
     ]
     down = [
         r
@@ -154,12 +146,12 @@ def test_birds_bfd_declares_a_silent_failure(silent):
     assert withdrawn, "BIRD's log gives the withdrawals"
     counters = [r for r in records if r["event"] == "counters" and r["router"] == "ta"]
     assert counters and all(r["state"] for r in counters)
-    assert (silent["folder"] / "routers" / "ta" / "bird.conf").exists()
-    assert (silent["folder"] / "routers" / "ta" / "bird.log").stat().st_size > 0
+    assert (silent.folder / "routers" / "ta" / "bird.conf").exists()
+    assert (silent.folder / "routers" / "ta" / "bird.log").stat().st_size > 0
 
 
 def test_the_run_on_bird_meets_its_expectations(silent):
-    summary = silent["summary"]
+    summary = silent.summary
     assert summary["expect"] and all(e["passed"] for e in summary["expect"]), summary["expect"]
     moved = summary["clients"]["ca"]  # east froze: ca moved to west and back
     assert 0 < moved["dns"]["max_outage_s"] < 1.0, moved["dns"]

@@ -10,11 +10,10 @@ interval.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
 
 import pytest
 
-from tests.integration.helpers import cli
+from tests.integration.helpers import Run, run_scenario
 
 SETS = (
     "topology=two-sites",
@@ -34,20 +33,12 @@ SETS = (
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> Dict[str, Any]:
-    out = tmp_path_factory.mktemp("fidelity")
-    args = ["run", "silent-failure", "--out", str(out)]
-    for item in SETS:
-        args += ["--set", item]
-    done = cli(*args, timeout=240)
-    assert done.returncode == 0, done.stdout + done.stderr
-    (folder,) = [p for p in out.iterdir() if p.is_dir()]
-    summary = json.loads((folder / "summary.json").read_text())
-    return {"folder": folder, "summary": summary}
+def run(tmp_path_factory) -> Run:
+    return run_scenario("silent-failure", tmp_path_factory.mktemp("fidelity"), *SETS)
 
 
 def test_bfdd_declares_the_failure_within_rfc_5880s_window(run):
-    event = run["summary"]["events"][0]
+    event = run.summary["events"][0]
     detection = event["detection"]
     assert detection["daemon"] == "bfdd", event["declarations"]
     assert (detection["router"], detection["peer"], detection["how"]) == ("ta", "east", "bfd")
@@ -58,13 +49,13 @@ def test_bfdd_declares_the_failure_within_rfc_5880s_window(run):
     bgpd = [d for d in event["declarations"] if d["daemon"] == "bgpd"]
     assert bgpd and bgpd[0]["how"] in ("bfd", "notification-sent"), bgpd
     assert bgpd[0]["t"] >= detection["t"]
-    records = (run["folder"] / "records" / "bgp.jsonl").read_text().splitlines()
+    records = (run.folder / "records" / "bgp.jsonl").read_text().splitlines()
     bfd = [json.loads(r) for r in records if '"kind": "bfd"' in r]
     assert any(r["state"] == "down" and r["router"] == "ta" for r in bfd), bfd
 
 
 def test_the_outage_is_its_parts_within_the_probes_resolution(run):
-    summary = run["summary"]
+    summary = run.summary
     assert summary["probe_interval_s"] == 0.005
     parts = summary["events"][0]["parts"]
     assert set(parts) == {"ca"}, parts  # ca's site (east) froze; cb stays on west
@@ -83,8 +74,8 @@ def test_the_outage_is_its_parts_within_the_probes_resolution(run):
 
 
 def test_the_report_shows_the_parts(run):
-    report = (run["folder"] / "report.md").read_text()
+    report = (run.folder / "report.md").read_text()
     assert "## Outages in parts" in report
     assert "bfdd on ta (bfd, session with east)" in report
     assert "within the probe's interval, 0.005 s" in report
-    assert (run["folder"] / "plots" / "parts.png").stat().st_size > 0
+    assert (run.folder / "plots" / "parts.png").stat().st_size > 0

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Tuple
 
 import pytest
 
-from tests.integration.helpers import cli
+from tests.integration.helpers import run_scenario
 
 TTL, INTERVAL, CLAMP, FAIL_AT = 5, 1, 20, 5
 #: Slack for the probe's tick (0.1 s), the check's connect timeout (1 s) and a busy machine.
@@ -45,14 +45,8 @@ _stdout: Dict[str, str] = {}
 def run(tmp_path_factory: pytest.TempPathFactory) -> Tuple[Dict[str, Any], Path]:
     """The module's one run: its summary and folder."""
     if "run" not in _run:
-        out = tmp_path_factory.mktemp("gslb")
-        args = ["run", "anycast-vs-gslb", "--out", str(out)]
-        for item in SETS:
-            args += ["--set", item]
-        done = cli(*args, timeout=300)
-        assert done.returncode == 0, done.stdout + done.stderr
-        (folder,) = list(out.iterdir())
-        _run["run"] = json.loads((folder / "summary.json").read_text()), folder
+        done = run_scenario("anycast-vs-gslb", tmp_path_factory.mktemp("gslb"), *SETS, timeout=300)
+        _run["run"] = done.summary, done.folder
         _stdout["run"] = done.stdout
     return _run["run"]
 

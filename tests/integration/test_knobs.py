@@ -8,25 +8,19 @@ types them; the run folder's frr.conf shows them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.integration.helpers import cli
+from tests.integration.helpers import run_scenario
 
 BASE = ["topology=two-sites", "settle=3", "timeline.0.at=3", "expect=[]"]
 
 
 def run_silent(tmp_path: Path, *sets: str) -> tuple:
     """Run the scenario; return its summary and run folder."""
-    args = ["run", "silent-failure", "--out", str(tmp_path)]
-    for item in (*BASE, *sets):
-        args += ["--set", item]
-    done = cli(*args, timeout=180)
-    assert done.returncode == 0, done.stdout + done.stderr
-    (folder,) = list(tmp_path.iterdir())
-    return json.loads((folder / "summary.json").read_text()), folder
+    done = run_scenario("silent-failure", tmp_path, *BASE, *sets, timeout=180)
+    return done.summary, done.folder
 
 
 def outage_of_ca(summary: dict) -> float:

@@ -16,7 +16,7 @@ from typing import Dict, List, Sequence
 
 import pytest
 
-from tests.integration.helpers import cli
+from tests.integration.helpers import cli, run_scenario
 
 #: Shorter timelines than the shipped 60 s (the events keep their order).
 SHORT = ["settle=3", "duration=24", "timeline.0.at=8", "timeline.1.at=16"]
@@ -30,17 +30,11 @@ def run(tmp_path_factory, scenario: str, *sets: str, flags: Sequence[str] = ()) 
     key = " ".join((scenario, *sets, *flags))
     if key not in _runs:
         out = tmp_path_factory.mktemp(scenario)
-        args = ["run", scenario, "--out", str(out), *flags]
-        for item in sets:
-            args += ["--set", item]
-        done = cli(*args, timeout=240)
-        folders = list(Path(out).iterdir())
-        assert len(folders) == 1, (done.stdout, done.stderr)
-        folder = folders[0]
-        summary = json.loads((folder / "summary.json").read_text())
-        summary["_meta"] = json.loads((folder / "meta.json").read_text())
+        done = run_scenario(scenario, out, *sets, flags=flags, check=False)
+        summary = done.summary
+        summary["_meta"] = json.loads((done.folder / "meta.json").read_text())
         summary["_exit"] = done.returncode
-        summary["_dir"] = folder
+        summary["_dir"] = done.folder
         summary["_out"] = done.stdout + done.stderr
         _runs[key] = summary
     return _runs[key]

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
-from tests.integration.helpers import cli
+from tests.integration.helpers import run_scenario
 
 #: A compressed timeline: the failure at 4 s, the restore at 10 s, the end at 15 s.
 SHORT = ["settle=3", "timeline.0.at=4", "timeline.1.at=10", "duration=15", "expect=[]"]
@@ -21,13 +21,11 @@ SHORT = ["settle=3", "timeline.0.at=4", "timeline.1.at=10", "duration=15", "expe
 
 def run_failure(tmp_path: Path, kinds: str, *sets: str) -> Tuple[Dict[str, Any], Path]:
     """Run site-failure on two-sites with ``traffic.kinds=[KINDS]``; the summary and folder."""
-    args = ["run", "site-failure", "--topology", "two-sites", "--out", str(tmp_path)]
-    for item in (f"traffic.kinds=[{kinds}]", *SHORT, *sets):
-        args += ["--set", item]
-    done = cli(*args, timeout=240)
-    assert done.returncode == 0, done.stdout + done.stderr
-    (folder,) = list(tmp_path.iterdir())
-    return json.loads((folder / "summary.json").read_text()), folder
+    flags = ("--topology", "two-sites")
+    done = run_scenario(
+        "site-failure", tmp_path, f"traffic.kinds=[{kinds}]", *SHORT, *sets, flags=flags
+    )
+    return done.summary, done.folder
 
 
 #: The QUIC services on ports of the run's choosing (quic-shared on quic's default).
@@ -234,13 +232,9 @@ def test_dampening_keeps_the_clients_away_from_a_flapping_site(tmp_path):
     brings east's path to 2000 >= 1500, so ta does not take it back at the second restore
     and ca stays on west (one move and two resets fewer); it is reused only after about
     85 s, after the run."""
-    args = ["run", "two-sites-failover", "--out", str(tmp_path)]
-    for item in ("settle=3", "duration=17", "expect=[]", FLAPS, DAMPENING):
-        args += ["--set", item]
-    done = cli(*args, timeout=240)
-    assert done.returncode == 0, done.stdout + done.stderr
-    (folder,) = list(tmp_path.iterdir())
-    summary = json.loads((folder / "summary.json").read_text())
+    sets = ("settle=3", "duration=17", "expect=[]", FLAPS, DAMPENING)
+    done = run_scenario("two-sites-failover", tmp_path, *sets)
+    summary, folder = done.summary, done.folder
     assert [e["moved"] for e in summary["events"]] == [["ca"], ["ca"], ["ca"], []]
     ca = summary["clients"]["ca"]
     assert ca["site_after"] == "west" and ca["tcp"]["reset_events"] == 3 * 2, ca["tcp"]

@@ -2,8 +2,9 @@
 
 Used by the checker unit tests (no root): it reads the topology (site
 positions, prepends, BFD, health agents) and replays the scenario's timeline
-on :mod:`testbed.labs.reasoning` (with business relationships: Gao-Rexford
-routes, and the policy check's routers without a route), writing the parts
+on :mod:`testbed.labs.steering`'s shortest AS paths, ties by router ID (with
+business relationships: Gao-Rexford routes, and the policy check's routers
+without a route), writing the parts
 of ``summary.json`` the checkers read (:meth:`FakeRun.data`; the model gives the others their
 defaults).  Outages of site failures vary a little from run to run and from
 client to client, as measured ones do (a deterministic jitter, seeded by the
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence, Set, Tuple
 
 from testbed.analysis.model import Summary
-from testbed.labs import gslbdesign, reasoning, remedies, steering
+from testbed.labs import gslbdesign, remedies, steering
 from testbed.labs.common import announced_prepend, uplink_neighbors
 from testbed.labs.variant import Variant
 from testbed.rundir import write_yaml
@@ -54,21 +55,21 @@ class FakeRun:
         self.calls.append(scenario)
         run = (self.variant.student, self.salt, len(self.calls))
         v = self.variant
-        pos = {t.name: t.pos for t in v.transits}
-        where = {s.name: pos[s.upstreams()[0]] for s in topo.sites}
+        where = [s.name for s in topo.sites]
         prepend = {s.name: announced_prepend(topo, s.name) for s in topo.sites}
         health = {s.name: s.health for s in topo.sites}
         ups = {s.name: uplink_neighbors(topo, s.name) for s in topo.sites}
         bfd = {s: all(n.bfd for n in ns) for s, ns in ups.items()}
         hold = {s: min(n.timers.hold for n in ns) for s, ns in ups.items()}
-        clients = v.client_positions()
+        clients = [c.name for c in v.clients]
         up = {s: True for s in where}
         policy = uses_relationships(topo)
-        load = topo.attackers is not None  # lab 7: ties by router ID, an attack, capacities
-        net = steering.net_of(topo) if load else None
+        load = topo.attackers is not None  # lab 7: an attack, capacities
+        # without relationships: the shortest AS path, ties by router ID (as the routers do)
+        net = None if policy else steering.net_of(topo)
 
         def as_sites() -> Dict[str, str]:
-            """Lab 7: AS -> its site, the sites up with their prepends."""
+            """AS -> its site, the sites up with their prepends."""
             assert net is not None
             announced = {s: u for s, u in net.sites.items() if up[s]}
             return steering.as_sites(dataclasses.replace(net, sites=announced, prepend=prepend))
@@ -76,16 +77,9 @@ class FakeRun:
         def catchment() -> Dict[str, Any]:
             if policy:  # lab 6: Gao-Rexford on the topology's relationships
                 return policy_catchment(topo, {s for s in where if up[s]}, prepend)
-            if net is not None:
-                routed = as_sites()
-                return {c: routed.get(asys) for c, asys in net.clients.items()}
-            sites = {s: (where[s], prepend[s]) for s in where if up[s]}
-            seen = reasoning.catchment(clients, sites)
-            for c, site in seen.items():
-                if site is None and sites:  # a tie: the routers break it (by router ID)
-                    length = {s: reasoning.path_length(clients[c], sp) for s, sp in sites.items()}
-                    seen[c] = min(s for s in sites if length[s] == min(length.values()))
-            return seen
+            routed = as_sites()
+            assert net is not None
+            return {c: routed.get(asys) for c, asys in net.clients.items()}
 
         current = catchment()
         states = [(None, "start", as_sites() if load else {})]  # (event index, kind, AS -> site)
@@ -152,7 +146,7 @@ class FakeRun:
         data = {"duration": scenario["duration"], "clients": figures, "events": events}
         if policy:
             data["policy"] = [{"phase": "converged", "passed": True, "no_route": no_routes(topo)}]
-        if net is not None:
+        if load and net is not None:
             data["load"] = fake_load(net, scenario, states)
         if "resolve" in ((scenario.get("traffic") or {}).get("kinds") or []):
             data["resolution"] = fake_resolution(topo, scenario, taken, run)

@@ -1,34 +1,51 @@
-"""Path reasoning on the lab chain."""
+"""Path reasoning on lab internets: chains (with chords and second homes), relationships."""
 
 from testbed.labs import reasoning
-
-CLIENTS = {"c0": 0, "c1": 1, "c2": 2, "c3": 3, "c4": 4}
-
-
-def test_path_length_counts_transits_origin_and_prepends():
-    assert reasoning.path_length(0, (0, 0)) == 2  # transit + origin
-    assert reasoning.path_length(0, (3, 0)) == 5
-    assert reasoning.path_length(2, (2, 4)) == 6
+from testbed.labs.variant import Client, Site, Transit, Variant
 
 
-def test_nearest_site_wins_and_ties_are_none():
-    sites = {"x": (0, 0), "y": (4, 0)}
-    seen = reasoning.catchment(CLIENTS, sites)
+def chain(sites, second_home=None, chords=()):
+    """Five transits t0..t4 in a line, client cN's ISP on tN; sites: role -> position."""
+    transits = tuple(Transit(f"t{i}", 65000 + i, i) for i in range(5))
+    clients = tuple(Client(f"c{i}", f"isp-c{i}", 64600 + i, i, f"t{i}") for i in range(5))
+    params = {"second_home": second_home or {}, "chords": [list(c) for c in chords]}
+    site = {r: Site(r, p, f"t{p}") for r, p in sites.items()}
+    return Variant(1, None, transits, clients, 64500, site, params)
+
+
+def test_the_shortest_as_path_wins_and_ties_are_none_undecided():
+    v = chain({"x": 0, "y": 4})
+    seen = v.catchment(decided=False)
     assert seen == {"c0": "x", "c1": "x", "c2": None, "c3": "y", "c4": "y"}
-    assert reasoning.has_ties(CLIENTS, sites)
-    assert not reasoning.has_ties(CLIENTS, {"x": (0, 0), "y": (3, 0)})
+    assert v.catchment()["c2"] == "x"  # by router ID: t1 (left) is lower than t3
+    assert None not in chain({"x": 0, "y": 3}).catchment(decided=False).values()
+    routing = v.shortest("x")
+    assert routing.routes["isp-c4"].path == ("t4", "t3", "t2", "t1", "t0", "anycast")
 
 
-def test_prepend_shifts_the_catchment():
-    seen = reasoning.catchment(CLIENTS, {"x": (0, 0), "y": (3, 4)})
-    assert set(seen.values()) == {"x"}
+def test_prepend_shifts_the_catchment_and_fewest_prepend():
+    v = chain({"x": 0, "y": 3})
+    assert set(v.catchment(prepend={"y": 4}).values()) == {"x"}
     assert reasoning.moved({"a": "x", "b": "y"}, {"a": "x", "b": "x"}) == ["b"]
+    assert v.fewest_prepend("x", "y") == 4
+    assert chain({"p": 2, "b": 1}).fewest_prepend("p", "b") == 2
 
 
-def test_min_prepend():
-    assert reasoning.min_prepend(CLIENTS, 0, 3) == 4
-    assert reasoning.min_prepend(CLIENTS, 2, 1) == 2
-    assert reasoning.best_site(1, {}) is None
+def test_a_chord_and_a_second_home_shorten_paths():
+    v = chain({"x": 0, "y": 4}, chords=[(0, 3)])
+    assert v.catchment(decided=False)["c3"] is None  # t3: x over the chord, y next door
+    assert v.catchment(decided=False)["c2"] is None  # t2: four ASes either way (t3-t0 too)
+    homed = chain({"x": 0, "y": 4}, second_home={"isp-c2": 1})
+    assert homed.catchment(decided=False)["c2"] == "x"  # via t1: one AS fewer
+
+
+def test_an_equally_good_route_from_a_tied_as_is_a_tie():
+    """y's best comes from u (site a), but x offers as short a route, and x ties a with b."""
+    rel = _rel(("x", "p", "peer"), ("x", "q", "peer"), ("u", "p", "peer"), ("y", "u", "peer"),
+               ("y", "x", "peer"))  # fmt: skip
+    routing = reasoning.best_routes(rel, {"a": (["p"], 0), "b": (["q"], 0)}, policy=False)
+    assert routing.ties == {"x", "y"}
+    assert routing.site_of("u") == "a" and routing.site_of("y") is None
 
 
 def _rel(*links):
