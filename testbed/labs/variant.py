@@ -52,6 +52,10 @@ LAB2_PREPENDS = (1, 2, 3, 4, 5)
 LAB2_TRIES = 300
 #: Lab 5: how its site fails (a silent failure costs UDP a hold time).
 LAB5_HOW = ("link-down", "silent")
+#: Lab 5's hold time (s) by failure kind: a silent site's longer than the TCP
+#: streams' 3 s timeout, so a stream to it times out before BGP moves its
+#: client (no reset, then a new connection elsewhere), never in a race with it.
+LAB5_HOLD = {"link-down": 3, "silent": 5}
 TRANSIT_NAMES = (
     "atlas", "boreal", "cobalt", "delta", "ember", "fjord", "garnet", "helix", "indigo",
     "jade", "krypton", "lumen", "nimbus", "onyx", "pulsar", "quartz", "raven", "sierra",
@@ -581,7 +585,8 @@ def _lab5(rng: random.Random) -> Drawn:
         )
         if roles is not None:
             pos, params = roles
-            return net, (pos, {**params, "how": rng.choice(LAB5_HOW)})
+            how = rng.choice(LAB5_HOW)
+            return net, (pos, {**params, "how": how, "hold": LAB5_HOLD[how]})
 
 
 #: Lab 6's transits by the part they play: ``hub``, ``east`` and ``west`` are

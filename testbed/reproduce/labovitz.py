@@ -59,13 +59,13 @@ def clique_sets(n: int, mrai: int) -> List[str]:
 
     Settle covers the path exploration of the bring-up (two MRAI rounds).
     Tdown measured here is about (N - 3) x MRAI, so the withdrawal's window
-    of (N - 1) x MRAI + 10 s leaves two MRAI rounds of quiet: the
+    of (N - 1) x MRAI + 5 s leaves two MRAI rounds of quiet: the
     announcement finds every MRAI timer expired.
     """
-    down = mrai * (n - 1) + 10
-    up = 2 * mrai + 8
+    down = mrai * (n - 1) + 5
+    up = 2 * mrai + 4
     sets = [f"topology=clique:{n}", f"bgp.mrai={mrai}", "expect=[]"]
-    return sets + timeline(2 * mrai + 5, [2, 2 + down], up)
+    return sets + timeline(2 * mrai + 3, [2, 2 + down], up)
 
 
 def probe_sets(mrai: int) -> List[str]:
@@ -76,7 +76,7 @@ def probe_sets(mrai: int) -> List[str]:
         for at, kind in ((w1, "withdraw"), (a, "restore"), (w2, "withdraw"))
     )
     sets = ["topology=chain:3", f"bgp.mrai={mrai}", "expect=[]", f"timeline=[{events}]"]
-    return sets + [f"settle={2 * mrai + 5}", f"duration={w2 + mrai + 6}"]
+    return sets + [f"settle={2 * mrai + 3}", f"duration={w2 + mrai + 4}"]
 
 
 def withdrawal_note(tdown: Optional[float], mrai: int, frr: Optional[str]) -> str:

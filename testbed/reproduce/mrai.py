@@ -115,7 +115,7 @@ class MraiMultiples(Experiment):
         for r in range(1, (repeat or (1 if quick else 3)) + 1):
             for mrai in self.mrais(quick):
                 sets = [f"bgp.mrai={mrai}"]
-                sets += timeline(2 * mrai + 5, [2, 2 + 3 * mrai + 8], mrai + 6)
+                sets += timeline(2 * mrai + 3, [2, 2 + 3 * mrai + 5], mrai + 4)
                 out.append(Planned({"mrai": mrai}, SCENARIO, sets, r))
         return out
 

@@ -18,8 +18,11 @@ import pytest
 
 from tests.integration.helpers import cli, run_scenario
 
-#: Shorter timelines than the shipped 60 s (the events keep their order).
-SHORT = ["settle=3", "duration=24", "timeline.0.at=8", "timeline.1.at=16"]
+#: Shorter timelines than the shipped 60 s (the events keep their order): 5 s of
+#: baseline, 6 s for a failure (a hold time of 3 s and convergence) and for the restore.
+SHORT = ["settle=3", "duration=17", "timeline.0.at=5", "timeline.1.at=11"]
+#: flap's six events 7 s apart instead of 8 (a failover or a restore takes under 3 s).
+FLAP = ["settle=3", "duration=45", *(f"timeline.{i}.at={5 + 7 * i}" for i in range(6))]
 KEEPALIVE, HOLD = 1, 3
 
 _runs: Dict[str, dict] = {}
@@ -168,7 +171,7 @@ def test_shipped_scenario_meets_its_expectations(tmp_path_factory, scenario):
 
 
 def test_flap_resets_the_moved_clients_streams_on_every_failover(tmp_path_factory):
-    s = run(tmp_path_factory, "flap")
+    s = run(tmp_path_factory, "flap", *FLAP)
     failed = [e for e in s["expect"] if not e["passed"]]
     assert s["_exit"] == 0 and not failed, failed
     victims = clients_of(s, failed_site(s))

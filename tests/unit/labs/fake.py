@@ -33,6 +33,10 @@ from testbed.topology.relationships import uses_relationships
 ATTACK = ("attack_start", "attack_stop")
 
 
+#: The TCP streams' timeout (testbed/probes/tcp.py ``--timeout``): no answer for this long.
+STREAM_TIMEOUT_S = 3.0
+
+
 def jitter(*key: object) -> float:
     """A number in [0, 1), always the same for the same key."""
     digest = hashlib.sha256("|".join(map(str, key)).encode()).digest()
@@ -112,9 +116,12 @@ class FakeRun:
                 c: {"from": current[c], "to": after[c]} for c in clients if after[c] != current[c]
             }
             for c in moves:
+                timed_out = False
                 if kind == "fail_site" and event.get("how") == "silent" and not bfd[site]:
                     # the hold time, counted from the last keepalive (up to 1 s before)
                     gap = round(hold[site] - 1.0 + jitter(*run, index, c), 3)
+                    # the streams give up first and reconnect elsewhere: no reset
+                    timed_out = gap > STREAM_TIMEOUT_S
                 elif kind == "fail_site":
                     gap = round(0.15 + 0.25 * jitter(*run, index, c), 3)
                 elif kind == "kill_service" and agent is not None:
@@ -122,7 +129,8 @@ class FakeRun:
                 else:
                     gap = 0.3
                 figures[c]["dns"]["outages"].append({"start": t, "duration": gap})
-                figures[c]["tcp"]["resets"] += [{"t": t + gap}, {"t": t + gap}]
+                if not timed_out:
+                    figures[c]["tcp"]["resets"] += [{"t": t + gap}, {"t": t + gap}]
             params = {k: event[k] for k in ("site", "how", "count") if event.get(k) is not None}
             events.append(
                 {
