@@ -335,12 +335,13 @@ def _lab5(v: Variant) -> Quiz:
         f"Your anycast AS AS{v.anycast_asn} has three sites:",
         f"{fails} fails ({v.params['how']}: "
         + (
-            "its links stay up, only BGP's hold time of 3 s notices"
+            f"its links stay up, only BGP's hold time of {v.params['hold']} s notices"
             if v.params["how"] == "silent"
             else "its BGP session ends at once"
         )
         + f") and comes back; then {shifts} prepends its AS path "
-        f"{count} time(s). Every client runs TCP streams and DNS (UDP) queries.",
+        f"{count} time(s). Every client runs TCP streams (a message every 0.2 s; "
+        "no answer for 3 s: a timeout, then a new connection) and DNS (UDP) queries.",
     )
     questions = [
         Question(
