@@ -71,6 +71,11 @@ SITE_NAMES = (
     "nrt", "icn", "sea", "ord", "mia", "gru", "scl", "yyz", "dfw", "lax", "hkg", "dxb",
 )  # fmt: skip
 REFERENCE = "reference"
+#: Each lab's variant generation (1 where not listed): bumped when the variants a
+#: lab draws change, so that ``lab check`` tells a working copy made before the
+#: change to start again instead of taking it for an edited one. Labs 1-5 drew
+#: a chain of five transits with one ISP each in generation 1.
+GENERATION: Dict[int, int] = {1: 2, 2: 2, 3: 2, 4: 2, 5: 2}
 #: Longest student ID accepted.
 STUDENT_MAX = 64
 #: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
@@ -310,6 +315,11 @@ class Variant:
     def as_dict(self) -> Dict[str, Any]:
         """Plain data (for ``.lab.json``, templates and ``--json``)."""
         return asdict(self)
+
+
+def generation(lab: int) -> int:
+    """The generation of the variants this code draws for ``lab`` (:data:`GENERATION`)."""
+    return GENERATION.get(lab, 1)
 
 
 def check_student(student: Optional[str], where: str = "--student") -> Optional[str]:

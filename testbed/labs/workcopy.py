@@ -30,7 +30,14 @@ import jinja2
 from testbed.errors import InputError
 from testbed.labs.registry import COMMON_DIR, Lab
 from testbed.labs.signing import Key, Keyring, Tampered, check_data, sign_data
-from testbed.labs.variant import Variant, check_student, diagram, make_variant, seed_of
+from testbed.labs.variant import (
+    Variant,
+    check_student,
+    diagram,
+    generation,
+    make_variant,
+    seed_of,
+)
 
 STATE = ".lab.json"
 #: Said by ``lab start`` and ``lab check`` when a student's variant is not salted.
@@ -148,6 +155,7 @@ def render(
             "solution": solution,
             "variant": variant.as_dict(),
             "digest": digest(lab.number, variant),
+            "generation": generation(lab.number),
             "salted": course is not None,
         }
         if course is not None:
@@ -227,8 +235,9 @@ def open_copy(
         The variant, whether it is salted, and notes for the user.
 
     Raises:
-        InputError: no working copy, another lab's, another student's, made
-            with another course secret or without the one given.
+        InputError: no working copy, another lab's, another student's, one
+            made by a version that draws other variants (:func:`generation`),
+            made with another course secret or without the one given.
         Tampered: ``.lab.json`` was edited (its digest or signature does not match).
     """
     state = read_state(dest)
@@ -243,6 +252,15 @@ def open_copy(
     owner = check_student(state.get("student"), f"{where}: student")
     if student is not None and owner != student:
         raise InputError(f"{dest}: this working copy is student {owner!r}'s, not {student!r}")
+    made, now = state.get("generation", 1), generation(lab.number)
+    if made != now:
+        which = "an older" if isinstance(made, int) and made < now else "another"
+        raise InputError(
+            f"was made by {which} anycast-testbed, whose lab {lab.number} variants differ "
+            f"(generation {made}; this one draws generation {now}): make a new working copy "
+            "with lab start and move your answers into it",
+            str(where),
+        )
     course = ring.course if ring else None
     salted = state.get("salted") is True
     notes: List[str] = []

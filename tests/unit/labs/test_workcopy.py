@@ -11,7 +11,7 @@ import yaml
 from testbed.errors import InputError
 from testbed.labs.registry import LABS, LABS_DIR, get_lab
 from testbed.labs.signing import Tampered
-from testbed.labs.variant import make_variant
+from testbed.labs.variant import generation, make_variant
 from testbed.labs.workcopy import STATE, read_state, render, sources, variant_of
 
 NUMBERS = [lab.number for lab in LABS]
@@ -174,3 +174,20 @@ def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
         ran = [{k: v for k, v in e.items() if k in keys} for e in checker.timeline(variant)]
         assert handed == ran
         assert all(e.at > 0 for e in loaded.scenario.timeline)
+
+
+@pytest.mark.parametrize("lab", NUMBERS)
+def test_a_copy_records_the_generation_of_its_variants(tmp_path, lab):
+    item = get_lab(lab)
+    render(item, make_variant(lab, "alice"), tmp_path / "w")
+    assert read_state(tmp_path / "w")["generation"] == generation(lab)
+
+
+def test_a_copy_made_before_the_variants_changed_is_told_to_start_again(tmp_path):
+    """Lab 1's variants changed (generation 2): an older copy is bad input, not tampering."""
+    item = get_lab(1)
+    dest = tmp_path / "w"
+    render(item, make_variant(1, "alice"), dest)
+    _tamper(dest, lambda s: s.pop("generation"))  # as copies made before it had none
+    with pytest.raises(InputError, match=r"made by an older anycast-testbed, whose lab 1 "):
+        variant_of(item, dest, None)
