@@ -184,18 +184,8 @@ def poll_interval(routers: int) -> float:
 def _bfd(
     t: float, router: str, peer: str, state: str, previous: Optional[str], reason: Optional[str]
 ) -> Dict[str, Any]:
-    """A BFD session's state change, as bfdd's or BIRD's log says it."""
-    return {
-        "t": t,
-        "kind": "bfd",
-        "router": router,
-        "peer": peer,
-        "event": "state",
-        "state": state,
-        "previous": previous,
-        "source": "log",
-        "reason": reason,
-    }
+    """A BFD session's state change, as bfdd's or BIRD's log says it (a BGP state's shape)."""
+    return {**_state(t, router, peer, state, previous, "log", reason), "kind": "bfd"}
 
 
 class BgpRecorder:
