@@ -1,19 +1,22 @@
-"""Lab 3, failover: link-down versus silent failure, and BFD for a sub-second failover.
+"""Lab 3, failover: link-down versus silent failure, and a BFD design within a budget.
 
 The student measures the outage of the variant's failing site's clients when
-the site's uplink goes down and when the site goes silent (links up, nothing
-answers: only the hold timer notices), writes both in ``answers.yaml``, then
-enables BFD (topology ``bfd:`` block, per-session ``bfd: true``, or the
-scenario's ``bfd:``) and tunes it so that a silent failure costs less than a
-second.  The checker runs a silent failure with the student's settings.
+the site's uplink goes down, predicts the outage of a silent failure (links
+up, nothing answers: only the hold timer notices) from the hold time, and
+designs BFD for the failing site's sessions: with the operator's detect
+multiplier, the largest transmit interval whose silent failure stays within
+the variant's outage budget.  Every BFD packet costs both routers work, so a
+detection time that leaves more of the budget unused than the variant's
+is too cautious (``slack_ms``), and one that leaves BGP less than it needs fails the run.
 
-The two outages are measurements, so they are checked against the
-student's **own runs** (the run folders in ``WORKDIR/runs/``): a figure
-passes when one of their runs of their variant (its sites, a link-down or a
-silent failure of its failing site; for the silent one without BFD and with
-the variant's hold time) measured it.  A copied ``answers.yaml`` fails: the
-other student's figures are not what this student's runs measured.  Every
-answer is graded only together with the check's own run.
+Graded against reasoning where the answer is a property of the variant (the
+predicted silent outage, the largest interval); against the student's **own
+runs** (the run folders in ``WORKDIR/runs/``) where it is a measurement (the
+link-down outage: a copied ``answers.yaml`` fails); and against the check's
+own run, which fails the site silently twice (a threshold is checked more
+than once).  A run that contradicts the reasoning (the clients did not come
+back between the two failures, or an outage shorter than BFD can detect) is
+the testbed's failure, not the student's.
 """
 
 from __future__ import annotations
@@ -39,19 +42,31 @@ from testbed.labs.runner import (
     max_outage_in,
     past_runs,
     sites_after_event,
+    sites_before,
     window,
 )
 from testbed.labs.variant import Variant
 
-#: The outage a silent failure must stay under, in seconds.
-TARGET_S = 1.0
+#: The keepalive (s) the lab's scenario runs with.
+KEEPALIVE_S = 1
+#: A predicted silent outage may exceed the hold time by this much (s): BGP's own time.
+CONVERGE_S = 0.5
 #: A stated outage matches a run's when within this (summary.json has ms; 10 ms rounding is fine).
 MATCH_S = 0.011
-#: When the check's run fails the site, restores it, and how long it lasts (seconds).
-FAIL_AT_S, RESTORE_AT_S, DURATION_S = 3, 8, 10
+#: The check's run: two silent failures of the failing site (fail, restore, fail,
+#: restore) and its length (seconds); the clients are back before the second.
+FAILS_AT_S, RESTORES_AT_S, DURATION_S = (3, 11), (6, 14), 17
 HINT_BFD = (
     "a silent peer is only noticed when a timer expires; BGP's hold time is at least 3 s, "
     "a protocol built to detect dead neighbours in milliseconds is not"
+)
+HINT_MULTIPLIER = (
+    "the operator's detect multiplier (TASK.md) is how many packets in a row may be lost "
+    "before a session goes down; keep it and design the interval"
+)
+HINT_CAUTIOUS = (
+    "every BFD packet costs both routers work: the detection time (RFC 5880 section 6.8.4) "
+    "should use the budget, leaving BGP only what it needs to withdraw and converge"
 )
 HINT_FAST = (
     "BFD detection time depends on the transmit interval and the detect multiplier "
@@ -64,14 +79,28 @@ HINT_LINK_DOWN = (
     "loss ends the directly connected BGP session at once"
 )
 HINT_SILENT = (
-    "state what one of your own silent-failure runs (no BFD, the hold time of TASK.md) "
-    "measured; a silent neighbour is declared dead when the hold timer expires, counted "
-    "from the last keepalive received"
+    "a silent neighbour is declared dead when the hold timer expires, counted from the "
+    "last keepalive received; then BGP withdraws and converges"
 )
-HINT_BFD_ANSWER = (
-    "BFD detection time depends on the transmit interval and the detect multiplier you "
-    "configured (RFC 5880 section 6.8.4; docs/topology.md, bfd)"
+HINT_INTERVAL = (
+    "the detection time is interval x multiplier (RFC 5880 section 6.8.4); the budget "
+    "must also hold what BGP needs after detection (TASK.md)"
 )
+HINT_RERUN = "the run contradicts how BGP and BFD work here: check again"
+
+
+def largest_interval_ms(v: Variant) -> int:
+    """The largest BFD interval (ms) whose silent failure fits the variant's budget."""
+    return int((v.params["budget_ms"] - v.params["reserve_ms"]) // v.params["multiplier"])
+
+
+def silent_window(hold: float) -> Tuple[float, float]:
+    """The outage (s) a silent failure without BFD causes: [earliest, latest].
+
+    The hold timer runs from the last keepalive received (up to one keepalive
+    before the failure); BGP then withdraws and converges.
+    """
+    return hold - KEEPALIVE_S, hold + CONVERGE_S
 
 
 def check(ctx: LabContext) -> List[CheckItem]:
@@ -86,6 +115,7 @@ def check(ctx: LabContext) -> List[CheckItem]:
     v = ctx.variant
     fails = v.site[v.params["fails"]]
     other = next(s for r, s in v.site.items() if r != v.params["fails"])
+    budget_s = v.params["budget_ms"] / 1000
     out: List[CheckItem] = []
     _scenario, topo, first = scenario_topology_item(ctx)
     out.append(first)
@@ -94,72 +124,136 @@ def check(ctx: LabContext) -> List[CheckItem]:
         out.append(site_item(ctx, topo, "a", "site-a"))
         out.append(site_item(ctx, topo, "b", "site-b"))
     if topo is not None and all(i.passed for i in out):
-        ups = uplink_neighbors(topo, fails.name)
-        on = [n for n in ups if n.bfd]
-        out.append(
-            item(
-                "bfd",
-                f"BFD watches {fails.name}'s BGP session",
-                bool(ups) and len(on) == len(ups),
-                of(len(on), len(ups), "uplink session(s) with BFD"),
-                HINT_BFD,
-            )
-        )
+        out += design_items(v, topo)
     given, problem = read(ctx)
     out.append(complete_item("answers-complete", "answers.yaml", problem))
     later = [
-        ("moved", f"{fails.name}'s clients fail over to {other.name}"),
-        ("sub-second", f"a silent failure of {fails.name} costs its clients < {TARGET_S:g} s"),
+        ("moved", f"{fails.name}'s clients fail over to {other.name}, both times"),
+        (
+            "budget",
+            f"a silent failure of {fails.name} costs its clients < {budget_s:g} s, both times",
+        ),
         ("answer-link-down", "answers.yaml: outage when the uplink goes down, as you measured it"),
         (
             "answer-silent",
-            f"answers.yaml: outage of a silent failure with hold {v.params['hold']} s and no "
-            "BFD, as you measured it",
+            f"answers.yaml: predicted outage of a silent failure with hold {v.params['hold']} s "
+            "and no BFD",
         ),
-        ("answer-bfd", "answers.yaml: BFD detection time with your settings"),
+        ("answer-interval", "answers.yaml: the largest BFD interval your budget allows"),
     ]
-    if topo is None or len(out) < 6 or not all(i.passed for i in out):
-        return out + skip_all([("run", "the testbed ran a silent failure")] + later)
-    timeline = [
-        {"at": FAIL_AT_S, "event": "fail_site", "site": fails.name, "how": "silent"},
-        {"at": RESTORE_AT_S, "event": "restore", "site": fails.name},
-    ]
+    if topo is None or len(out) < 8 or not all(i.passed for i in out):
+        return out + skip_all([("run", "the testbed ran two silent failures")] + later)
+    timeline: List[Dict[str, Any]] = []
+    for fail_at, restore_at in zip(FAILS_AT_S, RESTORES_AT_S, strict=True):
+        timeline.append({"at": fail_at, "event": "fail_site", "site": fails.name, "how": "silent"})
+        timeline.append({"at": restore_at, "event": "restore", "site": fails.name})
     summary, ran = run_item(
         ctx,
         topo,
         lab_scenario("lab3-check", DURATION_S, timeline),
-        "a silent failure on your settings",
+        "two silent failures on your settings",
     )
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
     titles = dict(later)
-    theirs = catchment_of(v, fails.name)
-    after = sites_after_event(summary, 0)
-    moved = sum(1 for c in theirs if after.get(c) == other.name)
+    out += run_items(v, topo, summary, titles)
+    return out + answer_items(ctx, given, titles)
+
+
+def design_items(v: Variant, topo: Any) -> List[CheckItem]:
+    """BFD on the failing site's sessions, the operator's multiplier, an interval not too small."""
+    fails = v.site[v.params["fails"]].name
+    ups = uplink_neighbors(topo, fails)
+    on = [n for n in ups if n.bfd]
+    out = [
+        item(
+            "bfd",
+            f"BFD watches {fails}'s BGP session",
+            bool(ups) and len(on) == len(ups),
+            of(len(on), len(ups), "uplink session(s) with BFD"),
+            HINT_BFD,
+        )
+    ]
+    want = v.params["multiplier"]
+    if not out[0].passed:
+        return out + skip_all(
+            [
+                ("bfd-multiplier", f"BFD keeps the operator's detect multiplier ({want})"),
+                ("bfd-not-too-cautious", "BFD's detection time uses the budget"),
+            ]
+        )
+    multipliers = sorted({n.bfd_multiplier for n in on})
     out.append(
+        item(
+            "bfd-multiplier",
+            f"BFD keeps the operator's detect multiplier ({want})",
+            multipliers == [want],
+            f"multiplier {', '.join(map(str, multipliers))}",
+            HINT_MULTIPLIER,
+            expected=want,
+            actual=multipliers,
+        )
+    )
+    detection = min(n.bfd_interval * n.bfd_multiplier for n in on)
+    slack = v.params["slack_ms"]
+    floor = v.params["budget_ms"] - slack
+    out.append(
+        item(
+            "bfd-not-too-cautious",
+            f"BFD's detection time uses the budget (leaves at most {slack} ms of it unused)",
+            detection >= floor,
+            f"detection {detection:g} ms of a {v.params['budget_ms']} ms budget",
+            HINT_CAUTIOUS,
+            expected=f">= {floor}",
+            actual=detection,
+        )
+    )
+    return out
+
+
+def run_items(v: Variant, topo: Any, summary: Any, titles: Dict[str, str]) -> List[CheckItem]:
+    """The check run's two silent failures: everybody moved, each outage within budget."""
+    fails = v.site[v.params["fails"]]
+    other = next(s for r, s in v.site.items() if r != v.params["fails"])
+    theirs = catchment_of(v, fails.name)
+    base = sites_before(summary)
+    failures = range(0, 2 * len(FAILS_AT_S), 2)
+    moved = [sum(1 for c in theirs if sites_after_event(summary, i).get(c) == other.name)
+             for i in failures]  # fmt: skip
+    back = sites_after_event(summary, 1)
+    came_back = all(back.get(c) == base.get(c) for c in theirs)
+    worst = []
+    for i in failures:
+        start, end = window(summary, i)
+        worst.append(max((max_outage_in(summary, c, start - 1.0, end) for c in theirs), default=0))
+    on = [n for n in uplink_neighbors(topo, fails.name) if n.bfd]
+    detection_s = min(n.bfd_interval * n.bfd_multiplier for n in on) / 1000
+    # a move every time, back in between, no outage shorter than detection: else the testbed
+    odd = not came_back or any(0 < w < detection_s - 0.1 for w in worst)
+    all_moved = all(m == len(theirs) for m in moved)
+    budget_s = v.params["budget_ms"] / 1000
+    return [
         item(
             "moved",
             titles["moved"],
-            moved == len(theirs),
-            of(moved, len(theirs), f"of {fails.name}'s clients moved"),
-            HINT_BFD,
-        )
-    )
-    start, end = window(summary, 0)
-    worst = max((max_outage_in(summary, c, start - 1.0, end) for c in theirs), default=0.0)
-    out.append(
+            all_moved and came_back,
+            ", ".join(of(m, len(theirs), "moved") for m in moved)
+            + ("" if came_back else "; they did not come back in between"),
+            HINT_BFD if came_back else HINT_RERUN,
+            testbed=not came_back,
+        ),
         item(
-            "sub-second",
-            titles["sub-second"],
-            worst < TARGET_S,
-            f"worst outage {worst:.2f} s",
-            HINT_FAST,
-            expected=f"< {TARGET_S:g}",
-            actual=round(worst, 3),
-        )
-    )
-    return out + answer_items(ctx, topo, given, titles)
+            "budget",
+            titles["budget"],
+            all(w < budget_s for w in worst) and not odd,
+            "worst outage " + ", ".join(f"{w:.2f} s" for w in worst) + f" (budget {budget_s:g} s)",
+            HINT_RERUN if odd else HINT_FAST,
+            testbed=odd,
+            expected=f"< {budget_s:g}",
+            actual=[round(w, 3) for w in worst],
+        ),
+    ]
 
 
 def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
@@ -168,8 +262,8 @@ def read(ctx: LabContext) -> Tuple[Dict[str, Any], Optional[str]]:
         ctx.read_answers("answers.yaml"),
         {
             "outage_link_down_s": lambda x: answers.number(x, 0, 600),
-            "outage_silent_s": lambda x: answers.number(x, 0, 600),
-            "bfd_detection_ms": lambda x: answers.number(x, 0, 1e7),
+            "predicted_outage_silent_s": lambda x: answers.number(x, 0, 600),
+            "largest_interval_ms": lambda x: answers.number(x, 1, 1e6),
         },
     )
 
@@ -218,23 +312,12 @@ def run_failure(v: Variant, run: PastRun) -> Optional[Tuple[str, Set[float]]]:
 
 
 def own_figures(ctx: LabContext, how: str) -> List[Tuple[str, Set[float]]]:
-    """(run folder name, figures) of the student's runs of ``how`` failures that count.
-
-    A silent failure only counts without BFD on the failing site's sessions
-    and with the variant's hold time on them (what ``answers.yaml`` asks).
-    """
-    v = ctx.variant
-    fails = v.site[v.params["fails"]].name
+    """(run folder name, figures) of the student's runs of ``how`` failures."""
     out = []
     for run in past_runs(ctx.workdir / "runs", ctx.keyring):
-        found = run_failure(v, run)
-        if found is None or found[0] != how:
-            continue
-        if how == "silent":
-            ups = uplink_neighbors(run.topology, fails)
-            if any(n.bfd for n in ups) or any(n.timers.hold != v.params["hold"] for n in ups):
-                continue
-        out.append((run.path.name, found[1]))
+        found = run_failure(ctx.variant, run)
+        if found is not None and found[0] == how:
+            out.append((run.path.name, found[1]))
     return out
 
 
@@ -250,7 +333,7 @@ def figure_item(
     if not runs:
         detail = (
             f"no {how} failure of {fails} for your sites in runs/ yet: run scenario.yaml "
-            "with --out runs in your working copy (README, steps 2-3)"
+            "with --out runs in your working copy (README, step 2)"
         )
     elif match is None:
         detail = f"{stated:g} s is not what your {len(runs)} {how} run(s) in runs/ measured"
@@ -260,26 +343,25 @@ def figure_item(
     return item(id_, title, match is not None, detail, hint, expected=expected, actual=stated)
 
 
-def answer_items(
-    ctx: LabContext, topo: Any, given: Dict[str, Any], titles: Dict[str, str]
-) -> List[CheckItem]:
+def answer_items(ctx: LabContext, given: Dict[str, Any], titles: Dict[str, str]) -> List[CheckItem]:
     """The graded items of ``answers.yaml`` (only ever built after the check's run).
 
     Args:
         ctx: the lab context.
-        topo: the effective topology (for the BFD question).
         given: the parsed answers (all present: ``answers-complete`` passed).
         titles: item id -> title.
 
     Returns:
-        Three items: link-down outage and silent outage (each against the
-        student's own runs), BFD detection time with the student's settings.
+        Three items: the link-down outage (against the student's own runs), the
+        predicted silent outage and the largest interval (against reasoning).
     """
     v = ctx.variant
-    on = [n for n in uplink_neighbors(topo, v.site[v.params["fails"]].name) if n.bfd]
-    want = max((n.bfd_interval * n.bfd_multiplier for n in on), default=None)
-    ms = given["bfd_detection_ms"]
-    ok = want is not None and abs(ms - want) < 0.5
+    low, high = silent_window(v.params["hold"])
+    silent = given["predicted_outage_silent_s"]
+    silent_ok = low <= silent <= high
+    largest = largest_interval_ms(v)
+    interval = given["largest_interval_ms"]
+    interval_ok = abs(interval - largest) <= 1
     return [
         figure_item(
             ctx,
@@ -289,21 +371,22 @@ def answer_items(
             given["outage_link_down_s"],
             HINT_LINK_DOWN,
         ),
-        figure_item(
-            ctx,
+        item(
             "answer-silent",
             titles["answer-silent"],
-            "silent",
-            given["outage_silent_s"],
+            silent_ok,
+            f"{silent:g} s" + ("" if silent_ok else " is not what the hold timer gives"),
             HINT_SILENT,
+            expected=[low, high],
+            actual=silent,
         ),
         item(
-            "answer-bfd",
-            titles["answer-bfd"],
-            ok,
-            f"{ms:g} ms" if ok else f"{ms:g} ms does not fit your BFD settings",
-            HINT_BFD_ANSWER,
-            expected=want,
-            actual=ms,
+            "answer-interval",
+            titles["answer-interval"],
+            interval_ok,
+            f"{interval:g} ms" + ("" if interval_ok else " does not fit the budget as asked"),
+            HINT_INTERVAL,
+            expected=largest,
+            actual=interval,
         ),
     ]

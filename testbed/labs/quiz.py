@@ -35,11 +35,6 @@ from testbed.labs.variant import Variant, diagram, make_variant
 
 #: Seeds drawn when none is given: short enough to type again.
 SEED_RANGE = 10**6
-#: Why a lab has nothing to quiz (its answers are not graded by reasoning).
-NOTHING = {
-    3: "lab 3 has no answers graded by reasoning (its outages are what your own runs "
-    "measure, its BFD time follows your own settings): nothing to quiz",
-}
 
 
 @dataclass(frozen=True)
@@ -298,6 +293,50 @@ def _lab2(v: Variant) -> Quiz:
 
     solution = {"before": base, "med_backup_clients": on_backup, "min_prepend": fewest}
     return Quiz(2, "answers.yaml", intro, questions, grade, _nest(solution))
+
+
+def _lab3(v: Variant) -> Quiz:
+    from testbed.labs import lab3
+
+    fails = v.site[v.params["fails"]].name
+    p = v.params
+    intro = _chain_intro(
+        v,
+        f"Your anycast AS AS{v.anycast_asn} has two sites:",
+        f"{fails} fails silently (links up, nothing answers). BGP runs with keepalive "
+        f"{lab3.KEEPALIVE_S} s and hold time {p['hold']} s. Your outage budget is "
+        f"{p['budget_ms']} ms, the operator's BFD detect multiplier {p['multiplier']}; after "
+        f"BFD declares the site down, BGP needs up to {p['reserve_ms']} ms to withdraw and "
+        "converge.",
+    )
+    silent = Question(
+        "predicted_outage_silent_s",
+        f"without BFD: at most how many seconds are {fails}'s clients without service?",
+        "number",
+        high=600,
+    )
+    largest = Question(
+        "largest_interval_ms",
+        "the largest BFD interval (ms) that keeps a silent failure within the budget",
+        "number",
+        low=1,
+        high=1e6,
+    )
+    low, high = lab3.silent_window(p["hold"])
+    want = lab3.largest_interval_ms(v)
+
+    def grade(given: Dict[str, Any]) -> List[Mark]:
+        return [
+            _same(
+                "the silent outage",
+                low <= given[silent.key] <= high,
+                lab3.HINT_SILENT,
+            ),
+            _same("the largest interval", abs(given[largest.key] - want) <= 1, lab3.HINT_INTERVAL),
+        ]
+
+    solution = {silent.key: p["hold"], largest.key: want}
+    return Quiz(3, "answers.yaml", intro, [silent, largest], grade, solution)
 
 
 def _lab4(v: Variant) -> Quiz:
@@ -643,6 +682,7 @@ def _lab9(v: Variant) -> Quiz:
 QUIZZES: Dict[int, Callable[[Variant], Quiz]] = {
     1: _lab1,
     2: _lab2,
+    3: _lab3,
     4: _lab4,
     5: _lab5,
     6: _lab6,
@@ -660,7 +700,7 @@ def make_quiz(lab: int, seed: int) -> Tuple[Variant, Quiz]:
     """
     get_lab(lab)
     if lab not in QUIZZES:
-        raise InputError(NOTHING.get(lab, f"lab {lab} has no answers graded by reasoning"))
+        raise InputError(f"lab {lab} has no answers graded by reasoning: nothing to quiz")
     variant = make_variant(lab, seed=seed)
     return variant, QUIZZES[lab](variant)
 

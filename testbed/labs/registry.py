@@ -81,7 +81,7 @@ LABS: List[Lab] = [
         3,
         "failover",
         "Failover",
-        "link-down versus silent failure; BFD and timers for a sub-second failover",
+        "link-down versus silent failure; a BFD design within an outage budget",
         ("topology.yaml", "scenario.yaml", "answers.yaml"),
         "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
     ),

@@ -75,11 +75,21 @@ REFERENCE = "reference"
 #: lab draws change, so that ``lab check`` tells a working copy made before the
 #: change to start again instead of taking it for an edited one. Labs 1-5 drew
 #: a chain of five transits with one ISP each in generation 1.
-GENERATION: Dict[int, int] = {1: 2, 2: 2, 3: 2, 4: 2, 5: 2}
+GENERATION: Dict[int, int] = {1: 2, 2: 2, 3: 3, 4: 2, 5: 2}
 #: Longest student ID accepted.
 STUDENT_MAX = 64
 #: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
 HOLD_TIMES = (3, 4, 5, 6, 7, 8)
+#: Lab 3: the operator's BFD detect multipliers a variant draws from.
+LAB3_MULTIPLIERS = (3, 4, 5)
+#: Lab 3: the largest BFD intervals (ms) a variant's outage budget is made for.
+LAB3_INTERVALS_MS = tuple(range(50, 160, 10))
+#: Lab 3: what a budget leaves BGP after BFD's detection (ms): withdraw and converge.
+LAB3_RESERVE_MS = 400
+#: Lab 3: the largest outage budget a variant draws (ms): failover under a second.
+LAB3_MAX_BUDGET_MS = 1000
+#: Lab 3: a BFD detection time may leave at most this much of the budget unused (ms).
+LAB3_SLACK_MS = 500
 #: Lab 7: transits in the chain and eyeball ISPs (one client each) it draws from.
 LAB7_TRANSITS = (6, 7)
 LAB7_ISPS = (5, 6, 7)
@@ -542,8 +552,31 @@ def _lab3(rng: random.Random) -> Drawn:
         net = _structured(rng)
         pos = _two_sites(rng, net, ("a", "b"))
         if pos is not None:
-            params = {"fails": rng.choice(("a", "b")), "hold": rng.choice(HOLD_TIMES)}
+            params: Dict[str, Any] = {
+                "fails": rng.choice(("a", "b")),
+                "hold": rng.choice(HOLD_TIMES),
+            }
+            params.update(lab3_budget(rng))
             return net, (pos, params)
+
+
+def lab3_budget(rng: random.Random) -> Dict[str, int]:
+    """Lab 3's BFD design: the operator's multiplier, an outage budget (ms), its rules.
+
+    The budget is made for a largest interval of 50-150 ms: detection
+    (interval x multiplier) plus :data:`LAB3_RESERVE_MS` for BGP, at most
+    :data:`LAB3_MAX_BUDGET_MS`.  ``reserve_ms`` and ``slack_ms`` are the
+    rules the hand-out states (not drawn).
+    """
+    multiplier = rng.choice(LAB3_MULTIPLIERS)
+    fits = [i for i in LAB3_INTERVALS_MS if LAB3_RESERVE_MS + multiplier * i <= LAB3_MAX_BUDGET_MS]
+    largest = rng.choice(fits)
+    return {
+        "multiplier": multiplier,
+        "budget_ms": LAB3_RESERVE_MS + multiplier * largest,
+        "reserve_ms": LAB3_RESERVE_MS,
+        "slack_ms": LAB3_SLACK_MS,
+    }
 
 
 def _lab4(rng: random.Random) -> Drawn:

@@ -65,6 +65,10 @@ class FakeRun:
         ups = {s.name: uplink_neighbors(topo, s.name) for s in topo.sites}
         bfd = {s: all(n.bfd for n in ns) for s, ns in ups.items()}
         hold = {s: min(n.timers.hold for n in ns) for s, ns in ups.items()}
+        detect = {
+            s: max((n.bfd_interval * n.bfd_multiplier for n in ns if n.bfd), default=0) / 1000
+            for s, ns in ups.items()
+        }
         clients = [c.name for c in v.clients]
         up = {s: True for s in where}
         policy = uses_relationships(topo)
@@ -122,6 +126,9 @@ class FakeRun:
                     gap = round(hold[site] - 1.0 + jitter(*run, index, c), 3)
                     # the streams give up first and reconnect elsewhere: no reset
                     timed_out = gap > STREAM_TIMEOUT_S
+                elif kind == "fail_site" and event.get("how") == "silent":
+                    # BFD's detection, then BGP withdraws and converges (0.1-0.3 s)
+                    gap = round(detect[site] + 0.1 + 0.2 * jitter(*run, index, c), 3)
                 elif kind == "fail_site":
                     gap = round(0.15 + 0.25 * jitter(*run, index, c), 3)
                 elif kind == "kill_service" and agent is not None:

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from testbed.labs import answers, lab1, lab2, lab4, lab5, lab6, lab7, lab8, lab9
+from testbed.labs import answers, lab1, lab2, lab3, lab4, lab5, lab6, lab7, lab8, lab9
 from testbed.labs.cli import lab
 from testbed.labs.quiz import QUIZZES, make_quiz, parse
 from testbed.labs.registry import get_lab
@@ -32,7 +32,7 @@ def write(tmp_path, data, name="answers.yaml"):
 
 
 def test_supported_labs():
-    assert SUPPORTED == [1, 2, 4, 5, 6, 7, 8, 9]
+    assert SUPPORTED == [1, 2, 3, 4, 5, 6, 7, 8, 9]
 
 
 @pytest.mark.parametrize("number", SUPPORTED)
@@ -80,6 +80,8 @@ WRONG = {
                                  if s.name != d["catchment"][v.clients[0].name])}),
         lab1.HINT_PREDICT, None),
     2: (lambda d, v: d.update(min_prepend=d["min_prepend"] + 1), lab2.HINT_MIN, "min_prepend"),
+    3: (lambda d, v: d.update(largest_interval_ms=d["largest_interval_ms"] + 10),
+        lab3.HINT_INTERVAL, "largest_interval_ms"),
     4: (lambda d, v: _flip_first(d, v, "blackholed_clients"), lab4.HINT_BLACKHOLED, None),
     5: (lambda d, v: d.update(udp_outage_over_1s=[v.clients[0].name]), lab5.HINT_UDP, None),
     6: (lambda d, v: _flip_first(d, v, "not_shortest"), lab6.HINT_SHORTEST, None),
@@ -166,9 +168,14 @@ def test_unknown_lab():
     assert "no lab 12" in one_line(*quiz(12, "--seed", 1))
 
 
-def test_lab_without_reasoning_answers():
-    line = one_line(*quiz(3, "--seed", 1))
-    assert "lab 3" in line and "nothing to quiz" in line
+def test_lab3_grades_the_silent_outage_and_the_largest_interval(tmp_path):
+    variant, q = make_quiz(3, 5)
+    data = dict(q.solution, predicted_outage_silent_s=variant.params["hold"] + 2)
+    code, out, _err = quiz(3, "--seed", 5, "--answers", write(tmp_path, data))
+    assert code == 1 and "score: 1/2" in out and lab3.HINT_SILENT in out
+    data = dict(q.solution, largest_interval_ms=q.solution["largest_interval_ms"] * 2)
+    code, out, _err = quiz(3, "--seed", 5, "--answers", write(tmp_path, data))
+    assert code == 1 and "score: 1/2" in out and lab3.HINT_INTERVAL in out
 
 
 def test_bad_answer_files(tmp_path):
@@ -205,7 +212,7 @@ def test_through_the_main_entry_point(tmp_path, capsys):
         main(["lab", "quiz", "6", "--seed", "8", "--answers", str(path)])
     assert done.value.code == 0 and "score: 3/3" in capsys.readouterr().out
     with pytest.raises(SystemExit) as done:
-        main(["lab", "quiz", "3"])
+        main(["lab", "quiz", "12"])
     assert done.value.code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
 
