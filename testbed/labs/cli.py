@@ -125,10 +125,10 @@ def start_cmd(
     if directory:
         check += f" --dir {shlex.quote(str(dest))}"
     say(f"  check: sudo {check}")
-    return _run_first(ctx, first) if up else 0
+    return run_line(ctx, first) if up else 0
 
 
-def _run_first(ctx: click.Context, line: str) -> int:
+def run_line(ctx: click.Context, line: str) -> int:
     """Run one ``anycast-testbed ...`` command line inside this process; its exit status."""
     root = ctx.find_root().command
     argv = shlex.split(line)[1:]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
 from typing import Tuple
 
 import pytest
@@ -25,3 +28,16 @@ def one_line_error(capsys, *argv: str) -> str:
     assert "Traceback" not in err
     assert err.startswith("anycast-testbed: "), err
     return err.strip()[len("anycast-testbed: ") :]
+
+
+#: The benchmarks' folder (``bench/``: scripts, not a package).
+BENCH_DIR = Path(__file__).resolve().parents[3] / "bench"
+
+
+def load_bench(name: str) -> ModuleType:
+    """``bench/NAME.py`` imported as a module (``bench_NAME``)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH_DIR / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
-from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "ipmininet.py"
+from tests.unit.cli.helpers import BENCH_DIR, load_bench
+
+BENCH = BENCH_DIR / "ipmininet.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_ipmininet", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("ipmininet")
 
 
 def test_the_chain_is_ours_router_for_router(bench):

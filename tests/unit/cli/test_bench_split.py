@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-BENCH = Path(__file__).resolve().parents[3] / "bench" / "run.py"
+from tests.unit.cli.helpers import BENCH_DIR, load_bench
+
+BENCH = BENCH_DIR / "run.py"
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench_run", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("run")
 
 
 def test_bring_up_is_split_into_network_and_settle_not_counted_twice(bench):
