@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.unit.cli.helpers import BENCH_DIR, load_bench
-
-BENCH = BENCH_DIR / "labs.py"
+from tests.unit.cli.helpers import load_bench
 
 
 @pytest.fixture(scope="module")
