@@ -11,10 +11,13 @@ is graded against the same reasoning the checker uses
 :mod:`~testbed.labs.remedies`, :mod:`~testbed.labs.gslbdesign`); a wrong one
 gets the lab's hint, and ``--show`` prints the right answers afterwards.
 
-Lab 3 has nothing to quiz: its answers are what the student's own runs
-measured and what their own BFD settings give.  Lab 4 asks only who is
-blackholed (its timing answer follows the student's own agent).  Exit
-status: 0 every answer right, 1 some wrong, 2 bad input.
+Lab 3 asks the silent outage predicted from the hold time and the largest
+BFD interval of the budget (not the link-down outage, which is measured).
+Lab 4 asks who is
+blackholed and, about the variant's own agent, its worst withdrawal time
+and the smallest fall that rides out the variant's DNS restart
+(:mod:`~testbed.labs.healthdesign`; not the student's design, which the
+check's run grades).  Exit status: 0 every answer right, 1 some wrong, 2 bad input.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import click
 import yaml
 
 from testbed.errors import InputError
-from testbed.labs import answers, gslbdesign, remedies, steering
+from testbed.labs import answers, gslbdesign, healthdesign, remedies, steering
 from testbed.labs.registry import get_lab
 from testbed.labs.variant import Variant, diagram, make_variant
 
@@ -344,22 +347,56 @@ def _lab4(v: Variant) -> Quiz:
 
     fails = v.site[v.params["fails"]].name
     want = {c for c, s in v.catchment().items() if s == fails}
+    d = v.health_design()
+    ask = d.ask
     intro = _chain_intro(
         v,
         f"Your anycast AS AS{v.anycast_asn} has two sites:",
         f"The servers of {fails} die while its router keeps announcing 192.0.2.0/24 "
         "(no health agent).",
+        "A health agent runs a round of checks every `interval` s (a DNS check against a "
+        "dead NSD waits `timeout` s); `fall` failed rounds in a row withdraw the route. "
+        f"{fails}'s DNS service sometimes restarts: it is away for up to {d.blip:g} s.",
     )
-    q = Question(
-        "blackholed_clients",
-        f"which clients lose service when {fails}'s servers die?",
-        "client_set",
-    )
+    agent = f"interval {ask.interval:g} s, timeout {ask.timeout:g} s, fall {ask.fall}"
+    questions = [
+        Question(
+            "blackholed_clients",
+            f"which clients lose service when {fails}'s servers die (no agent)?",
+            "client_set",
+        ),
+        Question(
+            "withdraw_after_s",
+            f"an agent with {agent}: at most how many seconds after the servers die does it "
+            "withdraw the route (leave BGP's own time out)?",
+            "number",
+            high=600,
+        ),
+        Question(
+            "min_fall",
+            f"with interval {ask.interval:g} s, the smallest fall that rides out a DNS "
+            f"restart of {d.blip:g} s (no withdrawal)?",
+            "integer",
+            low=1,
+            high=100,
+        ),
+    ]
 
     def grade(given: Dict[str, Any]) -> List[Mark]:
-        return [_same("who loses service", given[q.key] == want, lab4.HINT_BLACKHOLED)]
+        secs = given["withdraw_after_s"]
+        timing = healthdesign.timing_right(secs, ask.interval, ask.fall, ask.timeout)
+        return [
+            _same("who loses service", given["blackholed_clients"] == want, lab4.HINT_BLACKHOLED),
+            _same("the agent's worst withdrawal", timing, lab4.HINT_TIMING),
+            _same("the smallest fall", given["min_fall"] == d.ask_min_fall(), lab4.HINT_FALL),
+        ]
 
-    return Quiz(4, "answers.yaml", intro, [q], grade, _nest({q.key: want}))
+    solution = {
+        "blackholed_clients": want,
+        "withdraw_after_s": d.ask_worst_s(),
+        "min_fall": d.ask_min_fall(),
+    }
+    return Quiz(4, "answers.yaml", intro, questions, grade, _nest(solution))
 
 
 def _lab5(v: Variant) -> Quiz:

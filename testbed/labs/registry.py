@@ -89,7 +89,7 @@ LABS: List[Lab] = [
         4,
         "health-checks",
         "Health checks",
-        "turn a blackhole (dead server, live route) into a clean withdrawal",
+        "turn a blackhole (dead server, live route) into a withdrawal that rides out a restart",
         ("topology.yaml", "answers.yaml"),
         "anycast-testbed run {dir}/scenario.yaml --out {dir}/runs",
     ),

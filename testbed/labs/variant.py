@@ -6,9 +6,10 @@ there is one, so that only its holders can compute a variant from an ID),
 so a student always gets the same variant and two students (almost always)
 get different ones: other transit, client and site names, other AS numbers,
 sites behind other transits, another site that fails, another hold time or
-prepend count; in labs 1-5 and 7 another internet too (the chain's length,
-the ISPs on each transit, ISPs on two transits, a chord; in labs 1-5 the
-links' delays), so that the answers differ in shape, not only in names.
+prepend count, another service restart and outage budget (lab 4); in labs
+1-5 and 7 another internet too (the chain's length, the ISPs on each
+transit, ISPs on two transits, a chord; in labs 1-5 the links' delays), so
+that the answers differ in shape, not only in names.
 Every variant is equivalent: the same lesson, the same number of steps,
 and answers that the checker computes from the variant (see
 :mod:`testbed.labs.reasoning`).  Without a student ID the reference
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from testbed.errors import InputError
-from testbed.labs import gslbdesign, reasoning, remedies, steering
+from testbed.labs import gslbdesign, healthdesign, reasoning, remedies, steering
 
 #: Labs 6, 8 and 9: transit ASes in the chain, and so clients (one per transit).
 CHAIN = 5
@@ -74,8 +75,10 @@ REFERENCE = "reference"
 #: Each lab's variant generation (1 where not listed): bumped when the variants a
 #: lab draws change, so that ``lab check`` tells a working copy made before the
 #: change to start again instead of taking it for an edited one. Labs 1-5 drew
-#: a chain of five transits with one ISP each in generation 1.
-GENERATION: Dict[int, int] = {1: 2, 2: 2, 3: 3, 4: 2, 5: 2}
+#: a chain of five transits with one ISP each in generation 1; lab 3 gained its
+#: BFD design (a budget and a multiplier) in generation 3; lab 4 drew no
+#: service restart, outage budget and agent to reason about in generation 2.
+GENERATION: Dict[int, int] = {1: 2, 2: 2, 3: 3, 4: 3, 5: 2}
 #: Longest student ID accepted.
 STUDENT_MAX = 64
 #: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
@@ -300,6 +303,11 @@ class Variant:
             out[service] = fit
             out[f"{service}_recovery_s"] = max(remedies.expected(r).worst_s for r in fit)
         return out
+
+    # ------------------------------------------------------------ lab 4: health checks
+    def health_design(self) -> healthdesign.Design:
+        """Lab 4: the service restart, the outage budget, the agent asked about."""
+        return healthdesign.Design.of(self.params)
 
     # ------------------------------------------------------ lab 9: anycast versus GSLB
     def design(self) -> gslbdesign.Design:
@@ -580,6 +588,7 @@ def lab3_budget(rng: random.Random) -> Dict[str, int]:
 
 
 def _lab4(rng: random.Random) -> Drawn:
+    """Two sites and the one whose servers die (the restart and budget: :data:`LAST`)."""
     while True:
         net = _structured(rng)
         pos = _two_sites(rng, net, ("a", "b"))
@@ -681,6 +690,10 @@ def _lab9(rng: random.Random) -> Drawn:
         if reasoning.moved(base, down):
             return net, (pos, {"fails": fails, "design": gslbdesign.draw(rng)})
 
+
+#: Parameters drawn last, after the site names (lab 4's design: drawn after what
+#: its generation 2 drew, so that a variant keeps its network, sites and names).
+LAST: Dict[int, Callable[[random.Random], Dict[str, Any]]] = {4: healthdesign.draw}
 
 CHOOSERS: Dict[int, Callable[[random.Random], Drawn]] = {
     1: _lab1,
@@ -872,6 +885,8 @@ def make_variant(
         role: Site(name, pos, transits[pos].name)
         for (role, pos), name in zip(roles.items(), names, strict=True)
     }
+    if lab in LAST:
+        params = {**params, **LAST[lab](rng)}
     return Variant(lab, student, transits, clients, anycast_asn, sites, params)
 
 

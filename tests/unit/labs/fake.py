@@ -9,8 +9,13 @@ of ``summary.json`` the checkers read (:meth:`FakeRun.data`; the model gives the
 defaults).  Outages of site failures vary a little from run to run and from
 client to client, as measured ones do (a deterministic jitter, seeded by the
 student, the run and the client), so that two students' runs never give the
-same figures.  :func:`student_run` writes what ``anycast-testbed run
-scenario.yaml --out runs`` would leave in a working copy.
+same figures.  A health agent that withdraws and checks a killed service
+withdraws in its worst case (:func:`agent_withdraws`): for a service killed
+and restored (lab 4's DNS restart) iff ``(fall - 1) * interval`` is at most
+the time the service is away (:func:`service_away`), after a death within
+``fall * interval + timeout``; its state changes go into ``health``.
+:func:`student_run` writes what ``anycast-testbed run scenario.yaml --out
+runs`` would leave in a working copy.
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from typing import Any, Dict, List, Sequence, Set, Tuple
 from testbed.analysis.model import Summary
 from testbed.labs import gslbdesign, remedies, steering
 from testbed.labs.common import announced_prepend, uplink_neighbors
+from testbed.labs.lab4 import BLIP_EARLY
 from testbed.labs.variant import Variant
 from testbed.rundir import write_yaml
-from testbed.topology.model import Topology
+from testbed.topology.model import Health, Topology
 from testbed.topology.relationships import uses_relationships
 
 #: Events that start and stop the attack (not phase boundaries).
@@ -35,6 +41,10 @@ ATTACK = ("attack_start", "attack_stop")
 
 #: The TCP streams' timeout (testbed/probes/tcp.py ``--timeout``): no answer for this long.
 STREAM_TIMEOUT_S = 3.0
+#: BGP's convergence after a health agent's withdrawal (s).
+AGENT_CONVERGENCE_S = 0.3
+#: The services a ``kill_service`` kills, by its ``service``.
+KILLED = {"dns": {"dns"}, "tcp": {"tcp"}, "all": {"dns", "tcp"}}
 
 
 def jitter(*key: object) -> float:
@@ -98,21 +108,35 @@ class FakeRun:
         }  # fmt: skip
         events = []
         taken: List[Tuple[int, float, str, str, Dict[str, Any]]] = []  # site failures
+        records: List[Dict[str, Any]] = []  # the health agents' state changes
+        downed: Set[str] = set()  # sites their agent withdrew
+        kill_gap = 0.0
         for index, event in enumerate(scenario["timeline"]):
             t, site, kind = float(event["at"]), event.get("site"), event["event"]
             agent = health.get(site)
             if kind in ("fail_site", "withdraw"):
                 up[site] = False
             elif kind == "kill_service":
-                if agent is not None and agent.action == "withdraw":
+                away = service_away(scenario, index)
+                if agent is not None and agent_withdraws(agent, event.get("service"), away):
+                    # the worst case less up to one interval: the death's phase in a round
+                    late = agent.interval * (agent.fall - 1 + jitter(*run, index))
+                    react = round(late + agent.timeout, 3)
+                    kill_gap = round(min(react + AGENT_CONVERGENCE_S, away), 3)
                     up[site] = False
+                    downed.add(site)
+                    records.append(state_record(t + react, site, "down", "up"))
                 else:
                     for c, s in current.items():
                         if s == site:
-                            figures[c]["dns"]["outages"].append({"start": t, "duration": 5.0})
+                            figures[c]["dns"]["outages"].append({"start": t, "duration": away})
             elif kind == "restore":
                 up[site] = True
                 prepend[site] = announced_prepend(topo, site)
+                if site in downed and agent is not None:
+                    downed.discard(site)
+                    back = t + BLIP_EARLY + agent.rise * agent.interval
+                    records.append(state_record(round(back, 3), site, "up", "down"))
             elif kind == "prepend":
                 prepend[site] = int(event["count"])
             after = catchment()
@@ -132,7 +156,7 @@ class FakeRun:
                 elif kind == "fail_site":
                     gap = round(0.15 + 0.25 * jitter(*run, index, c), 3)
                 elif kind == "kill_service" and agent is not None:
-                    gap = agent.interval * agent.fall
+                    gap = kill_gap
                 else:
                     gap = 0.3
                 figures[c]["dns"]["outages"].append({"start": t, "duration": gap})
@@ -159,6 +183,15 @@ class FakeRun:
             outages = figures[c]["dns"]["outages"]
             figures[c]["dns"]["max_outage_s"] = max((o["duration"] for o in outages), default=0.0)
         data = {"duration": scenario["duration"], "clients": figures, "events": events}
+        if records:
+            data["health"] = records
+        agents = {s: a for s, a in health.items() if a is not None}
+        if agents:
+            data["health_agents"] = {
+                s: {"action": a.action, "interval": a.interval, "rise": a.rise, "fall": a.fall,
+                    "checks": list(a.checks)}
+                for s, a in sorted(agents.items())
+            }  # fmt: skip
         if policy:
             data["policy"] = [{"phase": "converged", "passed": True, "no_route": no_routes(topo)}]
         if load and net is not None:
@@ -166,6 +199,49 @@ class FakeRun:
         if "resolve" in ((scenario.get("traffic") or {}).get("kinds") or []):
             data["resolution"] = fake_resolution(topo, scenario, taken, run)
         return data
+
+
+def service_away(scenario: Dict[str, Any], index: int) -> float:
+    """Seconds a ``kill_service`` (timeline event ``index``) keeps the service away.
+
+    Until the site's next ``restore`` plus :data:`~testbed.labs.lab4.BLIP_EARLY`
+    (the server takes that long to answer again), else to the end of the run.
+    """
+    timeline = scenario["timeline"]
+    event = timeline[index]
+    t = float(event["at"])
+    for later in timeline[index + 1 :]:
+        if later["event"] == "restore" and later.get("site") == event.get("site"):
+            return round(float(later["at"]) - t + BLIP_EARLY, 3)
+    return round(float(scenario["duration"]) - t, 3)
+
+
+def agent_withdraws(agent: Health, service: Any, away: float) -> bool:
+    """A site's agent withdraws when a service of its checks is away this long (worst case).
+
+    It must withdraw (not demote) and check a killed service; a service away
+    for ``away`` seconds fails up to ``floor(away / interval) + 1`` rounds in
+    a row, so in the worst case it withdraws iff ``(fall - 1) * interval <= away``.
+    """
+    killed = KILLED[str(service or "all")]
+    if agent.action != "withdraw" or not killed & set(agent.checks):
+        return False
+    return (agent.fall - 1) * agent.interval <= away + 1e-9
+
+
+def state_record(t: float, site: str, state: str, previous: str) -> Dict[str, Any]:
+    """A health agent's ``state`` record in ``health[]`` (a change because of its checks)."""
+    return {
+        "t": t,
+        "site": site,
+        "event": "state",
+        "state": state,
+        "previous": previous,
+        "action": "withdraw",
+        "reason": "checks",
+        "applied": ["withdraw" if state == "down" else "announce"],
+        "failures": ["dns: Timeout"] if state == "down" else [],
+    }
 
 
 def fake_transport(

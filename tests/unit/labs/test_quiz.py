@@ -222,6 +222,7 @@ def test_in_the_student_build():
     from tests.unit.labs.test_student_dist import _module
 
     files = set(_module().members())
-    for name in ("quiz", "reasoning", "steering", "remedies", "gslbdesign", "variant"):
+    reasoning = ("reasoning", "steering", "remedies", "gslbdesign", "healthdesign")
+    for name in ("quiz", *reasoning, "variant"):
         assert f"testbed/labs/{name}.py" in files
     assert "testbed/labs/solution.py" not in files

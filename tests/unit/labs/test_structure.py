@@ -52,7 +52,11 @@ def answers(v: Variant) -> Dict[str, Any]:
         }
     if v.lab in (3, 4):
         fails = v.site[v.params["fails"]].name
-        return {"clients": sorted(c for c, s in v.catchment().items() if s == fails)}
+        out: Dict[str, Any] = {"clients": sorted(c for c, s in v.catchment().items() if s == fails)}
+        if v.lab == 4:  # the reasoning about the agent asked about
+            d = v.health_design()
+            out.update(withdraw_after_s=d.ask_worst_s(), min_fall=d.ask_min_fall())
+        return out
     return {k: sorted(c) for k, c in lab5.expected(v).items()}
 
 
