@@ -1,21 +1,31 @@
-"""Lab 1, anycast basics: a second site, and each client's site predicted and verified.
+"""Lab 1, anycast basics: a second site, each client's site predicted and verified.
 
 The student adds the variant's second site behind its transit and predicts,
-in ``predictions.yaml``, which site each client reaches.  The checker runs
-the topology with traffic for a few seconds (the DNS probes read each
-answer's NSID, as ``dig +nsid`` does; the hand-out's ``scenario.yaml`` is
-the same run) and compares.  Predictions are graded only with that run, and
-the detail gives how many are right, never which.
+in ``predictions.yaml``, which site each client reaches, and, for every link
+between two transits, which clients change site while that link is down
+(they reach the other site, or none at all).  The checker runs the topology
+with traffic (the DNS probes read each answer's NSID, as ``dig +nsid``
+does): first with every link up, then with :data:`DRAWN` of those links
+failing one after the other -- links the check draws when it runs
+(:mod:`testbed.labs.checktime`) among those whose failure moves someone, so
+a student cannot run the check's case first and copy what it showed.  The
+hand-out's ``scenario.yaml`` is the first part of that run.
+
+Predictions are graded only with that run; the details say right or
+wrong, never which clients or how many.  A link failure whose outcome
+contradicts the path reasoning is the testbed's failure, not the student's.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional, Set, Tuple
 
+from testbed.analysis.model import Summary
 from testbed.labs import answers
+from testbed.labs.checktime import draw_cases
 from testbed.labs.common import internet_item, of, run_item, site_item, skip_all, topology_item
 from testbed.labs.items import CheckItem, item
-from testbed.labs.runner import LabContext, lab_scenario, sites_before
+from testbed.labs.runner import LabContext, lab_scenario, sites_after_event, sites_before, window
 from testbed.labs.variant import Variant
 
 HINT_PREDICT = (
@@ -24,13 +34,55 @@ HINT_PREDICT = (
 )
 
 
-#: How long the check's run lasts (the hand-out's scenario.yaml: the same, a little longer).
-DURATION_S = 3
+HINT_LINK = (
+    "while a link is down no route crosses it: count the AS hops again on what is left "
+    "(a client whose ISP is cut off from both sites reaches none)"
+)
+HINT_RERUN = "the run contradicts how BGP works here: check again"
+
+#: Link failures the check draws and runs, one after the other.
+DRAWN = 2
+#: Each drawn link goes down at these times (s) and comes back this long after.
+DOWN_AT_S, DOWN_FOR_S = (3.0, 11.0), 3.0
+#: How long the check's run lasts (s): the clients are back before the next failure.
+DURATION_S = 16
 
 
-def timeline(_v: Variant) -> List[Dict[str, Any]]:
-    """The check's events: none (the hand-out's scenario.yaml has none either)."""
-    return []
+def link_key(link: Tuple[str, str]) -> str:
+    """A link between two transits as ``predictions.yaml`` names it (``umbra-ember``)."""
+    return f"{link[0]}-{link[1]}"
+
+
+def drawn_links(v: Variant, keyring: Any = None) -> List[Tuple[str, str]]:
+    """The link failures this check runs (:data:`DRAWN` of those that move someone)."""
+    return draw_cases(v, "lab1 links", v.moving_cases(), DRAWN, keyring)
+
+
+def timeline(links: List[Tuple[str, str]]) -> List[Dict[str, Any]]:
+    """The check's events: each drawn link down, then up again."""
+    events: List[Dict[str, Any]] = []
+    for (a, b), at in zip(links, DOWN_AT_S, strict=False):
+        events.append({"at": at, "event": "link", "a": a, "b": b, "state": "down"})
+        events.append({"at": at + DOWN_FOR_S, "event": "link", "a": a, "b": b, "state": "up"})
+    return events
+
+
+def changed_in(summary: Summary, index: int, clients: List[str]) -> Set[str]:
+    """The clients whose site event ``index`` changed: moved elsewhere, or left without any.
+
+    A client is left without a site when its DNS outage that starts with the
+    event lasts until the next event (no answer while the link was down).
+    """
+    before = sites_before(summary)
+    after = sites_after_event(summary, index)
+    start, end = window(summary, index)
+    out = {c for c in clients if after.get(c) != before.get(c)}
+    for c in clients:
+        figures = summary.clients.get(c)
+        outages = figures.dns.outages if figures is not None else []
+        if any(start - 0.5 <= o.start < end and o.start + o.duration >= end - 0.5 for o in outages):
+            out.add(c)
+    return out
 
 
 def check(ctx: LabContext) -> List[CheckItem]:
@@ -52,29 +104,26 @@ def check(ctx: LabContext) -> List[CheckItem]:
         out.append(internet_item(ctx, topo))
         out.append(site_item(ctx, topo, "first", "first-site"))
         out.append(site_item(ctx, topo, "second", "second-site"))
-    data, problem = ctx.read_answers("predictions.yaml")
-    predicted, why = (
-        (None, problem)
-        if problem
-        else answers.site_map(answers.lookup(data, "catchment"), clients, site_names)
-    )
+    predicted, if_down, why = read(ctx)
     out.append(
         item(
             "predictions-complete",
-            "predictions.yaml gives a site for every client",
-            predicted is not None,
+            "predictions.yaml gives a site for every client, and who changes site for every link",
+            why is None,
             why or "ok",
-            "write one line per client: CLIENT: SITE",
+            "write one line per client (CLIENT: SITE) and one list per link (LINK: [CLIENT, ...])",
         )
     )
     later = [
         ("served", "every client reaches the anycast address"),
         ("predictions", "your predictions match what the clients see"),
+        ("if-link-down", "your predictions hold for the link failures the check drew"),
     ]
     if topo is None or not all(i.passed for i in out):
         return out + skip_all([("run", "the testbed ran your topology")] + later)
-    scenario = lab_scenario("lab1-check", DURATION_S, timeline(v))
-    summary, ran = run_item(ctx, topo, scenario, "your topology")
+    links = drawn_links(v, ctx.keyring)
+    scenario = lab_scenario("lab1-check", DURATION_S, timeline(links))
+    summary, ran = run_item(ctx, topo, scenario, "your topology, then link failures")
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
@@ -109,4 +158,51 @@ def check(ctx: LabContext) -> List[CheckItem]:
             actual=predicted,
         )
     )
+    out.append(link_item(v, summary, links, if_down or {}, later[2][1]))
     return out
+
+
+def link_item(
+    v: Variant,
+    summary: Summary,
+    links: List[Tuple[str, str]],
+    predicted: Dict[str, Set[str]],
+    title: str,
+) -> CheckItem:
+    """The drawn link failures: who changed site, against the predictions and the reasoning."""
+    clients = [c.name for c in v.clients]
+    seen = {link_key(link): changed_in(summary, 2 * i, clients) for i, link in enumerate(links)}
+    reasoned = {link_key(link): set(v.changed_if_down(link)) for link in links}
+    if seen != reasoned:  # the network did not do what BGP does: the testbed's failure
+        return item(
+            "if-link-down", title, False, "the run disagrees with the path reasoning", HINT_RERUN,
+            testbed=True, expected=reasoned, actual=seen,
+        )  # fmt: skip
+    right = all(predicted.get(k) == changed for k, changed in seen.items())
+    return item(
+        "if-link-down",
+        title,
+        right,
+        "right" if right else "not what the network did",
+        HINT_LINK,
+        expected=seen,
+        actual={k: predicted.get(k) for k in seen},
+    )
+
+
+def read(ctx: LabContext) -> Tuple[Optional[Dict[str, str]], Optional[Dict[str, Set[str]]], Any]:
+    """``predictions.yaml``: (catchment, link -> clients that change site, the first problem)."""
+    v = ctx.variant
+    clients = [c.name for c in v.clients]
+    data, problem = ctx.read_answers("predictions.yaml")
+    if problem:
+        return None, None, problem
+    sites = [s.name for s in v.site.values()]
+    predicted, why = answers.site_map(answers.lookup(data, "catchment"), clients, sites)
+    if why:
+        return None, None, f"catchment: {why}"
+    keys = [link_key(link) for link in v.link_cases()]
+    if_down, why = answers.client_sets(answers.lookup(data, "if_link_down"), keys, clients, "link")
+    if why:
+        return predicted, None, f"if_link_down: {why}"
+    return predicted, if_down, None

@@ -234,12 +234,26 @@ def _lab1(v: Variant) -> Quiz:
         v, f"Your anycast AS AS{v.anycast_asn} announces 192.0.2.0/24 from two sites:"
     )
     q = Question("catchment", "the site each client's DNS queries reach", "site_map", sites)
+    outcomes = {lab1.link_key(link): set(changed) for link, changed in v.link_outcomes()}
+    down = Question(
+        "if_link_down",
+        "for each link between two transits: the clients whose site changes while it is down "
+        "(to the other site, or none at all)",
+        "client_sets",
+        keys=tuple(outcomes),
+        what="link",
+    )
 
     def grade(given: Dict[str, Any]) -> List[Mark]:
         wrong = answers.wrong_count(given["catchment"], want, clients)
-        return [_count("each client's site", wrong, len(clients), lab1.HINT_PREDICT)]
+        links = sum(given["if_link_down"][k] != changed for k, changed in outcomes.items())
+        return [
+            _count("each client's site", wrong, len(clients), lab1.HINT_PREDICT),
+            _count("each link failure", links, len(outcomes), lab1.HINT_LINK),
+        ]
 
-    return Quiz(1, "predictions.yaml", intro, [q], grade, _nest({"catchment": want}))
+    solution = {"catchment": want, "if_link_down": outcomes}
+    return Quiz(1, "predictions.yaml", intro, [q, down], grade, _nest(solution))
 
 
 def _lab2(v: Variant) -> Quiz:

@@ -25,7 +25,7 @@ import hmac
 import random
 import re
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Dict, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 from testbed.errors import InputError
 from testbed.labs import gslbdesign, healthdesign, reasoning, remedies, steering
@@ -47,6 +47,8 @@ DELAYS_MS = (2, 3, 5, 8, 12, 18, 25, 35, 45)
 CHAIN_DELAY_MS = 10
 #: Labs 1-5: placements tried on one drawn internet before another is drawn.
 PLACE_TRIES = 12
+#: Lab 1: link failures that change someone's site, at least (the check draws from them).
+LAB1_MOVING = 2
 #: Lab 2: the fewest prepends a variant asks for (drawn first, as lab 7 draws its answer).
 LAB2_PREPENDS = (1, 2, 3, 4, 5)
 #: Lab 2: internets drawn for the fewest prepends aimed at before any count will do.
@@ -77,8 +79,9 @@ REFERENCE = "reference"
 #: change to start again instead of taking it for an edited one. Labs 1-5 drew
 #: a chain of five transits with one ISP each in generation 1; lab 3 gained its
 #: BFD design (a budget and a multiplier) in generation 3; lab 4 drew no
-#: service restart, outage budget and agent to reason about in generation 2.
-GENERATION: Dict[int, int] = {1: 2, 2: 2, 3: 3, 4: 3, 5: 2}
+#: service restart, outage budget and agent to reason about in generation 2;
+#: lab 1 drew no link failures to predict in generation 2.
+GENERATION: Dict[int, int] = {1: 3, 2: 2, 3: 3, 4: 3, 5: 2}
 #: Longest student ID accepted.
 STUDENT_MAX = 64
 #: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
@@ -171,7 +174,11 @@ class Variant:
         return _router_ids(self.transits, self.clients, [s.name for s in self.site.values()])
 
     def shortest(
-        self, *roles: str, prepend: Optional[Dict[str, int]] = None, decided: bool = True
+        self,
+        *roles: str,
+        prepend: Optional[Dict[str, int]] = None,
+        decided: bool = True,
+        down: Sequence[Tuple[str, str]] = (),
     ) -> reasoning.Routing:
         """Every AS's best route by the shortest AS path, only the given sites announcing.
 
@@ -180,11 +187,14 @@ class Variant:
             prepend: prepend count per role (default 0).
             decided: ties decided by router ID, as the routers decide them; else
                 left undecided (:attr:`reasoning.Routing.ties`).
+            down: links between ASes that are down (either order).
         """
         prepend = prepend or {}
+        cut = {frozenset(pair) for pair in down}
         rel: Dict[Tuple[str, str], str] = {}
         for a, b in self.links():
-            rel[(a, b)] = rel[(b, a)] = "peer"  # no policy: only the shape counts
+            if frozenset((a, b)) not in cut:
+                rel[(a, b)] = rel[(b, a)] = "peer"  # no policy: only the shape counts
         sites = {
             self.site[r].name: ([self.site[r].upstream], prepend.get(r, 0))
             for r in roles or self.site
@@ -193,11 +203,45 @@ class Variant:
         return reasoning.best_routes(rel, sites, policy=False, router_ids=ids)
 
     def catchment(
-        self, *roles: str, prepend: Optional[Dict[str, int]] = None, decided: bool = True
+        self,
+        *roles: str,
+        prepend: Optional[Dict[str, int]] = None,
+        decided: bool = True,
+        down: Sequence[Tuple[str, str]] = (),
     ) -> Dict[str, Optional[str]]:
         """Each client's site by the shortest AS path (see :meth:`shortest`; None: a tie)."""
-        routing = self.shortest(*roles, prepend=prepend, decided=decided)
+        routing = self.shortest(*roles, prepend=prepend, decided=decided, down=down)
         return {c.name: routing.site_of(c.isp) for c in self.clients}
+
+    def link_outcomes(self) -> List[Tuple[Tuple[str, str], List[str]]]:
+        """Lab 1: per link between transits whose failure no tie decides for any client,
+        the clients whose site changes while it is down (to the other site, or none).
+
+        While such a link is down every client has one best site, or none at
+        all (the failure cut its ISP off from both sites).
+        """
+        base = self.catchment()
+        out = []
+        for a, b, _ms in self.transit_links():
+            routing = self.shortest(decided=False, down=[(a.name, b.name)])
+            if any(c.isp in routing.ties for c in self.clients):
+                continue
+            changed = sorted(c.name for c in self.clients if routing.site_of(c.isp) != base[c.name])
+            out.append(((a.name, b.name), changed))
+        return out
+
+    def link_cases(self) -> List[Tuple[str, str]]:
+        """Lab 1: the links of :meth:`link_outcomes` (the ones ``predictions.yaml`` asks about)."""
+        return [link for link, _changed in self.link_outcomes()]
+
+    def changed_if_down(self, link: Tuple[str, str]) -> List[str]:
+        """Lab 1: the clients whose site changes while ``link`` is down (or who have none)."""
+        before, after = self.catchment(), self.catchment(down=[link])
+        return sorted(c for c in before if after[c] != before[c])
+
+    def moving_cases(self) -> List[Tuple[str, str]]:
+        """Lab 1: the :meth:`link_cases` whose failure changes some client's site."""
+        return [link for link, changed in self.link_outcomes() if changed]
 
     def fewest_prepend(self, primary: str, backup: str) -> int:
         """Lab 2: the fewest prepends on ``backup`` that leave every client strictly on ``primary``.
@@ -522,11 +566,13 @@ def _two_sites(
 
 
 def _lab1(rng: random.Random) -> Drawn:
+    """Two sites, and at least :data:`LAB1_MOVING` link failures that change someone's site."""
     while True:
         net = _structured(rng)
-        pos = _two_sites(rng, net, ("first", "second"))
-        if pos is not None:
-            return net, (pos, {})
+        for _ in range(PLACE_TRIES):
+            pos = _two_sites(rng, net, ("first", "second"))
+            if pos is not None and len(_placed(net, pos).moving_cases()) >= LAB1_MOVING:
+                return net, (pos, {})
 
 
 def _lab2(rng: random.Random) -> Drawn:

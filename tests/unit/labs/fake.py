@@ -92,7 +92,12 @@ class FakeRun:
             announced = {s: u for s, u in net.sites.items() if up[s]}
             return steering.as_sites(dataclasses.replace(net, sites=announced, prepend=prepend))
 
+        links_down: Set[Tuple[str, str]] = set()  # lab 1: links a `link` event took down
+
         def catchment() -> Dict[str, Any]:
+            if links_down:  # lab 1: the variant's shortest paths on what is left
+                roles = [r for r, s in v.site.items() if up.get(s.name)]
+                return v.catchment(*roles, down=sorted(links_down))
             if policy:  # lab 6: Gao-Rexford on the topology's relationships
                 return policy_catchment(topo, {s for s in where if up[s]}, prepend)
             routed = as_sites()
@@ -139,10 +144,26 @@ class FakeRun:
                     records.append(state_record(round(back, 3), site, "up", "down"))
             elif kind == "prepend":
                 prepend[site] = int(event["count"])
+            elif kind == "link":
+                pair = tuple(sorted((event["a"], event["b"])))
+                if event["state"] == "down":
+                    links_down.add(pair)  # type: ignore[arg-type]
+                else:
+                    links_down.discard(pair)  # type: ignore[arg-type]
             after = catchment()
             moves = {
                 c: {"from": current[c], "to": after[c]} for c in clients if after[c] != current[c]
             }
+            if kind == "link":  # no answers is no move (as the analysis has it): an outage
+                timeline = scenario["timeline"]
+                end = (
+                    timeline[index + 1]["at"] if index + 1 < len(timeline) else scenario["duration"]
+                )
+                for c in [c for c, m in moves.items() if None in (m["from"], m["to"])]:
+                    del moves[c]
+                    if after[c] is None:
+                        gap = round(float(end) - t + 0.3, 3)
+                        figures[c]["dns"]["outages"].append({"start": t + 0.01, "duration": gap})
             for c in moves:
                 timed_out = False
                 if kind == "fail_site" and event.get("how") == "silent" and not bfd[site]:

@@ -5,18 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-import yaml
-
+from testbed.labs import measure
 from testbed.labs.items import CheckItem
 from testbed.labs.registry import get_lab
 from testbed.labs.runner import LabContext
 from testbed.labs.variant import Variant, make_variant
 from testbed.labs.workcopy import render
-from tests.unit.labs.fake import FakeRun, measured, student_run
+from tests.unit.labs.fake import FakeRun, student_run
 
-#: ``--set`` for lab 3's two measured failures on the solution's scenario (silent, with BFD).
+#: ``--set`` for lab 3's measured failure on the hand-out's scenario.
 LINK_DOWN = ("timeline.0.how=link-down",)
-SILENT_NO_BFD = ("timeline.0.how=silent", "bfd=off")
 
 
 def workcopy(
@@ -25,7 +23,7 @@ def workcopy(
     """Render a working copy into ``tmp`` and return it with its variant.
 
     A lab 3 solution also gets what its student would have done by then: the
-    two measured runs in ``runs/`` and their figures in ``answers.yaml``.
+    link-down run in ``runs/`` and its figure in ``answers.yaml``.
     """
     variant = make_variant(lab, student)
     dest = tmp / f"lab{lab}-{student or 'ref'}-{'sol' if solution else 'start'}"
@@ -36,14 +34,13 @@ def workcopy(
 
 
 def measure_lab3(dest: Path, variant: Variant) -> None:
-    """Lab 3's measurement, as a student makes it: a link-down run, its figure in answers.yaml."""
-    fails = variant.site[variant.params["fails"]].name
-    theirs = [c for c, s in variant.catchment().items() if s == fails]
-    down = measured(student_run(dest, variant, LINK_DOWN), theirs)
-    path = dest / "answers.yaml"
-    data = yaml.safe_load(path.read_text())
-    data.update(outage_link_down_s=down)
-    path.write_text(yaml.safe_dump(data))
+    """Lab 3's measurement, as ``lab solution --measure`` makes it, on the fake engine."""
+
+    def run(_line: str) -> int:
+        student_run(dest, variant, LINK_DOWN)
+        return 0
+
+    measure.measure_lab3(dest, variant, run)
 
 
 def check(

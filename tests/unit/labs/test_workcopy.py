@@ -152,7 +152,11 @@ def test_labs_index_lists_every_lab():
 
 @pytest.mark.parametrize("lab", NUMBERS)
 def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
-    """A starting topology and scenario for each lab; for 1, 2, 5 and 6 the check's own run."""
+    """A starting topology and scenario for each lab; for 2, 5 and 6 the check's own run.
+
+    Lab 1's hand-out runs the topology alone: the link failures of its check
+    are drawn when the check runs.
+    """
     import importlib
 
     from testbed.scenario.load import load_scenario, scenario_topology
@@ -164,7 +168,15 @@ def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
     topo = scenario_topology(loaded)
     assert {s.name for s in topo.sites} <= {s.name for s in variant.site.values()}
     assert "scenario.yaml" in (item.handout / "README.md").read_text()
-    if lab in (1, 2, 5, 6):
+    if lab == 1:
+        from testbed.labs import lab1
+
+        assert loaded.scenario.timeline == []
+        links = lab1.drawn_links(variant)
+        assert len(links) == lab1.DRAWN and set(links) <= set(variant.moving_cases())
+        events = lab1.timeline(links)
+        assert [(e["event"], e["state"]) for e in events] == [("link", "down"), ("link", "up")] * 2
+    if lab in (2, 5, 6):
         checker = importlib.import_module(f"testbed.labs.lab{lab}")
         keys = ("event", "site", "how", "count")
         handed = [
