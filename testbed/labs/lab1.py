@@ -21,11 +21,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 from testbed.analysis.model import Summary
-from testbed.labs import answers
-from testbed.labs.checktime import draw_cases
+from testbed.labs import answers, checktime
+from testbed.labs.checktime import draw_cases, link_events, link_key
 from testbed.labs.common import internet_item, of, run_item, site_item, skip_all, topology_item
 from testbed.labs.items import CheckItem, item
-from testbed.labs.runner import LabContext, lab_scenario, sites_after_event, sites_before, window
+from testbed.labs.runner import LabContext, lab_scenario, sites_before
 from testbed.labs.variant import Variant
 
 HINT_PREDICT = (
@@ -38,7 +38,6 @@ HINT_LINK = (
     "while a link is down no route crosses it: count the AS hops again on what is left "
     "(a client whose ISP is cut off from both sites reaches none)"
 )
-HINT_RERUN = "the run contradicts how BGP works here: check again"
 
 #: Link failures the check draws and runs, one after the other.
 DRAWN = 2
@@ -48,11 +47,6 @@ DOWN_AT_S, DOWN_FOR_S = (3.0, 11.0), 3.0
 DURATION_S = 16
 
 
-def link_key(link: Tuple[str, str]) -> str:
-    """A link between two transits as ``predictions.yaml`` names it (``umbra-ember``)."""
-    return f"{link[0]}-{link[1]}"
-
-
 def drawn_links(v: Variant, keyring: Any = None) -> List[Tuple[str, str]]:
     """The link failures this check runs (:data:`DRAWN` of those that move someone)."""
     return draw_cases(v, "lab1 links", v.moving_cases(), DRAWN, keyring)
@@ -60,29 +54,7 @@ def drawn_links(v: Variant, keyring: Any = None) -> List[Tuple[str, str]]:
 
 def timeline(links: List[Tuple[str, str]]) -> List[Dict[str, Any]]:
     """The check's events: each drawn link down, then up again."""
-    events: List[Dict[str, Any]] = []
-    for (a, b), at in zip(links, DOWN_AT_S, strict=False):
-        events.append({"at": at, "event": "link", "a": a, "b": b, "state": "down"})
-        events.append({"at": at + DOWN_FOR_S, "event": "link", "a": a, "b": b, "state": "up"})
-    return events
-
-
-def changed_in(summary: Summary, index: int, clients: List[str]) -> Set[str]:
-    """The clients whose site event ``index`` changed: moved elsewhere, or left without any.
-
-    A client is left without a site when its DNS outage that starts with the
-    event lasts until the next event (no answer while the link was down).
-    """
-    before = sites_before(summary)
-    after = sites_after_event(summary, index)
-    start, end = window(summary, index)
-    out = {c for c in clients if after.get(c) != before.get(c)}
-    for c in clients:
-        figures = summary.clients.get(c)
-        outages = figures.dns.outages if figures is not None else []
-        if any(start - 0.5 <= o.start < end and o.start + o.duration >= end - 0.5 for o in outages):
-            out.add(c)
-    return out
+    return link_events(links, DOWN_AT_S, DOWN_FOR_S)
 
 
 def check(ctx: LabContext) -> List[CheckItem]:
@@ -171,23 +143,8 @@ def link_item(
 ) -> CheckItem:
     """The drawn link failures: who changed site, against the predictions and the reasoning."""
     clients = [c.name for c in v.clients]
-    seen = {link_key(link): changed_in(summary, 2 * i, clients) for i, link in enumerate(links)}
     reasoned = {link_key(link): set(v.changed_if_down(link)) for link in links}
-    if seen != reasoned:  # the network did not do what BGP does: the testbed's failure
-        return item(
-            "if-link-down", title, False, "the run disagrees with the path reasoning", HINT_RERUN,
-            testbed=True, expected=reasoned, actual=seen,
-        )  # fmt: skip
-    right = all(predicted.get(k) == changed for k, changed in seen.items())
-    return item(
-        "if-link-down",
-        title,
-        right,
-        "right" if right else "not what the network did",
-        HINT_LINK,
-        expected=seen,
-        actual={k: predicted.get(k) for k in seen},
-    )
+    return checktime.link_item(summary, links, 0, clients, reasoned, predicted, title, HINT_LINK)
 
 
 def read(ctx: LabContext) -> Tuple[Optional[Dict[str, str]], Optional[Dict[str, Set[str]]], Any]:

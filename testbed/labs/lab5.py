@@ -1,22 +1,32 @@
-"""Lab 5, TCP versus UDP: predict whose TCP streams reset, then compare with a run.
+"""Lab 5, TCP versus UDP: predict whose TCP streams reset, for every site, then a drawn run.
 
-The variant has three sites; one fails (its uplink goes down, or it goes
-silent: only the hold timer notices) and later comes back, and another one
-prepends its AS path.  Before running anything the student
-writes, in ``predictions.yaml``, which clients' TCP streams are reset by the
-failure and which by the prepend, and which clients lose DNS (UDP) service
-for more than a second.  The checker runs the lab's scenario on the
-hand-out topology (the student's copies do not matter) and compares the
-predictions with the run: a reset needs a client whose packets reach a
-different site, whatever the reason; UDP just carries on, once the routes
-lead somewhere that answers (after a silent failure: a hold time later).
+The variant has three sites, a failure kind (its uplink goes down, or it
+goes silent: only the hold timer notices) and a prepend count.  Before
+running anything the student writes, in ``predictions.yaml``, for **every**
+site: which clients' TCP streams are reset when that site fails, which when
+it prepends its AS path, and which clients lose DNS (UDP) service for more
+than a second when it fails.  The checker draws, when it runs
+(:mod:`testbed.labs.checktime`), one site whose failure and one whose
+prepend moves somebody (no tie deciding any client's site), runs the
+failure, the site's return and the prepend on the hand-out topology (the
+student's copies do not matter) and grades the predictions for those two
+sites only.  A reset needs a client whose packets reach a different site,
+whatever the reason; UDP just carries on, once the routes lead somewhere
+that answers (after a silent failure: a hold time later).  The hand-out's
+``scenario.yaml`` runs one of the cases (the variant's own failure and
+prepend), so a student cannot copy the check's run from it.
+
+The details say right or wrong, never which clients or how many; a run
+that contradicts the reasoning for a drawn case is the testbed's failure,
+not the student's.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Set
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from testbed.labs import answers
+from testbed.labs.checktime import draw_cases
 from testbed.labs.common import run_item, skip_all, starting_topology
 from testbed.labs.items import CheckItem, item
 from testbed.labs.runner import LabContext, Summary, lab_scenario, max_outage_in, resets_in, window
@@ -33,51 +43,103 @@ HINT_UDP = (
     "whichever site the routes lead to; until the routes change, queries go where they "
     "led before (how does each kind of failure end that route?)"
 )
-#: Prediction keys: (key in predictions.yaml, event index, title).
-KEYS = (
-    ("site_failure.tcp_reset", 0, "TCP resets when {fails} fails"),
-    ("prepend.tcp_reset", 2, "TCP resets when {shifts} prepends {count}"),
-)
+HINT_RERUN = "the run contradicts how BGP and TCP work here: check again"
+#: The prediction keys, each a mapping site -> clients.
+KEYS = ("site_failure", "prepend", "udp_outage_over_1s")
+#: The check's events: the drawn site fails, comes back, the drawn site prepends (s).
+FAIL_AT_S, RESTORE_AT_S, PREPEND_AT_S = 3, 10, 15
+#: How long the check's run lasts (s).
+DURATION_S = 20
+#: What the check's run is, for its item.
+RUN = "a site failure and a prepend drawn as the check runs"
+#: Outages that start up to this long before their event still count as its own (s).
+EARLY_S = 0.5
 
 
-def timeline(v: Variant) -> List[Dict[str, Any]]:
-    """The lab's events (the hand-out's scenario.yaml has the same, later in time)."""
-    fails, shifts = v.site[v.params["fails"]].name, v.site[v.params["shifts"]].name
+def item_id(key: str) -> str:
+    """The check item of a prediction key (``site_failure`` -> ``site-failure``)."""
+    return "udp-outage" if key.startswith("udp") else key.replace("_", "-")
+
+
+def drawn(v: Variant, keyring: Any = None) -> Tuple[str, str]:
+    """The site roles this check fails and makes prepend: one of each kind of case."""
+    fails = draw_cases(v, "lab5 failure", v.failure_cases(), 1, keyring)[0]
+    shifts = draw_cases(v, "lab5 prepend", v.prepend_cases(), 1, keyring)[0]
+    return fails, shifts
+
+
+def timeline(
+    v: Variant, fails: Optional[str] = None, shifts: Optional[str] = None
+) -> List[Dict[str, Any]]:
+    """The events of a run: ``fails`` fails and comes back, then ``shifts`` prepends.
+
+    Without roles, the variant's own (the hand-out's ``scenario.yaml`` has
+    those, later in time).
+    """
+    fail = v.site[fails or v.params["fails"]].name
+    shift = v.site[shifts or v.params["shifts"]].name
     return [
-        {"at": 3, "event": "fail_site", "site": fails, "how": v.params["how"]},
-        {"at": 10, "event": "restore", "site": fails},
-        {"at": 15, "event": "prepend", "site": shifts, "count": v.params["count"]},
+        {"at": FAIL_AT_S, "event": "fail_site", "site": fail, "how": v.params["how"]},
+        {"at": RESTORE_AT_S, "event": "restore", "site": fail},
+        {"at": PREPEND_AT_S, "event": "prepend", "site": shift, "count": v.params["count"]},
     ]
 
 
-def expected(v: Variant) -> Dict[str, Set[str]]:
-    """The answers by path reasoning: prediction key -> clients."""
-    fails, shifts = v.params["fails"], v.params["shifts"]
-    base = v.catchment()
-    down = v.catchment(*[r for r in v.site if r != fails])
-    shifted = v.catchment(prepend={shifts: v.params["count"]})
-    lost = {c for c in base if base[c] != down[c]}
+def expected(v: Variant) -> Dict[str, Dict[str, Set[str]]]:
+    """The answers by path reasoning: prediction key -> site name -> clients."""
     silent = v.params["how"] == "silent"
-    return {
+    out: Dict[str, Dict[str, Set[str]]] = {key: {} for key in KEYS}
+    for role, site in v.site.items():
+        lost = set(v.moved_if_fails(role))
         # a silent site's streams time out (3 s) before its hold time (5 s) moves
         # their clients, who then connect elsewhere: no reset
-        "site_failure.tcp_reset": set() if silent else lost,
-        "prepend.tcp_reset": {c for c in base if base[c] != shifted[c]},
+        out["site_failure"][site.name] = set() if silent else lost
+        out["prepend"][site.name] = set(v.moved_if_prepends(role))
         # a silent site is withdrawn only when the hold time expires
-        "udp_outage_over_1s": lost if silent else set(),
-    }
+        out["udp_outage_over_1s"][site.name] = lost if silent else set()
+    return out
 
 
 def measured(summary: Summary, clients: List[str]) -> Dict[str, Set[str]]:
-    """The same sets, from a run of :func:`timeline`."""
+    """The same sets for the sites of a run of :func:`timeline` (prediction key -> clients)."""
+    fail_start, fail_end = window(summary, 0)
     out: Dict[str, Set[str]] = {}
-    for key, index, _title in KEYS:
+    for key, index in (("site_failure", 0), ("prepend", 2)):
         start, end = window(summary, index)
         out[key] = {c for c, n in resets_in(summary, start, end).items() if n}
     out["udp_outage_over_1s"] = {
-        c for c in clients if max_outage_in(summary, c, -1e9, 1e9) > UDP_OUTAGE_S
+        c
+        for c in clients
+        if max_outage_in(summary, c, fail_start - EARLY_S, fail_end) > UDP_OUTAGE_S
     }
     return out
+
+
+def read(ctx: LabContext) -> Tuple[Dict[str, Optional[Dict[str, Set[str]]]], List[CheckItem]]:
+    """``predictions.yaml``: prediction key -> site -> clients (None: unusable), one item each."""
+    v = ctx.variant
+    clients = [c.name for c in v.clients]
+    sites = [s.name for s in v.site.values()]
+    data, problem = ctx.read_answers("predictions.yaml")
+    predicted: Dict[str, Optional[Dict[str, Set[str]]]] = {}
+    out: List[CheckItem] = []
+    for key in KEYS:
+        value, why = (
+            (None, problem)
+            if problem
+            else answers.client_sets(answers.lookup(data, key), sites, clients, "site")
+        )
+        predicted[key] = value
+        out.append(
+            item(
+                f"predicted-{key.replace('_', '-')}",
+                f"predictions.yaml: {key}",
+                value is not None,
+                why or "answered",
+                "one list of client names for every site (SITE: [a, b]), [] for none",
+            )
+        )
+    return predicted, out
 
 
 def check(ctx: LabContext) -> List[CheckItem]:
@@ -91,55 +153,53 @@ def check(ctx: LabContext) -> List[CheckItem]:
     """
     v = ctx.variant
     clients = [c.name for c in v.clients]
-    words = {
-        "fails": v.site[v.params["fails"]].name,
-        "shifts": v.site[v.params["shifts"]].name,
-        "count": v.params["count"],
+    count = v.params["count"]
+    titles = {
+        "site_failure": f"TCP resets when the drawn site fails ({v.params['how']})",
+        "prepend": f"TCP resets when the drawn site prepends {count} time(s)",
+        "udp_outage_over_1s": f"DNS (UDP) outages over {UDP_OUTAGE_S:g} s when it fails",
     }
-    titles = {key: title.format(**words) for key, _i, title in KEYS}
-    titles["udp_outage_over_1s"] = f"DNS (UDP) outages over {UDP_OUTAGE_S:g} s"
-    data, problem = ctx.read_answers("predictions.yaml")
-    predicted: Dict[str, Any] = {}
-    out: List[CheckItem] = []
-    for key in titles:
-        value, why = (
-            (None, problem) if problem else answers.client_set(answers.lookup(data, key), clients)
-        )
-        predicted[key] = value
-        out.append(
-            item(
-                f"predicted-{key.split('.')[0].replace('_', '-')}",
-                f"predictions.yaml: {key}",
-                value is not None,
-                why or "answered",
-                "a list of client names, [] for none",
-            )
-        )
-    later = [
-        (f"match-{key.split('.')[0].replace('_', '-')}", f"{t}: prediction matches the run")
-        for key, t in titles.items()
-    ]
+    predicted, out = read(ctx)
+    later = [(f"match-{item_id(k)}", f"{t}: prediction matches the run") for k, t in titles.items()]
     if not all(i.passed for i in out):
-        return out + skip_all([("run", "the testbed ran the lab's scenario")] + later)
-    scenario = lab_scenario("lab5-check", 20, timeline(v))
-    summary, ran = run_item(
-        ctx, starting_topology(ctx), scenario, "the lab's scenario", handout=True
-    )
+        return out + skip_all([("run", f"the testbed ran {RUN}")] + later)
+    fails, shifts = drawn(v, ctx.keyring)
+    scenario = lab_scenario("lab5-check", DURATION_S, timeline(v, fails, shifts))
+    summary, ran = run_item(ctx, starting_topology(ctx), scenario, RUN, handout=True)
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
     seen = measured(summary, clients)
-    for (id_, title), key in zip(later, titles, strict=True):
-        wrong = answers.wrong_count(predicted[key], seen[key], clients)
-        out.append(
-            item(
-                id_,
-                title,
-                wrong == 0,
-                f"{len(clients) - wrong}/{len(clients)} clients right",
-                HINT_UDP if key.startswith("udp") else HINT_TCP,
-                expected=seen[key],
-                actual=predicted[key],
-            )
-        )
+    reasoned = expected(v)
+    site = {"site_failure": fails, "prepend": shifts, "udp_outage_over_1s": fails}
+    for (id_, title), key in zip(later, KEYS, strict=True):
+        name = v.site[site[key]].name
+        given = predicted[key] or {}
+        out.append(match_item(id_, title, key, given.get(name), seen[key], reasoned[key][name]))
     return out
+
+
+def match_item(
+    id_: str,
+    title: str,
+    key: str,
+    predicted: Optional[Set[str]],
+    seen: Set[str],
+    reasoned: Set[str],
+) -> CheckItem:
+    """One drawn case: the prediction against the run, the run against the reasoning."""
+    if seen != reasoned:  # the network did not do what BGP and TCP do: the testbed's failure
+        return item(
+            id_, title, False, "the run disagrees with the path reasoning", HINT_RERUN,
+            testbed=True, expected=reasoned, actual=seen,
+        )  # fmt: skip
+    right = predicted == seen
+    return item(
+        id_,
+        title,
+        right,
+        "right" if right else "not what the network did",
+        HINT_UDP if key.startswith("udp") else HINT_TCP,
+        expected=seen,
+        actual=predicted,
+    )

@@ -13,13 +13,25 @@ student's copies do not matter) and compares: the catchment with the
 clients' DNS answers, the shortest-path clients with the catchment and the
 shortest AS paths of the topology that ran, the missing routes with the
 routers' tables after convergence (the run's policy check, ``no_route``).
+
+The student also predicts, for every link between two transits, which
+clients change site while that link is down (they reach the other site, or
+none: what is left gives their ISP no route valley-free export allows).
+After its first phase (no events: the hand-out's ``scenario.yaml``) the
+check's run fails :data:`DRAWN` of those links one after the other, drawn
+when the check runs (:mod:`testbed.labs.checktime`) among those whose
+failure moves someone, so a student cannot run the check's case first and
+copy what it showed.  That item says right or wrong, never which clients or
+how many; a drawn failure whose outcome contradicts the policy reasoning is
+the testbed's failure, not the student's.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
-from testbed.labs import answers, reasoning
+from testbed.labs import answers, checktime, reasoning
+from testbed.labs.checktime import draw_cases, link_events, link_key
 from testbed.labs.common import HINT_TESTBED, of, run_item, skip_all, starting_topology
 from testbed.labs.items import CheckItem, item
 from testbed.labs.runner import LabContext, Summary, lab_scenario, sites_before
@@ -40,10 +52,21 @@ HINT_NO_ROUTE = (
     "only; follow each ISP's prefix up through providers, across at most one peering, then down "
     "to customers"
 )
+HINT_LINK = (
+    "while a link is down no route crosses it: apply the same preferences and valley-free "
+    "export to what is left (an ISP whose transit gets no route it may use reaches no site)"
+)
 HINT_POLICY = "the run's policy check after convergence is in summary.json (policy, no_route)"
-#: How long the check's run lasts (the hand-out's scenario.yaml: the same, a little longer).
-DURATION_S = 3
-#: Prediction keys and their titles.
+#: The check's first phase (s): no events, the clients on their sites (the hand-out's
+#: scenario.yaml runs it, a little longer); the catchment is read there.
+PLAIN_S = 3.0
+#: Link failures the check draws and runs after the first phase, one after the other.
+DRAWN = 2
+#: Each drawn link goes down at these times (s) and comes back this long after.
+DOWN_AT_S, DOWN_FOR_S = (PLAIN_S, PLAIN_S + 8.0), 3.0
+#: How long the check's run lasts (s): the clients are back before the next failure.
+DURATION_S = 16
+#: Prediction keys graded on the first phase, and their titles.
 KEYS = (
     ("catchment", "the site each client reaches"),
     ("not_shortest", "the clients that do not take the shortest AS path"),
@@ -51,15 +74,21 @@ KEYS = (
 )
 
 
-def timeline(_v: Variant) -> List[Dict[str, Any]]:
-    """The check's events: none (the hand-out's scenario.yaml has none either)."""
-    return []
+def drawn_links(v: Variant, keyring: Any = None) -> List[Tuple[str, str]]:
+    """The link failures this check runs (:data:`DRAWN` of those that move someone)."""
+    return draw_cases(v, "lab6 links", v.policy_moving_cases(), DRAWN, keyring)
+
+
+def timeline(links: List[Tuple[str, str]]) -> List[Dict[str, Any]]:
+    """The check's events: after the first phase, each drawn link down, then up again."""
+    return link_events(links, DOWN_AT_S, DOWN_FOR_S)
 
 
 def routing_of(
     topo: Topology,
     policy: bool = True,
     sites: Optional[Mapping[str, Tuple[Sequence[str], int]]] = None,
+    down: Sequence[Tuple[str, str]] = (),
 ) -> reasoning.Routing:
     """Every AS's best route to the anycast prefix in a topology, by path reasoning.
 
@@ -68,6 +97,8 @@ def routing_of(
         policy: Gao-Rexford (the topology's local preferences) or the shortest AS path.
         sites: site -> (upstream ASes, prepend); default: every site of the
             topology with its own prepend.
+        down: links that are down, by their routers (or ASes), either order:
+            the two ASes they join are left without that adjacency both ways.
 
     Returns:
         :func:`testbed.labs.reasoning.best_routes` on the topology's ASes.
@@ -87,6 +118,10 @@ def routing_of(
             if a and b and a != b and not anycast & {a, b}:
                 rel.setdefault((a, b), "peer")
                 rel.setdefault((b, a), "peer")
+    for x, y in down:
+        a, b = end_as(topo, x) or x, end_as(topo, y) or y
+        rel.pop((a, b), None)
+        rel.pop((b, a), None)
     prefs = topo.local_pref.model_dump()
     return reasoning.best_routes(rel, sites, policy=policy, local_pref=prefs)
 
@@ -134,20 +169,23 @@ def check(ctx: LabContext) -> List[CheckItem]:
     clients = [c.name for c in v.clients]
     transits = [t.name for t in v.transits]
     site_names = [s.name for s in v.site.values()]
+    links = [link_key(link) for link in v.policy_link_cases()]
     data, problem = ctx.read_answers("predictions.yaml")
     parsers = {
         "catchment": lambda x: answers.site_map(x, clients, site_names),
         "not_shortest": lambda x: answers.client_set(x, clients),
         "no_route": lambda x: answers.client_sets(x, transits, clients, "transit"),
+        "if_link_down": lambda x: answers.client_sets(x, links, clients, "link"),
     }
     formats = {
         "catchment": "one line per client: CLIENT: SITE",
         "not_shortest": "a list of client names, [] for none",
         "no_route": "one line per transit: TRANSIT: [clients], [] for none",
+        "if_link_down": "one line per link: LINK: [clients], [] for none",
     }
     predicted: Dict[str, Any] = {}
     out: List[CheckItem] = []
-    for key, _title in KEYS:
+    for key in parsers:
         value, why = (None, problem) if problem else parsers[key](answers.lookup(data, key))
         predicted[key] = value
         out.append(
@@ -162,11 +200,15 @@ def check(ctx: LabContext) -> List[CheckItem]:
     later = [
         (f"match-{key.replace('_', '-')}", f"{t}: prediction matches the run") for key, t in KEYS
     ]
+    later.append(("if-link-down", "your predictions hold for the link failures the check drew"))
     if not all(i.passed for i in out):
         return out + skip_all([("run", "the testbed ran the lab's network")] + later)
     topo = starting_topology(ctx)
-    scenario = lab_scenario("lab6-check", DURATION_S, timeline(v))
-    summary, ran = run_item(ctx, topo, scenario, "the lab's network", handout=True)
+    drawn = drawn_links(v, ctx.keyring)
+    scenario = lab_scenario("lab6-check", DURATION_S, timeline(drawn))
+    summary, ran = run_item(
+        ctx, topo, scenario, "the lab's network, then link failures", handout=True
+    )
     out.append(ran)
     if summary is None:
         return out + skip_all(later)
@@ -197,22 +239,33 @@ def check(ctx: LabContext) -> List[CheckItem]:
             actual=predicted["not_shortest"],
         )
     )
-    measured = missing_routes(summary, topo)
-    if measured is None:
-        out.append(
-            item(*later[2], False, "the run has no policy check", HINT_TESTBED, testbed=True)
-        )
-        return out
-    good = sum(1 for t in transits if predicted["no_route"][t] == measured.get(t, set()))
-    right = of(good, len(transits), "transits right")
+    out.append(no_route_item(summary, topo, transits, predicted["no_route"], later[2]))
+    reasoned = {link_key(link): set(v.policy_changed_if_down(link)) for link in drawn}
     out.append(
-        item(
-            *later[2],
-            good == len(transits),
-            right,
-            HINT_NO_ROUTE,
-            expected={t: measured.get(t, set()) for t in transits},
-            actual=predicted["no_route"],
+        checktime.link_item(
+            summary, drawn, 0, clients, reasoned, predicted["if_link_down"], later[3][1], HINT_LINK
         )
     )
     return out
+
+
+def no_route_item(
+    summary: Summary,
+    topo: Topology,
+    transits: List[str],
+    predicted: Dict[str, Set[str]],
+    id_title: Tuple[str, str],
+) -> CheckItem:
+    """The missing routes after convergence (the run's policy check) against the predictions."""
+    measured = missing_routes(summary, topo)
+    if measured is None:
+        return item(*id_title, False, "the run has no policy check", HINT_TESTBED, testbed=True)
+    good = sum(1 for t in transits if predicted[t] == measured.get(t, set()))
+    return item(
+        *id_title,
+        good == len(transits),
+        of(good, len(transits), "transits right"),
+        HINT_NO_ROUTE,
+        expected={t: measured.get(t, set()) for t in transits},
+        actual=predicted,
+    )

@@ -17,7 +17,10 @@ Lab 4 asks who is
 blackholed and, about the variant's own agent, its worst withdrawal time
 and the smallest fall that rides out the variant's DNS restart
 (:mod:`~testbed.labs.healthdesign`; not the student's design, which the
-check's run grades).  Exit status: 0 every answer right, 1 some wrong, 2 bad input.
+check's run grades).  Lab 5 asks, for every site, whose TCP streams reset
+when it fails and when it prepends, and who loses DNS when it fails (its
+check grades two sites it draws when it runs).  Exit status: 0 every answer
+right, 1 some wrong, 2 bad input.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class Question:
     """One key of the answer file and how to read it.
 
     Attributes:
-        key: the key, dotted for nested ones (``site_failure.tcp_reset``).
+        key: the key, dotted for nested ones (``parent.child``).
         text: what is asked.
         kind: ``site_map`` (client -> site), ``client_set``, ``client_sets``
             (``keys`` -> client list), ``name_set``, ``choice``, ``integer`` or ``number``.
@@ -223,6 +226,18 @@ def _chain_intro(v: Variant, lead: str, *more: str) -> str:
     return "\n".join([*lines, *more])
 
 
+def _link_question(outcomes: Dict[str, Set[str]]) -> Question:
+    """Labs 1 and 6: who changes site while each link between transits is down."""
+    return Question(
+        "if_link_down",
+        "for each link between two transits: the clients whose site changes while it is down "
+        "(to the other site, or none at all)",
+        "client_sets",
+        keys=tuple(outcomes),
+        what="link",
+    )
+
+
 # ------------------------------------------------------------------ the labs
 def _lab1(v: Variant) -> Quiz:
     from testbed.labs import lab1
@@ -235,14 +250,7 @@ def _lab1(v: Variant) -> Quiz:
     )
     q = Question("catchment", "the site each client's DNS queries reach", "site_map", sites)
     outcomes = {lab1.link_key(link): set(changed) for link, changed in v.link_outcomes()}
-    down = Question(
-        "if_link_down",
-        "for each link between two transits: the clients whose site changes while it is down "
-        "(to the other site, or none at all)",
-        "client_sets",
-        keys=tuple(outcomes),
-        what="link",
-    )
+    down = _link_question(outcomes)
 
     def grade(given: Dict[str, Any]) -> List[Mark]:
         wrong = answers.wrong_count(given["catchment"], want, clients)
@@ -416,47 +424,39 @@ def _lab4(v: Variant) -> Quiz:
 def _lab5(v: Variant) -> Quiz:
     from testbed.labs import lab5
 
-    clients = [c.name for c in v.clients]
-    fails, shifts = v.site[v.params["fails"]].name, v.site[v.params["shifts"]].name
+    sites = tuple(s.name for s in v.site.values())
     count = v.params["count"]
     want = lab5.expected(v)
     intro = _chain_intro(
         v,
         f"Your anycast AS AS{v.anycast_asn} has three sites:",
-        f"{fails} fails ({v.params['how']}: "
+        "A site of yours fails "
         + (
-            f"its links stay up, only BGP's hold time of {v.params['hold']} s notices"
+            f"silently: its links stay up, only BGP's hold time of {v.params['hold']} s notices"
             if v.params["how"] == "silent"
-            else "its BGP session ends at once"
+            else "by losing its uplink: its BGP session ends at once"
         )
-        + f") and comes back; then {shifts} prepends its AS path "
-        f"{count} time(s). Every client runs TCP streams (a message every 0.2 s; "
-        "no answer for 3 s: a timeout, then a new connection) and DNS (UDP) queries.",
+        + f"; a site that shifts traffic prepends its AS path {count} time(s). Every client "
+        "runs TCP streams (a message every 0.2 s; no answer for 3 s: a timeout, then a new "
+        "connection) and DNS (UDP) queries.",
     )
+    asked = {
+        "site_failure": "for each site: whose TCP streams are reset when it fails?",
+        "prepend": f"for each site (all up): whose TCP streams are reset when it prepends "
+        f"{count} time(s)?",
+        "udp_outage_over_1s": "for each site: which clients lose DNS (UDP) service for more "
+        "than 1 s at a time when it fails?",
+    }
     questions = [
-        Question(
-            "site_failure.tcp_reset",
-            f"whose TCP streams are reset when {fails} fails?",
-            "client_set",
-        ),
-        Question(
-            "prepend.tcp_reset",
-            f"{fails} is back: whose TCP streams are reset when {shifts} prepends {count} time(s)?",
-            "client_set",
-        ),
-        Question(
-            "udp_outage_over_1s",
-            "over the whole run: which clients lose DNS (UDP) service for more than 1 s at a time?",
-            "client_set",
-        ),
+        Question(key, text, "client_sets", keys=sites, what="site") for key, text in asked.items()
     ]
 
     def grade(given: Dict[str, Any]) -> List[Mark]:
         out = []
-        for q in questions:
-            hint = lab5.HINT_UDP if q.key.startswith("udp") else lab5.HINT_TCP
-            wrong = answers.wrong_count(given[q.key], want[q.key], clients)
-            out.append(_count(q.key, wrong, len(clients), hint, "clients right"))
+        for key in lab5.KEYS:
+            hint = lab5.HINT_UDP if key.startswith("udp") else lab5.HINT_TCP
+            wrong = sum(given[key][s] != want[key][s] for s in sites)
+            out.append(_count(key, wrong, len(sites), hint, "sites right"))
         return out
 
     return Quiz(5, "predictions.yaml", intro, questions, grade, _nest(dict(want)))
@@ -464,6 +464,7 @@ def _lab5(v: Variant) -> Quiz:
 
 def _lab6(v: Variant) -> Quiz:
     from testbed.labs import lab6
+    from testbed.labs.checktime import link_key
 
     clients = [c.name for c in v.clients]
     transits = tuple(t.name for t in v.transits)
@@ -472,6 +473,7 @@ def _lab6(v: Variant) -> Quiz:
     catchment = v.policy_catchment()
     elsewhere = set(v.not_shortest())
     missing = {t: set(names) for t, names in v.no_route().items()}
+    outcomes = {link_key(link): set(changed) for link, changed in v.policy_link_outcomes()}
     lines = [
         f"{role['hub']} (the hub), {role['east']} and {role['west']} are tier-1 transits; "
         f"{role['hub']} peers with both others, {role['east']} and {role['west']} do not "
@@ -501,6 +503,7 @@ def _lab6(v: Variant) -> Quiz:
             keys=transits,
             what="transit",
         ),
+        _link_question(outcomes),
     ]
 
     def grade(given: Dict[str, Any]) -> List[Mark]:
@@ -526,9 +529,20 @@ def _lab6(v: Variant) -> Quiz:
                 lab6.HINT_NO_ROUTE,
                 "transits right",
             ),
+            _count(
+                "each link failure",
+                sum(given["if_link_down"][k] != changed for k, changed in outcomes.items()),
+                len(outcomes),
+                lab6.HINT_LINK,
+            ),
         ]
 
-    solution = {"catchment": catchment, "not_shortest": elsewhere, "no_route": missing}
+    solution = {
+        "catchment": catchment,
+        "not_shortest": elsewhere,
+        "no_route": missing,
+        "if_link_down": outcomes,
+    }
     return Quiz(6, "predictions.yaml", "\n".join(lines), questions, grade, _nest(solution))
 
 

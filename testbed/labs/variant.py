@@ -59,6 +59,9 @@ LAB5_HOW = ("link-down", "silent")
 #: streams' 3 s timeout, so a stream to it times out before BGP moves its
 #: client (no reset, then a new connection elsewhere), never in a race with it.
 LAB5_HOLD = {"link-down": 3, "silent": 5}
+#: Lab 5: site failures and prepends that move somebody (no ties), at least each
+#: (the check draws one of each when it runs).
+LAB5_CASES = 2
 TRANSIT_NAMES = (
     "atlas", "boreal", "cobalt", "delta", "ember", "fjord", "garnet", "helix", "indigo",
     "jade", "krypton", "lumen", "nimbus", "onyx", "pulsar", "quartz", "raven", "sierra",
@@ -80,8 +83,10 @@ REFERENCE = "reference"
 #: a chain of five transits with one ISP each in generation 1; lab 3 gained its
 #: BFD design (a budget and a multiplier) in generation 3; lab 4 drew no
 #: service restart, outage budget and agent to reason about in generation 2;
-#: lab 1 drew no link failures to predict in generation 2.
-GENERATION: Dict[int, int] = {1: 3, 2: 2, 3: 3, 4: 3, 5: 2}
+#: lab 1 drew no link failures to predict in generation 2; lab 5 did not need
+#: two failures and two prepends for its check to draw from in generation 2;
+#: lab 6 drew no link failures to predict in generation 1.
+GENERATION: Dict[int, int] = {1: 3, 2: 2, 3: 3, 4: 3, 5: 3, 6: 2}
 #: Longest student ID accepted.
 STUDENT_MAX = 64
 #: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
@@ -256,21 +261,48 @@ class Variant:
         )
         return max(0, worst + 1)
 
+    # ---------------------------------------------------------- lab 5: TCP versus UDP
+    def moved_if_fails(self, role: str) -> List[str]:
+        """Lab 5: the clients whose site changes when the site of ``role`` fails."""
+        after = self.catchment(*[r for r in self.site if r != role])
+        return list(reasoning.moved(self.catchment(), after))
+
+    def moved_if_prepends(self, role: str) -> List[str]:
+        """Lab 5: the clients whose site changes when ``role`` prepends the variant's count."""
+        after = self.catchment(prepend={role: self.params["count"]})
+        return list(reasoning.moved(self.catchment(), after))
+
+    def failure_cases(self) -> List[str]:
+        """Lab 5: the site roles whose failure moves somebody, no tie deciding any
+        client's site before or after (the check draws one of them)."""
+        return [r for r in self.site if _moves_clearly(self, *[x for x in self.site if x != r])]
+
+    def prepend_cases(self) -> List[str]:
+        """Lab 5: the same for a prepend of the variant's count (the check draws one)."""
+        count = self.params["count"]
+        return [r for r in self.site if _moves_clearly(self, prepend={r: count})]
+
     # ------------------------------------------- lab 6: business relationships
     def transit_of(self, role: str) -> Transit:
         """Lab 6: the transit that plays ``role`` (:data:`LAB6_ROLES`)."""
         return self.transits[self.params["roles"][role]]
 
-    def relationships(self) -> Dict[Tuple[str, str], str]:
+    def relationships(self, down: Sequence[Tuple[str, str]] = ()) -> Dict[Tuple[str, str], str]:
         """Lab 6: (AS, neighbour AS) -> what the neighbour is to the AS, both ways.
 
         The transits' links as :data:`LAB6_LINKS` declares them, and every ISP
         a customer of its transit (the anycast AS is left out: its sites are
         the origins of :func:`reasoning.best_routes`).
+
+        Args:
+            down: links between transits that are down (either order): left out both ways.
         """
+        cut = {frozenset(pair) for pair in down}
         rel: Dict[Tuple[str, str], str] = {}
         for a, b, what in self.params.get("links", []):
             x, y = self.transits[a].name, self.transits[b].name
+            if frozenset((x, y)) in cut:
+                continue
             if what == "peer":
                 rel[(x, y)] = rel[(y, x)] = "peer"
             else:  # customer-provider: x buys transit from y
@@ -279,15 +311,56 @@ class Variant:
             rel[(c.isp, c.transit)], rel[(c.transit, c.isp)] = "provider", "customer"
         return rel
 
-    def routing(self, policy: bool = True) -> reasoning.Routing:
-        """Lab 6: every AS's best route, with relationships or by the shortest AS path alone."""
-        sites = {s.name: ([s.upstream], 0) for s in self.site.values()}
-        return reasoning.best_routes(self.relationships(), sites, policy=policy)
+    def routing(
+        self, policy: bool = True, down: Sequence[Tuple[str, str]] = ()
+    ) -> reasoning.Routing:
+        """Lab 6: every AS's best route, with relationships or by the shortest AS path alone.
 
-    def policy_catchment(self, policy: bool = True) -> Dict[str, Optional[str]]:
+        Ties are left undecided (:attr:`reasoning.Routing.ties`), as lab 6 draws
+        none; ``down``: links between transits that are down.
+        """
+        sites = {s.name: ([s.upstream], 0) for s in self.site.values()}
+        return reasoning.best_routes(self.relationships(down), sites, policy=policy)
+
+    def policy_catchment(
+        self, policy: bool = True, down: Sequence[Tuple[str, str]] = ()
+    ) -> Dict[str, Optional[str]]:
         """Lab 6: each client's site (None: no route, or a tie), with or without relationships."""
-        routing = self.routing(policy)
+        routing = self.routing(policy, down)
         return {c.name: routing.site_of(c.isp) for c in self.clients}
+
+    def policy_links(self) -> List[Tuple[str, str]]:
+        """Lab 6: the links between transits, named as :data:`LAB6_LINKS` orders them."""
+        return [(self.transits[a].name, self.transits[b].name) for a, b, _ in self.params["links"]]
+
+    def policy_link_outcomes(self) -> List[Tuple[Tuple[str, str], List[str]]]:
+        """Lab 6: per link between transits whose failure no tie decides for any client,
+        the clients whose site changes while it is down under the relationships (to the
+        other site, or none: the failure left their ISP without a route valley-free export
+        allows).
+        """
+        base = self.policy_catchment()
+        out = []
+        for link in self.policy_links():
+            routing = self.routing(down=[link])
+            if any(c.isp in routing.ties for c in self.clients):
+                continue
+            changed = sorted(c.name for c in self.clients if routing.site_of(c.isp) != base[c.name])
+            out.append((link, changed))
+        return out
+
+    def policy_link_cases(self) -> List[Tuple[str, str]]:
+        """Lab 6: the links of :meth:`policy_link_outcomes` (those ``predictions.yaml`` asks)."""
+        return [link for link, _changed in self.policy_link_outcomes()]
+
+    def policy_changed_if_down(self, link: Tuple[str, str]) -> List[str]:
+        """Lab 6: the clients whose site changes while ``link`` is down (or who have none)."""
+        before, after = self.policy_catchment(), self.policy_catchment(down=[link])
+        return sorted(c for c in before if after[c] != before[c])
+
+    def policy_moving_cases(self) -> List[Tuple[str, str]]:
+        """Lab 6: the :meth:`policy_link_cases` whose failure changes some client's site."""
+        return [link for link, changed in self.policy_link_outcomes() if changed]
 
     def not_shortest(self) -> List[str]:
         """Lab 6: the clients that relationships send elsewhere than the shortest AS path does."""
@@ -549,6 +622,13 @@ def _clear(
     return None if None in seen.values() else seen
 
 
+def _moves_clearly(v: Variant, *roles: str, prepend: Optional[Dict[str, int]] = None) -> bool:
+    """From every site announcing to ``roles`` with ``prepend``, some client's site changes,
+    and no tie decides any client's site before or after."""
+    base, after = _clear(v), _clear(v, *roles, prepend=prepend)
+    return base is not None and after is not None and bool(reasoning.moved(base, after))
+
+
 Roles = Tuple[Dict[str, int], Dict[str, Any]]
 Drawn = Tuple[Variant, Roles]
 
@@ -647,12 +727,14 @@ def _fail_and_shift(
     net: Variant,
     accept: Callable[[List[str], List[str]], bool],
     tries: Optional[int] = None,
+    also: Optional[Callable[[Variant], bool]] = None,
 ) -> Optional[Roles]:
     """Three sites, one that fails and another that prepends 1-3 times (labs 5 and 8).
 
     Drawn until no tie decides any client's site in all three states and
     ``accept(lost, moved)`` holds for the clients the failure and the prepend
-    move (at most ``tries`` times; None: until then).
+    move, and ``also`` for the placed variant with its parameters (at most
+    ``tries`` times; None: until then).
     """
     n = 0
     while tries is None or n < tries:
@@ -666,13 +748,17 @@ def _fail_and_shift(
         shifted = None if down is None else _clear(v, prepend={shifts: count})
         if base is None or down is None or shifted is None:
             continue
-        if accept(reasoning.moved(base, down), reasoning.moved(base, shifted)):
-            return pos, {"fails": fails, "shifts": shifts, "count": count}
+        if not accept(reasoning.moved(base, down), reasoning.moved(base, shifted)):
+            continue
+        params = {"fails": fails, "shifts": shifts, "count": count}
+        if also is None or also(replace(v, params={**v.params, **params})):
+            return pos, params
     return None
 
 
 def _lab5(rng: random.Random) -> Drawn:
-    """Lab 5: a failure (link-down or silent) and a prepend that move different clients."""
+    """Lab 5: a failure (link-down or silent) and a prepend that move different clients,
+    and at least :data:`LAB5_CASES` failures and prepends the check may draw."""
     while True:
         net = _structured(rng)
         roles = _fail_and_shift(
@@ -680,6 +766,7 @@ def _lab5(rng: random.Random) -> Drawn:
             net,
             lambda lost, moved: bool(lost and moved) and set(moved) != set(lost),
             PLACE_TRIES,
+            lambda v: min(len(v.failure_cases()), len(v.prepend_cases())) >= LAB5_CASES,
         )
         if roles is not None:
             pos, params = roles
@@ -707,6 +794,13 @@ LAB6_SITES = {"near": "east", "far": "edge"}
 
 
 def _lab6(rng: random.Random) -> Drawn:
+    """Which transit plays which part of :data:`LAB6_ROLES`, and so where the sites are.
+
+    The parts fix every outcome but the names: with any link between transits
+    down but hub-east (which moves nobody) somebody's site changes -- three
+    link failures for the check to draw from in every variant, no tie in any
+    (``tests/unit/labs/test_lab6.py``), so nothing is drawn again.
+    """
     net = _internet(rng)
     places = dict(zip(LAB6_ROLES, rng.sample(range(CHAIN), CHAIN), strict=True))
     links = [[places[a], places[b], rel] for a, b, rel in LAB6_LINKS]

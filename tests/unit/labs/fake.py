@@ -92,14 +92,16 @@ class FakeRun:
             announced = {s: u for s, u in net.sites.items() if up[s]}
             return steering.as_sites(dataclasses.replace(net, sites=announced, prepend=prepend))
 
-        links_down: Set[Tuple[str, str]] = set()  # lab 1: links a `link` event took down
+        links_down: Set[Tuple[str, str]] = set()  # labs 1 and 6: links a `link` event took down
 
         def catchment() -> Dict[str, Any]:
+            if policy:  # lab 6: Gao-Rexford on the topology's relationships (less the links down)
+                return policy_catchment(
+                    topo, {s for s in where if up[s]}, prepend, sorted(links_down)
+                )
             if links_down:  # lab 1: the variant's shortest paths on what is left
                 roles = [r for r, s in v.site.items() if up.get(s.name)]
                 return v.catchment(*roles, down=sorted(links_down))
-            if policy:  # lab 6: Gao-Rexford on the topology's relationships
-                return policy_catchment(topo, {s for s in where if up[s]}, prepend)
             routed = as_sites()
             assert net is not None
             return {c: routed.get(asys) for c, asys in net.clients.items()}
@@ -395,9 +397,16 @@ def fake_load(
 
 
 def policy_catchment(
-    topo: Topology, announced: Set[str], prepend: Dict[str, int]
+    topo: Topology,
+    announced: Set[str],
+    prepend: Dict[str, int],
+    down: Sequence[Tuple[str, str]] = (),
 ) -> Dict[str, Any]:
-    """Each client's site with relationships, the sites of ``announced`` up (ties: the first)."""
+    """Each client's site with relationships, the sites of ``announced`` up (ties: the first).
+
+    ``down``: links between routers that are down (a client left without a
+    route has no site: the ``link`` branch gives it an outage until the link is back).
+    """
     from testbed.labs.lab6 import routing_of
     from testbed.topology.relationships import end_as
 
@@ -406,7 +415,7 @@ def policy_catchment(
         for s in topo.sites
         if s.name in announced
     }
-    routing = routing_of(topo, sites=sites)
+    routing = routing_of(topo, sites=sites, down=down)
     out: Dict[str, Any] = {}
     for c in topo.clients:
         route = routing.routes.get(c.as_)
@@ -462,3 +471,16 @@ def measured(run_dir: Path, clients: Sequence[str]) -> float:
     """The longest ``max_outage_s`` of some clients in a run folder (what a student reads)."""
     summary = json.loads((run_dir / "summary.json").read_text())
     return max(summary["clients"][c]["dns"]["max_outage_s"] for c in clients)
+
+
+class LinkMovesLost(FakeRun):
+    """A run where the link failures moved nobody, whatever the reasoning says (labs 1, 6)."""
+
+    def data(self, topo: Topology, scenario: Dict[str, Any]) -> Dict[str, Any]:
+        summary = super().data(topo, scenario)
+        for event in summary["events"]:
+            if event["kind"] == "link":
+                event["moves"], event["moved"] = {}, []
+        for figures in summary["clients"].values():
+            figures["dns"]["outages"] = []
+        return summary

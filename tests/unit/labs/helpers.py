@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
+
+import yaml
 
 from testbed.labs import measure
 from testbed.labs.items import CheckItem
@@ -55,3 +57,10 @@ def check(
 def failed(items: List[CheckItem]) -> List[str]:
     """The ids of the failed items."""
     return [i.id for i in items if not i.passed]
+
+
+def edit(path: Path, change: Callable[[Any], None]) -> None:
+    """Load a YAML file, change its data in place, write it back."""
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data))

@@ -16,6 +16,7 @@ from tests.unit.labs.fake import FakeRun, student_run
 from tests.unit.labs.helpers import (
     LINK_DOWN,
     check,
+    edit,
     failed,
     measure_lab3,
     workcopy,
@@ -77,10 +78,13 @@ def wrong_answers(dest, variant):
                                                largest_interval_ms=1)),
         4: ("answers.yaml", lambda d: d.update(blackholed_clients=clients, withdraw_after_s=99,
                                                min_fall=1)),
-        5: ("predictions.yaml", lambda d: None),  # the failing run makes them wrong
+        5: ("predictions.yaml", lambda d: d.update({k: {s: sorted(set(clients) - set(m[s]))
+                                                        for s in m} for k, m in d.items()})),
         6: ("predictions.yaml", lambda d: d.update(catchment=flip(d["catchment"]),
                                                    not_shortest=clients,
-                                                   no_route={t: clients for t in d["no_route"]})),
+                                                   no_route={t: clients for t in d["no_route"]},
+                                                   if_link_down={k: clients
+                                                                 for k in d["if_link_down"]})),
         7: ("answers.yaml", lambda d: d.update(site=next(x for x in sites if x != d["site"]),
                                                action="prepend1", overloaded_after=sites)),
         8: ("answers.yaml", lambda d: d.update(video=["quic"], api=["hybrid", "quic"],
@@ -137,7 +141,7 @@ def test_answers_are_graded_only_with_the_run(tmp_path, lab):
 
     items, _ = check(dest, variant, no_network)
     graded = [i for i in items if i.id.startswith(("answer-", "match-", "backup-prepend"))]
-    graded += [i for i in items if i.id == "predictions"]
+    graded += [i for i in items if i.id in ("predictions", "if-link-down")]
     assert graded and all(not i.passed and i.detail == SKIPPED for i in graded), [
         i.line() for i in graded
     ]
@@ -180,13 +184,6 @@ def test_item_ids_are_stable_and_unique(tmp_path, lab):
     done, _ = check(*workcopy(tmp_path, lab, "s1001", solution=True))
     assert [i.id for i in start] == [i.id for i in done]
     assert len({i.id for i in done}) == len(done)
-
-
-def edit(path, change):
-    """Load YAML, change it, write it back."""
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data))
 
 
 def test_lab1_wrong_prediction_is_one_failed_item(tmp_path):
@@ -390,11 +387,12 @@ def test_lab3_bfd_in_the_scenario_counts(tmp_path):
 
 
 def test_lab5_swapped_predictions_fail_both(tmp_path):
+    """A silent failure resets nobody, a drawn prepend always somebody: swapped, both wrong."""
     dest, variant = workcopy(tmp_path, 5, "s1001", solution=True)
+    assert variant.params["how"] == "silent"
 
     def swap(data):
-        a, b = data["site_failure"]["tcp_reset"], data["prepend"]["tcp_reset"]
-        data["site_failure"]["tcp_reset"], data["prepend"]["tcp_reset"] = b, a
+        data["site_failure"], data["prepend"] = data["prepend"], data["site_failure"]
 
     edit(dest / "predictions.yaml", swap)
     items, _ = check(dest, variant)
@@ -403,7 +401,8 @@ def test_lab5_swapped_predictions_fail_both(tmp_path):
 
 def test_lab5_unknown_client_is_named(tmp_path):
     dest, variant = workcopy(tmp_path, 5, "s1001", solution=True)
-    edit(dest / "predictions.yaml", lambda d: d.update(udp_outage_over_1s=["nobody"]))
+    site = variant.site["a"].name
+    edit(dest / "predictions.yaml", lambda d: d["udp_outage_over_1s"].update({site: ["nobody"]}))
     items, fake = check(dest, variant)
     bad = next(i for i in items if i.id == "predicted-udp-outage-over-1s")
     assert not bad.passed and "'nobody' is not a client" in bad.detail and not fake.calls
@@ -502,7 +501,8 @@ def test_lab6_shortest_path_reasoning_fails_every_item(tmp_path):
     assert details["match-catchment"] == "3/5 right"  # how many, never who
     assert details["match-not-shortest"] == "3/5 right"
     assert details["match-no-route"] == "3/5 transits right"
-    assert len(fake.calls) == 1 and fake.calls[0]["timeline"] == []
+    assert len(fake.calls) == 1  # then the link failures the check drew (right here)
+    assert {e["event"] for e in fake.calls[0]["timeline"]} == {"link"}
 
 
 def test_lab6_missing_routes_are_graded_per_transit(tmp_path):

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-import yaml
-
 from testbed.labs import lab1
 from testbed.labs.checktime import draw_cases
 from testbed.labs.signing import Key, keyring
 from testbed.labs.variant import make_variant
-from tests.unit.labs.fake import FakeRun
-from tests.unit.labs.helpers import check, failed, workcopy
-
-
-def edit(path, change):
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data))
+from tests.unit.labs.fake import LinkMovesLost
+from tests.unit.labs.helpers import check, edit, failed, workcopy
 
 
 def test_every_variant_has_two_link_failures_that_move_somebody():
@@ -100,21 +92,8 @@ def test_every_link_needs_a_list(tmp_path):
     assert not fake.calls
 
 
-class LostMoves(FakeRun):
-    """A run where a link failure moved nobody although the reasoning says it does."""
-
-    def data(self, topo, scenario):
-        summary = super().data(topo, scenario)
-        for event in summary["events"]:
-            if event["kind"] == "link":
-                event["moves"], event["moved"] = {}, []
-        for figures in summary["clients"].values():
-            figures["dns"]["outages"] = []
-        return summary
-
-
 def test_a_run_against_the_reasoning_is_the_testbeds_failure(tmp_path):
     dest, variant = workcopy(tmp_path, 1, "s1001", solution=True)
-    items, _ = check(dest, variant, LostMoves(variant))
+    items, _ = check(dest, variant, LinkMovesLost(variant))
     bad = next(i for i in items if i.id == "if-link-down")
     assert not bad.passed and bad.testbed and "check again" in bad.hint

@@ -17,7 +17,7 @@ from testbed.labs.variant import GENERATION, Variant, make_variant
 from testbed.labs.workcopy import render_text
 from testbed.scenario.load import parse_scenario
 from tests.unit.labs.fake import FakeRun
-from tests.unit.labs.helpers import check, failed, workcopy
+from tests.unit.labs.helpers import check, edit, failed, workcopy
 
 IDS = [f"s{n:04d}" for n in range(1000)]
 #: The README's example agent: fall 2 at interval 1 s withdraws for any restart of 1 s or more.
@@ -29,13 +29,6 @@ README_EXAMPLE = {"interval": 1.0, "timeout": 0.5, "rise": 2, "fall": 2,
 def variant(student: str) -> Variant:
     """A lab 4 variant (made once per test session)."""
     return make_variant(4, student)
-
-
-def edit(path, change):
-    """Load YAML, change it, write it back."""
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data))
 
 
 def set_health(dest, **health):

@@ -127,8 +127,10 @@ def test_student_text_is_printed_as_it_is(capsys, tmp_path):
     assert run(capsys, "lab", "start", "5", "--student", "s1", "--dir", str(dest))[0] == 0
     path = dest / "predictions.yaml"
     data = yaml.safe_load(path.read_text())
-    data["site_failure"]["tcp_reset"] = "[/]x"
-    data["prepend"]["tcp_reset"] = {"[bold]": 1}
+    data = {key: {s: [] for s in by_site} for key, by_site in data.items()}
+    site = next(iter(data["site_failure"]))
+    data["site_failure"][site] = "[/]x"
+    data["prepend"][site] = {"[bold]": 1}
     path.write_text(yaml.safe_dump(data))
     code, out, err = run(capsys, "lab", "check", "5", "--dir", str(dest))
     assert code == 1 and "Traceback" not in err

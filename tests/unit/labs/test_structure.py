@@ -60,7 +60,8 @@ def answers(v: Variant) -> Dict[str, Any]:
             d = v.health_design()
             out.update(withdraw_after_s=d.ask_worst_s(), min_fall=d.ask_min_fall())
         return out
-    return {k: sorted(c) for k, c in lab5.expected(v).items()}
+    want = lab5.expected(v)  # per site, by role (the names differ from variant to variant)
+    return {f"{k}.{r}": sorted(want[k][s.name]) for k in lab5.KEYS for r, s in v.site.items()}
 
 
 def shape(v: Variant) -> Tuple[Any, ...]:
@@ -98,12 +99,14 @@ def test_the_internets_differ_in_structure(lab):
 
 
 @pytest.mark.parametrize(
-    ("lab", "shapes", "top"), [(1, 60, 60), (2, 170, 40), (3, 60, 60), (4, 60, 60), (5, 330, 25)]
+    ("lab", "shapes", "top"), [(1, 60, 60), (2, 170, 40), (3, 60, 60), (4, 60, 60), (5, 230, 35)]
 )
 def test_the_answers_take_many_shapes(lab, shapes, top):
     """Name-free answer shapes: many of them, none for more than ``top`` of 1,000 IDs.
 
-    (Before issue 20 labs 1-4 had about 8 catchment shapes, each for about 1 ID in 8.)
+    (Before issue 20 labs 1-4 had about 8 catchment shapes, each for about 1 ID in 8.
+    Lab 5's answers are per site since its generation 3, so which site the hand-out
+    fails and which prepends no longer multiplies their shapes: 376 before, 259 now.)
     """
     counts = Counter(shape(variant(lab, sid)) for sid in IDS)
     assert len(counts) >= shapes and counts.most_common(1)[0][1] <= top, (
@@ -130,7 +133,8 @@ def test_lab5_udp_answer_is_not_always_empty():
     vs = [variant(5, sid) for sid in IDS]
     silent = sum(v.params["how"] == "silent" for v in vs)
     assert 400 <= silent <= 600, silent
-    assert sum(bool(lab5.expected(v)["udp_outage_over_1s"]) for v in vs) == silent
+    udp = [lab5.expected(v)["udp_outage_over_1s"] for v in vs]
+    assert sum(any(by_site.values()) for by_site in udp) == silent
 
 
 @pytest.mark.parametrize("lab", STRUCTURED)

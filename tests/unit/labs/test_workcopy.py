@@ -152,10 +152,10 @@ def test_labs_index_lists_every_lab():
 
 @pytest.mark.parametrize("lab", NUMBERS)
 def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
-    """A starting topology and scenario for each lab; for 2, 5 and 6 the check's own run.
+    """A starting topology and scenario for each lab; for 2 and 5 the check's own run.
 
-    Lab 1's hand-out runs the topology alone: the link failures of its check
-    are drawn when the check runs.
+    Labs 1 and 6 hand out the topology alone: the link failures of their
+    check are drawn when the check runs (and are links of the topology).
     """
     import importlib
 
@@ -176,7 +176,18 @@ def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
         assert len(links) == lab1.DRAWN and set(links) <= set(variant.moving_cases())
         events = lab1.timeline(links)
         assert [(e["event"], e["state"]) for e in events] == [("link", "down"), ("link", "up")] * 2
-    if lab in (2, 5, 6):
+    if lab == 6:
+        from testbed.labs import lab6
+        from testbed.labs.runner import lab_scenario
+        from testbed.scenario.load import parse_scenario
+        from testbed.scenario.validate import validate_against
+
+        assert loaded.scenario.timeline == []
+        links = lab6.drawn_links(variant)
+        assert len(links) == lab6.DRAWN and set(links) <= set(variant.policy_moving_cases())
+        data = lab_scenario("lab6-check", lab6.DURATION_S, lab6.timeline(links))
+        validate_against(parse_scenario(data, "lab 6 check"), topo, "lab 6 check")
+    if lab in (2, 5):
         checker = importlib.import_module(f"testbed.labs.lab{lab}")
         keys = ("event", "site", "how", "count")
         handed = [
