@@ -65,7 +65,8 @@ LABS: List[Lab] = [
         1,
         "anycast-basics",
         "Anycast basics",
-        "announce the prefix from a second site; predict and verify each client's site",
+        "announce the prefix from a second site; predict each client's site, also while a "
+        "link is down, and verify",
         ("topology.yaml", "predictions.yaml"),
         "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
     ),
@@ -97,7 +98,8 @@ LABS: List[Lab] = [
         5,
         "tcp-vs-udp",
         "TCP versus UDP",
-        "predict which clients' TCP streams reset when a site fails and when a prepend shifts",
+        "predict, for every site, which clients' TCP streams reset when it fails and when "
+        "it prepends",
         ("predictions.yaml",),
         "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
     ),

@@ -88,8 +88,8 @@ def test_the_answers_take_many_shapes_over_1000_ids():
             shapes[service][fit] += 1
         whole[key] += 1
     assert all(len(c) >= 6 for c in shapes.values()), shapes
-    for counts in shapes.values():  # no single answer for most students
-        assert max(counts.values()) <= 450, counts
+    for counts in shapes.values():  # no single answer for most students (under half)
+        assert max(counts.values()) < len(IDS) / 2, counts
     assert Counter(r for c in shapes.values() for fit in c.elements() for r in fit).keys() == set(
         remedies.REMEDIES
     )
@@ -163,7 +163,15 @@ def answer(v: Variant) -> dict:
 
 
 def test_right_lists_pass_and_a_disagreeing_run_says_so():
-    v = variant("s1001")
+    def tight(v):  # the video may be off for less than the 5 s below, and tcp-retry fits it
+        need = v.needs()["video"]
+        return (
+            need.budget_s is not None
+            and need.budget_s < 5
+            and "tcp-retry" in remedies.fitting(need)
+        )
+
+    v = next(v for v in map(variant, IDS) if tight(v))
     worst = {r: remedies.EXPECTED[r][0] for r in remedies.REMEDIES}
     breaks = {r: remedies.EXPECTED[r][1] for r in remedies.REMEDIES}
     items = lab8.graded(v, answer(v), summary_with(worst, breaks))

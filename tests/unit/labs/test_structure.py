@@ -137,7 +137,12 @@ def test_lab5_udp_answer_is_not_always_empty():
     assert sum(any(by_site.values()) for by_site in udp) == silent
 
 
-@pytest.mark.parametrize("lab", STRUCTURED)
+#: The structured labs whose answers depend on the network (lab 8's remedies follow the
+#: services' needs: tests/unit/labs/test_lab8.py).
+BY_NETWORK = tuple(lab for lab in STRUCTURED if lab != 8)
+
+
+@pytest.mark.parametrize("lab", BY_NETWORK)
 def test_copied_answers_fail(lab):
     """Another ID's answers are wrong for almost every pair, and so is their shape alone."""
     same = sum(answers(variant(lab, a)) == answers(variant(lab, b)) for a, b in PAIRS)
