@@ -30,22 +30,22 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 from testbed.errors import InputError
 from testbed.labs import gslbdesign, healthdesign, reasoning, remedies, steering
 
-#: Labs 6 and 9: transit ASes in the chain, and so clients (one per transit).
+#: Lab 6: transit ASes in the chain, and so clients (one per transit).
 CHAIN = 5
 #: The labs whose internet is drawn in structure (:func:`_structured`), not only in names.
-STRUCTURED = (1, 2, 3, 4, 5, 8)
-#: Labs 1-5 and 8: transits in the chain, ISPs (one client each) on one transit, ISPs in all.
+STRUCTURED = (1, 2, 3, 4, 5, 8, 9)
+#: Labs 1-5, 8 and 9: transits in the chain, ISPs (one client each) on one transit, ISPs in all.
 CHAINS = (5, 6, 7)
 PER_TRANSIT = (0, 1, 2)
 ISPS = (4, 7)
-#: Labs 1-5 and 8: the chance of an ISP being also a customer of a transit next to its own,
+#: Labs 1-5, 8 and 9: the chance of an ISP being also a customer of a transit next to its own,
 #: and of one more link (a chord) between two transits that are not neighbours.
 MULTI, CHORD = 0.3, 0.4
-#: Labs 1-5 and 8: the one-way delays (ms) a link between transits is drawn from.
+#: Labs 1-5, 8 and 9: the one-way delays (ms) a link between transits is drawn from.
 DELAYS_MS = (2, 3, 5, 8, 12, 18, 25, 35, 45)
 #: The delay of every link between transits where none is drawn (ms).
 CHAIN_DELAY_MS = 10
-#: Labs 1-5 and 8: placements tried on one drawn internet before another is drawn.
+#: Labs 1-5, 8 and 9: placements tried on one drawn internet before another is drawn.
 PLACE_TRIES = 12
 #: Lab 1: link failures that change someone's site, at least (the check draws from them).
 LAB1_MOVING = 2
@@ -85,9 +85,9 @@ REFERENCE = "reference"
 #: service restart, outage budget and agent to reason about in generation 2;
 #: lab 1 drew no link failures to predict in generation 2; lab 5 did not need
 #: two failures and two prepends for its check to draw from in generation 2;
-#: lab 6 drew no link failures to predict in generation 1; lab 8 drew a plain
-#: chain in generation 1.
-GENERATION: Dict[int, int] = {1: 3, 2: 2, 3: 3, 4: 3, 5: 3, 6: 2, 8: 2}
+#: lab 6 drew no link failures to predict in generation 1; labs 8 and 9 drew a
+#: plain chain in generation 1.
+GENERATION: Dict[int, int] = {1: 3, 2: 2, 3: 3, 4: 3, 5: 3, 6: 2, 8: 2, 9: 2}
 #: Longest student ID accepted.
 STUDENT_MAX = 64
 #: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
@@ -545,7 +545,7 @@ def _length(routing: reasoning.Routing, asys: str) -> int:
 
 
 def _internet(rng: random.Random) -> Variant:
-    """Labs 6 and 9: a chain of :data:`CHAIN` transits, one ISP on each (no sites yet)."""
+    """Lab 6: a chain of :data:`CHAIN` transits, one ISP on each (no sites yet)."""
     names = rng.sample(TRANSIT_NAMES, CHAIN)
     asns = rng.sample(range(65000, 65500), CHAIN)
     transits = tuple(Transit(n, a, i) for i, (n, a) in enumerate(zip(names, asns, strict=True)))
@@ -581,7 +581,7 @@ def _shortcuts(
 
 
 def _structured(rng: random.Random) -> Variant:
-    """Labs 1-5 and 8: an internet drawn in structure (no sites yet).
+    """Labs 1-5, 8 and 9: an internet drawn in structure (no sites yet).
 
     A chain of 5-7 transits (:data:`CHAINS`), 0-2 ISPs with one client each
     on every transit (4-7 in all), some ISPs also customers of a transit next
@@ -820,17 +820,20 @@ def _lab8(rng: random.Random) -> Drawn:
 
 
 def _lab9(rng: random.Random) -> Drawn:
-    """Three sites, one that fails and serves someone (no ties before or after); the design."""
-    net = _internet(rng)
+    """Three sites on a structured internet, one that fails and serves someone (no ties
+    before or after); the design."""
     while True:
-        pos = dict(zip("abc", sorted(rng.sample(range(CHAIN), 3)), strict=True))
-        fails = rng.choice("abc")
-        v = _placed(net, pos)
-        base, down = _clear(v), _clear(v, *[r for r in pos if r != fails])
-        if base is None or down is None:
-            continue
-        if reasoning.moved(base, down):
-            return net, (pos, {"fails": fails, "design": gslbdesign.draw(rng)})
+        net = _structured(rng)
+        for _ in range(PLACE_TRIES):
+            count = len(net.transits)
+            pos = dict(zip("abc", sorted(rng.sample(range(count), 3)), strict=True))
+            fails = rng.choice("abc")
+            v = _placed(net, pos)
+            base, down = _clear(v), _clear(v, *[r for r in pos if r != fails])
+            if base is None or down is None:
+                continue
+            if reasoning.moved(base, down):
+                return net, (pos, {"fails": fails, "design": gslbdesign.draw(rng)})
 
 
 #: Parameters drawn last, after the site names (lab 4's design: drawn after what
@@ -1035,7 +1038,7 @@ def make_variant(
 def diagram(variant: Variant, roles: Optional[List[str]] = None) -> str:
     """The variant's internet drawn in text: clients above their transits, sites below.
 
-    Labs 1-5 and 8 draw every link's delay between transits (the chain's on the
+    Labs 1-5, 8 and 9 draw every link's delay between transits (the chain's on the
     line, a chord's under the drawing); a client marked ``+`` has an ISP that
     is also a customer of the next transit (said under the drawing).
 

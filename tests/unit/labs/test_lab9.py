@@ -139,7 +139,8 @@ def test_the_answers_take_many_shapes_over_1000_ids():
             other = "checks" if d.least == "queries" else "queries"
             assert Design.of({**d.as_dict(), "least": other}).best() != d.best()
     settings = Counter(d.best() for d in designs)
-    assert len(settings) >= 60 and max(settings.values()) <= 40, settings.most_common(3)
+    # no setting for more than about 1 ID in 20 (the commonest is drawn for about 4 %)
+    assert len(settings) >= 60 and max(settings.values()) <= 55, settings.most_common(3)
     ttls = {t for t, _ in settings}
     intervals = {i for _, i in settings}
     assert min(ttls) == 1 and max(ttls) >= 14 and min(intervals) == 1 and max(intervals) >= 8
