@@ -228,9 +228,11 @@ def run_items(v: Variant, topo: Any, summary: Any, titles: Dict[str, str]) -> Li
         start, end = window(summary, i)
         worst.append(max((max_outage_in(summary, c, start - 1.0, end) for c in theirs), default=0))
     on = [n for n in uplink_neighbors(topo, fails.name) if n.bfd]
-    detection_s = min(n.bfd_interval * n.bfd_multiplier for n in on) / 1000
-    # a move every time, back in between, no outage shorter than detection: else the testbed
-    odd = not came_back or any(0 < w < detection_s - 0.1 for w in worst)
+    # BFD counts its multiplier from the last packet it received, up to one interval
+    # before the failure: no outage can be shorter than (multiplier - 1) x interval
+    earliest_s = min((n.bfd_multiplier - 1) * n.bfd_interval for n in on) / 1000
+    # a move every time, back in between, no outage shorter than that: else the testbed
+    odd = not came_back or any(0 < w < earliest_s - 0.05 for w in worst)
     all_moved = all(m == len(theirs) for m in moved)
     budget_s = v.params["budget_ms"] / 1000
     return [

@@ -544,3 +544,37 @@ def test_lab6_checks_the_handout_network_not_the_students_copy(tmp_path):
     (dest / "topology.yaml").write_text("not: a topology\n")
     items, fake = check(dest, variant)
     assert not failed(items) and len(fake.calls) == 1
+
+
+class OutagesOf(FakeRun):
+    """Every DNS outage of the run lasts ``seconds``."""
+
+    def __init__(self, variant, seconds):
+        super().__init__(variant)
+        self.seconds = seconds
+
+    def data(self, topo, scenario):
+        summary = super().data(topo, scenario)
+        for figures in summary["clients"].values():
+            for outage in figures["dns"]["outages"]:
+                outage["duration"] = self.seconds
+        return summary
+
+
+@pytest.mark.parametrize(
+    ("which", "testbed"), [("full", False), ("earliest", False), ("half", True)]
+)
+def test_lab3_an_outage_shorter_than_bfd_can_detect_is_the_testbeds_failure(
+    tmp_path, which, testbed
+):
+    """BFD counts from the last packet received, up to one interval before the failure:
+    the outage is at least (multiplier - 1) x interval; anything shorter is the testbed's."""
+    dest, variant = workcopy(tmp_path, 3, "s1001", solution=True)
+    slow = 400  # detection 1.2-2 s: both outages over the budget, or impossibly short
+    edit(dest / "topology.yaml", lambda d: d["bfd"].update(interval=slow))
+    multiplier = variant.params["multiplier"]
+    earliest = slow * (multiplier - 1) / 1000
+    seconds = {"full": slow * multiplier / 1000, "earliest": earliest + 0.01, "half": earliest / 2}
+    items, _ = check(dest, variant, OutagesOf(variant, seconds[which]))
+    budget = next(i for i in items if i.id == "budget")
+    assert not budget.passed and budget.testbed == testbed
