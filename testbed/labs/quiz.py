@@ -226,12 +226,13 @@ def _chain_intro(v: Variant, lead: str, *more: str) -> str:
     return "\n".join([*lines, *more])
 
 
-def _link_question(outcomes: Dict[str, Set[str]]) -> Question:
-    """Labs 1 and 6: who changes site while each link between transits is down."""
+def _link_question(outcomes: Dict[str, Set[str]], given: str = "") -> Question:
+    """Labs 1, 2 and 6: who changes site while each link between transits is down
+    (``given``: what else is in place, lab 2's prepends)."""
     return Question(
         "if_link_down",
-        "for each link between two transits: the clients whose site changes while it is down "
-        "(to the other site, or none at all)",
+        f"for each link between two transits{given}: the clients whose site changes while it "
+        "is down (to the other site, or none at all)",
         "client_sets",
         keys=tuple(outcomes),
         what="link",
@@ -272,6 +273,9 @@ def _lab2(v: Variant) -> Quiz:
     base = v.catchment()
     on_backup = {c for c, s in base.items() if s == backup}
     fewest = v.params["min_prepend"]
+    outcomes = {
+        lab2.link_key(link): set(changed) for link, changed in v.link_outcomes(v.backup_prepend())
+    }
     intro = _chain_intro(
         v,
         f"Your anycast AS AS{v.anycast_asn} has two sites: {primary} is the primary, "
@@ -298,10 +302,12 @@ def _lab2(v: Variant) -> Quiz:
             "integer",
             high=10,
         ),
+        _link_question(outcomes, f", with those prepends on {backup} and both sites up"),
     ]
 
     def grade(given: Dict[str, Any]) -> List[Mark]:
         wrong = answers.wrong_count(given["before"], base, clients)
+        links = sum(given["if_link_down"][k] != changed for k, changed in outcomes.items())
         return [
             _count("each client's site with no policy", wrong, len(clients), lab2.HINT_BEFORE),
             _same(
@@ -314,9 +320,15 @@ def _lab2(v: Variant) -> Quiz:
                 given["min_prepend"] == fewest,
                 lab2.HINT_MIN,
             ),
+            _count("each link failure", links, len(outcomes), lab2.HINT_LINK),
         ]
 
-    solution = {"before": base, "med_backup_clients": on_backup, "min_prepend": fewest}
+    solution = {
+        "before": base,
+        "med_backup_clients": on_backup,
+        "min_prepend": fewest,
+        "if_link_down": outcomes,
+    }
     return Quiz(2, "answers.yaml", intro, questions, grade, _nest(solution))
 
 

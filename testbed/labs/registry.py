@@ -74,7 +74,8 @@ LABS: List[Lab] = [
         2,
         "path-selection",
         "Path selection",
-        "make a site a backup with AS-path prepending; see why MED does not help",
+        "make a site a backup with AS-path prepending; see why MED does not help; predict "
+        "who moves while a link is down",
         ("topology.yaml", "answers.yaml"),
         "anycast-testbed up {dir}/topology.yaml --traffic --out {dir}/runs",
     ),

@@ -53,6 +53,9 @@ LAB1_MOVING = 2
 LAB2_PREPENDS = (1, 2, 3, 4, 5)
 #: Lab 2: internets drawn for the fewest prepends aimed at before any count will do.
 LAB2_TRIES = 300
+#: Lab 2: link failures that change someone's site with the fewest prepends in place,
+#: at least (the check draws from them).
+LAB2_MOVING = 2
 #: Lab 5: how its site fails (a silent failure costs UDP a hold time).
 LAB5_HOW = ("link-down", "silent")
 #: Lab 5's hold time (s) by failure kind: a silent site's longer than the TCP
@@ -86,8 +89,8 @@ REFERENCE = "reference"
 #: lab 1 drew no link failures to predict in generation 2; lab 5 did not need
 #: two failures and two prepends for its check to draw from in generation 2;
 #: lab 6 drew no link failures to predict in generation 1; labs 8 and 9 drew a
-#: plain chain in generation 1.
-GENERATION: Dict[int, int] = {1: 3, 2: 2, 3: 3, 4: 3, 5: 3, 6: 2, 8: 2, 9: 2}
+#: plain chain in generation 1; lab 2 drew no link failures to predict in generation 2.
+GENERATION: Dict[int, int] = {1: 3, 2: 3, 3: 3, 4: 3, 5: 3, 6: 2, 8: 2, 9: 2}
 #: Longest student ID accepted.
 STUDENT_MAX = 64
 #: Hold times (s) lab 3 draws from: keepalive 1 s, silent outage about the hold.
@@ -219,35 +222,47 @@ class Variant:
         routing = self.shortest(*roles, prepend=prepend, decided=decided, down=down)
         return {c.name: routing.site_of(c.isp) for c in self.clients}
 
-    def link_outcomes(self) -> List[Tuple[Tuple[str, str], List[str]]]:
-        """Lab 1: per link between transits whose failure no tie decides for any client,
-        the clients whose site changes while it is down (to the other site, or none).
+    def link_outcomes(
+        self, prepend: Optional[Dict[str, int]] = None
+    ) -> List[Tuple[Tuple[str, str], List[str]]]:
+        """Labs 1 and 2: per link between transits whose failure no tie decides for any
+        client, the clients whose site changes while it is down (to the other site, or none).
 
         While such a link is down every client has one best site, or none at
-        all (the failure cut its ISP off from both sites).
+        all (the failure cut its ISP off from both sites).  ``prepend``: prepend
+        count per role, in place before and during the failure (default none:
+        lab 1; lab 2 asks with :meth:`backup_prepend`).
         """
-        base = self.catchment()
+        base = self.catchment(prepend=prepend)
         out = []
         for a, b, _ms in self.transit_links():
-            routing = self.shortest(decided=False, down=[(a.name, b.name)])
+            routing = self.shortest(prepend=prepend, decided=False, down=[(a.name, b.name)])
             if any(c.isp in routing.ties for c in self.clients):
                 continue
             changed = sorted(c.name for c in self.clients if routing.site_of(c.isp) != base[c.name])
             out.append(((a.name, b.name), changed))
         return out
 
-    def link_cases(self) -> List[Tuple[str, str]]:
-        """Lab 1: the links of :meth:`link_outcomes` (the ones ``predictions.yaml`` asks about)."""
-        return [link for link, _changed in self.link_outcomes()]
+    def link_cases(self, prepend: Optional[Dict[str, int]] = None) -> List[Tuple[str, str]]:
+        """Labs 1 and 2: the links of :meth:`link_outcomes` (those the predictions ask about)."""
+        return [link for link, _changed in self.link_outcomes(prepend)]
 
-    def changed_if_down(self, link: Tuple[str, str]) -> List[str]:
-        """Lab 1: the clients whose site changes while ``link`` is down (or who have none)."""
-        before, after = self.catchment(), self.catchment(down=[link])
+    def changed_if_down(
+        self, link: Tuple[str, str], prepend: Optional[Dict[str, int]] = None
+    ) -> List[str]:
+        """Labs 1 and 2: the clients whose site changes while ``link`` is down (or who have
+        none), with ``prepend`` (count per role) in place."""
+        before = self.catchment(prepend=prepend)
+        after = self.catchment(prepend=prepend, down=[link])
         return sorted(c for c in before if after[c] != before[c])
 
-    def moving_cases(self) -> List[Tuple[str, str]]:
-        """Lab 1: the :meth:`link_cases` whose failure changes some client's site."""
-        return [link for link, changed in self.link_outcomes() if changed]
+    def moving_cases(self, prepend: Optional[Dict[str, int]] = None) -> List[Tuple[str, str]]:
+        """Labs 1 and 2: the :meth:`link_cases` whose failure changes some client's site."""
+        return [link for link, changed in self.link_outcomes(prepend) if changed]
+
+    def backup_prepend(self) -> Dict[str, int]:
+        """Lab 2: the prepends of its solution (the backup's fewest), per role."""
+        return {"backup": self.params["min_prepend"]}
 
     def fewest_prepend(self, primary: str, backup: str) -> int:
         """Lab 2: the fewest prepends on ``backup`` that leave every client strictly on ``primary``.
@@ -657,7 +672,8 @@ def _lab1(rng: random.Random) -> Drawn:
 
 
 def _lab2(rng: random.Random) -> Drawn:
-    """A primary and a backup whose fewest prepends is a count drawn first (1-5).
+    """A primary and a backup whose fewest prepends is a count drawn first (1-5), and at
+    least :data:`LAB2_MOVING` link failures that change someone's site with them in place.
 
     A fewest of 1 needs a client that ties with no prepend: the routers
     decide it by router ID, and so does the reasoning (:meth:`Variant.catchment`);
@@ -676,7 +692,9 @@ def _lab2(rng: random.Random) -> Drawn:
             fewest = v.fewest_prepend("primary", "backup")
             if fewest < 1 or want not in (None, fewest):
                 continue
-            if fewest == 1 or _clear(v) is not None:  # a tie only where the count needs one
+            if fewest != 1 and _clear(v) is None:  # a tie only where the count needs one
+                continue
+            if len(v.moving_cases({"backup": fewest})) >= LAB2_MOVING:
                 med = rng.choice((100, 500, 1000, 5000))
                 return net, (pos, {"min_prepend": fewest, "med": med})
     raise RuntimeError("no lab 2 network found")  # a unit test draws 1,000 IDs

@@ -92,16 +92,17 @@ class FakeRun:
             announced = {s: u for s, u in net.sites.items() if up[s]}
             return steering.as_sites(dataclasses.replace(net, sites=announced, prepend=prepend))
 
-        links_down: Set[Tuple[str, str]] = set()  # labs 1 and 6: links a `link` event took down
+        links_down: Set[Tuple[str, str]] = set()  # labs 1, 2, 6: links a `link` event took down
 
         def catchment() -> Dict[str, Any]:
             if policy:  # lab 6: Gao-Rexford on the topology's relationships (less the links down)
                 return policy_catchment(
                     topo, {s for s in where if up[s]}, prepend, sorted(links_down)
                 )
-            if links_down:  # lab 1: the variant's shortest paths on what is left
+            if links_down:  # labs 1, 2: the variant's shortest paths on what is left
                 roles = [r for r, s in v.site.items() if up.get(s.name)]
-                return v.catchment(*roles, down=sorted(links_down))
+                counts = {r: prepend.get(s.name, 0) for r, s in v.site.items()}
+                return v.catchment(*roles, prepend=counts, down=sorted(links_down))
             routed = as_sites()
             assert net is not None
             return {c: routed.get(asys) for c, asys in net.clients.items()}
@@ -474,7 +475,7 @@ def measured(run_dir: Path, clients: Sequence[str]) -> float:
 
 
 class LinkMovesLost(FakeRun):
-    """A run where the link failures moved nobody, whatever the reasoning says (labs 1, 6)."""
+    """A run where the link failures moved nobody, whatever the reasoning says (labs 1, 2, 6)."""
 
     def data(self, topo: Topology, scenario: Dict[str, Any]) -> Dict[str, Any]:
         summary = super().data(topo, scenario)

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from testbed.errors import InputError
+from testbed.labs import lab2
 from testbed.labs.items import SKIPPED
 from testbed.labs.registry import LABS, get_lab
 from testbed.labs.variant import make_variant
@@ -231,7 +232,9 @@ def test_lab2_one_prepend_too_few_fails_on_the_run(tmp_path):
     items, fake = check(dest, variant)
     # one client ties: the routers' tie-break may or may not keep it on the primary
     assert "backup-prepend" in failed(items) and len(fake.calls) == 1
-    assert set(failed(items)) <= {"primary-serves", "backup-prepend"}
+    assert set(failed(items)) <= {"primary-serves", "backup-prepend", "if-link-down"}
+    links = next(i for i in items if i.id == "if-link-down")  # graded with the fewest only
+    assert not links.passed and not links.testbed and links.detail == lab2.GRADED_WITH_FEWEST
     serves = next(i for i in items if i.id == "primary-serves")
     n = len(variant.clients)
     assert re.fullmatch(rf"[0-{n}]/{n} clients on {variant.site['primary'].name}", serves.detail)

@@ -138,14 +138,15 @@ def test_interactive(tmp_path):
     sol = q.solution
     lines = [sol["before"][c.name] for c in variant.clients]
     lines += [", ".join(sol["med_backup_clients"]) or "-", str(sol["min_prepend"])]
-    code, out, err = quiz(2, "--seed", 3, stdin="\n".join(lines) + "\n")
+    links = [", ".join(names) or "-" for names in sol["if_link_down"].values()]
+    code, out, err = quiz(2, "--seed", 3, stdin="\n".join(lines + links) + "\n")
     assert code == 0, out + err
-    assert "score: 3/3" in out
+    assert "score: 4/4" in out
     # a wrong number, after a name that is not a client (asked again)
     lines[-2] = "nobody-here"
     lines.insert(-1, ", ".join(sol["med_backup_clients"]) or "-")
     lines[-1] = str(sol["min_prepend"] + 2)
-    code, out, _err = quiz(2, "--seed", 3, stdin="\n".join(lines) + "\n")
+    code, out, _err = quiz(2, "--seed", 3, stdin="\n".join(lines + links) + "\n")
     assert code == 1 and "again" in out and f"hint: {lab2.HINT_MIN}" in out
 
 

@@ -45,13 +45,19 @@ def answers(v: Variant) -> Dict[str, Any]:
             f"if_link_down.{i}": v.changed_if_down(link) for i, link in enumerate(v.link_cases())
         }
         return {"catchment": v.catchment(), **cases}
-    if v.lab == 2:
+    if v.lab == 2:  # and who changes site with each link down, the fewest prepends in place
         base = v.catchment()
         backup = v.site["backup"].name
+        fewest = v.backup_prepend()
+        cases = {
+            f"if_link_down.{i}": v.changed_if_down(link, fewest)
+            for i, link in enumerate(v.link_cases(fewest))
+        }
         return {
             "before": base,
             "med": sorted(c for c, s in base.items() if s == backup),
             "min_prepend": v.params["min_prepend"],
+            **cases,
         }
     if v.lab in (3, 4):
         fails = v.site[v.params["fails"]].name
@@ -83,8 +89,9 @@ def shape(v: Variant) -> Tuple[Any, ...]:
 def test_the_internets_differ_in_structure(lab):
     vs = [variant(lab, sid) for sid in IDS]
     chains = Counter(len(v.transits) for v in vs)
-    # lab 1 needs two link failures that move somebody: longer chains have more of them
-    assert set(chains) == set(CHAINS) and min(chains.values()) >= (150 if lab == 1 else 250), chains
+    # labs 1 and 2 need two link failures that move somebody: longer chains have more of them
+    least = 150 if lab in (1, 2) else 250
+    assert set(chains) == set(CHAINS) and min(chains.values()) >= least, chains
     isps = Counter(len(v.clients) for v in vs)
     assert set(isps) == set(range(ISPS[0], ISPS[1] + 1)) and min(isps.values()) >= 150, isps
     on = [Counter(c.pos for c in v.clients) for v in vs]
@@ -93,7 +100,8 @@ def test_the_internets_differ_in_structure(lab):
     multi = sum(bool(v.params["second_home"]) for v in vs)
     assert 700 <= multi <= 950, multi  # at least one ISP on two transits
     chords = sum(bool(v.params["chords"]) for v in vs)
-    assert 250 <= chords <= 500, chords
+    # lab 2's drawable link failures must move somebody with no tie: a chord makes ties likelier
+    assert (200 if lab == 2 else 250) <= chords <= 500, chords
     delays = Counter(ms for v in vs for _a, _b, ms in v.transit_links())
     assert len(delays) >= 8 and max(delays) >= 35 and min(delays) <= 3
 
@@ -180,7 +188,7 @@ def test_rendered_topologies_validate_and_the_reasoning_decides_as_the_plan(tmp_
         assert {c: routed[a] for c, a in net.clients.items()} == v.catchment(), sid
         near = nearest_sites(topo)
         farther += any(near[c] != s for c, s in v.catchment().items())
-    # the fewest AS hops is not always the lowest delay (31, 46, 46, 34, 17 of 201 for labs 1-5)
+    # the fewest AS hops is not always the lowest delay (31, 45, 46, 34, 17 of 201 for labs 1-5)
     assert farther >= 15, farther
 
 

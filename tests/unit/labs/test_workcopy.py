@@ -152,7 +152,8 @@ def test_labs_index_lists_every_lab():
 
 @pytest.mark.parametrize("lab", NUMBERS)
 def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
-    """A starting topology and scenario for each lab; for 2 and 5 the check's own run.
+    """A starting topology and scenario for each lab; for 5 the check's own run, for 2 its
+    first part.
 
     Labs 1 and 6 hand out the topology alone: the link failures of their
     check are drawn when the check runs (and are links of the topology).
@@ -194,7 +195,21 @@ def test_every_lab_hands_out_a_valid_scenario(tmp_path, lab):
             {k: v for k, v in e.model_dump().items() if k in keys and v is not None}
             for e in loaded.scenario.timeline
         ]
-        ran = [{k: v for k, v in e.items() if k in keys} for e in checker.timeline(variant)]
+        events = (
+            checker.timeline(variant, checker.drawn_links(variant))
+            if lab == 2
+            else checker.timeline(variant)
+        )
+        ran = [{k: v for k, v in e.items() if k in keys} for e in events]
+        if lab == 2:  # the hand-out's failure, then the restore and the drawn links
+            from testbed.labs.runner import lab_scenario
+            from testbed.scenario.load import parse_scenario
+            from testbed.scenario.validate import validate_against
+
+            assert [e["event"] for e in events] == ["fail_site", "restore"] + ["link"] * 4
+            ran = ran[: len(handed)]
+            data = lab_scenario("lab2-check", checker.DURATION_S, events)
+            validate_against(parse_scenario(data, "lab 2 check"), topo, "lab 2 check")
         assert handed == ran
         assert all(e.at > 0 for e in loaded.scenario.timeline)
 
