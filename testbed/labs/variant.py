@@ -233,14 +233,27 @@ class Variant:
         count per role, in place before and during the failure (default none:
         lab 1; lab 2 asks with :meth:`backup_prepend`).
         """
-        base = self.catchment(prepend=prepend)
+        return self._outcomes(
+            [(a.name, b.name) for a, b, _ms in self.transit_links()],
+            self.catchment(prepend=prepend),
+            lambda down: self.shortest(prepend=prepend, decided=False, down=down),
+        )
+
+    def _outcomes(
+        self,
+        links: Sequence[Tuple[str, str]],
+        base: Dict[str, Optional[str]],
+        route: Callable[[Sequence[Tuple[str, str]]], reasoning.Routing],
+    ) -> List[Tuple[Tuple[str, str], List[str]]]:
+        """Per link of ``links`` whose failure (``route(down)``, ties left undecided) no tie
+        decides for any client: the clients whose site differs from ``base`` while it is down."""
         out = []
-        for a, b, _ms in self.transit_links():
-            routing = self.shortest(prepend=prepend, decided=False, down=[(a.name, b.name)])
+        for link in links:
+            routing = route([link])
             if any(c.isp in routing.ties for c in self.clients):
                 continue
             changed = sorted(c.name for c in self.clients if routing.site_of(c.isp) != base[c.name])
-            out.append(((a.name, b.name), changed))
+            out.append((link, changed))
         return out
 
     def link_cases(self, prepend: Optional[Dict[str, int]] = None) -> List[Tuple[str, str]]:
@@ -355,15 +368,9 @@ class Variant:
         other site, or none: the failure left their ISP without a route valley-free export
         allows).
         """
-        base = self.policy_catchment()
-        out = []
-        for link in self.policy_links():
-            routing = self.routing(down=[link])
-            if any(c.isp in routing.ties for c in self.clients):
-                continue
-            changed = sorted(c.name for c in self.clients if routing.site_of(c.isp) != base[c.name])
-            out.append((link, changed))
-        return out
+        return self._outcomes(
+            self.policy_links(), self.policy_catchment(), lambda down: self.routing(down=down)
+        )
 
     def policy_link_cases(self) -> List[Tuple[str, str]]:
         """Lab 6: the links of :meth:`policy_link_outcomes` (those ``predictions.yaml`` asks)."""
